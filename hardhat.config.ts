@@ -1,0 +1,35 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// Offline: compile with the solc-js build shipped in the `solc` npm package
+// instead of letting Hardhat download a compiler.
+const require = createRequire(import.meta.url);
+const soljson = require.resolve("solc/soljson.js");
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    version: "0.8.28",
+    path: soljson,
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: "cancun",
+    },
+    npmFilesToBuild: [
+      "poseidon-solidity/PoseidonT3.sol",
+      "poseidon-solidity/PoseidonT4.sol",
+      "poseidon-solidity/PoseidonT5.sol",
+      "poseidon-solidity/PoseidonT6.sol",
+    ],
+  },
+  paths: {
+    tests: { mocha: "test" },
+  },
+  test: {
+    mocha: { timeout: 600_000 },
+  },
+  networks: {
+    localhost: { type: "http", url: process.env.ZKCHARGE_RPC ?? "http://127.0.0.1:8545" },
+  },
+});
