@@ -21,6 +21,8 @@ export default defineConfig({
       "poseidon-solidity/PoseidonT4.sol",
       "poseidon-solidity/PoseidonT5.sol",
       "poseidon-solidity/PoseidonT6.sol",
+      // Typed handle (typechain) for a token given by address in sdk/deploy.ts.
+      "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol",
     ],
   },
   paths: {

@@ -4,7 +4,7 @@
  * layout and the hash rule are written once.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -55,26 +55,29 @@ export function mainSource(name: string, spec: CircuitSpec): string {
   ].join("\n");
 }
 
-function circomFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .flatMap((entry) => {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) return circomFiles(path);
-      return entry.endsWith(".circom") ? [path] : [];
-    })
-    .sort();
+/** The circuit's own source files: its library file and everything it includes under circuits/, sorted. */
+function includedSources(file: string, root: string, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  const source = readFileSync(file, "utf8");
+  for (const [, target] of source.matchAll(/^\s*include\s+"([^"]+)"/gm)) {
+    if (target!.startsWith("circomlib/")) continue; // pinned by the circomlib version below
+    includedSources(join(dirname(file), target!), root, seen);
+  }
+  return [...seen].sort();
 }
 
 /**
- * sha256 over everything that determines the circuit: the generated main, every .circom file
- * under circuits/ and the circomlib version. Any edit makes the committed artifacts stale.
+ * sha256 over everything that determines the circuit: the generated main, every zkcharge .circom
+ * file it includes (transitively) and the circomlib version. Any edit to them makes the committed
+ * artifacts stale; editing another circuit does not.
  */
 export function sourceHash(name: string, root = REPO_ROOT): string {
   const spec = circuitSpecs(root)[name];
   if (!spec) throw new Error(`unknown circuit "${name}" (not in circuits/circuits.json)`);
   const hash = createHash("sha256");
   hash.update(mainSource(name, spec));
-  for (const file of circomFiles(join(root, "circuits"))) {
+  for (const file of includedSources(join(root, "circuits", `${spec.file}.circom`), root)) {
     hash.update(relative(root, file) + "\0");
     hash.update(readFileSync(file));
   }

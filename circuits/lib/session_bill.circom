@@ -1,0 +1,165 @@
+pragma circom 2.2.3;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/eddsaposeidon.circom";
+include "circomlib/circuits/poseidon.circom";
+include "./constants.circom";
+include "./leanimt.circom";
+include "./session_chain.circom";
+include "./tariff.circom";
+
+// MeterMembership(DEPTH): meterLeaf = H(TAG_METER, Ax, Ay, cpoId, ratedPowerW) is in the CPO's
+// meter tree under `meterRoot`; ratedPowerW < 2^24.
+// Caller must enforce: meterRoot is a current (not revoked) meter root of cpoId in the registry.
+template MeterMembership(DEPTH) {
+    signal input meterRoot;
+    signal input cpoId;
+    signal input Ax;
+    signal input Ay;
+    signal input ratedPowerW;
+    signal input index;
+    signal input treeSize;
+    signal input siblings[DEPTH];
+    signal output leaf;
+
+    _ <== Num2Bits(BITS_RATED_POWER())(ratedPowerW);
+    leaf <== Poseidon(5)([TAG_METER(), Ax, Ay, cpoId, ratedPowerW]);
+    // The tree size only shapes the path here: a width-5 tagged leaf can equal no Poseidon(2) node,
+    // so any path that reaches meterRoot proves a real leaf (docs/protocol.md, Trees).
+    signal computedRoot <== LeanIMTRoot(DEPTH)(leaf, index, treeSize, siblings);
+    meterRoot === computedRoot;
+}
+
+// SessionBill(N, METER_DEPTH): what a session costs, from the meter's signed chain points.
+// Proves:
+//  - the tariff fields hash to tariffHash and t_1 lies in [validFrom, validTo];
+//  - the meter (leaf with its rated power) is in cpoId's meter tree under meterRoot;
+//  - the chain over the first n points, started from (sessionId, cpoId, meterLeaf, tariffHash),
+//    ends in `head` (points after n are zero and masked);
+//  - time and energy never decrease, every interval fits 32 bits, power stays within the rating
+//    (de * 3600 <= ratedPowerW * dt), no interval straddles a band boundary;
+//  - bill = floor((flatFee*D + sum de*price*3600 + dt*timePrice*1000) / D), remainder < D, and
+//    amount = min(bill, maxPrice) when maxPrice > 0.
+// Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n;
+// that tariffHash is published by cpoId and meterRoot is current for cpoId (contract).
+template SessionBill(N, METER_DEPTH) {
+    signal input sessionId;
+    signal input cpoId;
+    signal input meterRoot;
+    signal input tariffHash;
+
+    signal input flatFee;
+    signal input energyPrice[4];
+    signal input bandStart[3];
+    signal input timePricePerHour;
+    signal input maxPrice;
+    signal input tzOffset;
+    signal input validFrom;
+    signal input validTo;
+
+    signal input meterAx;
+    signal input meterAy;
+    signal input ratedPowerW;
+    signal input meterIndex;
+    signal input meterTreeSize;
+    signal input meterSiblings[METER_DEPTH];
+
+    signal input n;
+    signal input t[N];
+    signal input e[N];
+
+    signal output head;
+    signal output amount;
+
+    TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, maxPrice,
+                 tzOffset, validFrom, validTo);
+
+    signal meterLeaf <== MeterMembership(METER_DEPTH)(meterRoot, cpoId, meterAx, meterAy, ratedPowerW,
+                                                      meterIndex, meterTreeSize, meterSiblings);
+
+    component chain = SessionChain(N);
+    chain.sessionId <== sessionId;
+    chain.cpoId <== cpoId;
+    chain.meterLeaf <== meterLeaf;
+    chain.tariffHash <== tariffHash;
+    chain.n <== n;
+    chain.t <== t;
+    chain.e <== e;
+    head <== chain.head;
+    _ <== chain.active[0]; // only later points gate intervals; point 1 is always active
+
+    // The tariff in force at plug-in: validFrom <= t_1 <= validTo (all 40-bit).
+    _ <== Num2Bits(BITS_TIME())(t[0]);
+    _ <== Num2Bits(BITS_ENERGY())(e[0]);
+    component afterStart = LessEqThan(BITS_TIME());
+    afterStart.in <== [validFrom, t[0]];
+    afterStart.out === 1;
+    component beforeEnd = LessEqThan(BITS_TIME());
+    beforeEnd.in <== [t[0], validTo];
+    beforeEnd.out === 1;
+
+    // Intervals i = 0..N-2 between points i and i+1; live only when point i+1 is active.
+    // dt, de < 2^32 also proves monotonicity, and with t_1, e_1 < 2^40 bounds every later point.
+    signal dt[N - 1];
+    signal de[N - 1];
+    signal price[N - 1];
+    signal energyCost[N - 1];
+    signal timeCost[N - 1];
+    signal sum[N];
+    component plausible[N - 1];
+    sum[0] <== flatFee * BILL_DIVISOR();
+    for (var i = 0; i < N - 1; i++) {
+        dt[i] <== chain.active[i + 1] * (t[i + 1] - t[i]);
+        de[i] <== chain.active[i + 1] * (e[i + 1] - e[i]);
+        _ <== Num2Bits(BITS_INTERVAL())(dt[i]);
+        _ <== Num2Bits(BITS_INTERVAL())(de[i]);
+
+        // Power plausibility: de * 3600 < 2^44, ratedPowerW * dt < 2^56.
+        plausible[i] = LessEqThan(56);
+        plausible[i].in <== [de[i] * 3600, ratedPowerW * dt[i]];
+        plausible[i].out === 1;
+
+        price[i] <== IntervalPrice()(t[i], dt[i], tzOffset, bandStart, energyPrice);
+        energyCost[i] <== de[i] * price[i];
+        timeCost[i] <== dt[i] * timePricePerHour;
+        // Each term < 2^76; the total stays below 2^81 (test/bounds.test.ts).
+        sum[i + 1] <== sum[i] + energyCost[i] * 3600 + timeCost[i] * 1000;
+    }
+
+    // One division: bill = floor(total / D), remainder range-checked below D.
+    signal bill <-- sum[N - 1] \ BILL_DIVISOR();
+    signal remainder <-- sum[N - 1] % BILL_DIVISOR();
+    sum[N - 1] === bill * BILL_DIVISOR() + remainder;
+    _ <== Num2Bits(BITS_VALUE())(bill);
+    _ <== Num2Bits(22)(remainder);
+    component remainderBelowD = LessThan(22);
+    remainderBelowD.in <== [remainder, BILL_DIVISOR()];
+    remainderBelowD.out === 1;
+
+    // OCPI max_price: cap the bill when a cap is set (maxPrice is 40-bit checked by TariffHash).
+    signal noCap <== IsZero()(maxPrice);
+    signal overCap <== LessThan(BITS_VALUE())([maxPrice, bill]);
+    signal capped <== overCap * (1 - noCap);
+    amount <== bill + capped * (maxPrice - bill);
+}
+
+// MeterSignature: the meter's EdDSA-Poseidon signature (R8, S) over `message` under (Ax, Ay).
+// Always enabled. Caller must enforce: (Ax, Ay) is the meter proven by MeterMembership.
+template MeterSignature() {
+    signal input Ax;
+    signal input Ay;
+    signal input R8x;
+    signal input R8y;
+    signal input S;
+    signal input message;
+
+    component verifier = EdDSAPoseidonVerifier();
+    verifier.enabled <== 1;
+    verifier.Ax <== Ax;
+    verifier.Ay <== Ay;
+    verifier.R8x <== R8x;
+    verifier.R8y <== R8y;
+    verifier.S <== S;
+    verifier.M <== message;
+}

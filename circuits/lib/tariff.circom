@@ -1,0 +1,102 @@
+pragma circom 2.2.3;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/poseidon.circom";
+include "./constants.circom";
+
+// TariffHash: range-checks every tariff field and proves they hash to `tariffHash`:
+//   H(TAG_TARIFF, H(cpoId, flatFee, timePricePerHour, maxPrice),
+//                 H(energyPrice[0..3], tzOffset), H(bandStart[1..3], validFrom, validTo))
+// (bandStart[0] = 0 is implicit; `bandStart` here holds the starts of bands 1..3.)
+// Caller must enforce: tariffHash is a tariff the registry published for cpoId; the registry
+// also checks 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400 and tzOffset < 86400,
+// which IntervalPrice relies on.
+template TariffHash() {
+    signal input tariffHash;
+    signal input cpoId;
+    signal input flatFee;
+    signal input energyPrice[4];
+    signal input bandStart[3];
+    signal input timePricePerHour;
+    signal input maxPrice;
+    signal input tzOffset;
+    signal input validFrom;
+    signal input validTo;
+
+    _ <== Num2Bits(BITS_FLAT_FEE())(flatFee);
+    _ <== Num2Bits(BITS_TIME_PRICE())(timePricePerHour);
+    _ <== Num2Bits(BITS_MAX_PRICE())(maxPrice);
+    _ <== Num2Bits(BITS_TIME_OF_DAY())(tzOffset);
+    _ <== Num2Bits(BITS_TIME())(validFrom);
+    _ <== Num2Bits(BITS_TIME())(validTo);
+    for (var k = 0; k < 4; k++) {
+        _ <== Num2Bits(BITS_ENERGY_PRICE())(energyPrice[k]);
+    }
+    for (var k = 0; k < 3; k++) {
+        _ <== Num2Bits(BITS_TIME_OF_DAY())(bandStart[k]);
+    }
+
+    signal prices <== Poseidon(4)([cpoId, flatFee, timePricePerHour, maxPrice]);
+    signal energy <== Poseidon(5)([energyPrice[0], energyPrice[1], energyPrice[2], energyPrice[3], tzOffset]);
+    signal window <== Poseidon(5)([bandStart[0], bandStart[1], bandStart[2], validFrom, validTo]);
+    signal computedHash <== Poseidon(4)([TAG_TARIFF(), prices, energy, window]);
+    tariffHash === computedHash;
+}
+
+// TimeOfDay: tod = (t + tzOffset) mod 86400, from a hinted quotient pinned right away.
+// Caller must enforce: t < 2^41 and tzOffset < 2^17 (so t + tzOffset < 2^42 and the day fits 26 bits).
+template TimeOfDay() {
+    signal input t;
+    signal input tzOffset;
+    signal output tod;
+
+    signal local <== t + tzOffset;
+    signal day <-- local \ SECONDS_PER_DAY();
+    tod <-- local % SECONDS_PER_DAY();
+    local === day * SECONDS_PER_DAY() + tod;
+    // Unique: tod < 86400 and day < 2^26 keep day*86400 + tod far below the field modulus.
+    _ <== Num2Bits(26)(day);
+    _ <== Num2Bits(BITS_TIME_OF_DAY())(tod);
+    component inDay = LessThan(BITS_TIME_OF_DAY());
+    inDay.in <== [tod, SECONDS_PER_DAY()];
+    inDay.out === 1;
+}
+
+// IntervalPrice: the energy price of an interval that starts at `start` and lasts `dt` seconds,
+// and proves the interval stays inside one band (end-inclusive: it may end exactly on the next
+// boundary; a reading on a boundary starts the next band; the last band ends at midnight).
+// Caller must enforce: start < 2^41, dt < 2^32, tariff fields range-checked and ordered (TariffHash
+// + registry), so the band flags below are monotone (a band start passed implies all earlier ones).
+template IntervalPrice() {
+    signal input start;
+    signal input dt;
+    signal input tzOffset;
+    signal input bandStart[3];
+    signal input energyPrice[4];
+    signal output price;
+
+    signal tod <== TimeOfDay()(start, tzOffset);
+
+    // reached[k] = 1 when the band that starts at bandStart[k] has begun (tod >= bandStart[k]).
+    signal reached[3];
+    for (var k = 0; k < 3; k++) {
+        reached[k] <== GreaterEqThan(BITS_TIME_OF_DAY())([tod, bandStart[k]]);
+    }
+    // One product per signal keeps every constraint quadratic.
+    signal priceStep[3];
+    signal endStep[3];
+    priceStep[0] <== reached[0] * (energyPrice[1] - energyPrice[0]);
+    priceStep[1] <== reached[1] * (energyPrice[2] - energyPrice[1]);
+    priceStep[2] <== reached[2] * (energyPrice[3] - energyPrice[2]);
+    price <== energyPrice[0] + priceStep[0] + priceStep[1] + priceStep[2];
+    endStep[0] <== reached[0] * (bandStart[1] - bandStart[0]);
+    endStep[1] <== reached[1] * (bandStart[2] - bandStart[1]);
+    endStep[2] <== reached[2] * (SECONDS_PER_DAY() - bandStart[2]);
+    signal bandEnd <== bandStart[0] + endStep[0] + endStep[1] + endStep[2];
+
+    // tod + dt < 2^33 and bandEnd <= 86400.
+    component insideBand = LessEqThan(33);
+    insideBand.in <== [tod + dt, bandEnd];
+    insideBand.out === 1;
+}

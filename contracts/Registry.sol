@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {InternalLeanIMT, LeanIMTData} from "@zk-kit/lean-imt.sol/InternalLeanIMT.sol";
+import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
+import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
+import {IRegistry} from "./interfaces/IRegistry.sol";
+import {Constants} from "./libraries/Constants.sol";
+
+/// @title Registry
+/// @notice CPOs, their meter trees (with revocation by generation) and their tariffs.
+/// @dev Linked libraries: PoseidonT3 (through InternalLeanIMT), PoseidonT5, PoseidonT6.
+contract Registry is IRegistry {
+    using InternalLeanIMT for LeanIMTData;
+
+    /// @dev One slot for the admin and the generation, one for the payout.
+    struct Cpo {
+        address admin;
+        uint96 generation;
+        address payout;
+    }
+
+    /// @inheritdoc IRegistry
+    uint256 public cpoCount;
+
+    /// @inheritdoc IRegistry
+    mapping(uint256 tariffHash => uint256 cpoId) public tariffCpo;
+
+    mapping(uint256 cpoId => Cpo) internal _cpos;
+    mapping(uint256 cpoId => LeanIMTData) internal _meters;
+    /// @dev Generation + 1 in which a root was produced (0 = never).
+    mapping(uint256 cpoId => mapping(uint256 root => uint256 generationPlusOne)) internal _rootGeneration;
+
+    modifier onlyCpoAdmin(uint256 cpoId) {
+        if (_cpos[cpoId].admin != msg.sender) revert Registry__NotCpoAdmin();
+        _;
+    }
+
+    /// @inheritdoc IRegistry
+    function registerCpo(address payout) external returns (uint256 cpoId) {
+        if (payout == address(0)) revert Registry__ZeroAddress();
+        cpoId = ++cpoCount;
+        _cpos[cpoId] = Cpo({admin: msg.sender, generation: 0, payout: payout});
+        emit CpoRegistered(cpoId, msg.sender, payout);
+    }
+
+    /// @inheritdoc IRegistry
+    function setPayout(uint256 cpoId, address payout) external onlyCpoAdmin(cpoId) {
+        if (payout == address(0)) revert Registry__ZeroAddress();
+        _cpos[cpoId].payout = payout;
+        emit PayoutChanged(cpoId, payout);
+    }
+
+    /// @inheritdoc IRegistry
+    function addMeter(
+        uint256 cpoId,
+        uint256 ax,
+        uint256 ay,
+        uint256 ratedPowerW
+    ) external onlyCpoAdmin(cpoId) returns (uint256 index) {
+        if (ax >= Constants.FIELD_MODULUS || ay >= Constants.FIELD_MODULUS) revert Registry__InvalidMeterKey();
+        if (ratedPowerW == 0 || ratedPowerW > Constants.MAX_RATED_POWER_W) revert Registry__InvalidRatedPower();
+        LeanIMTData storage tree = _meters[cpoId];
+        index = tree.size;
+        if (index >= Constants.MAX_METER_TREE_SIZE) revert Registry__MeterTreeFull();
+        uint256 leaf = PoseidonT6.hash([Constants.TAG_METER, ax, ay, cpoId, ratedPowerW]);
+        if (tree._has(leaf)) revert Registry__MeterExists();
+
+        uint256 root = tree._insert(leaf);
+        _rootGeneration[cpoId][root] = uint256(_cpos[cpoId].generation) + 1;
+        emit MeterAdded(cpoId, index, leaf, ax, ay, ratedPowerW, root);
+    }
+
+    /// @inheritdoc IRegistry
+    function revokeMeter(
+        uint256 cpoId,
+        uint256 leaf,
+        uint256[] calldata siblingNodes
+    ) external onlyCpoAdmin(cpoId) {
+        LeanIMTData storage tree = _meters[cpoId];
+        if (leaf == 0 || !tree._has(leaf)) revert Registry__UnknownMeter();
+
+        uint256 root = tree._remove(leaf, siblingNodes);
+        uint256 generation = uint256(_cpos[cpoId].generation) + 1;
+        _cpos[cpoId].generation = uint96(generation);
+        // Root 0 (every meter revoked) is never valid.
+        if (root != 0) _rootGeneration[cpoId][root] = generation + 1;
+        emit MeterRevoked(cpoId, leaf, root, generation);
+    }
+
+    /// @inheritdoc IRegistry
+    function publishTariff(Tariff calldata t) external onlyCpoAdmin(t.cpoId) returns (uint256 tariffHash) {
+        if (
+            t.flatFee > Constants.MAX_FLAT_FEE ||
+            t.maxPrice > Constants.MAX_PRICE_CAP ||
+            t.timePricePerHour > Constants.MAX_TIME_PRICE ||
+            t.energyPrice[0] > Constants.MAX_ENERGY_PRICE ||
+            t.energyPrice[1] > Constants.MAX_ENERGY_PRICE ||
+            t.energyPrice[2] > Constants.MAX_ENERGY_PRICE ||
+            t.energyPrice[3] > Constants.MAX_ENERGY_PRICE
+        ) revert Registry__TariffPriceOutOfRange();
+        if (
+            t.bandStart[0] == 0 ||
+            t.bandStart[0] >= t.bandStart[1] ||
+            t.bandStart[1] >= t.bandStart[2] ||
+            t.bandStart[2] >= Constants.SECONDS_PER_DAY
+        ) revert Registry__InvalidBands();
+        if (t.tzOffset >= Constants.SECONDS_PER_DAY) revert Registry__InvalidTzOffset();
+        if (t.validFrom < block.timestamp || t.validFrom > t.validTo || t.validTo > Constants.MAX_TIME) {
+            revert Registry__InvalidValidity();
+        }
+
+        tariffHash = _hashTariff(t);
+        if (tariffCpo[tariffHash] != 0) revert Registry__TariffExists();
+        tariffCpo[tariffHash] = t.cpoId;
+        emit TariffPublished(t.cpoId, tariffHash, t);
+    }
+
+    /// @inheritdoc IRegistry
+    function isValidMeterRoot(uint256 cpoId, uint256 root) external view returns (bool) {
+        uint256 g = _rootGeneration[cpoId][root];
+        return g != 0 && g == uint256(_cpos[cpoId].generation) + 1;
+    }
+
+    /// @inheritdoc IRegistry
+    function meterRoot(uint256 cpoId) external view returns (uint256) {
+        return _meters[cpoId]._root();
+    }
+
+    /// @inheritdoc IRegistry
+    function meterCount(uint256 cpoId) external view returns (uint256) {
+        return _meters[cpoId].size;
+    }
+
+    /// @inheritdoc IRegistry
+    function meterGeneration(uint256 cpoId) external view returns (uint256) {
+        return _cpos[cpoId].generation;
+    }
+
+    /// @inheritdoc IRegistry
+    function cpo(uint256 cpoId) external view returns (address admin, address payout) {
+        Cpo storage c = _cpos[cpoId];
+        return (c.admin, c.payout);
+    }
+
+    /// @inheritdoc IRegistry
+    function hashTariff(Tariff calldata t) external pure returns (uint256) {
+        return _hashTariff(t);
+    }
+
+    /// @dev H4(TAG_TARIFF, H4(cpoId, flatFee, timePricePerHour, maxPrice), H5(energyPrice[0..3], tzOffset),
+    /// H5(bandStart[0..2], validFrom, validTo)) (docs/protocol.md; bandStart here = bands 1..3 there).
+    function _hashTariff(Tariff calldata t) internal pure returns (uint256) {
+        uint256 a = PoseidonT5.hash([t.cpoId, t.flatFee, t.timePricePerHour, t.maxPrice]);
+        uint256 b = PoseidonT6.hash([t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], t.energyPrice[3], t.tzOffset]);
+        uint256 c = PoseidonT6.hash([t.bandStart[0], t.bandStart[1], t.bandStart[2], t.validFrom, t.validTo]);
+        return PoseidonT5.hash([Constants.TAG_TARIFF, a, b, c]);
+    }
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IRegistry} from "./IRegistry.sol";
+import {IPayVerifier} from "./IPayVerifier.sol";
+import {ITransactVerifier} from "./ITransactVerifier.sol";
+
+/// @title IPool
+/// @notice The shielded pool: drivers deposit ERC-20 tokens into notes, pay finished charging sessions to CPOs
+/// with a `pay` proof, and join / split / transfer / withdraw notes with a `transact` proof. CPOs withdraw what
+/// they were paid. Invariant: token balance == value of unspent notes + unwithdrawn CPO balances.
+/// @dev Every note enters the note tree (a LeanIMT, docs/protocol.md) through a `NoteAdded` event carrying its
+/// index and encrypted opening, so a wallet rebuilds its state from events alone.
+interface IPool {
+    /// @notice A Groth16 proof as snarkjs exports it (`b` coordinates in [c1, c0] order).
+    struct Proof {
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+    }
+
+    /// @notice Data bound to a proof through `extDataHash` without entering the circuit.
+    /// @param recipient Receiver of a withdrawal (transact with extAmount < 0); zero in pay.
+    /// @param relayer Receiver of the fee; must be non-zero when the fee is.
+    /// @param extAmount Tokens entering (> 0) or leaving (< 0) the pool; zero in pay.
+    /// @param encryptedOutput1 Encrypted opening of the first output note (pay: the change note).
+    /// @param encryptedOutput2 Encrypted opening of the second output note (unused in pay).
+    struct ExtData {
+        address recipient;
+        address relayer;
+        int256 extAmount;
+        bytes encryptedOutput1;
+        bytes encryptedOutput2;
+    }
+
+    /// @notice Public signals of the pay circuit, in circuit order.
+    struct PayPublic {
+        uint256 noteRoot;
+        uint256 noteTreeSize;
+        uint256 nullifier;
+        uint256 changeCommitment;
+        uint256 meterRoot;
+        uint256 cpoId;
+        uint256 tariffHash;
+        uint256 sessionId;
+        uint256 amount;
+        uint256 fee;
+        uint256 extDataHash;
+    }
+
+    /// @notice Public signals of the transact circuit, in circuit order.
+    struct TransactPublic {
+        uint256 noteRoot;
+        uint256 noteTreeSize;
+        uint256[2] inputNullifiers;
+        uint256[2] outputCommitments;
+        uint256 publicAmount;
+        uint256 extDataHash;
+    }
+
+    /// @notice Emitted on a deposit.
+    /// @param depositor The account the tokens came from.
+    /// @param precommitment The note's precommitment `P`.
+    /// @param value The deposited value (token base units).
+    event Deposited(address indexed depositor, uint256 precommitment, uint256 value);
+
+    /// @notice Emitted for every leaf of the note tree.
+    /// @param index The leaf index.
+    /// @param commitment The note commitment.
+    /// @param encryptedOpening The encrypted note opening (opaque to the contract).
+    event NoteAdded(uint256 indexed index, uint256 commitment, bytes encryptedOpening);
+
+    /// @notice Emitted for every spent nullifier.
+    /// @param nullifier The nullifier.
+    event NullifierSpent(uint256 indexed nullifier);
+
+    /// @notice Emitted when a session is paid.
+    /// @param cpoId The paid CPO.
+    /// @param sessionId The session.
+    /// @param tariffHash The tariff the session was billed with.
+    /// @param amount The amount credited to the CPO.
+    /// @param fee The fee paid to the relayer.
+    event SessionPaid(
+        uint256 indexed cpoId,
+        uint256 indexed sessionId,
+        uint256 tariffHash,
+        uint256 amount,
+        uint256 fee
+    );
+
+    /// @notice Emitted when a CPO withdraws its balance.
+    /// @param cpoId The CPO.
+    /// @param payout The address the tokens were sent to.
+    /// @param amount The amount sent.
+    event CpoWithdrawal(uint256 indexed cpoId, address payout, uint256 amount);
+
+    /// @notice A constructor argument is the zero address.
+    error Pool__ZeroAddress();
+    /// @notice A value, amount, fee or |extAmount| is out of range (0 or above 2^64-1 where it applies).
+    error Pool__AmountOutOfRange();
+    /// @notice A field element (precommitment or public input) is not below the BN254 scalar field modulus.
+    error Pool__NotInField();
+    /// @notice The token moved a different amount than requested (fee-on-transfer or rebasing tokens).
+    error Pool__TransferAmountMismatch();
+    /// @notice The note tree holds 2^NOTE_TREE_DEPTH leaves.
+    error Pool__TreeFull();
+    /// @notice The note root was never produced with that tree size, or is too old.
+    error Pool__UnknownRoot();
+    /// @notice A nullifier was already spent.
+    error Pool__NullifierSpent();
+    /// @notice The two input nullifiers of a transact are equal.
+    error Pool__DuplicateNullifier();
+    /// @notice The session of that CPO is already paid.
+    error Pool__SessionAlreadyPaid();
+    /// @notice The meter root is not valid for that CPO in its current generation.
+    error Pool__InvalidMeterRoot();
+    /// @notice The tariff is unknown or was published by another CPO.
+    error Pool__InvalidTariff();
+    /// @notice Pay takes no external amount and no recipient.
+    error Pool__InvalidExtData();
+    /// @notice A non-zero fee needs a relayer.
+    error Pool__RelayerRequired();
+    /// @notice A withdrawal needs a recipient.
+    error Pool__RecipientRequired();
+    /// @notice extDataHash differs from the hash of the external data.
+    error Pool__ExtDataHashMismatch();
+    /// @notice publicAmount differs from (extAmount - fee) mod r.
+    error Pool__InvalidPublicAmount();
+    /// @notice The verifier rejected the proof.
+    error Pool__InvalidProof();
+    /// @notice The caller is not the CPO's admin.
+    error Pool__NotCpoAdmin();
+    /// @notice The CPO balance is zero.
+    error Pool__NothingToWithdraw();
+
+    /// @notice Deposits `value` tokens from the caller into the note `C = H3(TAG_NOTE, precommitment, value)`,
+    /// computed by the contract. The caller must have approved the pool for `value`.
+    /// @param precommitment The precommitment `P = H3(TAG_PRECOMMIT, idc, blinding)` (< r).
+    /// @param value The note value, 1..2^64-1 token base units.
+    /// @param encryptedOpening The encrypted note opening, emitted in `NoteAdded`.
+    function deposit(uint256 precommitment, uint256 value, bytes calldata encryptedOpening) external;
+
+    /// @notice Pays a finished session from one note: credits `amount` to the CPO, sends `fee` to the relayer and
+    /// inserts the change note. Anyone (typically a relayer) may submit.
+    /// @param proof The pay proof.
+    /// @param pub The pay public signals.
+    /// @param ext The external data (extAmount 0, recipient 0, relayer, encryptedOutput1 = change note opening).
+    function pay(Proof calldata proof, PayPublic calldata pub, ExtData calldata ext) external;
+
+    /// @notice Spends two notes into two new ones, with tokens entering (extAmount > 0, pulled from the caller) or
+    /// leaving (extAmount < 0, sent to `ext.recipient`) the pool, and `fee` to the relayer.
+    /// @param proof The transact proof.
+    /// @param pub The transact public signals; publicAmount must be (extAmount - fee) mod r.
+    /// @param ext The external data.
+    /// @param fee The relayer fee (< 2^64).
+    function transact(Proof calldata proof, TransactPublic calldata pub, ExtData calldata ext, uint256 fee) external;
+
+    /// @notice Sends a CPO's whole balance to its payout address. Only the CPO admin.
+    /// @param cpoId The CPO.
+    function withdraw(uint256 cpoId) external;
+
+    /// @notice Whether `root` is a recent note root produced at tree size `size`.
+    /// @param root The note root.
+    /// @param size The tree size at that root.
+    /// @return True iff recorded with that size and fewer than ROOT_HISTORY_LEAVES leaves were added since.
+    function isKnownRoot(uint256 root, uint256 size) external view returns (bool);
+
+    /// @notice Whether a nullifier is spent.
+    /// @param nullifier The nullifier.
+    /// @return True iff spent.
+    function nullifierSpent(uint256 nullifier) external view returns (bool);
+
+    /// @notice Whether a session of a CPO is paid.
+    /// @param cpoId The CPO.
+    /// @param sessionId The session.
+    /// @return True iff paid.
+    function sessionPaid(uint256 cpoId, uint256 sessionId) external view returns (bool);
+
+    /// @notice A CPO's unwithdrawn balance.
+    /// @param cpoId The CPO.
+    /// @return The balance in token base units.
+    function cpoBalance(uint256 cpoId) external view returns (uint256);
+
+    /// @notice The current note root (0 while the tree is empty).
+    /// @return The root.
+    function noteRoot() external view returns (uint256);
+
+    /// @notice The number of leaves in the note tree.
+    /// @return The size.
+    function noteTreeSize() external view returns (uint256);
+
+    /// @notice `keccak256(abi.encode(chainid, pool, recipient, relayer, extAmount, encryptedOutput1,
+    /// encryptedOutput2)) mod r`.
+    /// @param ext The external data.
+    /// @return The hash, a field element.
+    function hashExtData(ExtData calldata ext) external view returns (uint256);
+
+    /// @notice The pool's token.
+    /// @return The token.
+    function token() external view returns (IERC20);
+
+    /// @notice The registry of CPOs, meters and tariffs.
+    /// @return The registry.
+    function registry() external view returns (IRegistry);
+
+    /// @notice The pay verifier.
+    /// @return The verifier.
+    function payVerifier() external view returns (IPayVerifier);
+
+    /// @notice The transact verifier.
+    /// @return The verifier.
+    function transactVerifier() external view returns (ITransactVerifier);
+}

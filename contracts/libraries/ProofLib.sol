@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IPool} from "../interfaces/IPool.sol";
+import {Constants} from "./Constants.sol";
+
+/// @title ProofLib
+/// @notice The public-signal order of each circuit, written once: struct -> the verifier's `uint256[k]`.
+/// @dev Must match `circuits/circuits.json` (and `sdk/publicSignals.ts`). Pay has 11 signals, transact 8.
+library ProofLib {
+    uint256 internal constant PAY_SIGNALS = 11;
+    uint256 internal constant TRANSACT_SIGNALS = 8;
+
+    /// @notice Packs the pay public signals in circuit order.
+    function signals(IPool.PayPublic calldata p) internal pure returns (uint256[PAY_SIGNALS] memory s) {
+        s[0] = p.noteRoot;
+        s[1] = p.noteTreeSize;
+        s[2] = p.nullifier;
+        s[3] = p.changeCommitment;
+        s[4] = p.meterRoot;
+        s[5] = p.cpoId;
+        s[6] = p.tariffHash;
+        s[7] = p.sessionId;
+        s[8] = p.amount;
+        s[9] = p.fee;
+        s[10] = p.extDataHash;
+    }
+
+    /// @notice Packs the transact public signals in circuit order.
+    function signals(IPool.TransactPublic calldata p) internal pure returns (uint256[TRANSACT_SIGNALS] memory s) {
+        s[0] = p.noteRoot;
+        s[1] = p.noteTreeSize;
+        s[2] = p.inputNullifiers[0];
+        s[3] = p.inputNullifiers[1];
+        s[4] = p.outputCommitments[0];
+        s[5] = p.outputCommitments[1];
+        s[6] = p.publicAmount;
+        s[7] = p.extDataHash;
+    }
+
+    /// @notice Whether every signal is a canonical field element (below r).
+    function inField(uint256[PAY_SIGNALS] memory s) internal pure returns (bool) {
+        for (uint256 i; i < PAY_SIGNALS; ++i) {
+            if (s[i] >= Constants.FIELD_MODULUS) return false;
+        }
+        return true;
+    }
+
+    /// @notice Whether every signal is a canonical field element (below r).
+    function inField(uint256[TRANSACT_SIGNALS] memory s) internal pure returns (bool) {
+        for (uint256 i; i < TRANSACT_SIGNALS; ++i) {
+            if (s[i] >= Constants.FIELD_MODULUS) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,106 @@
+/**
+ * Reading zkcharge state from the chain alone: the note tree and the pool's spent nullifiers,
+ * a CPO's meter tree, its published tariffs. Everything a wallet or an operator needs is in the
+ * contracts' events; nothing here trusts an off-chain server.
+ */
+import type { Pool, Registry } from "../types/ethers-contracts/index.js";
+import type { IRegistry } from "../types/ethers-contracts/contracts/Registry.js";
+import type { Tariff } from "./tariff.ts";
+import { MeterTree, NoteTree } from "./tree.ts";
+
+/** A leaf of the note tree as the pool announced it. */
+export interface NoteLeaf {
+  index: number;
+  commitment: bigint;
+  /** Encrypted opening (only its owner can read it). */
+  encryptedOpening: string;
+  blockNumber: number;
+}
+
+/** The pool's note tree and spent nullifiers, rebuilt from its events. */
+export interface PoolState {
+  tree: NoteTree;
+  leaves: NoteLeaf[];
+  spent: Set<bigint>;
+}
+
+/** Rebuilds the note tree and the spent-nullifier set from `NoteAdded` / `NullifierSpent` events. */
+export async function readPoolState(pool: Pool): Promise<PoolState> {
+  const [added, spentEvents] = await Promise.all([
+    pool.queryFilter(pool.filters.NoteAdded(), 0),
+    pool.queryFilter(pool.filters.NullifierSpent(), 0),
+  ]);
+  const leaves = added
+    .map((ev) => ({
+      index: Number(ev.args.index),
+      commitment: ev.args.commitment,
+      encryptedOpening: ev.args.encryptedOpening,
+      blockNumber: ev.blockNumber,
+    }))
+    .sort((a, b) => a.index - b.index);
+  leaves.forEach((leaf, i) => {
+    if (leaf.index !== i) throw new Error(`note tree events are incomplete: missing leaf ${i}`);
+  });
+  const tree = new NoteTree(leaves.map((l) => l.commitment));
+  const onChainRoot = await pool.noteRoot();
+  if (tree.root !== onChainRoot) throw new Error("note tree rebuilt from events does not match the pool's root");
+  return { tree, leaves, spent: new Set(spentEvents.map((ev) => ev.args.nullifier)) };
+}
+
+/** Rebuilds CPO `cpoId`'s meter tree from `MeterAdded` / `MeterRevoked` events (revoked leaves are 0). */
+export async function readMeterTree(registry: Registry, cpoId: bigint): Promise<MeterTree> {
+  const [added, revoked] = await Promise.all([
+    registry.queryFilter(registry.filters.MeterAdded(cpoId), 0),
+    registry.queryFilter(registry.filters.MeterRevoked(cpoId), 0),
+  ]);
+  const events = [
+    ...added.map((ev) => ({ ev, add: true })),
+    ...revoked.map((ev) => ({ ev, add: false })),
+  ].sort((a, b) => a.ev.blockNumber - b.ev.blockNumber || a.ev.index - b.ev.index);
+  const tree = new MeterTree();
+  for (const { ev, add } of events) {
+    const leaf = ev.args.leaf as bigint;
+    if (add) tree.insert(leaf);
+    else tree.update(tree.indexOf(leaf), 0n);
+  }
+  if (tree.size > 0 && tree.root !== (await registry.meterRoot(cpoId))) {
+    throw new Error(`meter tree of CPO ${cpoId} rebuilt from events does not match the registry's root`);
+  }
+  return tree;
+}
+
+/** The registry's struct for a tariff (band 0 start implicit). */
+export function toTariffStruct(t: Tariff): IRegistry.TariffStruct {
+  return {
+    cpoId: t.cpoId,
+    flatFee: t.flatFee,
+    energyPrice: [...t.energyPrice],
+    bandStart: [t.bandStart[1], t.bandStart[2], t.bandStart[3]],
+    timePricePerHour: t.timePricePerHour,
+    maxPrice: t.maxPrice,
+    tzOffset: t.tzOffset,
+    validFrom: t.validFrom,
+    validTo: t.validTo,
+  };
+}
+
+/** A tariff from the registry's struct as found in a `TariffPublished` event. */
+export function fromTariffStruct(s: IRegistry.TariffStructOutput): Tariff {
+  return {
+    cpoId: s.cpoId,
+    flatFee: s.flatFee,
+    energyPrice: [s.energyPrice[0]!, s.energyPrice[1]!, s.energyPrice[2]!, s.energyPrice[3]!],
+    bandStart: [0n, s.bandStart[0]!, s.bandStart[1]!, s.bandStart[2]!],
+    timePricePerHour: s.timePricePerHour,
+    maxPrice: s.maxPrice,
+    tzOffset: s.tzOffset,
+    validFrom: s.validFrom,
+    validTo: s.validTo,
+  };
+}
+
+/** Every tariff CPO `cpoId` published, by hash, read from `TariffPublished` events. */
+export async function readTariffs(registry: Registry, cpoId: bigint): Promise<Map<bigint, Tariff>> {
+  const events = await registry.queryFilter(registry.filters.TariffPublished(cpoId), 0);
+  return new Map(events.map((ev) => [ev.args.tariffHash, fromTariffStruct(ev.args.tariff)]));
+}

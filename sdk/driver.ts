@@ -1,0 +1,274 @@
+/**
+ * The driver's wallet: a Semaphore identity, its notes in the pool (found by decrypting the
+ * pool's events, nothing else), deposits, payments proved for a CPO or relayer to submit, and
+ * merges / withdrawals through the transact circuit. The driver's own address never submits a
+ * payment or a withdrawal.
+ */
+import { Contract, ZeroAddress, type ContractTransactionReceipt, type Signer } from "ethers";
+import { generateProof, type Groth16Proof, type ProverOptions } from "../prover/index.ts";
+import { buildPayWitness } from "../prover/payInput.ts";
+import type { PayPublicSignals, TransactPublicSignals } from "../prover/publicSignals.ts";
+import { buildTransactWitness, dummyInput, type TransactOutput } from "../prover/transactInput.ts";
+import type { Pool } from "../types/ethers-contracts/index.js";
+import { readPoolState, type PoolState } from "./chain.ts";
+import { decryptNote, encryptNote } from "./encryption.ts";
+import { InsufficientBalanceError, InvalidInputError } from "./errors.ts";
+import { randomFieldElement } from "./field.ts";
+import { extDataHash } from "./hash.ts";
+import type { DriverIdentity } from "./identity.ts";
+import type { SignedSession } from "./meter.ts";
+import { formatAmount } from "./money.ts";
+import { Note } from "./note.ts";
+import { computeBill, type Bill } from "./tariff.ts";
+import type { MerklePath } from "./tree.ts";
+
+/** A note the driver owns, with where it sits in the tree. */
+export interface OwnedNote {
+  note: Note;
+  leafIndex: number;
+  nullifier: bigint;
+}
+
+/** Proof points as the Solidity verifier takes them. */
+export interface SolidityProof {
+  a: [bigint, bigint];
+  b: [[bigint, bigint], [bigint, bigint]];
+  c: [bigint, bigint];
+}
+
+/** Ext data as the pool takes it (bytes as 0x-hex). */
+export interface PoolExtData {
+  recipient: string;
+  relayer: string;
+  extAmount: bigint;
+  encryptedOutput1: string;
+  encryptedOutput2: string;
+}
+
+/** A proved payment, ready for the CPO backend or a relayer to check and submit. */
+export interface Payment {
+  proof: SolidityProof;
+  /** The same proof as snarkjs returns it (for local verification). */
+  groth16: Groth16Proof;
+  pub: PayPublicSignals;
+  ext: PoolExtData;
+  bill: Bill;
+  witnessMs: number;
+  proveMs: number;
+}
+
+/** A proved transact (merge, split, withdraw, transfer), for any account to submit. */
+export interface Transaction {
+  proof: SolidityProof;
+  /** The same proof as snarkjs returns it (for local verification). */
+  groth16: Groth16Proof;
+  pub: TransactPublicSignals;
+  ext: PoolExtData;
+  fee: bigint;
+  witnessMs: number;
+  proveMs: number;
+}
+
+function hex(bytes: Uint8Array): string {
+  return "0x" + Buffer.from(bytes).toString("hex");
+}
+
+/** A driver's wallet on one pool. */
+export class Driver {
+  readonly identity: DriverIdentity;
+  readonly pool: Pool;
+  readonly #prover: ProverOptions;
+  #state: PoolState | undefined;
+  #owned: OwnedNote[] = [];
+
+  /**
+   * @param identity the driver's Semaphore identity (keep its export secret: it is the wallet)
+   * @param pool the pool contract, connected to any provider (the driver never sends from it)
+   * @param prover prover options (artifacts root, worker pool)
+   */
+  constructor(identity: DriverIdentity, pool: Pool, prover: ProverOptions = {}) {
+    this.identity = identity;
+    this.pool = pool;
+    this.#prover = prover;
+  }
+
+  /** Rebuilds the wallet from the pool's events alone: every note it can decrypt that is not spent. */
+  async sync(): Promise<OwnedNote[]> {
+    const state = await readPoolState(this.pool);
+    const secret = this.identity.encryptionKeyPair.secretKey;
+    const owned: OwnedNote[] = [];
+    for (const leaf of state.leaves) {
+      const note = decryptNote(Buffer.from(leaf.encryptedOpening.slice(2), "hex"), secret, this.identity.commitment);
+      if (!note || note.commitment !== leaf.commitment) continue; // someone else's, or a lying ciphertext
+      const nullifier = note.nullifier(leaf.index, this.identity.secretScalar);
+      if (!state.spent.has(nullifier)) owned.push({ note, leafIndex: leaf.index, nullifier });
+    }
+    this.#state = state;
+    this.#owned = owned;
+    return owned;
+  }
+
+  /** Unspent notes as of the last {@link sync}. */
+  get notes(): OwnedNote[] {
+    return [...this.#owned];
+  }
+
+  /** Sum of the unspent notes as of the last {@link sync}. */
+  get balance(): bigint {
+    return this.#owned.reduce((sum, n) => sum + n.note.value, 0n);
+  }
+
+  async #chainId(): Promise<bigint> {
+    const network = await this.pool.runner!.provider!.getNetwork();
+    return network.chainId;
+  }
+
+  async #fresh(): Promise<PoolState> {
+    await this.sync();
+    return this.#state!;
+  }
+
+  /**
+   * Deposits `value` base units into a new note. `payer` is any funded account: deposits are public
+   * (the amount and the payer are visible), what they fund later is not.
+   */
+  async deposit(value: bigint, payer: Signer): Promise<{ note: Note; receipt: ContractTransactionReceipt }> {
+    const note = Note.random(this.identity.commitment, value);
+    const ciphertext = encryptNote(note, this.identity.encryptionPublicKey);
+    const token = await this.pool.token();
+    const erc20 = new Contract(token, ["function approve(address,uint256) returns (bool)"], payer);
+    await (await erc20.getFunction("approve")(await this.pool.getAddress(), value)).wait();
+    const tx = await this.pool.connect(payer).deposit(note.precommitment, value, hex(ciphertext));
+    const receipt = (await tx.wait())!;
+    return { note, receipt };
+  }
+
+  /**
+   * Proves payment of a finished session from one note. The CPO backend (or a relayer, for `fee`)
+   * submits it; the change goes back into a new note only this driver can open.
+   * @param args.session the meter-signed session, as the station handed it over
+   * @param args.meterPath the meter's path in the CPO's meter tree (from the station or the chain)
+   * @param args.relayer address that receives `fee` (the submitter); zero address when fee is 0
+   * @throws InsufficientBalanceError naming the balance and the total when no single note covers it
+   */
+  async preparePayment(args: { session: SignedSession; meterPath: MerklePath; fee?: bigint; relayer?: string }): Promise<Payment> {
+    const fee = args.fee ?? 0n;
+    const relayer = args.relayer ?? ZeroAddress;
+    if (fee > 0n && relayer === ZeroAddress) throw new InvalidInputError("a relayer fee needs a relayer address");
+    const state = await this.#fresh();
+    const due = computeBill(args.session.points, args.session.tariff, args.session.ratedPowerW).amount + fee;
+    const candidates = this.#owned.filter((o) => o.note.value >= due).sort((x, y) => (x.note.value < y.note.value ? -1 : 1));
+    const chosen = candidates[0];
+    if (!chosen) {
+      const hint = this.balance >= due ? " in one note: merge notes first" : "";
+      throw new InsufficientBalanceError(`balance ${formatAmount(this.balance)} is less than the session total ${formatAmount(due)}${hint}`);
+    }
+    const changeBlinding = randomFieldElement();
+    const change = new Note(chosen.note.value - due, changeBlinding, this.identity.commitment);
+    const ext: PoolExtData = {
+      recipient: ZeroAddress,
+      relayer,
+      extAmount: 0n,
+      encryptedOutput1: hex(encryptNote(change, this.identity.encryptionPublicKey)),
+      encryptedOutput2: "0x",
+    };
+    const witness = buildPayWitness({
+      secretScalar: this.identity.secretScalar,
+      note: chosen.note,
+      notePath: state.tree.path(chosen.leafIndex),
+      session: args.session,
+      meterPath: args.meterPath,
+      fee,
+      changeBlinding,
+      extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
+    });
+    const proof = await generateProof("pay", witness.input, this.#prover);
+    return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, bill: witness.bill, witnessMs: proof.witnessMs, proveMs: proof.proveMs };
+  }
+
+  /**
+   * Proves a transact: spends up to two notes, creates two outputs, moves `extAmount` in or out.
+   * `recipient` receives a withdrawal; `relayer` receives `fee` and is expected to submit.
+   */
+  async prepareTransact(args: {
+    spend: OwnedNote[];
+    outputs: [TransactOutput, TransactOutput];
+    outputNotes: [Note | null, Note | null];
+    extAmount: bigint;
+    fee: bigint;
+    recipient: string;
+    relayer: string;
+    recipientKeys?: [Uint8Array, Uint8Array];
+  }): Promise<Transaction> {
+    if (args.spend.length > 2) throw new InvalidInputError("a transact spends at most two notes: merge first");
+    const state = this.#state ?? (await this.#fresh());
+    const reference = state.tree.path(args.spend[0]?.leafIndex ?? 0);
+    const inputs = args.spend.map((o) => ({ note: o.note, path: state.tree.path(o.leafIndex) }));
+    while (inputs.length < 2) inputs.push(dummyInput(this.identity.commitment, reference));
+    const keys = args.recipientKeys ?? [this.identity.encryptionPublicKey, this.identity.encryptionPublicKey];
+    const encrypt = (note: Note | null, key: Uint8Array) => (note ? hex(encryptNote(note, key)) : "0x");
+    const ext: PoolExtData = {
+      recipient: args.recipient,
+      relayer: args.relayer,
+      extAmount: args.extAmount,
+      encryptedOutput1: encrypt(args.outputNotes[0], keys[0]),
+      encryptedOutput2: encrypt(args.outputNotes[1], keys[1]),
+    };
+    const witness = buildTransactWitness({
+      secretScalar: this.identity.secretScalar,
+      inputs: [inputs[0]!, inputs[1]!],
+      outputs: args.outputs,
+      extAmount: args.extAmount,
+      fee: args.fee,
+      extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
+    });
+    const proof = await generateProof("transact", witness.input, this.#prover);
+    return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, fee: args.fee, witnessMs: proof.witnessMs, proveMs: proof.proveMs };
+  }
+
+  /** Proves a merge of the two largest notes into one (no tokens move; a relayer may take `fee`). */
+  async prepareMerge(opts: { relayer?: string; fee?: bigint } = {}): Promise<Transaction> {
+    await this.#fresh();
+    const spend = [...this.#owned].sort((x, y) => (x.note.value > y.note.value ? -1 : 1)).slice(0, 2);
+    if (spend.length < 2) throw new InvalidInputError("nothing to merge: the wallet holds fewer than two notes");
+    const fee = opts.fee ?? 0n;
+    const total = spend[0]!.note.value + spend[1]!.note.value - fee;
+    const merged = Note.random(this.identity.commitment, total);
+    const pad = Note.random(this.identity.commitment, 0n);
+    return this.prepareTransact({
+      spend, fee, extAmount: 0n, recipient: ZeroAddress, relayer: opts.relayer ?? ZeroAddress,
+      outputs: [{ precommitment: merged.precommitment, value: total }, { precommitment: pad.precommitment, value: 0n }],
+      outputNotes: [merged, pad],
+    });
+  }
+
+  /**
+   * Proves a withdrawal of `amount` (default: everything) to `to`, through `relayer` who takes `fee`.
+   * The change stays in a new note.
+   * @throws InsufficientBalanceError when the two largest notes do not cover amount + fee
+   */
+  async prepareWithdraw(args: { to: string; amount?: bigint; relayer: string; fee?: bigint }): Promise<Transaction> {
+    await this.#fresh();
+    const spend = [...this.#owned].sort((x, y) => (x.note.value > y.note.value ? -1 : 1)).slice(0, 2);
+    const available = spend.reduce((s, o) => s + o.note.value, 0n);
+    const fee = args.fee ?? 0n;
+    const amount = args.amount ?? available - fee;
+    if (amount <= 0n || available < amount + fee) {
+      throw new InsufficientBalanceError(
+        `balance ${formatAmount(available)} is less than the withdrawal ${formatAmount(amount)} plus fee ${formatAmount(fee)}`);
+    }
+    const change = Note.random(this.identity.commitment, available - amount - fee);
+    const pad = Note.random(this.identity.commitment, 0n);
+    return this.prepareTransact({
+      spend, fee, extAmount: -amount, recipient: args.to, relayer: args.relayer,
+      outputs: [{ precommitment: change.precommitment, value: change.value }, { precommitment: pad.precommitment, value: 0n }],
+      outputNotes: [change, pad],
+    });
+  }
+}
+
+/** Submits a proved transact from any account (a relayer); returns the receipt. */
+export async function submitTransaction(pool: Pool, tx: Transaction, submitter: Signer): Promise<ContractTransactionReceipt> {
+  const sent = await pool.connect(submitter).transact(tx.proof, tx.pub, tx.ext, tx.fee);
+  return (await sent.wait())!;
+}

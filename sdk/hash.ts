@@ -1,0 +1,150 @@
+/**
+ * Every protocol hash of docs/protocol.md, written once. Other modules call these functions and never
+ * assemble Poseidon inputs themselves.
+ */
+import {
+  poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8,
+  poseidon9, poseidon10, poseidon11, poseidon12, poseidon13, poseidon14, poseidon15, poseidon16,
+} from "poseidon-lite";
+import { AbiCoder, getBytes, hexlify, isAddress, keccak256 } from "ethers";
+import { BABYJUB_SUBGROUP_ORDER, BITS, FIELD_MODULUS, TAGS } from "./constants.ts";
+import { InvalidInputError } from "./errors.ts";
+import { assertBits, assertFieldElement } from "./field.ts";
+import type { Tariff } from "./tariff.ts";
+
+const POSEIDON = [
+  poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8,
+  poseidon9, poseidon10, poseidon11, poseidon12, poseidon13, poseidon14, poseidon15, poseidon16,
+] as const;
+
+/**
+ * circomlib Poseidon with `inputs.length` inputs (1..16), i.e. `H_k` of docs/protocol.md.
+ * @throws InvalidInputError if the width is outside 1..16 or an input is not a canonical field element
+ */
+export function poseidon(inputs: readonly bigint[]): bigint {
+  if (inputs.length < 1 || inputs.length > POSEIDON.length) {
+    throw new InvalidInputError(`Poseidon takes 1..16 inputs, got ${inputs.length}`);
+  }
+  inputs.forEach((x, i) => assertFieldElement(x, `Poseidon input ${i}`));
+  return POSEIDON[inputs.length - 1]!([...inputs]);
+}
+
+/** Merkle node `H_2(left, right)`: the only untagged hash (both trees are LeanIMTs over it). */
+export function merkleNode(left: bigint, right: bigint): bigint {
+  return poseidon([left, right]);
+}
+
+/** Semaphore v4 identity commitment `idc = H_2(Ax, Ay)` of the public key `s * Base8`. */
+export function identityCommitment(Ax: bigint, Ay: bigint): bigint {
+  return poseidon([Ax, Ay]);
+}
+
+/** Precommitment `P = H_3(TAG_PRECOMMIT, idc, blinding)`: what a depositor sends. */
+export function precommitment(idc: bigint, blinding: bigint): bigint {
+  return poseidon([TAGS.precommitment, idc, blinding]);
+}
+
+/** Note commitment `C = H_3(TAG_NOTE, P, value)` (computed by the contract on deposit). `value < 2^64`. */
+export function noteCommitment(P: bigint, value: bigint): bigint {
+  assertBits(value, BITS.value, "note value");
+  return poseidon([TAGS.note, P, value]);
+}
+
+/** Nullifier `nf = H_4(TAG_NULLIFIER, C, leafIndex, s)` of the note `C` at `leafIndex`, owned by secret `s`. */
+export function nullifier(C: bigint, leafIndex: bigint, secretScalar: bigint): bigint {
+  if (secretScalar < 0n || secretScalar >= BABYJUB_SUBGROUP_ORDER) {
+    throw new InvalidInputError("identity secret scalar must be below the Baby Jubjub subgroup order l");
+  }
+  return poseidon([TAGS.nullifier, C, leafIndex, secretScalar]);
+}
+
+/** Session id `H_3(TAG_SESSION, stationNonce, driverNonce)`; both nonces fresh 128-bit random values. */
+export function sessionId(stationNonce: bigint, driverNonce: bigint): bigint {
+  assertBits(stationNonce, 128, "station nonce");
+  assertBits(driverNonce, 128, "driver nonce");
+  return poseidon([TAGS.session, stationNonce, driverNonce]);
+}
+
+/** Meter leaf `H_5(TAG_METER, Ax, Ay, cpoId, ratedPowerW)` for the meter's EdDSA public key `(Ax, Ay)`. */
+export function meterLeaf(Ax: bigint, Ay: bigint, cpoId: bigint, ratedPowerW: bigint): bigint {
+  assertBits(ratedPowerW, BITS.ratedPower, "ratedPowerW");
+  return poseidon([TAGS.meter, Ax, Ay, cpoId, ratedPowerW]);
+}
+
+/**
+ * Tariff hash `H_4(TAG_TARIFF, H_4(cpoId, flatFee, timePricePerHour, maxPrice),
+ * H_5(energyPrice[0..3], tzOffset), H_5(bandStart[1..3], validFrom, validTo))`.
+ * `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
+ */
+export function tariffHash(tariff: Tariff): bigint {
+  const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.timePricePerHour, tariff.maxPrice]);
+  const b = poseidon([...tariff.energyPrice, tariff.tzOffset]);
+  const c = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);
+  return poseidon([TAGS.tariff, a, b, c]);
+}
+
+/** Chain start `H_0 = H_5(TAG_CHAIN_START, sessionId, cpoId, meterLeaf, tariffHash)`. */
+export function chainStart(sessionId: bigint, cpoId: bigint, meterLeaf: bigint, tariffHash: bigint): bigint {
+  return poseidon([TAGS.chainStart, sessionId, cpoId, meterLeaf, tariffHash]);
+}
+
+/** Chain step `H_i = H_4(TAG_CHAIN_STEP, H_{i-1}, t_i, e_i)` for chain point `(t_i, e_i)`. */
+export function chainStep(prev: bigint, t: bigint, e: bigint): bigint {
+  return poseidon([TAGS.chainStep, prev, t, e]);
+}
+
+/** Session end record `final = H_3(TAG_FINAL, H_n, n)`: what the meter signs when the session ends. */
+export function chainFinal(Hn: bigint, n: bigint): bigint {
+  return poseidon([TAGS.chainFinal, Hn, n]);
+}
+
+/** Live tail `H_4(TAG_LIVE, H_k, t, e)`: a signed reading after chain point `k` that never extends the chain. */
+export function liveTail(Hk: bigint, t: bigint, e: bigint): bigint {
+  return poseidon([TAGS.chainLive, Hk, t, e]);
+}
+
+/** The external data a transaction binds through `extDataHash`. Byte fields are `Uint8Array` or 0x-hex. */
+export interface ExtData {
+  /** EVM chain id. */
+  chainId: bigint;
+  /** Pool contract address. */
+  pool: string;
+  /** Address that receives the withdrawn / paid tokens. */
+  recipient: string;
+  /** Address of the relayer that submits the transaction (zero address if none). */
+  relayer: string;
+  /** Signed token amount entering (> 0) or leaving (< 0) the pool. */
+  extAmount: bigint;
+  /** Encrypted opening of the first output note. */
+  encryptedOutput1: Uint8Array | string;
+  /** Encrypted opening of the second output note. */
+  encryptedOutput2: Uint8Array | string;
+}
+
+/**
+ * `uint256(keccak256(abi.encode(uint256 chainId, address pool, address recipient, address relayer,
+ * int256 extAmount, bytes encryptedOutput1, bytes encryptedOutput2))) mod r`.
+ * @throws InvalidInputError on a malformed address, a negative chain id or an extAmount outside int256
+ */
+export function extDataHash(ext: ExtData): bigint {
+  for (const k of ["pool", "recipient", "relayer"] as const) {
+    if (!isAddress(ext[k])) throw new InvalidInputError(`extData.${k} = ${ext[k]} is not an address`);
+  }
+  if (ext.chainId < 0n) throw new InvalidInputError(`extData.chainId = ${ext.chainId} is negative`);
+  if (ext.extAmount >= 1n << 255n || ext.extAmount < -(1n << 255n)) {
+    throw new InvalidInputError(`extData.extAmount = ${ext.extAmount} does not fit int256`);
+  }
+  const bytes = (b: Uint8Array | string, what: string): string => {
+    try {
+      return hexlify(getBytes(b));
+    } catch {
+      throw new InvalidInputError(`extData.${what} is neither bytes nor 0x-hex`);
+    }
+  };
+  const encoded = AbiCoder.defaultAbiCoder().encode(
+    ["uint256", "address", "address", "address", "int256", "bytes", "bytes"],
+    [ext.chainId, ext.pool, ext.recipient, ext.relayer, ext.extAmount,
+      bytes(ext.encryptedOutput1, "encryptedOutput1"), bytes(ext.encryptedOutput2, "encryptedOutput2")],
+  );
+  return BigInt(keccak256(encoded)) % FIELD_MODULUS;
+}

@@ -1,0 +1,136 @@
+/**
+ * The charge point operator's side: register, manage meters and tariffs, hand a finished session
+ * to the driver, check a driver's payment before submitting it, and withdraw earnings.
+ */
+import type { ContractTransactionReceipt, Signer } from "ethers";
+import { verifyProof, type ProverOptions } from "../prover/index.ts";
+import { paySignalArray } from "../prover/publicSignals.ts";
+import type { Pool, Registry } from "../types/ethers-contracts/index.js";
+import { readMeterTree, toTariffStruct } from "./chain.ts";
+import type { Payment } from "./driver.ts";
+import { InvalidInputError, ZkchargeError } from "./errors.ts";
+import { extDataHash } from "./hash.ts";
+import type { Meter, SignedSession } from "./meter.ts";
+import { formatAmount } from "./money.ts";
+import { computeBill, validateTariff, type Tariff } from "./tariff.ts";
+import { compressedSiblings, type MerklePath } from "./tree.ts";
+
+/** A payment the operator refuses to submit, with the reason. */
+export class PaymentRejectedError extends ZkchargeError {
+  /** @param message why the payment cannot settle */
+  constructor(message: string) {
+    super("PAYMENT_REJECTED", message);
+  }
+}
+
+/** What the station hands the driver when a session ends. */
+export interface SessionReceipt {
+  session: SignedSession;
+  meterPath: MerklePath;
+}
+
+function eventArg<T>(receipt: ContractTransactionReceipt, contract: Pool | Registry, event: string, arg: string): T {
+  for (const log of receipt.logs) {
+    const parsed = contract.interface.parseLog(log);
+    if (parsed?.name === event) return parsed.args.getValue(arg) as T;
+  }
+  throw new Error(`transaction ${receipt.hash} emitted no ${event}`);
+}
+
+/** A CPO: its registry entry, meters, tariffs and pool balance. */
+export class Operator {
+  readonly cpoId: bigint;
+  readonly registry: Registry;
+  readonly pool: Pool;
+  readonly signer: Signer;
+  readonly #prover: ProverOptions;
+
+  /** Wraps an already registered CPO (use {@link Operator.register} for a new one). */
+  constructor(args: { cpoId: bigint; registry: Registry; pool: Pool; signer: Signer; prover?: ProverOptions }) {
+    this.cpoId = args.cpoId;
+    this.registry = args.registry.connect(args.signer);
+    this.pool = args.pool.connect(args.signer);
+    this.signer = args.signer;
+    this.#prover = args.prover ?? {};
+  }
+
+  /** Registers a new CPO with `signer` as admin, paying out to `payout` (default: the admin). */
+  static async register(args: { registry: Registry; pool: Pool; signer: Signer; payout?: string; prover?: ProverOptions }): Promise<Operator> {
+    const payout = args.payout ?? (await args.signer.getAddress());
+    const receipt = (await (await args.registry.connect(args.signer).registerCpo(payout)).wait())!;
+    const cpoId = eventArg<bigint>(receipt, args.registry, "CpoRegistered", "cpoId");
+    return new Operator({ ...args, cpoId });
+  }
+
+  /** Registers a meter (its key and rated power) in this CPO's meter tree. */
+  async addMeter(meter: Pick<Meter, "publicKey" | "ratedPowerW" | "cpoId">): Promise<ContractTransactionReceipt> {
+    if (meter.cpoId !== this.cpoId) throw new InvalidInputError(`meter belongs to CPO ${meter.cpoId}, not ${this.cpoId}`);
+    const [ax, ay] = meter.publicKey;
+    return (await (await this.registry.addMeter(this.cpoId, ax, ay, meter.ratedPowerW)).wait())!;
+  }
+
+  /** Revokes a meter: every earlier meter root of this CPO stops being accepted. */
+  async revokeMeter(leaf: bigint): Promise<ContractTransactionReceipt> {
+    const tree = await readMeterTree(this.registry, this.cpoId);
+    const index = tree.indexOf(leaf);
+    if (index < 0) throw new InvalidInputError(`meter ${leaf} is not in CPO ${this.cpoId}'s tree`);
+    const siblings = compressedSiblings(tree.path(index));
+    return (await (await this.registry.revokeMeter(this.cpoId, leaf, siblings)).wait())!;
+  }
+
+  /** Publishes an immutable tariff; returns its hash (recomputed on-chain). */
+  async publishTariff(tariff: Omit<Tariff, "cpoId">): Promise<bigint> {
+    const full: Tariff = { ...tariff, cpoId: this.cpoId };
+    validateTariff(full);
+    const receipt = (await (await this.registry.publishTariff(toTariffStruct(full))).wait())!;
+    return eventArg<bigint>(receipt, this.registry, "TariffPublished", "tariffHash");
+  }
+
+  /** The station's hand-over at session end: the signed session and the meter's current path. */
+  async receipt(session: SignedSession): Promise<SessionReceipt> {
+    const tree = await readMeterTree(this.registry, this.cpoId);
+    const index = tree.indexOf(session.meterLeaf);
+    if (index < 0) throw new InvalidInputError(`session ${session.sessionId} was signed by a meter CPO ${this.cpoId} never registered`);
+    return { session, meterPath: tree.path(index) };
+  }
+
+  /**
+   * Checks a driver's payment before spending gas on it: for this CPO, for the session it served,
+   * the amount it computes itself, a valid proof, known roots, unused nullifier, unpaid session.
+   * @throws PaymentRejectedError naming the first problem
+   */
+  async checkPayment(payment: Payment, session?: SignedSession): Promise<void> {
+    const { pub } = payment;
+    const reject = (why: string) => { throw new PaymentRejectedError(why); };
+    if (pub.cpoId !== this.cpoId) reject(`payment is for CPO ${pub.cpoId}, not ${this.cpoId}`);
+    if (session) {
+      if (pub.sessionId !== session.sessionId) reject(`payment is for session ${pub.sessionId}, not ${session.sessionId}`);
+      const expected = computeBill(session.points, session.tariff, session.ratedPowerW).amount;
+      if (pub.amount !== expected) reject(`payment of ${formatAmount(pub.amount)} differs from the session total ${formatAmount(expected)}`);
+    }
+    if ((await this.registry.tariffCpo(pub.tariffHash)) !== this.cpoId) reject("tariff is not one this CPO published");
+    if (!(await this.registry.isValidMeterRoot(this.cpoId, pub.meterRoot))) reject("meter root is not current (revoked or unknown)");
+    if (!(await this.pool.isKnownRoot(pub.noteRoot, pub.noteTreeSize))) reject("note root is unknown or too old: ask the driver to prove again");
+    if (await this.pool.nullifierSpent(pub.nullifier)) reject("the note was already spent");
+    if (await this.pool.sessionPaid(pub.cpoId, pub.sessionId)) reject("the session is already paid");
+    const { chainId } = await this.signer.provider!.getNetwork();
+    const ext = extDataHash({ chainId, pool: await this.pool.getAddress(), ...payment.ext });
+    if (ext !== pub.extDataHash) reject("ext data does not match the proof");
+    if (!(await verifyProof("pay", payment.groth16, paySignalArray(pub), this.#prover))) reject("the proof does not verify");
+  }
+
+  /** Submits a checked payment (this CPO's backend pays the gas); returns the receipt. */
+  async submitPayment(payment: Payment): Promise<ContractTransactionReceipt> {
+    return (await (await this.pool.pay(payment.proof, payment.pub, payment.ext)).wait())!;
+  }
+
+  /** This CPO's unwithdrawn earnings in the pool. */
+  async earnings(): Promise<bigint> {
+    return this.pool.cpoBalance(this.cpoId);
+  }
+
+  /** Withdraws all earnings to the payout address. */
+  async withdraw(): Promise<ContractTransactionReceipt> {
+    return (await (await this.pool.withdraw(this.cpoId)).wait())!;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Tariffs and the session bill, with exactly the circuit's integer rule (docs/protocol.md, "Session bill and
+ * rounding rule"): a bill the SDK accepts is a bill the circuit proves, and vice versa.
+ */
+import { BILL_DIVISOR, BITS, N_BANDS, N_POINTS, SECONDS_PER_DAY } from "./constants.ts";
+import { InvalidReadingsError, InvalidTariffError } from "./errors.ts";
+import { isFieldElement } from "./field.ts";
+
+const DAY = BigInt(SECONDS_PER_DAY);
+
+/** Four bigints, one per time-of-day band. */
+export type BandTuple = readonly [bigint, bigint, bigint, bigint];
+
+/** A published tariff (all integers, see docs/protocol.md "Tariff"). */
+export interface Tariff {
+  /** Charge point operator id in the registry (a field element). */
+  cpoId: bigint;
+  /** Flat session fee, token base units (< 2^40). */
+  flatFee: bigint;
+  /** Energy price per kWh of each band, base units (< 2^32). */
+  energyPrice: BandTuple;
+  /** Band starts in seconds after local midnight: `0 = bandStart[0] < [1] < [2] < [3] < 86400`. */
+  bandStart: BandTuple;
+  /** Price per hour of session time, base units (< 2^32). */
+  timePricePerHour: bigint;
+  /** Cap on the session amount, base units (< 2^40; 0 = no cap). */
+  maxPrice: bigint;
+  /** Seconds added to UTC for local time, `0 <= tzOffset < 86400` (negative zones modulo one day). */
+  tzOffset: bigint;
+  /** First unix second a session may start under this tariff (< 2^40). */
+  validFrom: bigint;
+  /** Last unix second a session may start under this tariff (< 2^40, >= validFrom). */
+  validTo: bigint;
+}
+
+/** A chain point: unix seconds and cumulative energy in Wh. */
+export interface Point {
+  /** Unix time, seconds. */
+  t: bigint;
+  /** Cumulative energy register, Wh. */
+  e: bigint;
+}
+
+/** One billed interval between chain points `index` and `index + 1` (0-based). */
+export interface IntervalCharge {
+  /** 0-based index of the interval's first point. */
+  index: number;
+  /** Interval start and end, unix seconds. */
+  tStart: bigint;
+  tEnd: bigint;
+  /** Duration in seconds and energy in Wh. */
+  dt: bigint;
+  de: bigint;
+  /** Time-of-day band (0..3) the interval is billed in. */
+  band: number;
+  /** This interval's contribution to the numerator: `de * energyPrice[band] * 3600`. */
+  energyNumerator: bigint;
+  /** This interval's contribution to the numerator: `dt * timePricePerHour * 1000`. */
+  timeNumerator: bigint;
+}
+
+/** Result of {@link computeBill}. */
+export interface Bill {
+  /** What is paid: `bill` capped at `maxPrice` when `maxPrice > 0`. */
+  amount: bigint;
+  /** `floor(numerator / D)` before the cap. */
+  bill: bigint;
+  /** `flatFee * D + sum(energy + time numerators)`. */
+  numerator: bigint;
+  /** `numerator mod D` (the circuit range-checks it `< D`). */
+  remainder: bigint;
+  /** True when the cap applied. */
+  capped: boolean;
+  /** Per-interval breakdown (`n - 1` entries). */
+  perInterval: IntervalCharge[];
+}
+
+function checkBits(field: string, x: bigint, bits: number): void {
+  if (typeof x !== "bigint") throw new InvalidTariffError(field, `must be a bigint, got ${typeof x}`);
+  if (x < 0n) throw new InvalidTariffError(field, `${x} is negative`);
+  if (x >> BigInt(bits) !== 0n) throw new InvalidTariffError(field, `${x} does not fit in ${bits} bits (max 2^${bits}-1)`);
+}
+
+/**
+ * Checks every tariff rule of docs/protocol.md.
+ * @throws InvalidTariffError naming the first field that breaks a rule
+ */
+export function validateTariff(tariff: Tariff): void {
+  if (typeof tariff.cpoId !== "bigint" || !isFieldElement(tariff.cpoId)) {
+    throw new InvalidTariffError("cpoId", `${tariff.cpoId} is not a field element`);
+  }
+  checkBits("flatFee", tariff.flatFee, BITS.flatFee);
+  if (tariff.energyPrice?.length !== N_BANDS) throw new InvalidTariffError("energyPrice", `must have ${N_BANDS} entries`);
+  tariff.energyPrice.forEach((p, k) => checkBits(`energyPrice[${k}]`, p, BITS.energyPrice));
+  if (tariff.bandStart?.length !== N_BANDS) throw new InvalidTariffError("bandStart", `must have ${N_BANDS} entries`);
+  tariff.bandStart.forEach((b, k) => checkBits(`bandStart[${k}]`, b, BITS.timeOfDay));
+  if (tariff.bandStart[0] !== 0n) throw new InvalidTariffError("bandStart[0]", `must be 0, got ${tariff.bandStart[0]}`);
+  for (let k = 1; k < N_BANDS; k++) {
+    if (tariff.bandStart[k]! <= tariff.bandStart[k - 1]!) {
+      throw new InvalidTariffError(`bandStart[${k}]`, `${clock(tariff.bandStart[k]!)} must be after bandStart[${k - 1}] ${clock(tariff.bandStart[k - 1]!)}`);
+    }
+  }
+  if (tariff.bandStart[N_BANDS - 1]! >= DAY) {
+    throw new InvalidTariffError(`bandStart[${N_BANDS - 1}]`, `${tariff.bandStart[N_BANDS - 1]} must be below 86400 (before midnight)`);
+  }
+  checkBits("timePricePerHour", tariff.timePricePerHour, BITS.timePrice);
+  checkBits("maxPrice", tariff.maxPrice, BITS.maxPrice);
+  checkBits("tzOffset", tariff.tzOffset, BITS.timeOfDay);
+  if (tariff.tzOffset >= DAY) {
+    throw new InvalidTariffError("tzOffset", `${tariff.tzOffset} must be below 86400 (write a negative zone modulo one day)`);
+  }
+  checkBits("validFrom", tariff.validFrom, BITS.time);
+  checkBits("validTo", tariff.validTo, BITS.time);
+  if (tariff.validFrom > tariff.validTo) {
+    throw new InvalidTariffError("validTo", `${tariff.validTo} is before validFrom ${tariff.validFrom}`);
+  }
+}
+
+/** Local time of day (seconds after local midnight) of unix time `t`. */
+export function timeOfDay(t: bigint, tariff: Tariff): bigint {
+  return (((t + tariff.tzOffset) % DAY) + DAY) % DAY;
+}
+
+/** Formats seconds-after-midnight (or any unix time, reduced mod one day) as `HH:MM:SS`. */
+export function clock(secondsOfDay: bigint): string {
+  const s = ((secondsOfDay % DAY) + DAY) % DAY;
+  const pad = (x: bigint) => x.toString().padStart(2, "0");
+  return `${pad(s / 3600n)}:${pad((s / 60n) % 60n)}:${pad(s % 60n)}`;
+}
+
+function bandAt(tod: bigint, tariff: Tariff): number {
+  let k = 0;
+  for (let j = 1; j < N_BANDS; j++) if (tariff.bandStart[j]! <= tod) k = j;
+  return k;
+}
+
+/** Time-of-day band (0..3) of unix time `t`: the last `k` with `bandStart[k] <= tod(t)`. */
+export function bandOf(t: bigint, tariff: Tariff): number {
+  return bandAt(timeOfDay(t, tariff), tariff);
+}
+
+/** End of the band containing local time of day `tod`: the next band start, or 86400 (midnight). */
+function bandEnd(tod: bigint, tariff: Tariff): bigint {
+  const k = bandAt(tod, tariff);
+  return k + 1 < N_BANDS ? tariff.bandStart[k + 1]! : DAY;
+}
+
+/**
+ * The first tariff boundary strictly after unix time `t`: the next band start or the next local midnight.
+ * A meter takes a chain point exactly there (a reading on a boundary starts the next band).
+ */
+export function nextBoundaryAfter(t: bigint, tariff: Tariff): bigint {
+  const tod = timeOfDay(t, tariff);
+  return t - tod + bandEnd(tod, tariff);
+}
+
+function boundaryName(end: bigint): string {
+  if (end === DAY) return "local midnight";
+  return `${end % 60n === 0n ? clock(end).slice(0, 5) : clock(end)} band`;
+}
+
+/** Formats watts as kW with 1..3 decimals ("22.0", "7.36"). */
+function kw(watts: bigint): string {
+  const frac = (watts % 1000n).toString().padStart(3, "0").replace(/0+$/, "").padEnd(1, "0");
+  return `${watts / 1000n}.${frac} kW`;
+}
+
+/**
+ * The session bill from chain points `(t_i, e_i)`, i = 1..n, under `tariff` for a meter rated `ratedPowerW`,
+ * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePricePerHour*1000)`,
+ * `bill = floor(num / D)` (D = 3 600 000), `amount = min(bill, maxPrice)` when `maxPrice > 0`.
+ * @throws InvalidTariffError if the tariff is invalid
+ * @throws InvalidReadingsError if the circuit would reject the points (n outside 1..16, a value out of range,
+ *   start outside the validity window, time or energy decreasing, interval >= 2^32, power above rating,
+ *   an interval straddling a band boundary or midnight, a bill of 2^64 or more)
+ */
+export function computeBill(points: readonly Point[], tariff: Tariff, ratedPowerW: bigint): Bill {
+  validateTariff(tariff);
+  if (points.length < 1 || points.length > N_POINTS) {
+    throw new InvalidReadingsError(`a session has 1..${N_POINTS} chain points, got ${points.length}`);
+  }
+  if (ratedPowerW < 0n || ratedPowerW >> BigInt(BITS.ratedPower) !== 0n) {
+    throw new InvalidReadingsError(`ratedPowerW = ${ratedPowerW} does not fit in ${BITS.ratedPower} bits`);
+  }
+  points.forEach((p, i) => {
+    if (p.t < 0n || p.t >> BigInt(BITS.time) !== 0n) throw new InvalidReadingsError(`point ${i + 1}: time ${p.t} does not fit in ${BITS.time} bits`);
+    if (p.e < 0n || p.e >> BigInt(BITS.energy) !== 0n) throw new InvalidReadingsError(`point ${i + 1}: energy ${p.e} Wh does not fit in ${BITS.energy} bits`);
+  });
+  const t1 = points[0]!.t;
+  if (t1 < tariff.validFrom || t1 > tariff.validTo) {
+    throw new InvalidReadingsError(
+      `session start ${t1} is outside the tariff's validity window [${tariff.validFrom}, ${tariff.validTo}]`);
+  }
+  const maxInterval = (1n << BigInt(BITS.interval)) - 1n;
+  const perInterval: IntervalCharge[] = [];
+  let numerator = tariff.flatFee * BILL_DIVISOR;
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i]!;
+    const b = points[i + 1]!;
+    const span = `interval ${clock(timeOfDay(a.t, tariff))}-${clock(timeOfDay(b.t, tariff))}`;
+    const dt = b.t - a.t;
+    const de = b.e - a.e;
+    if (dt < 0n) throw new InvalidReadingsError(`${span}: time decreases from ${a.t} to ${b.t}`);
+    if (de < 0n) throw new InvalidReadingsError(`${span}: energy decreases from ${a.e} Wh to ${b.e} Wh`);
+    if (dt > maxInterval) throw new InvalidReadingsError(`${span} lasts ${dt} s, more than 2^32-1 s`);
+    if (de > maxInterval) throw new InvalidReadingsError(`${span} adds ${de} Wh, more than 2^32-1 Wh`);
+    if (de * 3600n > ratedPowerW * dt) {
+      if (dt === 0n) {
+        throw new InvalidReadingsError(`${span} adds ${de} Wh in 0 s, above the meter's rating ${kw(ratedPowerW)}`);
+      }
+      const drawn = (de * 3600n + dt - 1n) / dt; // ceil: always above the rating when the check fails
+      throw new InvalidReadingsError(`${span} draws ${kw(drawn)}, above the meter's rating ${kw(ratedPowerW)}`);
+    }
+    const tod = timeOfDay(a.t, tariff);
+    const band = bandAt(tod, tariff);
+    const end = bandEnd(tod, tariff);
+    if (tod + dt > end) {
+      throw new InvalidReadingsError(
+        `${span} straddles the ${boundaryName(end)} boundary: a chain point must be taken exactly at the boundary`);
+    }
+    const energyNumerator = de * tariff.energyPrice[band]! * 3600n;
+    const timeNumerator = dt * tariff.timePricePerHour * 1000n;
+    numerator += energyNumerator + timeNumerator;
+    perInterval.push({ index: i, tStart: a.t, tEnd: b.t, dt, de, band, energyNumerator, timeNumerator });
+  }
+  const bill = numerator / BILL_DIVISOR;
+  const remainder = numerator % BILL_DIVISOR;
+  if (bill >> BigInt(BITS.value) !== 0n) {
+    throw new InvalidReadingsError(`session bill ${bill} base units does not fit in ${BITS.value} bits`);
+  }
+  const capped = tariff.maxPrice > 0n && bill > tariff.maxPrice;
+  return { amount: capped ? tariff.maxPrice : bill, bill, numerator, remainder, capped, perInterval };
+}

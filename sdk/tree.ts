@@ -1,0 +1,170 @@
+/**
+ * LeanIMT Merkle trees over `merkleNode` (note tree and per-CPO meter trees), and the fixed-depth path the
+ * circuit's LeanIMT template takes.
+ */
+import { LeanIMT } from "@zk-kit/lean-imt";
+import { METER_TREE_DEPTH, NOTE_TREE_DEPTH } from "./constants.ts";
+import { InvalidInputError } from "./errors.ts";
+import { assertFieldElement } from "./field.ts";
+import { merkleNode } from "./hash.ts";
+
+/**
+ * A membership path as the circuit takes it. At level `i` with path bit `b_i` (bit `i` of `leafIndex`):
+ * if `b_i = 1` the sibling is the left node; if `b_i = 0` the sibling is the right node when
+ * `prefix_i + 2^i < treeSize` (`prefix_i` = leafIndex with its low `i` bits cleared), else 0 and the node is
+ * carried up unhashed.
+ */
+export interface MerklePath {
+  /** The leaf proven. */
+  leaf: bigint;
+  /** Its index; its bits are the path bits. */
+  leafIndex: bigint;
+  /** Number of leaves of the tree at the root proven against. */
+  treeSize: bigint;
+  /** Exactly `depth` siblings, bottom-up, 0 where there is none. */
+  siblings: bigint[];
+}
+
+/** True when level `level` of a path for `leafIndex` in a tree of `treeSize` leaves has a hashed sibling. */
+export function hasSibling(leafIndex: bigint, treeSize: bigint, level: number): boolean {
+  const bit = (leafIndex >> BigInt(level)) & 1n;
+  if (bit === 1n) return true;
+  const prefix = (leafIndex >> BigInt(level)) << BigInt(level);
+  return prefix + (1n << BigInt(level)) < treeSize;
+}
+
+function checkShape(leafIndex: bigint, treeSize: bigint, depth: number): void {
+  if (!Number.isInteger(depth) || depth < 1 || depth > 64) throw new InvalidInputError(`tree depth ${depth} must be 1..64`);
+  if (treeSize > 1n << BigInt(depth)) throw new InvalidInputError(`tree size ${treeSize} exceeds 2^${depth} leaves`);
+  if (leafIndex < 0n || leafIndex >= treeSize) {
+    throw new InvalidInputError(`leaf index ${leafIndex} is outside the tree of ${treeSize} leaves`);
+  }
+}
+
+/**
+ * Recomputes the root from a {@link MerklePath} with the circuit's rule (siblings at levels without one are ignored).
+ * @throws InvalidInputError if `leafIndex >= treeSize` or the size does not fit the path's depth
+ */
+export function rootFromPath(path: MerklePath): bigint {
+  const depth = path.siblings.length;
+  checkShape(path.leafIndex, path.treeSize, depth);
+  let node = path.leaf;
+  for (let i = 0; i < depth; i++) {
+    if (!hasSibling(path.leafIndex, path.treeSize, i)) continue;
+    const sibling = path.siblings[i]!;
+    node = ((path.leafIndex >> BigInt(i)) & 1n) === 1n ? merkleNode(sibling, node) : merkleNode(node, sibling);
+  }
+  return node;
+}
+
+/** An append-only LeanIMT of field elements with a maximum circuit depth. */
+export class MerkleTree {
+  /** Circuit depth: the tree holds at most `2^depth` leaves and paths have `depth` siblings. */
+  readonly depth: number;
+  readonly #tree: LeanIMT<bigint>;
+
+  /**
+   * @param depth circuit depth (e.g. NOTE_TREE_DEPTH or METER_TREE_DEPTH)
+   * @param leaves initial leaves, inserted in order
+   */
+  constructor(depth: number, leaves: readonly bigint[] = []) {
+    if (!Number.isInteger(depth) || depth < 1 || depth > 32) throw new InvalidInputError(`tree depth ${depth} must be 1..32`);
+    this.depth = depth;
+    this.#tree = new LeanIMT<bigint>(merkleNode);
+    if (leaves.length > 0) this.insertMany(leaves);
+  }
+
+  /** Number of leaves. */
+  get size(): number {
+    return this.#tree.size;
+  }
+
+  /** Current root (0 for the empty tree, as the contract's LeanIMT). */
+  get root(): bigint {
+    return this.#tree.size === 0 ? 0n : this.#tree.root;
+  }
+
+  /** Copy of the leaves in insertion order. */
+  get leaves(): bigint[] {
+    return this.#tree.leaves;
+  }
+
+  /**
+   * Appends a leaf; returns its index.
+   * @throws InvalidInputError if the leaf is not a field element or the tree is full
+   */
+  insert(leaf: bigint): number {
+    this.insertMany([leaf]);
+    return this.size - 1;
+  }
+
+  /** Appends leaves in order (same root as inserting them one by one). */
+  insertMany(leaves: readonly bigint[]): void {
+    leaves.forEach((l, i) => assertFieldElement(l, `leaf ${i}`));
+    if (BigInt(this.size + leaves.length) > 1n << BigInt(this.depth)) {
+      throw new InvalidInputError(`tree of depth ${this.depth} is full (${this.size} leaves)`);
+    }
+    this.#tree.insertMany([...leaves]);
+  }
+
+  /**
+   * Replaces leaf `index` (0 removes it, as LeanIMT's `remove` does on-chain: the shape stays).
+   * @throws InvalidInputError if the index is outside the tree or the leaf is not a field element
+   */
+  update(index: number, leaf: bigint): void {
+    assertFieldElement(leaf, "leaf");
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) {
+      throw new InvalidInputError(`leaf index ${index} is outside the tree of ${this.size} leaves`);
+    }
+    this.#tree.update(index, leaf);
+  }
+
+  /** Index of the first occurrence of `leaf`, or -1. */
+  indexOf(leaf: bigint): number {
+    return this.#tree.indexOf(leaf);
+  }
+
+  /**
+   * The circuit path of leaf `index` against the current root, padded to `depth` siblings.
+   * @param index leaf index
+   * @param depth circuit depth (defaults to the tree's)
+   * @throws InvalidInputError if the leaf does not exist or the tree is larger than `2^depth`
+   */
+  path(index: number, depth: number = this.depth): MerklePath {
+    const leafIndex = BigInt(index);
+    const treeSize = BigInt(this.size);
+    checkShape(leafIndex, treeSize, depth);
+    const proof = this.#tree.generateProof(index);
+    const siblings: bigint[] = [];
+    let used = 0;
+    for (let i = 0; i < depth; i++) {
+      siblings.push(hasSibling(leafIndex, treeSize, i) ? proof.siblings[used++]! : 0n);
+    }
+    if (used !== proof.siblings.length) throw new Error("internal: LeanIMT proof shape differs from the circuit rule");
+    return { leaf: proof.leaf, leafIndex, treeSize, siblings };
+  }
+}
+
+/** The pool's note tree (depth NOTE_TREE_DEPTH). */
+export class NoteTree extends MerkleTree {
+  /** @param leaves note commitments in insertion order */
+  constructor(leaves: readonly bigint[] = []) {
+    super(NOTE_TREE_DEPTH, leaves);
+  }
+}
+
+/** A CPO's meter tree (depth METER_TREE_DEPTH). */
+export class MeterTree extends MerkleTree {
+  /** @param leaves meter leaves in insertion order */
+  constructor(leaves: readonly bigint[] = []) {
+    super(METER_TREE_DEPTH, leaves);
+  }
+}
+
+/**
+ * The siblings of the levels that hash, bottom-up: the compressed proof `@zk-kit/lean-imt.sol`'s
+ * `_update` / `_remove` take.
+ */
+export function compressedSiblings(path: MerklePath): bigint[] {
+  return path.siblings.filter((_, level) => hasSibling(path.leafIndex, path.treeSize, level));
+}

@@ -1,0 +1,305 @@
+/**
+ * The pay circuit against the soundness checklist of the design brief: an honest witness passes,
+ * and each cheat is rejected by the template that holds the rule it breaks. Witnesses only (no
+ * proving key work); test/e2e covers real proofs on a real chain.
+ */
+import { createRequire } from "node:module";
+import { expect } from "chai";
+import type * as BabyJubjub from "@zk-kit/baby-jubjub";
+import fc from "fast-check";
+import { buildPayWitness, type PayRequest } from "../../prover/payInput.ts";
+import { paySignalArray } from "../../prover/publicSignals.ts";
+import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/constants.ts";
+import { identityCommitment, meterLeaf, poseidon, sessionId as makeSessionId, tariffHash } from "../../sdk/hash.ts";
+import { Note } from "../../sdk/note.ts";
+import { computeBill, type Point } from "../../sdk/tariff.ts";
+import { MeterTree, NoteTree } from "../../sdk/tree.ts";
+import { CPO_ID, HOUR, RATED_POWER_W, SESSION_START, payScenario, scenarioTariff, signChain } from "../fixtures/session.ts";
+import { expectAccepted, expectRejected } from "./helpers.ts";
+
+const babyjub = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as typeof BabyJubjub;
+
+/** Builds the witness input for a request (through the SDK checks). */
+function inputOf(request: PayRequest) {
+  return buildPayWitness(request).input;
+}
+
+/** A request whose session is `points`, signed by the scenario meter (no SDK checks on the readings). */
+function withPoints(points: Point[], opts: { tariff?: ReturnType<typeof scenarioTariff>; n?: number } = {}) {
+  const s = payScenario();
+  const session = signChain({
+    sessionId: s.session.sessionId, cpoId: CPO_ID, meterLeaf: s.meter.leaf,
+    tariff: opts.tariff ?? s.tariff, points, n: opts.n,
+  });
+  return { s, session, request: { ...s.request, session } };
+}
+
+/** Raw witness input for a session the SDK would refuse: fills the bill fields by hand. */
+function rawInput(request: PayRequest, amount: bigint) {
+  const honest = payScenario();
+  const base = buildPayWitness({ ...honest.request, ...request, session: honest.session, note: request.note, notePath: request.notePath }).input;
+  const sess = request.session;
+  const pad = (xs: bigint[]) => [...xs, ...new Array(16 - xs.length).fill(0n)];
+  const change = new Note(request.note.value - amount - request.fee, request.changeBlinding, request.note.idc);
+  return {
+    ...base,
+    sessionId: sess.sessionId, tariffHash: sess.tariffHash,
+    flatFee: sess.tariff.flatFee, energyPrice: [...sess.tariff.energyPrice], bandStart: sess.tariff.bandStart.slice(1),
+    timePricePerHour: sess.tariff.timePricePerHour, maxPrice: sess.tariff.maxPrice, tzOffset: sess.tariff.tzOffset,
+    validFrom: sess.tariff.validFrom, validTo: sess.tariff.validTo,
+    n: BigInt(sess.n), t: pad(sess.points.map((p) => p.t)), e: pad(sess.points.map((p) => p.e)),
+    sigR8x: sess.signature.R8[0], sigR8y: sess.signature.R8[1], sigS: sess.signature.S,
+    amount, changeCommitment: change.commitment,
+  };
+}
+
+const boundary = SESSION_START + 30n * 60n; // 17:00 local
+
+describe("pay circuit", function () {
+  this.timeout(120_000);
+
+  it("accepts an honest session across a band boundary, with exactly the SDK's public signals", async () => {
+    const s = payScenario();
+    const w = buildPayWitness(s.request);
+    const witness = await expectAccepted("pay", w.input);
+    expect(witness.slice(1, 12)).to.deep.equal(paySignalArray(w.publicSignals));
+    expect(w.bill.perInterval.map((i) => i.band)).to.deep.equal([1, 2]);
+    expect(w.bill.amount).to.equal(6_086_233n);
+  });
+
+  describe("identity and note", () => {
+    it("rejects scalar aliasing: s + l gives the same identity but must not spend", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      const aliased = s.request.secretScalar + BABYJUB_SUBGROUP_ORDER;
+      const nf = poseidon([TAGS.nullifier, s.note.commitment, s.request.notePath.leafIndex, aliased]);
+      await expectRejected("pay", { ...input, secret: aliased, nullifier: nf }, ["IdentityCommitment", "Num2Bits"]);
+    });
+
+    it("accepts the largest secret l - 1 and rejects l and r - 1", async () => {
+      const edge = async (secret: bigint) => {
+        const [Ax, Ay] = babyjub.mulPointEscalar(babyjub.Base8, secret);
+        const note = Note.random(identityCommitment(Ax, Ay), 10_000_000n);
+        const s = payScenario();
+        const tree = new NoteTree([note.commitment]);
+        const request = { ...s.request, note, notePath: tree.path(0) };
+        const input = buildPayWitness({ ...request, secretScalar: 1n }).input; // nullifier recomputed below
+        return { ...input, secret, nullifier: poseidon([TAGS.nullifier, note.commitment, 0n, secret]) };
+      };
+      await expectAccepted("pay", await edge(BABYJUB_SUBGROUP_ORDER - 1n));
+      await expectRejected("pay", await edge(BABYJUB_SUBGROUP_ORDER), ["IdentityCommitment"]);
+      await expectRejected("pay", await edge(FIELD_MODULUS - 1n), ["Num2Bits"]);
+    });
+
+    it("rejects a free leaf index (idx + 2^24) and an index past the tree size", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      const idx = s.request.notePath.leafIndex;
+      const nf = (i: bigint) => poseidon([TAGS.nullifier, s.note.commitment, i, s.request.secretScalar]);
+      await expectRejected("pay", { ...input, leafIndex: idx + (1n << 24n), nullifier: nf(idx + (1n << 24n)) }, ["Num2Bits"]);
+      await expectRejected("pay", { ...input, leafIndex: s.request.notePath.treeSize, nullifier: nf(s.request.notePath.treeSize) },
+        ["LeanIMTRoot", "Pay"]);
+    });
+
+    it("rejects a note worth more than its commitment (value + 1)", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      const change = new Note(s.note.value + 1n - (input.amount as bigint), s.request.changeBlinding, s.note.idc);
+      await expectRejected("pay", { ...input, value: s.note.value + 1n, changeCommitment: change.commitment }, ["Pay"]);
+    });
+
+    it("rejects a fee paid beyond the note (change would wrap), and fee = 2^64", async () => {
+      const s = payScenario({ value: 7_000_000n });
+      const input = inputOf(s.request);
+      const amount = input.amount as bigint;
+      const fee = s.note.value - amount + 1n; // change = -1 = r - 1
+      const wrapped = poseidon([TAGS.note, s.note.precommitment, FIELD_MODULUS - 1n]);
+      await expectRejected("pay", { ...input, fee, changeCommitment: wrapped }, ["Num2Bits"]);
+      await expectRejected("pay", { ...input, fee: 1n << 64n }, ["Num2Bits"]);
+    });
+
+    it("accepts a note of 2^64 - 1 and a change of exactly 0", async () => {
+      const big = payScenario({ value: (1n << 64n) - 1n });
+      await expectAccepted("pay", inputOf(big.request));
+      const s = payScenario();
+      const amount = buildPayWitness(s.request).bill.amount;
+      const exact = payScenario({ value: amount + 5n, fee: 5n });
+      expect(buildPayWitness(exact.request).change.value).to.equal(0n);
+      await expectAccepted("pay", inputOf(exact.request));
+    });
+  });
+
+  describe("tariff", () => {
+    it("rejects cheaper private tariff fields under the signed tariff hash", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      await expectRejected("pay", { ...input, energyPrice: [1n, 1n, 1n, 1n] }, ["TariffHash"]);
+    });
+
+    it("rejects a cheaper published tariff the meter did not sign into the chain", async () => {
+      const s = payScenario();
+      const cheap = scenarioTariff({ energyPrice: [1n, 1n, 1n, 1n] });
+      const session = { ...s.session, tariff: cheap, tariffHash: tariffHash(cheap) };
+      const bill = computeBill(session.points, cheap, RATED_POWER_W);
+      await expectRejected("pay", rawInput({ ...s.request, session }, bill.amount), ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier"]);
+    });
+
+    it("rejects a retired tariff: session start after validTo, or before validFrom", async () => {
+      const late = scenarioTariff({ validTo: SESSION_START - 1n });
+      const { request } = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 60n, e: 10n }], { tariff: late });
+      const bill = computeBill(request.session.points, scenarioTariff(), RATED_POWER_W);
+      await expectRejected("pay", rawInput(request, bill.amount), ["SessionBill"]);
+      const early = scenarioTariff({ validFrom: SESSION_START + 1n });
+      const r2 = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 60n, e: 10n }], { tariff: early }).request;
+      await expectRejected("pay", rawInput(r2, bill.amount), ["SessionBill"]);
+    });
+
+    it("accepts a start exactly at validFrom and at validTo", async () => {
+      for (const tariff of [scenarioTariff({ validFrom: SESSION_START }), scenarioTariff({ validTo: SESSION_START })]) {
+        const { request } = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 60n, e: 10n }], { tariff });
+        await expectAccepted("pay", inputOf(request));
+      }
+    });
+
+    it("caps the amount at maxPrice, and bills the flat fee alone for a one-point session", async () => {
+      const capped = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: 3_000n }],
+        { tariff: scenarioTariff({ maxPrice: 1_000_000n }) }).request;
+      const w = buildPayWitness(capped);
+      expect(w.bill.capped).to.equal(true);
+      expect(w.publicSignals.amount).to.equal(1_000_000n);
+      await expectAccepted("pay", w.input);
+      await expectRejected("pay", { ...w.input, amount: w.bill.bill }, ["Pay"]);
+      const single = withPoints([{ t: SESSION_START, e: 0n }]).request;
+      const w1 = buildPayWitness(single);
+      expect(w1.publicSignals.amount).to.equal(500_000n);
+      await expectAccepted("pay", w1.input);
+    });
+  });
+
+  describe("meter readings", () => {
+    it("rejects readings after n (padding must be zero)", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      const t = [...(input.t as bigint[])];
+      const e = [...(input.e as bigint[])];
+      t[s.session.n] = t[s.session.n - 1]! + 60n;
+      e[s.session.n] = e[s.session.n - 1]! + 100n;
+      await expectRejected("pay", { ...input, t, e }, ["SessionChain"]);
+    });
+
+    it("rejects a prefix of the session passed off as final", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      const n = s.session.n - 1;
+      const t = (input.t as bigint[]).map((x, i) => (i < n ? x : 0n));
+      const e = (input.e as bigint[]).map((x, i) => (i < n ? x : 0n));
+      const prefix = { ...s.session, points: s.session.points.slice(0, n), n };
+      const bill = computeBill(prefix.points, s.tariff, RATED_POWER_W);
+      const change = new Note(s.note.value - bill.amount, s.request.changeBlinding, s.note.idc);
+      await expectRejected("pay", { ...input, n: BigInt(n), t, e, amount: bill.amount, changeCommitment: change.commitment },
+        ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier"]);
+    });
+
+    it("rejects the reading of another session, another meter, and another CPO", async () => {
+      const s = payScenario();
+      const input = inputOf(s.request);
+      const sig = ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier"];
+      await expectRejected("pay", { ...input, sessionId: makeSessionId(1n, 2n) }, sig);
+
+      // Meter B (in the tree too) signed it, but the chain names meter A's leaf: signature check fails.
+      const keyB = Uint8Array.from({ length: 32 }, () => 9);
+      const other = signChain({ sessionId: s.session.sessionId, cpoId: CPO_ID, meterLeaf: s.meter.leaf, tariff: s.tariff,
+        points: s.session.points, key: keyB });
+      await expectRejected("pay", { ...input, sigR8x: other.signature.R8[0], sigR8y: other.signature.R8[1], sigS: other.signature.S }, sig);
+
+      // CPO 2 with an identical tariff and meter key: its meter leaf is not in CPO 1's tree.
+      const t2 = scenarioTariff({ cpoId: 2n });
+      const leaf2 = meterLeaf(s.meter.publicKey[0], s.meter.publicKey[1], 2n, RATED_POWER_W);
+      const session2 = signChain({ sessionId: s.session.sessionId, cpoId: 2n, meterLeaf: leaf2, tariff: t2, points: s.session.points });
+      const raw = rawInput({ ...s.request, session: session2 }, input.amount as bigint);
+      await expectRejected("pay", { ...raw, cpoId: 2n }, ["MeterMembership"]);
+    });
+
+    it("rejects a meter missing from the meter tree under the public meter root", async () => {
+      const s = payScenario();
+      const lonely = new MeterTree([555n, 777n, s.meter.leaf]);
+      const input = inputOf({ ...s.request, meterPath: lonely.path(2) });
+      await expectRejected("pay", { ...input, meterRoot: s.meterTree.root }, ["MeterMembership"]);
+    });
+
+    it("rejects an interval that straddles a band boundary, even by one second", async () => {
+      const straddle = [{ t: SESSION_START, e: 0n }, { t: boundary + 1n, e: 1_000n }];
+      const { request } = withPoints(straddle);
+      expect(() => buildPayWitness(request)).to.throw(/16:30:00-17:00:01 straddles/);
+      const sloppy = computeBill([{ t: SESSION_START, e: 0n }, { t: boundary, e: 1_000n }], scenarioTariff(), RATED_POWER_W).amount;
+      await expectRejected("pay", rawInput(request, sloppy), ["IntervalPrice"]);
+    });
+
+    it("accepts a reading exactly on the boundary (end-inclusive), and midnight as the last band's end", async () => {
+      const exact = withPoints([{ t: SESSION_START, e: 0n }, { t: boundary, e: 1_000n }, { t: boundary + 60n, e: 1_100n }]).request;
+      const w = buildPayWitness(exact);
+      expect(w.bill.perInterval.map((i) => i.band)).to.deep.equal([1, 2]);
+      await expectAccepted("pay", w.input);
+      const midnight = SESSION_START + 7n * HOUR + 30n * 60n; // 00:00 local next day
+      const late = withPoints([{ t: midnight - 600n, e: 0n }, { t: midnight, e: 500n }, { t: midnight + 60n, e: 600n }],
+        { tariff: scenarioTariff({ validFrom: SESSION_START }) }).request;
+      const wl = buildPayWitness(late);
+      expect(wl.bill.perInterval.map((i) => i.band)).to.deep.equal([3, 0]);
+      await expectAccepted("pay", wl.input);
+    });
+
+    it("rejects power above the meter's rating by 1 Wh, and accepts exactly the rating", async () => {
+      const atRating = (RATED_POWER_W * 600n) / 3600n; // 3666 Wh in 600 s at 22 kW (floor)
+      const ok = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: atRating }]).request;
+      await expectAccepted("pay", inputOf(ok));
+      const over = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: atRating + 1n }]).request;
+      expect(() => buildPayWitness(over)).to.throw(/rating/);
+      await expectRejected("pay", rawInput(over, buildPayWitness(ok).bill.amount), ["SessionBill"]);
+    });
+
+    it("rejects time or energy going backwards (the difference would wrap the field)", async () => {
+      const back = withPoints([{ t: SESSION_START, e: 1_000n }, { t: SESSION_START + 60n, e: 999n }]).request;
+      await expectRejected("pay", rawInput(back, 500_000n), ["Num2Bits"]);
+      const past = withPoints([{ t: SESSION_START + 60n, e: 0n }, { t: SESSION_START, e: 1n }]).request;
+      await expectRejected("pay", rawInput(past, 500_000n), ["Num2Bits"]);
+    });
+
+    it("range-checks the first reading: 2^40 - 1 is the last accepted time, 2^40 is refused", async () => {
+      const top = (1n << 40n) - 1n;
+      const tariff = scenarioTariff({ validFrom: top - 10n, validTo: top });
+      const ok = withPoints([{ t: top, e: (1n << 40n) - 1n }], { tariff }).request;
+      await expectAccepted("pay", inputOf(ok));
+      const over = withPoints([{ t: 1n << 40n, e: 0n }], { tariff }).request;
+      await expectRejected("pay", rawInput(over, 500_000n), ["Num2Bits", "SessionBill"]);
+    });
+  });
+
+  it("agrees with the SDK's tariff calculator to the unit on random sessions", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.bigInt({ min: 0n, max: 22n * 3600n }), // start offset, seconds
+        fc.array(fc.record({ dt: fc.bigInt({ min: 0n, max: 5_000n }), pw: fc.bigInt({ min: 0n, max: RATED_POWER_W }) }),
+          { minLength: 0, maxLength: 6 }),
+        fc.bigInt({ min: 0n, max: 1_000_000n }), fc.bigInt({ min: 0n, max: 3_000_000n }),
+        async (offset, steps, timePrice, maxPrice) => {
+          const tariff = scenarioTariff({ timePricePerHour: timePrice, maxPrice, validFrom: SESSION_START, validTo: SESSION_START + 86_400n });
+          const s = payScenario();
+          const meterSession = s.meter.startSession({ sessionId: s.session.sessionId, tariff, t: SESSION_START + offset, e: 0n });
+          let t = SESSION_START + offset;
+          let e = 0n;
+          for (const step of steps) {
+            if (meterSession.pointsLeft < 3) break;
+            const stop = t + step.dt;
+            const readings = meterSession.simulate({ to: stop, powerW: step.pw, stepSeconds: 900n });
+            if (readings.length) ({ t, e } = readings.at(-1)!);
+          }
+          const session = meterSession.end(t, e);
+          const w = buildPayWitness({ ...s.request, session });
+          const witness = await expectAccepted("pay", w.input);
+          expect(witness[9]).to.equal(computeBill(session.points, tariff, RATED_POWER_W).amount);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});

@@ -1,0 +1,225 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { BILL_DIVISOR, N_POINTS } from "../../sdk/constants.ts";
+import { InvalidReadingsError, InvalidTariffError } from "../../sdk/errors.ts";
+import { bandOf, computeBill, nextBoundaryAfter, validateTariff, type Point, type Tariff } from "../../sdk/tariff.ts";
+import { DAY0, HOUR, sampleTariff } from "./helpers.ts";
+
+const D = BILL_DIVISOR;
+const P = (t: bigint, e: bigint): Point => ({ t, e });
+const RATED = 22_000n;
+
+/** A random valid tariff. */
+const tariffArb: fc.Arbitrary<Tariff> = fc
+  .record({
+    flatFee: fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }),
+    energyPrice: fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))),
+    starts: fc.uniqueArray(fc.integer({ min: 1, max: 86_399 }), { minLength: 3, maxLength: 3 }),
+    timePricePerHour: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+    maxPrice: fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }),
+    tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
+  })
+  .map(({ starts, energyPrice, ...r }) => {
+    const s = [...starts].sort((a, b) => a - b).map(BigInt);
+    return sampleTariff({
+      ...r,
+      energyPrice: [energyPrice[0]!, energyPrice[1]!, energyPrice[2]!, energyPrice[3]!],
+      bandStart: [0n, s[0]!, s[1]!, s[2]!],
+    });
+  });
+
+describe("sdk/tariff: validateTariff", () => {
+  it("accepts the sample and the largest allowed values", () => {
+    validateTariff(sampleTariff());
+    validateTariff(sampleTariff({
+      flatFee: (1n << 40n) - 1n, maxPrice: (1n << 40n) - 1n, timePricePerHour: (1n << 32n) - 1n,
+      energyPrice: [(1n << 32n) - 1n, 0n, 0n, 0n], tzOffset: 86_399n, bandStart: [0n, 1n, 2n, 86_399n],
+      validFrom: 0n, validTo: (1n << 40n) - 1n,
+    }));
+  });
+
+  const cases: [string, Partial<Tariff>][] = [
+    ["cpoId", { cpoId: -1n }],
+    ["flatFee", { flatFee: 1n << 40n }],
+    ["energyPrice[2]", { energyPrice: [0n, 0n, 1n << 32n, 0n] }],
+    ["energyPrice[0]", { energyPrice: [-1n, 0n, 0n, 0n] }],
+    ["bandStart[0]", { bandStart: [1n, 2n, 3n, 4n] }],
+    ["bandStart[1]", { bandStart: [0n, 0n, 3n, 4n] }],
+    ["bandStart[2]", { bandStart: [0n, 5n, 5n, 6n] }],
+    ["bandStart[3]", { bandStart: [0n, 5n, 6n, 86_400n] }],
+    ["timePricePerHour", { timePricePerHour: 1n << 32n }],
+    ["maxPrice", { maxPrice: 1n << 40n }],
+    ["tzOffset", { tzOffset: 86_400n }],
+    ["tzOffset", { tzOffset: -3600n }],
+    ["validFrom", { validFrom: -1n }],
+    ["validTo", { validTo: 1n << 40n }],
+    ["validTo", { validFrom: 10n, validTo: 9n }],
+  ];
+  for (const [field, change] of cases) {
+    it(`rejects a bad ${field} (${JSON.stringify(change, (_, v) => (typeof v === "bigint" ? v.toString() : v))})`, () => {
+      let err: unknown;
+      try {
+        validateTariff(sampleTariff(change));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InvalidTariffError);
+      expect((err as InvalidTariffError).field).to.equal(field);
+      expect((err as Error).message).to.contain(`tariff.${field}`);
+    });
+  }
+});
+
+describe("sdk/tariff: bands and boundaries", () => {
+  const t = sampleTariff(); // UTC+1, bands at 00/06/12/18 local
+  it("bandOf uses local time of day, end-inclusive boundaries", () => {
+    expect(bandOf(DAY0, t)).to.equal(0); // 01:00 local
+    expect(bandOf(DAY0 + 5n * HOUR - 1n, t)).to.equal(0); // 05:59:59
+    expect(bandOf(DAY0 + 5n * HOUR, t)).to.equal(1); // 06:00:00 starts band 1
+    expect(bandOf(DAY0 + 17n * HOUR, t)).to.equal(3); // 18:00
+    expect(bandOf(DAY0 + 23n * HOUR, t)).to.equal(0); // 00:00 next day
+    expect(bandOf(DAY0 + 5n * HOUR, { ...t, tzOffset: 0n })).to.equal(0); // 05:00 in UTC
+    expect(bandOf(DAY0 + 7n * HOUR, { ...t, tzOffset: 86_400n - HOUR })).to.equal(1); // UTC-1: 06:00
+  });
+
+  it("nextBoundaryAfter returns the next band start or local midnight, strictly after t", () => {
+    expect(nextBoundaryAfter(DAY0, t)).to.equal(DAY0 + 5n * HOUR);
+    expect(nextBoundaryAfter(DAY0 + 5n * HOUR, t)).to.equal(DAY0 + 11n * HOUR);
+    expect(nextBoundaryAfter(DAY0 + 17n * HOUR, t)).to.equal(DAY0 + 23n * HOUR); // midnight local
+    expect(nextBoundaryAfter(DAY0 + 23n * HOUR - 1n, t)).to.equal(DAY0 + 23n * HOUR);
+  });
+
+  it("a boundary is the first instant of the next band, for random tariffs", () => {
+    fc.assert(fc.property(tariffArb, fc.bigInt({ min: DAY0, max: DAY0 + 86_400n * 3n }), (tariff, time) => {
+      const b = nextBoundaryAfter(time, tariff);
+      expect(b > time && b - time <= 86_400n).to.equal(true);
+      expect(bandOf(b, tariff)).to.equal((bandOf(b - 1n, tariff) + 1) % 4);
+      expect(bandOf(time, tariff)).to.equal(bandOf(b - 1n, tariff));
+    }));
+  });
+});
+
+describe("sdk/tariff: computeBill", () => {
+  const t = sampleTariff();
+
+  it("bills a hand-computed session across a band boundary", () => {
+    // 05:00 -> 06:00 -> 07:00 local at 11 kW: 11 kWh at 0.30 + 11 kWh at 0.40 + 0.50 flat + 2 h at 1.00/h.
+    const points = [P(DAY0 + 4n * HOUR, 1_000n), P(DAY0 + 5n * HOUR, 12_000n), P(DAY0 + 6n * HOUR, 23_000n)];
+    const bill = computeBill(points, { ...t, timePricePerHour: 1_000_000n }, RATED);
+    expect(bill.amount).to.equal(10_200_000n);
+    expect(bill.remainder).to.equal(0n);
+    expect(bill.perInterval.map((i) => i.band)).to.deep.equal([0, 1]);
+    expect(bill.perInterval[1]!.energyNumerator).to.equal(11_000n * 400_000n * 3600n);
+    expect(bill.perInterval[1]!.timeNumerator).to.equal(3600n * 1_000_000n * 1000n);
+    expect(computeBill(points.slice(0, 1), t, RATED).amount).to.equal(t.flatFee);
+  });
+
+  it("an interval ending exactly at a boundary passes, one second later straddles", () => {
+    computeBill([P(DAY0 + 4n * HOUR, 0n), P(DAY0 + 5n * HOUR, 100n)], t, RATED);
+    expect(() => computeBill([P(DAY0 + 4n * HOUR, 0n), P(DAY0 + 5n * HOUR + 1n, 100n)], t, RATED))
+      .to.throw(InvalidReadingsError, "interval 05:00:00-06:00:01 straddles the 06:00 band boundary");
+  });
+
+  it("local midnight is a boundary: 23:00 -> 00:00 passes, 00:00:01 straddles, next day is band 0", () => {
+    const at23 = DAY0 + 22n * HOUR; // 23:00 local
+    const ok = computeBill([P(at23, 0n), P(at23 + HOUR, 1000n), P(at23 + 2n * HOUR, 2000n)], t, RATED);
+    expect(ok.perInterval.map((i) => i.band)).to.deep.equal([3, 0]);
+    expect(() => computeBill([P(at23, 0n), P(at23 + HOUR + 1n, 1000n)], t, RATED))
+      .to.throw(InvalidReadingsError, /straddles the local midnight boundary/);
+  });
+
+  it("the time-zone offset moves the bands", () => {
+    const points = [P(DAY0 + 5n * HOUR, 0n), P(DAY0 + 6n * HOUR, 10_000n)]; // 06:00-07:00 at UTC+1
+    expect(computeBill(points, t, RATED).amount).to.equal(500_000n + 4_000_000n);
+    expect(computeBill(points, { ...t, tzOffset: 0n }, RATED).amount).to.equal(500_000n + 3_000_000n);
+    // UTC-1 written modulo one day: 04:00-05:00 local, band 0.
+    expect(computeBill(points, { ...t, tzOffset: 86_400n - HOUR }, RATED).perInterval[0]!.band).to.equal(0);
+  });
+
+  it("caps at maxPrice only when maxPrice > 0 and the bill exceeds it", () => {
+    const points = [P(DAY0, 0n), P(DAY0 + HOUR, 10_000n)]; // 0.50 + 3.00
+    const over = computeBill(points, { ...t, maxPrice: 3_000_000n }, RATED);
+    expect([over.amount, over.bill, over.capped]).to.deep.equal([3_000_000n, 3_500_000n, true]);
+    const equal = computeBill(points, { ...t, maxPrice: 3_500_000n }, RATED);
+    expect([equal.amount, equal.capped]).to.deep.equal([3_500_000n, false]);
+    expect(computeBill(points, { ...t, maxPrice: 0n }, RATED).amount).to.equal(3_500_000n);
+  });
+
+  it("rounds down once, at the end (remainder rule)", () => {
+    const zero = { ...t, flatFee: 0n, energyPrice: [1n, 1n, 1n, 1n] as const };
+    // 1 Wh at 1/kWh and 1 s at 3596/h: 3600 + 3_596_000 = 3_599_600 < D bills 0; at 3597/h it bills 1.
+    const below = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: 3596n }, RATED);
+    expect([below.bill, below.remainder, below.numerator]).to.deep.equal([0n, 3_599_600n, 3_599_600n]);
+    const above = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: 3597n }, RATED);
+    expect([above.bill, above.remainder]).to.deep.equal([1n, 600n]);
+    // Two intervals of 0.6 base units each bill 1, not 0 + 0: one division over the sum.
+    const split = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n), P(DAY0 + 2n, 0n)], { ...zero, timePricePerHour: 2160n }, RATED);
+    expect([split.bill, split.remainder]).to.deep.equal([1n, 720_000n]);
+    expect(computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, timePricePerHour: 3600n }, RATED).remainder).to.equal(0n);
+  });
+
+  it("power exactly at the rating passes, 1 Wh more fails with the drawn power", () => {
+    const utc = { ...t, tzOffset: 0n };
+    const at14 = DAY0 + 14n * HOUR;
+    computeBill([P(at14, 0n), P(at14 + 900n, 5_500n)], utc, RATED);
+    expect(() => computeBill([P(at14, 0n), P(at14 + 900n, 5_501n)], utc, RATED)).to.throw(InvalidReadingsError, /above the meter's rating 22.0 kW/);
+    expect(() => computeBill([P(at14, 0n), P(at14 + 900n, 15_000n)], utc, RATED))
+      .to.throw(InvalidReadingsError, "interval 14:00:00-14:15:00 draws 60.0 kW, above the meter's rating 22.0 kW");
+    expect(() => computeBill([P(at14, 0n), P(at14, 1n)], utc, RATED)).to.throw(InvalidReadingsError, /in 0 s/);
+    computeBill([P(at14, 0n), P(at14, 0n)], utc, RATED); // dt = 0, de = 0 is fine
+  });
+
+  it("rejects decreasing time or energy and oversized intervals or values", () => {
+    expect(() => computeBill([P(DAY0 + 10n, 0n), P(DAY0 + 9n, 0n)], t, RATED)).to.throw(InvalidReadingsError, /time decreases/);
+    expect(() => computeBill([P(DAY0, 5n), P(DAY0 + 9n, 4n)], t, RATED)).to.throw(InvalidReadingsError, /energy decreases/);
+    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + (1n << 32n), 0n)], t, RATED)).to.throw(InvalidReadingsError, /more than 2\^32-1 s/);
+    // 2^32 - 1 s passes the width check and fails on the band instead.
+    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + (1n << 32n) - 1n, 0n)], t, RATED)).to.throw(InvalidReadingsError, /straddles/);
+    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + 10n, 1n << 32n)], t, RATED)).to.throw(InvalidReadingsError, /more than 2\^32-1 Wh/);
+    const wide = { ...t, validTo: (1n << 40n) - 1n };
+    computeBill([P((1n << 40n) - 1n, (1n << 40n) - 1n)], wide, RATED);
+    expect(() => computeBill([P(DAY0, 1n << 40n)], t, RATED)).to.throw(InvalidReadingsError, /40 bits/);
+    expect(() => computeBill([P(DAY0, 0n)], t, 1n << 24n)).to.throw(InvalidReadingsError, /ratedPowerW/);
+  });
+
+  it("requires validFrom <= t_1 <= validTo (later points may pass validTo)", () => {
+    const w = { ...t, validFrom: DAY0, validTo: DAY0 + 100n };
+    computeBill([P(DAY0, 0n)], w, RATED);
+    computeBill([P(DAY0 + 100n, 0n), P(DAY0 + 200n, 0n)], w, RATED);
+    expect(() => computeBill([P(DAY0 - 1n, 0n)], w, RATED)).to.throw(InvalidReadingsError, /validity window/);
+    expect(() => computeBill([P(DAY0 + 101n, 0n)], w, RATED)).to.throw(InvalidReadingsError, /validity window/);
+  });
+
+  it(`takes 1..${N_POINTS} points`, () => {
+    const pts = (n: number) => Array.from({ length: n }, (_, i) => P(DAY0 + BigInt(i), 0n));
+    computeBill(pts(N_POINTS), t, RATED);
+    expect(() => computeBill(pts(0), t, RATED)).to.throw(InvalidReadingsError, /1..16 chain points, got 0/);
+    expect(() => computeBill(pts(N_POINTS + 1), t, RATED)).to.throw(InvalidReadingsError, /got 17/);
+  });
+
+  it("property: one division, cap rule, and splitting an interval inside a band changes nothing", () => {
+    const BIG = (1n << 24n) - 1n;
+    fc.assert(fc.property(
+      tariffArb, fc.bigInt({ min: 0n, max: 86_400n * 2n }), fc.bigInt({ min: 0n, max: 1n << 30n }),
+      fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }),
+      (tariff, offset, e0, fDt, fDe, fSplit) => {
+        const t0 = DAY0 + offset;
+        const room = nextBoundaryAfter(t0, tariff) - t0; // the interval may end exactly at the boundary
+        const dt = BigInt(Math.floor(fDt * Number(room)));
+        const de = BigInt(Math.floor(fDe * Number(dt) * 1000)); // <= 1 MW
+        const k = BigInt(Math.floor(fSplit * Number(dt)));
+        const whole = computeBill([P(t0, e0), P(t0 + dt, e0 + de)], tariff, BIG);
+        const eMid = dt === 0n ? e0 : e0 + (de * k) / dt;
+        const split = computeBill([P(t0, e0), P(t0 + k, eMid), P(t0 + dt, e0 + de)], tariff, BIG);
+        expect(split.numerator).to.equal(whole.numerator);
+        expect(whole.numerator).to.equal(tariff.flatFee * D + de * tariff.energyPrice[bandOf(t0, tariff)]! * 3600n + dt * tariff.timePricePerHour * 1000n);
+        expect(whole.bill * D + whole.remainder).to.equal(whole.numerator);
+        expect(whole.remainder >= 0n && whole.remainder < D).to.equal(true);
+        const capped = tariff.maxPrice > 0n && whole.bill > tariff.maxPrice;
+        expect(whole.amount).to.equal(capped ? tariff.maxPrice : whole.bill);
+        // One second past the boundary always fails.
+        expect(() => computeBill([P(t0, e0), P(t0 + room + 1n, e0)], tariff, BIG)).to.throw(InvalidReadingsError, /straddles/);
+      },
+    ), { numRuns: 200 });
+  });
+});
