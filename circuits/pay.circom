@@ -3,10 +3,9 @@ pragma circom 2.2.3;
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/poseidon.circom";
 include "./lib/constants.circom";
-include "./lib/identity.circom";
-include "./lib/leanimt.circom";
 include "./lib/note.circom";
 include "./lib/session_bill.circom";
+include "./lib/spend.circom";
 
 // Pay(NOTE_DEPTH, METER_DEPTH, N): spend one note to pay a finished charging session.
 //
@@ -70,19 +69,18 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input sigS;
 
     // 1. Note ownership, membership and nullifier.
-    signal idc <== IdentityCommitment()(secret);
-    component note = NoteCommitment();
-    note.idc <== idc;
-    note.blinding <== blinding;
-    note.value <== value;
-    _ <== note.precommitment;
-    signal computedNoteRoot <== LeanIMTRoot(NOTE_DEPTH)(note.commitment, leafIndex, noteTreeSize, noteSiblings);
-    noteRoot === computedNoteRoot;
-    signal computedNullifier <== NoteNullifier()(note.commitment, leafIndex, secret);
-    nullifier === computedNullifier;
+    component spend = NoteSpend(NOTE_DEPTH);
+    spend.noteRoot <== noteRoot;
+    spend.noteTreeSize <== noteTreeSize;
+    spend.secret <== secret;
+    spend.value <== value;
+    spend.blinding <== blinding;
+    spend.leafIndex <== leafIndex;
+    spend.siblings <== noteSiblings;
+    nullifier === spend.nullifier;
 
     // 2. The session bill, closed by the session-end record.
-    component bill = SessionBill(N, METER_DEPTH);
+    component bill = SessionBill(N, METER_DEPTH, 0);
     bill.sessionId <== sessionId;
     bill.cpoId <== cpoId;
     bill.meterRoot <== meterRoot;
@@ -104,6 +102,9 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     bill.n <== n;
     bill.t <== t;
     bill.e <== e;
+    bill.tailEnabled <== 0; // pay settles finished sessions only
+    bill.tTail <== 0;
+    bill.eTail <== 0;
     amount === bill.amount;
 
     signal finalRecord <== Poseidon(3)([TAG_FINAL(), bill.head, n]);
@@ -114,7 +115,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal change <== value - amount - fee;
     _ <== Num2Bits(BITS_VALUE())(change);
     component changeNote = NoteCommitment();
-    changeNote.idc <== idc;
+    changeNote.idc <== spend.idc;
     changeNote.blinding <== changeBlinding;
     changeNote.value <== change;
     _ <== changeNote.precommitment;

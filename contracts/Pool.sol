@@ -9,21 +9,31 @@ import {IPool} from "./interfaces/IPool.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
 import {IPayVerifier} from "./interfaces/IPayVerifier.sol";
 import {ITransactVerifier} from "./interfaces/ITransactVerifier.sol";
+import {ILockVerifier} from "./interfaces/ILockVerifier.sol";
+import {ICloseVerifier} from "./interfaces/ICloseVerifier.sol";
 import {Constants} from "./libraries/Constants.sol";
 import {NoteTree} from "./libraries/NoteTree.sol";
 import {ProofLib} from "./libraries/ProofLib.sol";
 
 /// @title Pool
 /// @notice The zkcharge shielded pool (see IPool).
-/// @dev Linked libraries: PoseidonT3 (NoteTree), PoseidonT4 (deposit commitment).
+/// @dev Linked libraries: PoseidonT3 (NoteTree), PoseidonT4 (deposit and refund commitments).
 /// Every external entry point runs checks, then state changes, then token transfers, under a
 /// reentrancy guard. The internal helpers (`_checkRoot`, `_spend`, `_markSessionPaid`, `_insertNote`,
-/// `_recordRoot`, `_pull`, `_send`) are the building blocks a later lock / close / refund reuses.
+/// `_recordRoot`, `_pull`, `_send`) are shared by every entry point, escrows included.
+/// Storage (slots in declaration order, ReentrancyGuard's status sits in its own namespaced slot): nullifierSpent 0,
+/// sessionPaid 1, cpoBalance 2, _tree 3..28 (size, sideNodes[25]), _rootHistory 29..284, _escrows 285 (each escrow
+/// takes 3 consecutive slots at keccak256(escrowId . 285): packed {cpoId, cap, settleDeadline, claimDeadline,
+/// status}, sessionId, refundPrecommitment).
 contract Pool is IPool, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using NoteTree for NoteTree.Data;
     using ProofLib for PayPublic;
     using ProofLib for TransactPublic;
+    using ProofLib for LockPublic;
+    using ProofLib for ClosePublic;
+    using ProofLib for uint256[12];
+    using ProofLib for uint256[10];
     using ProofLib for uint256[11];
     using ProofLib for uint256[8];
 
@@ -35,6 +45,15 @@ contract Pool is IPool, ReentrancyGuard {
     IPayVerifier public immutable payVerifier;
     /// @inheritdoc IPool
     ITransactVerifier public immutable transactVerifier;
+    /// @inheritdoc IPool
+    ILockVerifier public immutable lockVerifier;
+    /// @inheritdoc IPool
+    ICloseVerifier public immutable closeVerifier;
+
+    /// @inheritdoc IPool
+    uint256 public constant MIN_SETTLE_WINDOW = 15 minutes;
+    /// @inheritdoc IPool
+    uint256 public constant MIN_CLAIM_WINDOW = 1 days;
 
     /// @inheritdoc IPool
     mapping(uint256 nullifier => bool) public nullifierSpent;
@@ -50,18 +69,31 @@ contract Pool is IPool, ReentrancyGuard {
     /// size, or a size that was never recorded) cannot match because the size is hashed in. Same predicate as a
     /// root => size map, but after the first 256 leaves each record rewrites a non-zero slot (5k instead of 22.1k).
     bytes32[256] internal _rootHistory; // length = Constants.ROOT_HISTORY_LEAVES
+    /// @dev Escrows by id (the lock's nullifier); see IPool.Escrow for the packing.
+    mapping(uint256 escrowId => Escrow) internal _escrows;
 
-    constructor(IERC20 token_, IRegistry registry_, IPayVerifier payVerifier_, ITransactVerifier transactVerifier_) {
+    constructor(
+        IERC20 token_,
+        IRegistry registry_,
+        IPayVerifier payVerifier_,
+        ITransactVerifier transactVerifier_,
+        ILockVerifier lockVerifier_,
+        ICloseVerifier closeVerifier_
+    ) {
         if (
             address(token_) == address(0) ||
             address(registry_) == address(0) ||
             address(payVerifier_) == address(0) ||
-            address(transactVerifier_) == address(0)
+            address(transactVerifier_) == address(0) ||
+            address(lockVerifier_) == address(0) ||
+            address(closeVerifier_) == address(0)
         ) revert Pool__ZeroAddress();
         token = token_;
         registry = registry_;
         payVerifier = payVerifier_;
         transactVerifier = transactVerifier_;
+        lockVerifier = lockVerifier_;
+        closeVerifier = closeVerifier_;
     }
 
     // ---------------------------------------------------------------- entry points
@@ -143,6 +175,94 @@ contract Pool is IPool, ReentrancyGuard {
     }
 
     /// @inheritdoc IPool
+    function lock(Proof calldata proof, LockPublic calldata pub, ExtData calldata ext) external nonReentrant {
+        _checkRoot(pub.noteRoot, pub.noteTreeSize);
+        if (nullifierSpent[pub.nullifier]) revert Pool__NullifierSpent();
+        if (sessionPaid[pub.cpoId][pub.sessionId]) revert Pool__SessionAlreadyPaid();
+        _checkCpoRegistered(pub.cpoId);
+        if (pub.cap == 0 || pub.cap > Constants.MAX_VALUE || pub.fee > Constants.MAX_VALUE) {
+            revert Pool__AmountOutOfRange();
+        }
+        if (pub.fee != 0 && ext.relayer == address(0)) revert Pool__RelayerRequired();
+        if (ext.extAmount != 0 || ext.recipient != address(0)) revert Pool__InvalidExtData();
+        _checkDeadlines(pub.settleDeadline, pub.claimDeadline);
+        if (pub.extDataHash != hashExtData(ext)) revert Pool__ExtDataHashMismatch();
+        uint256[12] memory signals = pub.signals();
+        if (!signals.inField()) revert Pool__NotInField();
+        if (!lockVerifier.verifyProof(proof.a, proof.b, proof.c, signals)) revert Pool__InvalidProof();
+
+        _spend(pub.nullifier);
+        // Casts are exact: cpoId <= registry.cpoCount() < 2^64 (_checkCpoRegistered), cap < 2^64, deadlines < 2^40.
+        _escrows[pub.nullifier] = Escrow({
+            cpoId: uint64(pub.cpoId),
+            cap: uint64(pub.cap),
+            settleDeadline: uint40(pub.settleDeadline),
+            claimDeadline: uint40(pub.claimDeadline),
+            status: EscrowStatus.Open,
+            sessionId: pub.sessionId,
+            refundPrecommitment: pub.refundPrecommitment
+        });
+        _recordRoot(_insertNote(pub.changeCommitment, ext.encryptedOutput1));
+        emit EscrowLocked(
+            pub.nullifier,
+            pub.cpoId,
+            pub.sessionId,
+            pub.refundPrecommitment,
+            pub.cap,
+            pub.settleDeadline,
+            pub.claimDeadline,
+            ext.encryptedOutput2
+        );
+
+        _send(ext.relayer, pub.fee);
+    }
+
+    /// @inheritdoc IPool
+    function close(
+        uint256 escrowId,
+        Proof calldata proof,
+        ClosePublic calldata pub,
+        ExtData calldata ext
+    ) external nonReentrant {
+        Escrow memory e = _escrows[escrowId];
+        if (e.status != EscrowStatus.Open) revert Pool__EscrowNotOpen();
+        if (sessionPaid[e.cpoId][e.sessionId]) revert Pool__SessionAlreadyPaid();
+        if (pub.mode > 1) revert Pool__InvalidMode();
+        if (block.timestamp > e.claimDeadline) revert Pool__ClaimDeadlinePassed();
+        if (pub.mode == 1) {
+            (address admin, ) = registry.cpo(e.cpoId);
+            if (admin != msg.sender) revert Pool__NotCpoAdmin();
+            if (block.timestamp <= e.settleDeadline) revert Pool__BeforeSettleDeadline();
+        }
+        if (!registry.isValidMeterRoot(e.cpoId, pub.meterRoot)) revert Pool__InvalidMeterRoot();
+        if (registry.tariffCpo(pub.tariffHash) != e.cpoId) revert Pool__InvalidTariff();
+        if (pub.amount > e.cap) revert Pool__AmountAboveCap();
+        if (ext.extAmount != 0 || ext.recipient != address(0)) revert Pool__InvalidExtData();
+        if (pub.extDataHash != hashExtData(ext)) revert Pool__ExtDataHashMismatch();
+        uint256[10] memory signals = pub.signals(e);
+        if (!signals.inField()) revert Pool__NotInField();
+        if (!closeVerifier.verifyProof(proof.a, proof.b, proof.c, signals)) revert Pool__InvalidProof();
+
+        _escrows[escrowId].status = EscrowStatus.Closed;
+        _markSessionPaid(e.cpoId, e.sessionId);
+        cpoBalance[e.cpoId] += pub.amount;
+        if (pub.amount < e.cap) _recordRoot(_insertOwnNote(pub.refundCommitment));
+        emit EscrowClosed(escrowId, e.cpoId, e.sessionId, pub.amount, uint8(pub.mode));
+    }
+
+    /// @inheritdoc IPool
+    function refund(uint256 escrowId) external nonReentrant {
+        Escrow storage e = _escrows[escrowId];
+        if (e.status != EscrowStatus.Open) revert Pool__EscrowNotOpen();
+        if (block.timestamp <= e.claimDeadline) revert Pool__BeforeClaimDeadline();
+
+        e.status = EscrowStatus.Refunded;
+        uint256 commitment = PoseidonT4.hash([Constants.TAG_NOTE, e.refundPrecommitment, uint256(e.cap)]);
+        _recordRoot(_insertOwnNote(commitment));
+        emit EscrowRefunded(escrowId, commitment);
+    }
+
+    /// @inheritdoc IPool
     function withdraw(uint256 cpoId) external nonReentrant {
         (address admin, address payout) = registry.cpo(cpoId);
         if (admin != msg.sender) revert Pool__NotCpoAdmin();
@@ -156,6 +276,11 @@ contract Pool is IPool, ReentrancyGuard {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IPool
+    function escrow(uint256 escrowId) external view returns (Escrow memory) {
+        return _escrows[escrowId];
+    }
 
     /// @inheritdoc IPool
     function isKnownRoot(uint256 root, uint256 size) public view returns (bool) {
@@ -210,12 +335,40 @@ contract Pool is IPool, ReentrancyGuard {
         sessionPaid[cpoId][sessionId] = true;
     }
 
+    /// @dev Reverts unless `cpoId` is a registered CPO (registered ids are 1..cpoCount, so they fit 64 bits).
+    function _checkCpoRegistered(uint256 cpoId) internal view {
+        if (cpoId > type(uint64).max) revert Pool__UnknownCpo();
+        (address admin, ) = registry.cpo(cpoId);
+        if (admin == address(0)) revert Pool__UnknownCpo();
+    }
+
+    /// @dev Reverts unless both deadlines are < 2^40 and leave the minimum settle and claim windows.
+    function _checkDeadlines(uint256 settleDeadline, uint256 claimDeadline) internal view {
+        if (settleDeadline > Constants.MAX_TIME || claimDeadline > Constants.MAX_TIME) {
+            revert Pool__DeadlineOutOfRange();
+        }
+        if (settleDeadline < block.timestamp + MIN_SETTLE_WINDOW) revert Pool__SettleWindowTooShort();
+        if (claimDeadline < settleDeadline + MIN_CLAIM_WINDOW) revert Pool__ClaimWindowTooShort();
+    }
+
     /// @dev Appends a note commitment (< r, checked by the caller), emits its opening, returns the new root.
     function _insertNote(uint256 commitment, bytes calldata encryptedOpening) internal returns (uint256 root) {
-        if (_tree.size >= Constants.MAX_NOTE_TREE_SIZE) revert Pool__TreeFull();
         uint256 index;
-        (index, root) = _tree.insert(commitment);
+        (index, root) = _appendLeaf(commitment);
         emit NoteAdded(index, commitment, encryptedOpening);
+    }
+
+    /// @dev Appends a note whose opening its owner already knows (an escrow's refund): empty opening.
+    function _insertOwnNote(uint256 commitment) internal returns (uint256 root) {
+        uint256 index;
+        (index, root) = _appendLeaf(commitment);
+        emit NoteAdded(index, commitment, "");
+    }
+
+    /// @dev Appends a leaf to the note tree, reverting when it is full.
+    function _appendLeaf(uint256 commitment) private returns (uint256 index, uint256 root) {
+        if (_tree.size >= Constants.MAX_NOTE_TREE_SIZE) revert Pool__TreeFull();
+        (index, root) = _tree.insert(commitment);
     }
 
     /// @dev Records `root` (the current root) with the current size: once per transaction, after its last insert.

@@ -104,3 +104,36 @@ export async function readTariffs(registry: Registry, cpoId: bigint): Promise<Ma
   const events = await registry.queryFilter(registry.filters.TariffPublished(cpoId), 0);
   return new Map(events.map((ev) => [ev.args.tariffHash, fromTariffStruct(ev.args.tariff)]));
 }
+
+/** An escrow as its `EscrowLocked` event announced it. */
+export interface LockedEscrow {
+  escrowId: bigint;
+  cpoId: bigint;
+  sessionId: bigint;
+  refundPrecommitment: bigint;
+  cap: bigint;
+  settleDeadline: bigint;
+  claimDeadline: bigint;
+  /** Encrypted refund opening (blinding and cap), readable by the owner only. */
+  encryptedRefund: string;
+}
+
+/** Every escrow the pool locked, and which were closed (with the amount charged) or refunded. */
+export async function readEscrowEvents(pool: Pool): Promise<{
+  locked: LockedEscrow[]; closed: Map<bigint, { amount: bigint; mode: bigint }>; refunded: Set<bigint>;
+}> {
+  const [locked, closed, refunded] = await Promise.all([
+    pool.queryFilter(pool.filters.EscrowLocked(), 0),
+    pool.queryFilter(pool.filters.EscrowClosed(), 0),
+    pool.queryFilter(pool.filters.EscrowRefunded(), 0),
+  ]);
+  return {
+    locked: locked.map((ev) => ({
+      escrowId: ev.args.escrowId, cpoId: ev.args.cpoId, sessionId: ev.args.sessionId,
+      refundPrecommitment: ev.args.refundPrecommitment, cap: ev.args.cap,
+      settleDeadline: ev.args.settleDeadline, claimDeadline: ev.args.claimDeadline, encryptedRefund: ev.args.encryptedRefund,
+    })),
+    closed: new Map(closed.map((ev) => [ev.args.escrowId, { amount: ev.args.amount, mode: BigInt(ev.args.mode) }])),
+    refunded: new Set(refunded.map((ev) => ev.args.escrowId)),
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * Deploys the zkcharge contracts: the four Poseidon libraries (poseidon-solidity, external libraries that are
- * linked into the bytecode), the settlement token (a fresh TestToken unless an address is given), the two
- * Groth16 verifiers, the Registry and the Pool. Used by the contract tests, the demo and the CLI.
+ * linked into the bytecode), the settlement token (a fresh TestToken unless an address is given), the four
+ * Groth16 verifiers (pay, transact, lock, close), the Registry and the Pool. Used by the contract tests, the demo and the CLI.
  *
  * Poseidon bytecode: the libraries are deployed from the bytecode that `poseidon-solidity` ships (the same code
  * that sits at its canonical CREATE2 addresses on public chains), not from this project's compilation: with our
@@ -21,7 +21,9 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Signer } from "ethers";
 import poseidonSolidity from "poseidon-solidity";
 import type {
+  CloseVerifier,
   IERC20Metadata,
+  LockVerifier,
   PayVerifier,
   Pool,
   Registry,
@@ -49,6 +51,10 @@ export interface DeployOptions {
   payVerifier?: string;
   /** Verifier address to use instead of deploying `TransactVerifier` (e.g. a test double). */
   transactVerifier?: string;
+  /** Verifier address to use instead of deploying `LockVerifier` (e.g. a test double). */
+  lockVerifier?: string;
+  /** Verifier address to use instead of deploying `CloseVerifier` (e.g. a test double). */
+  closeVerifier?: string;
   /** Progress log, e.g. `console.log`. */
   log?: (message: string) => void;
 }
@@ -60,6 +66,8 @@ export interface DeploymentAddresses {
   token: string;
   payVerifier: string;
   transactVerifier: string;
+  lockVerifier: string;
+  closeVerifier: string;
   registry: string;
   pool: string;
 }
@@ -76,6 +84,10 @@ export interface ZkchargeDeployment {
   payVerifier: PayVerifier;
   /** The transact verifier (the deployed `TransactVerifier`, or the given address under that ABI). */
   transactVerifier: TransactVerifier;
+  /** The lock verifier (the deployed `LockVerifier`, or the given address under that ABI). */
+  lockVerifier: LockVerifier;
+  /** The close verifier (the deployed `CloseVerifier`, or the given address under that ABI). */
+  closeVerifier: CloseVerifier;
   addresses: DeploymentAddresses;
 }
 
@@ -109,26 +121,27 @@ export async function deployZkcharge(ethers: HardhatEthers, opts: DeployOptions 
   }
   const token = (await ethers.getContractAt("IERC20Metadata", tokenAddress, signer)) as IERC20Metadata;
 
-  let payVerifierAddress = opts.payVerifier;
-  if (payVerifierAddress === undefined) {
-    const v = await ethers.deployContract("PayVerifier", signer);
+  /** The given verifier address, or a freshly deployed `name`. */
+  const verifierAddress = async (name: VerifierName, given: string | undefined): Promise<string> => {
+    if (given !== undefined) return given;
+    const v = await ethers.deployContract(name, signer);
     await v.waitForDeployment();
-    payVerifierAddress = await v.getAddress();
-    log(`PayVerifier: ${payVerifierAddress}`);
-  }
-  let transactVerifierAddress = opts.transactVerifier;
-  if (transactVerifierAddress === undefined) {
-    const v = await ethers.deployContract("TransactVerifier", signer);
-    await v.waitForDeployment();
-    transactVerifierAddress = await v.getAddress();
-    log(`TransactVerifier: ${transactVerifierAddress}`);
-  }
+    const address = await v.getAddress();
+    log(`${name}: ${address}`);
+    return address;
+  };
+  const payVerifierAddress = await verifierAddress("PayVerifier", opts.payVerifier);
+  const transactVerifierAddress = await verifierAddress("TransactVerifier", opts.transactVerifier);
+  const lockVerifierAddress = await verifierAddress("LockVerifier", opts.lockVerifier);
+  const closeVerifierAddress = await verifierAddress("CloseVerifier", opts.closeVerifier);
   const payVerifier = (await ethers.getContractAt("PayVerifier", payVerifierAddress, signer)) as PayVerifier;
   const transactVerifier = (await ethers.getContractAt(
     "TransactVerifier",
     transactVerifierAddress,
     signer,
   )) as TransactVerifier;
+  const lockVerifier = (await ethers.getContractAt("LockVerifier", lockVerifierAddress, signer)) as LockVerifier;
+  const closeVerifier = (await ethers.getContractAt("CloseVerifier", closeVerifierAddress, signer)) as CloseVerifier;
 
   const registry = (await ethers.deployContract("Registry", [], {
     signer,
@@ -140,7 +153,7 @@ export async function deployZkcharge(ethers: HardhatEthers, opts: DeployOptions 
 
   const pool = (await ethers.deployContract(
     "Pool",
-    [tokenAddress, registryAddress, payVerifierAddress, transactVerifierAddress],
+    [tokenAddress, registryAddress, payVerifierAddress, transactVerifierAddress, lockVerifierAddress, closeVerifierAddress],
     { signer, libraries: { PoseidonT3: poseidon.PoseidonT3, PoseidonT4: poseidon.PoseidonT4 } },
   )) as Pool;
   await pool.waitForDeployment();
@@ -155,17 +168,24 @@ export async function deployZkcharge(ethers: HardhatEthers, opts: DeployOptions 
     testToken,
     payVerifier,
     transactVerifier,
+    lockVerifier,
+    closeVerifier,
     addresses: {
       chainId,
       poseidon,
       token: tokenAddress,
       payVerifier: payVerifierAddress,
       transactVerifier: transactVerifierAddress,
+      lockVerifier: lockVerifierAddress,
+      closeVerifier: closeVerifierAddress,
       registry: registryAddress,
       pool: poolAddress,
     },
   };
 }
+
+/** The generated Groth16 verifier contracts (contracts/verifiers/). */
+type VerifierName = "PayVerifier" | "TransactVerifier" | "LockVerifier" | "CloseVerifier";
 
 /** What `poseidon-solidity` ships for each library. */
 interface PresignedDeploy {

@@ -7,11 +7,13 @@
 import { Contract, ZeroAddress, type ContractTransactionReceipt, type Signer } from "ethers";
 import { generateProof, type Groth16Proof, type ProverOptions } from "../prover/index.ts";
 import { buildPayWitness } from "../prover/payInput.ts";
-import type { PayPublicSignals, TransactPublicSignals } from "../prover/publicSignals.ts";
+import { buildLockWitness } from "../prover/lockInput.ts";
+import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "../prover/publicSignals.ts";
 import { buildTransactWitness, dummyInput, type TransactOutput } from "../prover/transactInput.ts";
 import type { Pool } from "../types/ethers-contracts/index.js";
-import { readPoolState, type PoolState } from "./chain.ts";
+import { readEscrowEvents, readPoolState, type LockedEscrow, type PoolState } from "./chain.ts";
 import { decryptNote, encryptNote } from "./encryption.ts";
+import { EscrowStatus } from "./escrow.ts";
 import { InsufficientBalanceError, InvalidInputError } from "./errors.ts";
 import { randomFieldElement } from "./field.ts";
 import { extDataHash } from "./hash.ts";
@@ -27,6 +29,25 @@ export interface OwnedNote {
   note: Note;
   leafIndex: number;
   nullifier: bigint;
+}
+
+/** An escrow this driver locked, found by decrypting its refund opening. */
+export interface OwnedEscrow extends LockedEscrow {
+  status: EscrowStatus;
+  /** What the close charged (closed escrows only). */
+  charged?: bigint;
+}
+
+/** A proved lock, for a relayer or the CPO to submit (see {@link submitLock}). */
+export interface Locking {
+  proof: SolidityProof;
+  groth16: Groth16Proof;
+  pub: LockPublicSignals;
+  ext: PoolExtData;
+  /** The escrow id (the lock's nullifier). */
+  escrowId: bigint;
+  witnessMs: number;
+  proveMs: number;
 }
 
 /** Proof points as the Solidity verifier takes them. */
@@ -80,6 +101,7 @@ export class Driver {
   readonly #prover: ProverOptions;
   #state: PoolState | undefined;
   #owned: OwnedNote[] = [];
+  #escrows: OwnedEscrow[] = [];
 
   /**
    * @param identity the driver's Semaphore identity (keep its export secret: it is the wallet)
@@ -92,20 +114,65 @@ export class Driver {
     this.#prover = prover;
   }
 
-  /** Rebuilds the wallet from the pool's events alone: every note it can decrypt that is not spent. */
+  /**
+   * Rebuilds the wallet from the pool's events alone: every note it can decrypt that is not spent,
+   * its escrows (from their encrypted refund openings) and the refund notes they turned into.
+   */
   async sync(): Promise<OwnedNote[]> {
-    const state = await readPoolState(this.pool);
+    const [state, escrowEvents] = await Promise.all([readPoolState(this.pool), readEscrowEvents(this.pool)]);
     const secret = this.identity.encryptionKeyPair.secretKey;
-    const owned: OwnedNote[] = [];
+    const idc = this.identity.commitment;
+    const candidates: { note: Note; leafIndex: number }[] = [];
     for (const leaf of state.leaves) {
-      const note = decryptNote(Buffer.from(leaf.encryptedOpening.slice(2), "hex"), secret, this.identity.commitment);
-      if (!note || note.commitment !== leaf.commitment) continue; // someone else's, or a lying ciphertext
-      const nullifier = note.nullifier(leaf.index, this.identity.secretScalar);
-      if (!state.spent.has(nullifier)) owned.push({ note, leafIndex: leaf.index, nullifier });
+      if (leaf.encryptedOpening === "0x") continue;
+      const note = decryptNote(Buffer.from(leaf.encryptedOpening.slice(2), "hex"), secret, idc);
+      if (note && note.commitment === leaf.commitment) candidates.push({ note, leafIndex: leaf.index });
+    }
+    const escrows: OwnedEscrow[] = [];
+    for (const locked of escrowEvents.locked) {
+      const refund = decryptNote(Buffer.from(locked.encryptedRefund.slice(2), "hex"), secret, idc);
+      if (!refund || refund.precommitment !== locked.refundPrecommitment || refund.value !== locked.cap) continue;
+      const closed = escrowEvents.closed.get(locked.escrowId);
+      const refunded = escrowEvents.refunded.has(locked.escrowId);
+      const status = closed ? EscrowStatus.Closed : refunded ? EscrowStatus.Refunded : EscrowStatus.Open;
+      escrows.push({ ...locked, status, charged: closed?.amount });
+      // A closed or refunded escrow returns its rest as a note with an empty opening: the owner knows it.
+      const back = closed ? locked.cap - closed.amount : refunded ? locked.cap : 0n;
+      if (back > 0n) {
+        const note = new Note(back, refund.blinding, idc);
+        const leafIndex = state.leaves.findIndex((l) => l.commitment === note.commitment);
+        if (leafIndex >= 0) candidates.push({ note, leafIndex });
+      }
+    }
+    const owned: OwnedNote[] = [];
+    for (const { note, leafIndex } of candidates) {
+      const nullifier = note.nullifier(leafIndex, this.identity.secretScalar);
+      if (!state.spent.has(nullifier)) owned.push({ note, leafIndex, nullifier });
     }
     this.#state = state;
     this.#owned = owned;
+    this.#escrows = escrows;
     return owned;
+  }
+
+  /** The driver's escrows as of the last {@link sync}. */
+  get escrows(): OwnedEscrow[] {
+    return [...this.#escrows];
+  }
+
+  /**
+   * Escrows of this driver that are still open after their claim deadline: the CPO never closed
+   * them, so anyone may refund them in full (see {@link refund}).
+   */
+  async refundable(): Promise<OwnedEscrow[]> {
+    await this.sync();
+    const now = BigInt((await this.pool.runner!.provider!.getBlock("latest"))!.timestamp);
+    return this.#escrows.filter((e) => e.status === EscrowStatus.Open && now > e.claimDeadline);
+  }
+
+  /** Refunds an open escrow after its claim deadline (any account may submit; the cap returns as a note). */
+  async refund(escrowId: bigint, submitter: Signer): Promise<ContractTransactionReceipt> {
+    return (await (await this.pool.connect(submitter).refund(escrowId)).wait())!;
   }
 
   /** Unspent notes as of the last {@link sync}. */
@@ -184,6 +251,44 @@ export class Driver {
     });
     const proof = await generateProof("pay", witness.input, this.#prover);
     return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, bill: witness.bill, witnessMs: proof.witnessMs, proveMs: proof.proveMs };
+  }
+
+  /**
+   * Proves a lock: one note pays `cap` (+ `fee`) into an escrow for (cpoId, sessionId); the change and
+   * whatever the escrow gives back return to this identity, which nobody learns.
+   * @throws InsufficientBalanceError when no single note covers cap + fee
+   */
+  async prepareLock(args: {
+    cpoId: bigint; sessionId: bigint; cap: bigint; settleDeadline: bigint; claimDeadline: bigint; fee?: bigint; relayer?: string;
+  }): Promise<Locking> {
+    const fee = args.fee ?? 0n;
+    const state = await this.#fresh();
+    const due = args.cap + fee;
+    const chosen = this.#owned.filter((o) => o.note.value >= due).sort((x, y) => (x.note.value < y.note.value ? -1 : 1))[0];
+    if (!chosen) {
+      throw new InsufficientBalanceError(`balance ${formatAmount(this.balance)} has no note covering the cap ${formatAmount(args.cap)}` +
+        (fee > 0n ? ` plus fee ${formatAmount(fee)}` : ""));
+    }
+    const changeBlinding = randomFieldElement();
+    const refundBlinding = randomFieldElement();
+    const change = new Note(chosen.note.value - due, changeBlinding, this.identity.commitment);
+    const refund = new Note(args.cap, refundBlinding, this.identity.commitment);
+    const ext: PoolExtData = {
+      recipient: ZeroAddress,
+      relayer: args.relayer ?? ZeroAddress,
+      extAmount: 0n,
+      encryptedOutput1: hex(encryptNote(change, this.identity.encryptionPublicKey)),
+      encryptedOutput2: hex(encryptNote(refund, this.identity.encryptionPublicKey)),
+    };
+    const witness = buildLockWitness({
+      secretScalar: this.identity.secretScalar, note: chosen.note, notePath: state.tree.path(chosen.leafIndex),
+      cap: args.cap, fee, cpoId: args.cpoId, sessionId: args.sessionId,
+      settleDeadline: args.settleDeadline, claimDeadline: args.claimDeadline, changeBlinding, refundBlinding,
+      extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
+    });
+    const proof = await generateProof("lock", witness.input, this.#prover);
+    return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, escrowId: witness.publicSignals.nullifier,
+      witnessMs: proof.witnessMs, proveMs: proof.proveMs };
   }
 
   /**
@@ -271,4 +376,9 @@ export class Driver {
 export async function submitTransaction(pool: Pool, tx: Transaction, submitter: Signer): Promise<ContractTransactionReceipt> {
   const sent = await pool.connect(submitter).transact(tx.proof, tx.pub, tx.ext, tx.fee);
   return (await sent.wait())!;
+}
+
+/** Submits a proved lock from any account (a relayer or the CPO); returns the receipt. */
+export async function submitLock(pool: Pool, lock: Locking, submitter: Signer): Promise<ContractTransactionReceipt> {
+  return (await (await pool.connect(submitter).lock(lock.proof, lock.pub, lock.ext)).wait())!;
 }

@@ -76,6 +76,28 @@ export interface SignedSession {
   meterPublicKey: [bigint, bigint];
 }
 
+/**
+ * What the meter signed for a session that never ended (the driver disappeared): the chain points so far and a
+ * live tail after them. The CPO closes an escrow with it once the settle deadline has passed.
+ */
+export interface LiveEvidence {
+  sessionId: bigint;
+  cpoId: bigint;
+  meterLeaf: bigint;
+  ratedPowerW: bigint;
+  tariff: Tariff;
+  tariffHash: bigint;
+  /** Chain points `(t_i, e_i)`, i = 1..n, the tail hangs off `H_n`. */
+  points: Point[];
+  n: number;
+  /** The tail reading (billed as one more interval). */
+  tail: Point;
+  /** `H_4(TAG_LIVE, H_n, t, e)`, the signed message. */
+  message: bigint;
+  signature: MeterSignature;
+  meterPublicKey: [bigint, bigint];
+}
+
 /** Options of {@link Meter}. */
 export interface MeterOptions {
   /** CPO the meter is registered under. */
@@ -118,6 +140,21 @@ export function verifySignedSession(s: SignedSession): boolean {
     const heads = computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points);
     const final = chainFinal(heads[s.n]!, BigInt(s.n));
     return final === s.final && verifySignature(final, s.signature, s.meterPublicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Checks a {@link LiveEvidence}: leaf, tariff hash, chain, tail message and signature all agree. */
+export function verifyLiveEvidence(s: LiveEvidence): boolean {
+  try {
+    const [Ax, Ay] = s.meterPublicKey;
+    if (meterLeaf(Ax, Ay, s.cpoId, s.ratedPowerW) !== s.meterLeaf) return false;
+    if (tariffHash(s.tariff) !== s.tariffHash || s.tariff.cpoId !== s.cpoId) return false;
+    if (s.n !== s.points.length || s.n < 1 || s.n >= N_POINTS) return false;
+    const heads = computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points);
+    const message = liveTail(heads[s.n]!, s.tail.t, s.tail.e);
+    return message === s.message && verifySignature(message, s.signature, s.meterPublicKey);
   } catch {
     return false;
   }
@@ -325,6 +362,31 @@ export class MeterSession {
       out.push(reading);
     }
     return out;
+  }
+
+  /**
+   * Packages a live tail this session signed as evidence for closing an escrow without a session end.
+   * @throws MeterError if the tail does not hang off the current chain (a chain point was added since)
+   */
+  evidence(tail: LiveTail): LiveEvidence {
+    if (tail.k !== this.#points.length || tail.tail !== liveTail(this.head, tail.t, tail.e)) {
+      throw new MeterError(`live tail at point ${tail.k} no longer extends this session (now ${this.#points.length} points)`);
+    }
+    const meter = this.#meter;
+    return {
+      sessionId: this.sessionId,
+      cpoId: meter.cpoId,
+      meterLeaf: meter.leaf,
+      ratedPowerW: meter.ratedPowerW,
+      tariff: this.tariff,
+      tariffHash: this.tariffHash,
+      points: this.points,
+      n: this.#points.length,
+      tail: { t: tail.t, e: tail.e },
+      message: tail.tail,
+      signature: tail.signature,
+      meterPublicKey: [meter.publicKey[0], meter.publicKey[1]],
+    };
   }
 
   /**

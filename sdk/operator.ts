@@ -11,6 +11,8 @@ import type { Payment } from "./driver.ts";
 import { InvalidInputError, ZkchargeError } from "./errors.ts";
 import { extDataHash } from "./hash.ts";
 import type { Meter, SignedSession } from "./meter.ts";
+import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing, type Escrow } from "./escrow.ts";
+import type { SessionRecord } from "../prover/sessionInput.ts";
 import { formatAmount } from "./money.ts";
 import { computeBill, validateTariff, type Tariff } from "./tariff.ts";
 import { compressedSiblings, type MerklePath } from "./tree.ts";
@@ -20,6 +22,14 @@ export class PaymentRejectedError extends ZkchargeError {
   /** @param message why the payment cannot settle */
   constructor(message: string) {
     super("PAYMENT_REJECTED", message);
+  }
+}
+
+/** An escrow the operator will not switch a charger on for, with the reason. */
+export class EscrowRejectedError extends ZkchargeError {
+  /** @param message why the escrow is not good enough */
+  constructor(message: string) {
+    super("ESCROW_REJECTED", message);
   }
 }
 
@@ -87,7 +97,7 @@ export class Operator {
   }
 
   /** The station's hand-over at session end: the signed session and the meter's current path. */
-  async receipt(session: SignedSession): Promise<SessionReceipt> {
+  async receipt<R extends SessionRecord = SignedSession>(session: R): Promise<{ session: R; meterPath: MerklePath }> {
     const tree = await readMeterTree(this.registry, this.cpoId);
     const index = tree.indexOf(session.meterLeaf);
     if (index < 0) throw new InvalidInputError(`session ${session.sessionId} was signed by a meter CPO ${this.cpoId} never registered`);
@@ -122,6 +132,36 @@ export class Operator {
   /** Submits a checked payment (this CPO's backend pays the gas); returns the receipt. */
   async submitPayment(payment: Payment): Promise<ContractTransactionReceipt> {
     return (await (await this.pool.pay(payment.proof, payment.pub, payment.ext)).wait())!;
+  }
+
+  /**
+   * Checks, before switching the charger on, that escrow `escrowId` is open, for this CPO and this
+   * session, with at least `minCap` locked and at least `minSecondsToSettle` before its settle deadline.
+   * @throws EscrowRejectedError naming the first shortfall
+   */
+  async verifyEscrow(escrowId: bigint, expect: { sessionId: bigint; minCap: bigint; minSecondsToSettle: bigint }): Promise<Escrow> {
+    const escrow = await readEscrow(this.pool, escrowId);
+    const reject = (why: string): never => { throw new EscrowRejectedError(`escrow ${escrowId}: ${why}`); };
+    if (escrow.status !== EscrowStatus.Open) reject(escrow.status === EscrowStatus.None ? "does not exist" : "is no longer open");
+    if (escrow.cpoId !== this.cpoId) reject(`is for CPO ${escrow.cpoId}, not ${this.cpoId}`);
+    if (escrow.sessionId !== expect.sessionId) reject(`is for session ${escrow.sessionId}, not ${expect.sessionId}`);
+    if (escrow.cap < expect.minCap) reject(`caps at ${formatAmount(escrow.cap)}, below the required ${formatAmount(expect.minCap)}`);
+    if (await this.pool.sessionPaid(this.cpoId, escrow.sessionId)) reject("its session is already paid");
+    const now = BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp);
+    if (escrow.settleDeadline - now < expect.minSecondsToSettle) {
+      reject(`leaves ${escrow.settleDeadline - now} s before its settle deadline, ${expect.minSecondsToSettle} s required`);
+    }
+    return escrow;
+  }
+
+  /**
+   * Closes an escrow of this CPO: with the session-end record (any time before the claim deadline), or
+   * with the last live tail once the settle deadline has passed (the driver disappeared mid-session).
+   */
+  async close(escrowId: bigint, record: SessionRecord): Promise<{ closing: Closing; receipt: ContractTransactionReceipt }> {
+    const { meterPath } = await this.receipt(record);
+    const closing = await proveClose(this.pool, escrowId, record, meterPath, this.#prover);
+    return { closing, receipt: await submitClose(this.pool, closing, this.signer) };
   }
 
   /** This CPO's unwithdrawn earnings in the pool. */

@@ -31,19 +31,23 @@ template MeterMembership(DEPTH) {
     meterRoot === computedRoot;
 }
 
-// SessionBill(N, METER_DEPTH): what a session costs, from the meter's signed chain points.
+// SessionBill(N, METER_DEPTH, WITH_TAIL): what a session costs, from the meter's signed chain points
+// and, when WITH_TAIL = 1 and tailEnabled = 1, one more reading after the last chain point (a live tail).
 // Proves:
 //  - the tariff fields hash to tariffHash and t_1 lies in [validFrom, validTo];
 //  - the meter (leaf with its rated power) is in cpoId's meter tree under meterRoot;
 //  - the chain over the first n points, started from (sessionId, cpoId, meterLeaf, tariffHash),
 //    ends in `head` (points after n are zero and masked);
+//  - with the tail enabled: one more interval from chain point n to (tTail, eTail), same rules;
+//    with it disabled, tTail = eTail = 0;
 //  - time and energy never decrease, every interval fits 32 bits, power stays within the rating
 //    (de * 3600 <= ratedPowerW * dt), no interval straddles a band boundary;
 //  - bill = floor((flatFee*D + sum de*price*3600 + dt*timePrice*1000) / D), remainder < D, and
 //    amount = min(bill, maxPrice) when maxPrice > 0.
-// Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n;
+// Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n (or the tail);
+// tailEnabled is boolean;
 // that tariffHash is published by cpoId and meterRoot is current for cpoId (contract).
-template SessionBill(N, METER_DEPTH) {
+template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input sessionId;
     signal input cpoId;
     signal input meterRoot;
@@ -68,6 +72,9 @@ template SessionBill(N, METER_DEPTH) {
     signal input n;
     signal input t[N];
     signal input e[N];
+    signal input tailEnabled;
+    signal input tTail;
+    signal input eTail;
 
     signal output head;
     signal output amount;
@@ -123,14 +130,26 @@ template SessionBill(N, METER_DEPTH) {
         price[i] <== IntervalPrice()(t[i], dt[i], tzOffset, bandStart, energyPrice);
         energyCost[i] <== de[i] * price[i];
         timeCost[i] <== dt[i] * timePricePerHour;
-        // Each term < 2^76; the total stays below 2^81 (test/bounds.test.ts).
+        // Each term < 2^76; with the tail interval the total stays below 2^81.
         sum[i + 1] <== sum[i] + energyCost[i] * 3600 + timeCost[i] * 1000;
     }
 
+    signal total;
+    if (WITH_TAIL == 1) {
+        signal tail <== TailCharge(N)(chain.active, t, e, tailEnabled, tTail, eTail, ratedPowerW,
+                                      tzOffset, bandStart, energyPrice, timePricePerHour);
+        total <== sum[N - 1] + tail;
+    } else {
+        tailEnabled === 0;
+        tTail === 0;
+        eTail === 0;
+        total <== sum[N - 1];
+    }
+
     // One division: bill = floor(total / D), remainder range-checked below D.
-    signal bill <-- sum[N - 1] \ BILL_DIVISOR();
-    signal remainder <-- sum[N - 1] % BILL_DIVISOR();
-    sum[N - 1] === bill * BILL_DIVISOR() + remainder;
+    signal bill <-- total \ BILL_DIVISOR();
+    signal remainder <-- total % BILL_DIVISOR();
+    total === bill * BILL_DIVISOR() + remainder;
     _ <== Num2Bits(BITS_VALUE())(bill);
     _ <== Num2Bits(22)(remainder);
     component remainderBelowD = LessThan(22);
@@ -142,6 +161,50 @@ template SessionBill(N, METER_DEPTH) {
     signal overCap <== LessThan(BITS_VALUE())([maxPrice, bill]);
     signal capped <== overCap * (1 - noCap);
     amount <== bill + capped * (maxPrice - bill);
+}
+
+// TailCharge(N): the bill numerator of one interval from the last chain point (the one with
+// active[i] = 1, active[i+1] = 0) to a live-tail reading (tTail, eTail), or 0 when disabled
+// (then tTail = eTail = 0 is enforced). Same rules as chain intervals: dt, de < 2^32, power within
+// the rating, no band boundary crossed.
+// Caller must enforce: tailEnabled is boolean; active is SessionChain's mask; t[0] < 2^40.
+template TailCharge(N) {
+    signal input active[N];
+    signal input t[N];
+    signal input e[N];
+    signal input tailEnabled;
+    signal input tTail;
+    signal input eTail;
+    signal input ratedPowerW;
+    signal input tzOffset;
+    signal input bandStart[3];
+    signal input energyPrice[4];
+    signal input timePricePerHour;
+    signal output numerator;
+
+    (1 - tailEnabled) * tTail === 0;
+    (1 - tailEnabled) * eTail === 0;
+
+    // The last chain point: isLast[i] = active[i] - active[i+1].
+    signal lastT[N];
+    signal lastE[N];
+    for (var i = 0; i < N; i++) {
+        var isLast = active[i] - (i + 1 < N ? active[i + 1] : 0);
+        lastT[i] <== isLast * t[i] + (i > 0 ? lastT[i - 1] : 0);
+        lastE[i] <== isLast * e[i] + (i > 0 ? lastE[i - 1] : 0);
+    }
+    signal dt <== tailEnabled * (tTail - lastT[N - 1]);
+    signal de <== tailEnabled * (eTail - lastE[N - 1]);
+    _ <== Num2Bits(BITS_INTERVAL())(dt);
+    _ <== Num2Bits(BITS_INTERVAL())(de);
+    component plausible = LessEqThan(56);
+    plausible.in <== [de * 3600, ratedPowerW * dt];
+    plausible.out === 1;
+
+    signal price <== IntervalPrice()(lastT[N - 1], dt, tzOffset, bandStart, energyPrice);
+    signal energyCost <== de * price;
+    signal timeCost <== dt * timePricePerHour;
+    numerator <== energyCost * 3600 + timeCost * 1000;
 }
 
 // MeterSignature: the meter's EdDSA-Poseidon signature (R8, S) over `message` under (Ax, Ay).

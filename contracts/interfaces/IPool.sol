@@ -5,11 +5,16 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IRegistry} from "./IRegistry.sol";
 import {IPayVerifier} from "./IPayVerifier.sol";
 import {ITransactVerifier} from "./ITransactVerifier.sol";
+import {ILockVerifier} from "./ILockVerifier.sol";
+import {ICloseVerifier} from "./ICloseVerifier.sol";
 
 /// @title IPool
 /// @notice The shielded pool: drivers deposit ERC-20 tokens into notes, pay finished charging sessions to CPOs
-/// with a `pay` proof, and join / split / transfer / withdraw notes with a `transact` proof. CPOs withdraw what
-/// they were paid. Invariant: token balance == value of unspent notes + unwithdrawn CPO balances.
+/// with a `pay` proof, and join / split / transfer / withdraw notes with a `transact` proof. A driver can also
+/// pre-authorise a session: `lock` moves up to a public cap from a note into an escrow for one (cpoId, sessionId),
+/// `close` pays the metered bill (at most the cap) to the CPO and returns the rest as a note, and `refund` returns
+/// the whole cap as a note after the claim deadline if nobody closed. CPOs withdraw what they were paid.
+/// Invariant: token balance == value of unspent notes + caps of open escrows + unwithdrawn CPO balances.
 /// @dev Every note enters the note tree (a LeanIMT, docs/protocol.md) through a `NoteAdded` event carrying its
 /// index and encrypted opening, so a wallet rebuilds its state from events alone.
 interface IPool {
@@ -59,6 +64,61 @@ interface IPool {
         uint256 extDataHash;
     }
 
+    /// @notice Public signals of the lock circuit, in circuit order.
+    struct LockPublic {
+        uint256 noteRoot;
+        uint256 noteTreeSize;
+        uint256 nullifier;
+        uint256 changeCommitment;
+        uint256 refundPrecommitment;
+        uint256 cap;
+        uint256 fee;
+        uint256 cpoId;
+        uint256 sessionId;
+        uint256 settleDeadline;
+        uint256 claimDeadline;
+        uint256 extDataHash;
+    }
+
+    /// @notice The caller-supplied public signals of the close circuit, in circuit order. The circuit's first four
+    /// signals (refundPrecommitment, cap, cpoId, sessionId) are taken from the escrow's storage.
+    /// @param mode 0: the meter signed the session-end record; 1: the meter signed a live tail.
+    struct ClosePublic {
+        uint256 mode;
+        uint256 meterRoot;
+        uint256 tariffHash;
+        uint256 amount;
+        uint256 refundCommitment;
+        uint256 extDataHash;
+    }
+
+    /// @notice Lifecycle of an escrow: None (never locked), Open, then exactly one of Closed or Refunded.
+    enum EscrowStatus {
+        None,
+        Open,
+        Closed,
+        Refunded
+    }
+
+    /// @notice An escrow, stored under its id (the lock's nullifier) in three slots: the first packs every small
+    /// field (cpoId, cap, deadlines, status), then sessionId, then refundPrecommitment.
+    /// @param cpoId The CPO the session is with (a registered id, so < 2^64).
+    /// @param cap The locked value, 1..2^64-1 token base units.
+    /// @param settleDeadline Unix time after which the CPO may close with a live tail (< 2^40).
+    /// @param claimDeadline Unix time after which the escrow can no longer close and anyone may refund it (< 2^40).
+    /// @param status The escrow's status.
+    /// @param sessionId The session.
+    /// @param refundPrecommitment The owner's precommitment that receives what the escrow gives back.
+    struct Escrow {
+        uint64 cpoId;
+        uint64 cap;
+        uint40 settleDeadline;
+        uint40 claimDeadline;
+        EscrowStatus status;
+        uint256 sessionId;
+        uint256 refundPrecommitment;
+    }
+
     /// @notice Emitted on a deposit.
     /// @param depositor The account the tokens came from.
     /// @param precommitment The note's precommitment `P`.
@@ -95,6 +155,41 @@ interface IPool {
     /// @param amount The amount sent.
     event CpoWithdrawal(uint256 indexed cpoId, address payout, uint256 amount);
 
+    /// @notice Emitted when a note's value is locked into an escrow.
+    /// @param escrowId The escrow id (the lock's nullifier).
+    /// @param cpoId The CPO.
+    /// @param sessionId The session.
+    /// @param refundPrecommitment The owner's precommitment that receives what the escrow gives back.
+    /// @param cap The locked value.
+    /// @param settleDeadline After it, the CPO may close with a live tail.
+    /// @param claimDeadline After it, the escrow can no longer close and anyone may refund it.
+    /// @param encryptedRefund The encrypted refund opening (blinding and cap, `ext.encryptedOutput2`), so the
+    /// owner's wallet finds its escrows from events alone.
+    event EscrowLocked(
+        uint256 indexed escrowId,
+        uint256 indexed cpoId,
+        uint256 sessionId,
+        uint256 refundPrecommitment,
+        uint256 cap,
+        uint256 settleDeadline,
+        uint256 claimDeadline,
+        bytes encryptedRefund
+    );
+
+    /// @notice Emitted when an escrow is closed: `amount` goes to the CPO, `cap - amount` back to the owner as the
+    /// note `H3(TAG_NOTE, refundPrecommitment, cap - amount)` (inserted, with an empty opening, iff non-zero).
+    /// @param escrowId The escrow.
+    /// @param cpoId The CPO credited.
+    /// @param sessionId The session, now paid.
+    /// @param amount The amount credited to the CPO (<= cap).
+    /// @param mode 0: session-end record; 1: live tail.
+    event EscrowClosed(uint256 indexed escrowId, uint256 indexed cpoId, uint256 sessionId, uint256 amount, uint8 mode);
+
+    /// @notice Emitted when an escrow is refunded in full after its claim deadline.
+    /// @param escrowId The escrow.
+    /// @param commitment The refund note `H3(TAG_NOTE, refundPrecommitment, cap)` (inserted with an empty opening).
+    event EscrowRefunded(uint256 indexed escrowId, uint256 commitment);
+
     /// @notice A constructor argument is the zero address.
     error Pool__ZeroAddress();
     /// @notice A value, amount, fee or |extAmount| is out of range (0 or above 2^64-1 where it applies).
@@ -117,7 +212,7 @@ interface IPool {
     error Pool__InvalidMeterRoot();
     /// @notice The tariff is unknown or was published by another CPO.
     error Pool__InvalidTariff();
-    /// @notice Pay takes no external amount and no recipient.
+    /// @notice Pay, lock and close take no external amount and no recipient.
     error Pool__InvalidExtData();
     /// @notice A non-zero fee needs a relayer.
     error Pool__RelayerRequired();
@@ -133,6 +228,26 @@ interface IPool {
     error Pool__NotCpoAdmin();
     /// @notice The CPO balance is zero.
     error Pool__NothingToWithdraw();
+    /// @notice The CPO is not registered.
+    error Pool__UnknownCpo();
+    /// @notice A deadline is not below 2^40.
+    error Pool__DeadlineOutOfRange();
+    /// @notice settleDeadline < block.timestamp + MIN_SETTLE_WINDOW.
+    error Pool__SettleWindowTooShort();
+    /// @notice claimDeadline < settleDeadline + MIN_CLAIM_WINDOW.
+    error Pool__ClaimWindowTooShort();
+    /// @notice The escrow does not exist or is already closed or refunded.
+    error Pool__EscrowNotOpen();
+    /// @notice The close mode is neither 0 (session-end record) nor 1 (live tail).
+    error Pool__InvalidMode();
+    /// @notice The escrow's claim deadline has passed: it can only be refunded.
+    error Pool__ClaimDeadlinePassed();
+    /// @notice A live-tail close before the escrow's settle deadline.
+    error Pool__BeforeSettleDeadline();
+    /// @notice A refund before (or at) the escrow's claim deadline.
+    error Pool__BeforeClaimDeadline();
+    /// @notice The close amount exceeds the escrow's cap.
+    error Pool__AmountAboveCap();
 
     /// @notice Deposits `value` tokens from the caller into the note `C = H3(TAG_NOTE, precommitment, value)`,
     /// computed by the contract. The caller must have approved the pool for `value`.
@@ -155,6 +270,34 @@ interface IPool {
     /// @param ext The external data.
     /// @param fee The relayer fee (< 2^64).
     function transact(Proof calldata proof, TransactPublic calldata pub, ExtData calldata ext, uint256 fee) external;
+
+    /// @notice Locks `cap` from one note into an escrow for (cpoId, sessionId), sends `fee` to the relayer and
+    /// inserts the change note. The escrow id is the nullifier. Anyone (typically a relayer) may submit.
+    /// @dev Requires a known root, an unspent nullifier, an unpaid session, a registered CPO, 1 <= cap < 2^64,
+    /// fee < 2^64, deadlines < 2^40, settleDeadline >= now + MIN_SETTLE_WINDOW and
+    /// claimDeadline >= settleDeadline + MIN_CLAIM_WINDOW. Several escrows may target one session: the first close
+    /// pays it, the others can only be refunded.
+    /// @param proof The lock proof.
+    /// @param pub The lock public signals.
+    /// @param ext The external data (extAmount 0, recipient 0, relayer, encryptedOutput1 = change note opening,
+    /// encryptedOutput2 = refund opening, emitted in `EscrowLocked`).
+    function lock(Proof calldata proof, LockPublic calldata pub, ExtData calldata ext) external;
+
+    /// @notice Closes an open escrow from the meter's signed readings: credits `amount` (<= cap) to the CPO, marks
+    /// the session paid and inserts the refund note `pub.refundCommitment` if amount < cap.
+    /// @dev Mode 0 (session-end record): anyone, while block.timestamp <= claimDeadline. Mode 1 (live tail): only
+    /// the CPO admin, while settleDeadline < block.timestamp <= claimDeadline. The proof's first four public
+    /// signals are the escrow's refundPrecommitment, cap, cpoId and sessionId.
+    /// @param escrowId The escrow.
+    /// @param proof The close proof.
+    /// @param pub The caller-supplied close public signals.
+    /// @param ext The external data (extAmount 0, recipient 0; bound by extDataHash; no fee is paid).
+    function close(uint256 escrowId, Proof calldata proof, ClosePublic calldata pub, ExtData calldata ext) external;
+
+    /// @notice Refunds an escrow nobody closed: after its claim deadline, inserts the note
+    /// `H3(TAG_NOTE, refundPrecommitment, cap)` (empty opening: the owner knows it). Anyone may submit.
+    /// @param escrowId The escrow.
+    function refund(uint256 escrowId) external;
 
     /// @notice Sends a CPO's whole balance to its payout address. Only the CPO admin.
     /// @param cpoId The CPO.
@@ -181,6 +324,19 @@ interface IPool {
     /// @param cpoId The CPO.
     /// @return The balance in token base units.
     function cpoBalance(uint256 cpoId) external view returns (uint256);
+
+    /// @notice An escrow (all zero, status None, if it never existed).
+    /// @param escrowId The escrow id (the lock's nullifier).
+    /// @return The escrow.
+    function escrow(uint256 escrowId) external view returns (Escrow memory);
+
+    /// @notice Minimum time between a lock and its settle deadline (15 minutes).
+    /// @return Seconds.
+    function MIN_SETTLE_WINDOW() external view returns (uint256);
+
+    /// @notice Minimum time between the settle deadline and the claim deadline (1 day).
+    /// @return Seconds.
+    function MIN_CLAIM_WINDOW() external view returns (uint256);
 
     /// @notice The current note root (0 while the tree is empty).
     /// @return The root.
@@ -211,4 +367,12 @@ interface IPool {
     /// @notice The transact verifier.
     /// @return The verifier.
     function transactVerifier() external view returns (ITransactVerifier);
+
+    /// @notice The lock verifier.
+    /// @return The verifier.
+    function lockVerifier() external view returns (ILockVerifier);
+
+    /// @notice The close verifier.
+    /// @return The verifier.
+    function closeVerifier() external view returns (ICloseVerifier);
 }

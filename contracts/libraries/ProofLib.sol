@@ -6,10 +6,13 @@ import {Constants} from "./Constants.sol";
 
 /// @title ProofLib
 /// @notice The public-signal order of each circuit, written once: struct -> the verifier's `uint256[k]`.
-/// @dev Must match `circuits/circuits.json` (and `sdk/publicSignals.ts`). Pay has 11 signals, transact 8.
+/// @dev Must match `circuits/circuits.json` (and `prover/publicSignals.ts`). Pay has 11 signals, transact 8,
+/// lock 12, close 10.
 library ProofLib {
     uint256 internal constant PAY_SIGNALS = 11;
     uint256 internal constant TRANSACT_SIGNALS = 8;
+    uint256 internal constant LOCK_SIGNALS = 12;
+    uint256 internal constant CLOSE_SIGNALS = 10;
 
     /// @notice Packs the pay public signals in circuit order.
     function signals(IPool.PayPublic calldata p) internal pure returns (uint256[PAY_SIGNALS] memory s) {
@@ -38,6 +41,40 @@ library ProofLib {
         s[7] = p.extDataHash;
     }
 
+    /// @notice Packs the lock public signals in circuit order.
+    function signals(IPool.LockPublic calldata p) internal pure returns (uint256[LOCK_SIGNALS] memory s) {
+        s[0] = p.noteRoot;
+        s[1] = p.noteTreeSize;
+        s[2] = p.nullifier;
+        s[3] = p.changeCommitment;
+        s[4] = p.refundPrecommitment;
+        s[5] = p.cap;
+        s[6] = p.fee;
+        s[7] = p.cpoId;
+        s[8] = p.sessionId;
+        s[9] = p.settleDeadline;
+        s[10] = p.claimDeadline;
+        s[11] = p.extDataHash;
+    }
+
+    /// @notice Packs the close public signals in circuit order: the escrow's refundPrecommitment, cap, cpoId and
+    /// sessionId (from storage, never from the caller), then the caller's mode, meterRoot, ...
+    function signals(
+        IPool.ClosePublic calldata p,
+        IPool.Escrow memory e
+    ) internal pure returns (uint256[CLOSE_SIGNALS] memory s) {
+        s[0] = e.refundPrecommitment;
+        s[1] = e.cap;
+        s[2] = e.cpoId;
+        s[3] = e.sessionId;
+        s[4] = p.meterRoot;
+        s[5] = p.tariffHash;
+        s[6] = p.mode;
+        s[7] = p.amount;
+        s[8] = p.refundCommitment;
+        s[9] = p.extDataHash;
+    }
+
     /// @notice Whether every signal is a canonical field element (below r).
     function inField(uint256[PAY_SIGNALS] memory s) internal pure returns (bool) {
         for (uint256 i; i < PAY_SIGNALS; ++i) {
@@ -49,6 +86,22 @@ library ProofLib {
     /// @notice Whether every signal is a canonical field element (below r).
     function inField(uint256[TRANSACT_SIGNALS] memory s) internal pure returns (bool) {
         for (uint256 i; i < TRANSACT_SIGNALS; ++i) {
+            if (s[i] >= Constants.FIELD_MODULUS) return false;
+        }
+        return true;
+    }
+
+    /// @notice Whether every signal is a canonical field element (below r).
+    function inField(uint256[LOCK_SIGNALS] memory s) internal pure returns (bool) {
+        for (uint256 i; i < LOCK_SIGNALS; ++i) {
+            if (s[i] >= Constants.FIELD_MODULUS) return false;
+        }
+        return true;
+    }
+
+    /// @notice Whether every signal is a canonical field element (below r).
+    function inField(uint256[CLOSE_SIGNALS] memory s) internal pure returns (bool) {
+        for (uint256 i; i < CLOSE_SIGNALS; ++i) {
             if (s[i] >= Constants.FIELD_MODULUS) return false;
         }
         return true;

@@ -1,0 +1,55 @@
+/**
+ * The circuit inputs every session-bill circuit (pay, close) shares: tariff fields, the meter and
+ * its path, the chain points (zero-padded to N_POINTS) and the meter's signature. Written once.
+ */
+import { METER_TREE_DEPTH, N_POINTS } from "../sdk/constants.ts";
+import { InvalidInputError } from "../sdk/errors.ts";
+import type { LiveEvidence, SignedSession } from "../sdk/meter.ts";
+import { rootFromPath, type MerklePath } from "../sdk/tree.ts";
+
+/** What a session-bill circuit needs from the meter: a finished session or live evidence. */
+export type SessionRecord = SignedSession | LiveEvidence;
+
+function padded(values: readonly bigint[]): bigint[] {
+  return [...values, ...new Array<bigint>(N_POINTS - values.length).fill(0n)];
+}
+
+/**
+ * The SessionBill / MeterSignature inputs of `record`, and the meter root its path proves.
+ * @throws InvalidInputError if the path is not the session meter's
+ */
+export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) {
+  if (meterPath.siblings.length !== METER_TREE_DEPTH) {
+    throw new InvalidInputError(`the meter path must have ${METER_TREE_DEPTH} siblings`);
+  }
+  if (meterPath.leaf !== record.meterLeaf) {
+    throw new InvalidInputError(`meter path proves leaf ${meterPath.leaf}, not the session's meter ${record.meterLeaf}`);
+  }
+  const t = record.tariff;
+  const [Ax, Ay] = record.meterPublicKey;
+  return {
+    meterRoot: rootFromPath(meterPath),
+    inputs: {
+      flatFee: t.flatFee,
+      energyPrice: [...t.energyPrice],
+      bandStart: t.bandStart.slice(1),
+      timePricePerHour: t.timePricePerHour,
+      maxPrice: t.maxPrice,
+      tzOffset: t.tzOffset,
+      validFrom: t.validFrom,
+      validTo: t.validTo,
+      meterAx: Ax,
+      meterAy: Ay,
+      ratedPowerW: record.ratedPowerW,
+      meterIndex: meterPath.leafIndex,
+      meterTreeSize: meterPath.treeSize,
+      meterSiblings: meterPath.siblings,
+      n: BigInt(record.n),
+      t: padded(record.points.map((p) => p.t)),
+      e: padded(record.points.map((p) => p.e)),
+      sigR8x: record.signature.R8[0],
+      sigR8y: record.signature.R8[1],
+      sigS: record.signature.S,
+    },
+  };
+}

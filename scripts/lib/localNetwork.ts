@@ -1,0 +1,90 @@
+/**
+ * A deployed zkcharge on a local Hardhat chain with one registered CPO, its meter and a tariff valid
+ * from now on, plus helpers to pick session times relative to chain time and to simulate a session.
+ * Shared by the end-to-end tests (through test/fixtures/chain.ts), the demo, the CLI and the bench.
+ */
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import type { Signer } from "ethers";
+import { deployZkcharge, type ZkchargeDeployment } from "../../sdk/deploy.ts";
+import { sessionId as makeSessionId } from "../../sdk/hash.ts";
+import { Meter, type SignedSession } from "../../sdk/meter.ts";
+import { Operator } from "../../sdk/operator.ts";
+import { randomBits } from "../../sdk/field.ts";
+import type { Tariff } from "../../sdk/tariff.ts";
+
+export const HOUR = 3600n;
+export const DAY = 86_400n;
+
+/** The first unix time after `after` whose local time (UTC + tzOffset) is `secondsOfDay`. */
+export function nextLocalTime(after: bigint, secondsOfDay: bigint, tzOffset: bigint): bigint {
+  const local = after + tzOffset;
+  let candidate = local - (local % DAY) + secondsOfDay;
+  if (candidate <= local) candidate += DAY;
+  return candidate - tzOffset;
+}
+
+/** A four-band tariff (00:00 / 07:00 / 17:00 / 22:00 local, UTC+1), valid from `validFrom` for 180 days. */
+export function demoTariff(validFrom: bigint): Omit<Tariff, "cpoId"> {
+  return {
+    flatFee: 500_000n, // 0.50 EUR per session
+    energyPrice: [250_000n, 390_000n, 450_000n, 300_000n], // EUR per kWh by band
+    bandStart: [0n, 7n * HOUR, 17n * HOUR, 22n * HOUR],
+    timePricePerHour: 120_000n, // 0.12 EUR per hour plugged in
+    maxPrice: 0n,
+    tzOffset: HOUR,
+    validFrom,
+    validTo: validFrom + 180n * DAY,
+  };
+}
+
+export interface Network {
+  deployment: ZkchargeDeployment;
+  operator: Operator;
+  meter: Meter;
+  tariff: Tariff;
+  tariffHash: bigint;
+  signers: { deployer: Signer; cpo: Signer; payer: Signer; relayer: Signer; recipient: Signer; other: Signer };
+  /** Latest block time when the tariff was published. */
+  now: bigint;
+}
+
+/** Deploys everything, registers a CPO with a 22 kW meter and publishes its tariff. */
+export async function setUpNetwork(ethers: HardhatEthers): Promise<Network> {
+  const [deployer, cpo, payer, relayer, recipient, other] = await ethers.getSigners();
+  const deployment = await deployZkcharge(ethers, { signer: deployer });
+  await (await deployment.testToken!.mint(await payer!.getAddress(), 1_000_000_000n)).wait();
+  await (await deployment.testToken!.mint(await other!.getAddress(), 1_000_000_000n)).wait();
+  const operator = await Operator.register({ registry: deployment.registry, pool: deployment.pool, signer: cpo! });
+  const meter = new Meter({ cpoId: operator.cpoId, ratedPowerW: 22_000n });
+  await operator.addMeter(meter);
+  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const tariffFields = demoTariff(now + 60n);
+  const tariffHash = await operator.publishTariff(tariffFields);
+  return {
+    deployment, operator, meter, tariff: { ...tariffFields, cpoId: operator.cpoId }, tariffHash, now,
+    signers: { deployer: deployer!, cpo: cpo!, payer: payer!, relayer: relayer!, recipient: recipient!, other: other! },
+  };
+}
+
+/**
+ * Simulates a session on `meter` starting at unix time `start` (5 000 kWh already on the register), charging
+ * `powerW` for `minutes` with a reading every 5 minutes; the meter takes a chain point at every tariff boundary.
+ * Fresh 128-bit nonces make the session id.
+ */
+export function simulateSession(meter: Meter, tariff: Tariff, start: bigint, opts: { minutes?: bigint; powerW?: bigint } = {}): SignedSession {
+  const id = makeSessionId(randomBits(128), randomBits(128));
+  const live = meter.startSession({ sessionId: id, tariff, t: start, e: 5_000_000n });
+  const end = start + (opts.minutes ?? 70n) * 60n;
+  const readings = live.simulate({ to: end, powerW: opts.powerW ?? 11_000n, stepSeconds: 300n });
+  const last = readings.at(-1) ?? { t: start, e: 5_000_000n };
+  return live.end(last.t, last.e);
+}
+
+/**
+ * A session on `meter` from 16:30 local on the day after `after`, charging `powerW` for `minutes`:
+ * long enough sessions cross the 17:00 band boundary. Fresh 128-bit nonces make the session id.
+ */
+export function chargeSession(meter: Meter, tariff: Tariff, after: bigint, opts: { minutes?: bigint; powerW?: bigint } = {}): SignedSession {
+  const start = nextLocalTime(after + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
+  return simulateSession(meter, tariff, start, opts);
+}

@@ -1,0 +1,83 @@
+/**
+ * Escrowed sessions (a card-style pre-authorisation without revealing the driver): reading escrows
+ * from the pool, and proving a close from the meter's signed readings. Lock, refund and the wallet
+ * side live in driver.ts; the CPO's checks in operator.ts.
+ */
+import type { ContractTransactionReceipt, Signer } from "ethers";
+import { ZeroAddress } from "ethers";
+import { buildCloseWitness, type EscrowTerms } from "../prover/closeInput.ts";
+import { generateProof, type Groth16Proof, type ProverOptions } from "../prover/index.ts";
+import type { ClosePublicSignals } from "../prover/publicSignals.ts";
+import type { SessionRecord } from "../prover/sessionInput.ts";
+import type { Pool } from "../types/ethers-contracts/index.js";
+import { extDataHash } from "./hash.ts";
+import type { Bill } from "./tariff.ts";
+import type { MerklePath } from "./tree.ts";
+
+/** Escrow status as the pool stores it. */
+export enum EscrowStatus {
+  None = 0,
+  Open = 1,
+  Closed = 2,
+  Refunded = 3,
+}
+
+/** An escrow as the pool stores it. */
+export interface Escrow extends EscrowTerms {
+  escrowId: bigint;
+  settleDeadline: bigint;
+  claimDeadline: bigint;
+  status: EscrowStatus;
+}
+
+/** A proved close, for the CPO (or, with the session-end record, anyone) to submit. */
+export interface Closing {
+  escrowId: bigint;
+  proof: { a: [bigint, bigint]; b: [[bigint, bigint], [bigint, bigint]]; c: [bigint, bigint] };
+  groth16: Groth16Proof;
+  pub: ClosePublicSignals;
+  ext: { recipient: string; relayer: string; extAmount: bigint; encryptedOutput1: string; encryptedOutput2: string };
+  bill: Bill;
+  proveMs: number;
+}
+
+/** Reads escrow `escrowId` from the pool's storage. */
+export async function readEscrow(pool: Pool, escrowId: bigint): Promise<Escrow> {
+  const e = await pool.escrow(escrowId);
+  return {
+    escrowId,
+    refundPrecommitment: e.refundPrecommitment,
+    cap: e.cap,
+    cpoId: e.cpoId,
+    sessionId: e.sessionId,
+    settleDeadline: e.settleDeadline,
+    claimDeadline: e.claimDeadline,
+    status: Number(e.status) as EscrowStatus,
+  };
+}
+
+/**
+ * Proves the close of `escrowId` from a finished session (mode 0) or live evidence (mode 1), taking
+ * the escrow's terms from the chain. Nothing secret is needed.
+ */
+export async function proveClose(
+  pool: Pool, escrowId: bigint, record: SessionRecord, meterPath: MerklePath, prover: ProverOptions = {},
+): Promise<Closing> {
+  const escrow = await readEscrow(pool, escrowId);
+  const ext = { recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 0n, encryptedOutput1: "0x", encryptedOutput2: "0x" };
+  const { chainId } = await pool.runner!.provider!.getNetwork();
+  const witness = buildCloseWitness({
+    escrow, record, meterPath,
+    extDataHash: extDataHash({ chainId, pool: await pool.getAddress(), ...ext }),
+  });
+  const proof = await generateProof("close", witness.input, prover);
+  return { escrowId, proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, bill: witness.bill, proveMs: proof.proveMs };
+}
+
+/** Submits a proved close from `submitter` (the CPO admin for a live-tail close). */
+export async function submitClose(pool: Pool, closing: Closing, submitter: Signer): Promise<ContractTransactionReceipt> {
+  const { mode: _mode, ...rest } = closing.pub;
+  const pub = { mode: closing.pub.mode, meterRoot: rest.meterRoot, tariffHash: rest.tariffHash, amount: rest.amount,
+    refundCommitment: rest.refundCommitment, extDataHash: rest.extDataHash };
+  return (await (await pool.connect(submitter).close(closing.escrowId, closing.proof, pub, closing.ext)).wait())!;
+}
