@@ -47,14 +47,6 @@ export interface DeployOptions {
   token?: string;
   /** Already deployed Poseidon libraries to reuse; default: find or deploy them (about 18M gas in all). */
   poseidon?: PoseidonLibraries;
-  /** Verifier address to use instead of deploying `PayVerifier` (e.g. a test double). */
-  payVerifier?: string;
-  /** Verifier address to use instead of deploying `TransactVerifier` (e.g. a test double). */
-  transactVerifier?: string;
-  /** Verifier address to use instead of deploying `LockVerifier` (e.g. a test double). */
-  lockVerifier?: string;
-  /** Verifier address to use instead of deploying `CloseVerifier` (e.g. a test double). */
-  closeVerifier?: string;
   /** Progress log, e.g. `console.log`. */
   log?: (message: string) => void;
 }
@@ -80,13 +72,13 @@ export interface ZkchargeDeployment {
   token: IERC20Metadata;
   /** The same token as a mintable TestToken, or `null` if an existing token address was given. */
   testToken: TestToken | null;
-  /** The pay verifier (the deployed `PayVerifier`, or the given address under that ABI). */
+  /** The pay verifier (the deployed `PayVerifier`). */
   payVerifier: PayVerifier;
-  /** The transact verifier (the deployed `TransactVerifier`, or the given address under that ABI). */
+  /** The transact verifier (the deployed `TransactVerifier`). */
   transactVerifier: TransactVerifier;
-  /** The lock verifier (the deployed `LockVerifier`, or the given address under that ABI). */
+  /** The lock verifier (the deployed `LockVerifier`). */
   lockVerifier: LockVerifier;
-  /** The close verifier (the deployed `CloseVerifier`, or the given address under that ABI). */
+  /** The close verifier (the deployed `CloseVerifier`). */
   closeVerifier: CloseVerifier;
   addresses: DeploymentAddresses;
 }
@@ -121,19 +113,18 @@ export async function deployZkcharge(ethers: HardhatEthers, opts: DeployOptions 
   }
   const token = (await ethers.getContractAt("IERC20Metadata", tokenAddress, signer)) as IERC20Metadata;
 
-  /** The given verifier address, or a freshly deployed `name`. */
-  const verifierAddress = async (name: VerifierName, given: string | undefined): Promise<string> => {
-    if (given !== undefined) return given;
+  /** Deploys the Groth16 verifier `name` (generated from the circuit's verification key); returns its address. */
+  const deployVerifier = async (name: VerifierName): Promise<string> => {
     const v = await ethers.deployContract(name, signer);
     await v.waitForDeployment();
     const address = await v.getAddress();
     log(`${name}: ${address}`);
     return address;
   };
-  const payVerifierAddress = await verifierAddress("PayVerifier", opts.payVerifier);
-  const transactVerifierAddress = await verifierAddress("TransactVerifier", opts.transactVerifier);
-  const lockVerifierAddress = await verifierAddress("LockVerifier", opts.lockVerifier);
-  const closeVerifierAddress = await verifierAddress("CloseVerifier", opts.closeVerifier);
+  const payVerifierAddress = await deployVerifier("PayVerifier");
+  const transactVerifierAddress = await deployVerifier("TransactVerifier");
+  const lockVerifierAddress = await deployVerifier("LockVerifier");
+  const closeVerifierAddress = await deployVerifier("CloseVerifier");
   const payVerifier = (await ethers.getContractAt("PayVerifier", payVerifierAddress, signer)) as PayVerifier;
   const transactVerifier = (await ethers.getContractAt(
     "TransactVerifier",

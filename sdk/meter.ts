@@ -53,8 +53,8 @@ export interface LiveTail {
 /** What {@link MeterSession.addReading} returns. */
 export type Reading = ChainPointReading | LiveTail;
 
-/** A finished session as the meter signed it: everything the pay / close circuits need from the meter. */
-export interface SignedSession {
+/** What the meter signs about a session, whether it ended or not: its chain and the meter's signature. */
+export interface SignedChain {
   sessionId: bigint;
   cpoId: bigint;
   /** The meter's leaf `H_5(TAG_METER, Ax, Ay, cpoId, ratedPowerW)`. */
@@ -68,34 +68,27 @@ export interface SignedSession {
   points: Point[];
   /** Number of chain points. */
   n: number;
-  /** `H_3(TAG_FINAL, H_n, n)`, the signed message. */
-  final: bigint;
-  /** Meter signature over `final`. */
+  /** Meter signature over the signed message (the session-end record or a live tail). */
   signature: MeterSignature;
   /** Meter public key `(Ax, Ay)`. */
   meterPublicKey: [bigint, bigint];
+}
+
+/** A finished session as the meter signed it: everything the pay / close circuits need from the meter. */
+export interface SignedSession extends SignedChain {
+  /** `H_3(TAG_FINAL, H_n, n)`, the signed message. */
+  final: bigint;
 }
 
 /**
  * What the meter signed for a session that never ended (the driver disappeared): the chain points so far and a
  * live tail after them. The CPO closes an escrow with it once the settle deadline has passed.
  */
-export interface LiveEvidence {
-  sessionId: bigint;
-  cpoId: bigint;
-  meterLeaf: bigint;
-  ratedPowerW: bigint;
-  tariff: Tariff;
-  tariffHash: bigint;
-  /** Chain points `(t_i, e_i)`, i = 1..n, the tail hangs off `H_n`. */
-  points: Point[];
-  n: number;
-  /** The tail reading (billed as one more interval). */
+export interface LiveEvidence extends SignedChain {
+  /** The tail reading (billed as one more interval after point n). */
   tail: Point;
   /** `H_4(TAG_LIVE, H_n, t, e)`, the signed message. */
   message: bigint;
-  signature: MeterSignature;
-  meterPublicKey: [bigint, bigint];
 }
 
 /** Options of {@link Meter}. */
@@ -127,18 +120,24 @@ export function computeChain(sessionId: bigint, cpoId: bigint, leaf: bigint, tar
   return heads;
 }
 
+/** Checks what both signed records share (leaf, tariff hash, point count) and returns `H_n`, or null. */
+function chainHead(s: SignedChain, maxPoints: number): bigint | null {
+  const [Ax, Ay] = s.meterPublicKey;
+  if (meterLeaf(Ax, Ay, s.cpoId, s.ratedPowerW) !== s.meterLeaf) return null;
+  if (tariffHash(s.tariff) !== s.tariffHash || s.tariff.cpoId !== s.cpoId) return null;
+  if (s.n !== s.points.length || s.n < 1 || s.n > maxPoints) return null;
+  return computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points)[s.n]!;
+}
+
 /**
  * Checks a {@link SignedSession}: leaf, tariff hash, chain, final record and signature all agree.
  * Returns false on any mismatch (it does not check that the bill is provable: use `computeBill`).
  */
 export function verifySignedSession(s: SignedSession): boolean {
   try {
-    const [Ax, Ay] = s.meterPublicKey;
-    if (meterLeaf(Ax, Ay, s.cpoId, s.ratedPowerW) !== s.meterLeaf) return false;
-    if (tariffHash(s.tariff) !== s.tariffHash || s.tariff.cpoId !== s.cpoId) return false;
-    if (s.n !== s.points.length || s.n < 1 || s.n > N_POINTS) return false;
-    const heads = computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points);
-    const final = chainFinal(heads[s.n]!, BigInt(s.n));
+    const head = chainHead(s, N_POINTS);
+    if (head === null) return false;
+    const final = chainFinal(head, BigInt(s.n));
     return final === s.final && verifySignature(final, s.signature, s.meterPublicKey);
   } catch {
     return false;
@@ -148,12 +147,10 @@ export function verifySignedSession(s: SignedSession): boolean {
 /** Checks a {@link LiveEvidence}: leaf, tariff hash, chain, tail message and signature all agree. */
 export function verifyLiveEvidence(s: LiveEvidence): boolean {
   try {
-    const [Ax, Ay] = s.meterPublicKey;
-    if (meterLeaf(Ax, Ay, s.cpoId, s.ratedPowerW) !== s.meterLeaf) return false;
-    if (tariffHash(s.tariff) !== s.tariffHash || s.tariff.cpoId !== s.cpoId) return false;
-    if (s.n !== s.points.length || s.n < 1 || s.n >= N_POINTS) return false;
-    const heads = computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points);
-    const message = liveTail(heads[s.n]!, s.tail.t, s.tail.e);
+    // The tail is billed as one more interval, so the chain holds at most N_POINTS - 1 points.
+    const head = chainHead(s, N_POINTS - 1);
+    if (head === null) return false;
+    const message = liveTail(head, s.tail.t, s.tail.e);
     return message === s.message && verifySignature(message, s.signature, s.meterPublicKey);
   } catch {
     return false;
@@ -372,6 +369,11 @@ export class MeterSession {
     if (tail.k !== this.#points.length || tail.tail !== liveTail(this.head, tail.t, tail.e)) {
       throw new MeterError(`live tail at point ${tail.k} no longer extends this session (now ${this.#points.length} points)`);
     }
+    return { ...this.#chain(), tail: { t: tail.t, e: tail.e }, message: tail.tail, signature: tail.signature };
+  }
+
+  /** The chain fields every signed record of this session carries. */
+  #chain(): Omit<SignedChain, "signature"> {
     const meter = this.#meter;
     return {
       sessionId: this.sessionId,
@@ -382,9 +384,6 @@ export class MeterSession {
       tariffHash: this.tariffHash,
       points: this.points,
       n: this.#points.length,
-      tail: { t: tail.t, e: tail.e },
-      message: tail.tail,
-      signature: tail.signature,
       meterPublicKey: [meter.publicKey[0], meter.publicKey[1]],
     };
   }
@@ -405,22 +404,8 @@ export class MeterSession {
       throw new MeterError("session already ended");
     }
     this.#ended = true;
-    const meter = this.#meter;
-    computeBill(this.#points, this.tariff, meter.ratedPowerW); // self-check: the circuit must accept these points
-    const n = this.#points.length;
-    const final = chainFinal(this.head, BigInt(n));
-    return {
-      sessionId: this.sessionId,
-      cpoId: meter.cpoId,
-      meterLeaf: meter.leaf,
-      ratedPowerW: meter.ratedPowerW,
-      tariff: this.tariff,
-      tariffHash: this.tariffHash,
-      points: this.points,
-      n,
-      final,
-      signature: this.#sign(final),
-      meterPublicKey: [meter.publicKey[0], meter.publicKey[1]],
-    };
+    computeBill(this.#points, this.tariff, this.#meter.ratedPowerW); // self-check: the circuit must accept these points
+    const final = chainFinal(this.head, BigInt(this.#points.length));
+    return { ...this.#chain(), final, signature: this.#sign(final) };
   }
 }

@@ -26,11 +26,12 @@ interface IPool {
     }
 
     /// @notice Data bound to a proof through `extDataHash` without entering the circuit.
-    /// @param recipient Receiver of a withdrawal (transact with extAmount < 0); zero in pay.
-    /// @param relayer Receiver of the fee; must be non-zero when the fee is.
-    /// @param extAmount Tokens entering (> 0) or leaving (< 0) the pool; zero in pay.
-    /// @param encryptedOutput1 Encrypted opening of the first output note (pay: the change note).
-    /// @param encryptedOutput2 Encrypted opening of the second output note (unused in pay).
+    /// @param recipient Receiver of a withdrawal (transact with extAmount < 0); zero in pay, lock and close.
+    /// @param relayer Receiver of the fee; must be non-zero when the fee is (close pays no fee).
+    /// @param extAmount Tokens entering (> 0) or leaving (< 0) the pool; zero in pay, lock and close.
+    /// @param encryptedOutput1 Encrypted opening of the first output note (pay, lock: the change note).
+    /// @param encryptedOutput2 Encrypted opening of the second output note (lock: the refund opening, blinding and
+    /// cap; unused in pay).
     struct ExtData {
         address recipient;
         address relayer;

@@ -1,16 +1,27 @@
 /**
- * Gas of the contract entry points (printed as a table). The pool runs with a MockVerifier, so the pay/transact
- * figures exclude the Groth16 verification (~ 200k + 7k per public input with the snarkjs verifier: add it).
+ * Gas of the contract entry points (printed as a table), with the real Groth16 verifiers and real proofs: the
+ * pay and transact figures include the proof verification.
  * Large trees are simulated by moving the stored tree size (the side nodes and the root-history ring are
  * pre-filled so that every tree write is a non-zero -> non-zero SSTORE, as in a pool past its first 256 leaves;
- * the first run, from size 1, shows a young pool).
+ * the first run, from size 1, shows a young pool). The notes then deposited sit on top of that simulated prefix,
+ * and TailTree (helpers.ts) gives their paths, so the proofs are real.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import type { ContractTransactionResponse } from "ethers";
-import { meterLeaf } from "../../sdk/hash.ts";
-import { ZERO_PROOF, deployMock, extData, makeTariff, newTree, sdkHashOfTariff, type PayPublicValue } from "./helpers.ts";
-import { extDataHash } from "../../sdk/hash.ts";
+import { ZeroAddress, hexlify, type ContractTransactionResponse } from "ethers";
+import { Driver } from "../../sdk/driver.ts";
+import { encryptNote } from "../../sdk/encryption.ts";
+import { extDataHash, meterLeaf } from "../../sdk/hash.ts";
+import { DriverIdentity } from "../../sdk/identity.ts";
+import type { SignedSession } from "../../sdk/meter.ts";
+import { Note } from "../../sdk/note.ts";
+import { computeBill } from "../../sdk/tariff.ts";
+import { generateProof, shutdownProver } from "../../prover/index.ts";
+import { buildPayWitness } from "../../prover/payInput.ts";
+import { buildTransactWitness, dummyInput } from "../../prover/transactInput.ts";
+import { chargeSession, setUpNetwork } from "../fixtures/chain.ts";
+import { NOTE_TREE_DEPTH } from "../../sdk/constants.ts";
+import { TailTree, deployReal, makeTariff, newTree } from "./helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { chainId } = await ethers.provider.getNetwork();
@@ -22,21 +33,20 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> 
 
 describe("Gas", function () {
   const rows: [string, bigint][] = [];
+  after(shutdownProver);
   after(function () {
     console.log("\n      gas used (tx total, incl. 21k base + calldata):");
     for (const [name, gas] of rows) console.log(`        ${name.padEnd(75)} ${gas.toString().padStart(9)}`);
   });
 
-  async function fixture() {
-    const d = await deployMock(ethers);
-    const [admin, , driver, relayer] = await ethers.getSigners();
-    await d.testToken!.mint(driver!.address, 10n ** 15n);
-    await d.testToken!.connect(driver!).approve(d.addresses.pool, 10n ** 15n);
-    return { ...d, admin: admin!, driver: driver!, relayer: relayer! };
+  async function registryFixture() {
+    const d = await deployReal(ethers);
+    const [admin] = await ethers.getSigners();
+    return { ...d, admin: admin! };
   }
 
   it("registry", async function () {
-    const { registry, admin } = await networkHelpers.loadFixture(fixture);
+    const { registry, admin } = await networkHelpers.loadFixture(registryFixture);
     rows.push(["registerCpo (first)", await gasOf(registry.registerCpo(admin.address))]);
     rows.push(["registerCpo (second)", await gasOf(registry.registerCpo(admin.address))]);
     rows.push(["setPayout", await gasOf(registry.setPayout(1n, admin.address))]);
@@ -55,19 +65,37 @@ describe("Gas", function () {
     rows.push(["publishTariff", await gasOf(registry.publishTariff(makeTariff(1n, validFrom)))]);
   });
 
-  async function poolAtSize(size: bigint) {
-    const f = await networkHelpers.loadFixture(fixture);
-    await f.pool.connect(f.driver).deposit(1n, 10n, "0x"); // size 1, makes the size slot non-zero
+  /** A CPO with a meter and a tariff (setUpNetwork), and one deposit so that the tree-size slot is non-zero. */
+  async function poolFixture() {
+    const net = await setUpNetwork(ethers);
+    const d = net.deployment;
+    const [, , payer, relayer, recipient] = await ethers.getSigners();
+    await d.testToken!.connect(payer!).approve(d.addresses.pool, 10n);
+    await d.pool.connect(payer!).deposit(1n, 10n, "0x"); // size 1
     let slot = -1;
     for (let i = 0; i < 64 && slot < 0; i++) {
-      if (BigInt(await ethers.provider.getStorage(f.addresses.pool, i)) === 1n) slot = i;
+      if (BigInt(await ethers.provider.getStorage(d.addresses.pool, i)) === 1n) slot = i;
     }
     expect(slot).to.be.greaterThan(-1);
-    // sideNodes (25 slots) and the root-history ring (256 slots) follow the size slot.
-    for (let l = 1; l <= 25 + 256; l++) await networkHelpers.setStorageAt(f.addresses.pool, slot + l, 12345n + BigInt(l));
-    await networkHelpers.setStorageAt(f.addresses.pool, slot, size);
-    return f;
+    return { ...d, net, slot, payer: payer!, relayer: relayer!, recipient: recipient! };
   }
+
+  /** The pool with its stored tree moved to `size` leaves over pre-filled side nodes and root history. */
+  async function poolAtSize(size: bigint) {
+    const f = await networkHelpers.loadFixture(poolFixture);
+    // sideNodes (NOTE_TREE_DEPTH + 1 slots) and the root-history ring (256 slots) follow the size slot.
+    const sideNodes: bigint[] = [];
+    for (let l = 1; l <= NOTE_TREE_DEPTH + 1 + 256; l++) {
+      const value = 12345n + BigInt(l);
+      if (l <= NOTE_TREE_DEPTH + 1) sideNodes.push(value);
+      await networkHelpers.setStorageAt(f.addresses.pool, f.slot + l, value);
+    }
+    await networkHelpers.setStorageAt(f.addresses.pool, f.slot, size);
+    expect(await f.pool.noteTreeSize()).to.equal(size);
+    return { ...f, tree: new TailTree(size, sideNodes) };
+  }
+
+  type SizedPool = Awaited<ReturnType<typeof poolAtSize>>;
 
   /** "index i (popcount p)" of the next insert: an insert costs one Poseidon hash per 1-bit of its index. */
   async function at(f: { pool: { noteTreeSize(): Promise<bigint> } }): Promise<string> {
@@ -76,45 +104,80 @@ describe("Gas", function () {
     return `index ${i} (popcount ${p})`;
   }
 
+  /** A real pay proof spending `note` (leaf `index` of the pool's tree) for `session`, the change back to the driver. */
+  async function provePay(f: SizedPool, driver: Driver, note: Note, index: bigint, session: SignedSession, fee: bigint) {
+    const { identity } = driver;
+    const bill = computeBill(session.points, session.tariff, session.ratedPowerW).amount;
+    const change = Note.random(identity.commitment, note.value - bill - fee);
+    const ext = {
+      recipient: ZeroAddress,
+      relayer: f.relayer.address,
+      extAmount: 0n,
+      encryptedOutput1: hexlify(encryptNote(change, identity.encryptionPublicKey)),
+      encryptedOutput2: "0x",
+    };
+    const witness = buildPayWitness({
+      secretScalar: identity.secretScalar,
+      note,
+      notePath: f.tree.path(index),
+      session,
+      meterPath: (await f.net.operator.receipt(session)).meterPath,
+      fee,
+      changeBlinding: change.blinding,
+      extDataHash: extDataHash({ chainId, pool: f.addresses.pool, ...ext }),
+    });
+    expect(witness.change.commitment).to.equal(change.commitment);
+    const proof = await generateProof("pay", witness.input);
+    return { proof: proof.calldata, pub: witness.publicSignals, ext, change };
+  }
+
   // Tree size before the deposit; the deposit, the two pays and the transact's two outputs follow.
   for (const size of [1n, (1n << 20n) - 2n, (1n << 20n) + (1n << 11n) - 2n, (1n << 24n) - 6n]) {
     it(`deposit, pay and transact from tree size ${size}`, async function () {
       const f = await poolAtSize(size);
-      rows.push([`deposit @ ${await at(f)}`, await gasOf(f.pool.connect(f.driver).deposit(2n, 5_000_000n, "0x"))]);
-      // A registered CPO with one meter and one tariff.
-      await f.registry.registerCpo(f.admin.address);
-      await f.registry.addMeter(1n, 1n, 2n, 22_000n);
-      const validFrom = BigInt(await networkHelpers.time.latest()) + 100n;
-      const t = makeTariff(1n, validFrom);
-      await f.registry.publishTariff(t);
-      const ext = extData({ relayer: f.relayer.address, encryptedOutput1: "0x" + "ab".repeat(72) });
-      const pub: PayPublicValue = {
-        noteRoot: await f.pool.noteRoot(),
-        noteTreeSize: await f.pool.noteTreeSize(),
-        nullifier: 11n,
-        changeCommitment: 12n,
-        meterRoot: meterLeaf(1n, 2n, 1n, 22_000n),
-        cpoId: 1n,
-        tariffHash: sdkHashOfTariff(t),
-        sessionId: 13n,
-        amount: 2_000_000n,
-        fee: 10_000n,
+      const driver = new Driver(DriverIdentity.random(), f.pool.connect(ethers.provider));
+      const { identity } = driver;
+
+      const depositAt = await at(f);
+      const { note, receipt } = await driver.deposit(20_000_000n, f.payer);
+      rows.push([`deposit @ ${depositAt}`, receipt.gasUsed]);
+      const noteIndex = f.tree.insert(note.commitment);
+      expect(await f.pool.noteRoot()).to.equal(f.tree.root);
+
+      const pay1 = await provePay(f, driver, note, noteIndex, chargeSession(f.net.meter, f.net.tariff, f.net.now), 10_000n);
+      rows.push([`pay, CPO's first credit @ ${await at(f)}`, await gasOf(f.pool.connect(f.relayer).pay(pay1.proof, pay1.pub, pay1.ext))]);
+      const change1Index = f.tree.insert(pay1.change.commitment);
+      // A second pay of the CPO (its balance slot is now warm-from-nonzero), from the first one's change.
+      const pay2 = await provePay(f, driver, pay1.change, change1Index, chargeSession(f.net.meter, f.net.tariff, f.net.now), 10_000n);
+      rows.push([`pay @ ${await at(f)}`, await gasOf(f.pool.connect(f.relayer).pay(pay2.proof, pay2.pub, pay2.ext))]);
+      const change2Index = f.tree.insert(pay2.change.commitment);
+      expect(await f.pool.noteRoot()).to.equal(f.tree.root);
+
+      // Withdraw 1 EUR + a 0.01 EUR fee from the second change (and a dummy input), the rest and a pad back.
+      const fee = 10_000n;
+      const path = f.tree.path(change2Index);
+      const rest = Note.random(identity.commitment, pay2.change.value - 1_000_000n - fee);
+      const pad = Note.random(identity.commitment, 0n);
+      const ext = {
+        recipient: f.recipient.address,
+        relayer: f.relayer.address,
+        extAmount: -1_000_000n,
+        encryptedOutput1: hexlify(encryptNote(rest, identity.encryptionPublicKey)),
+        encryptedOutput2: hexlify(encryptNote(pad, identity.encryptionPublicKey)),
+      };
+      const witness = buildTransactWitness({
+        secretScalar: identity.secretScalar,
+        inputs: [{ note: pay2.change, path }, dummyInput(identity.commitment, path)],
+        outputs: [{ precommitment: rest.precommitment, value: rest.value }, { precommitment: pad.precommitment, value: 0n }],
+        extAmount: ext.extAmount,
+        fee,
         extDataHash: extDataHash({ chainId, pool: f.addresses.pool, ...ext }),
-      };
-      rows.push([`pay, no verifier, CPO's first credit @ ${await at(f)}`, await gasOf(f.pool.connect(f.relayer).pay(ZERO_PROOF, pub, ext))]);
-      // A second pay of the CPO (its balance slot is now warm-from-nonzero).
-      const pub2 = { ...pub, noteRoot: await f.pool.noteRoot(), noteTreeSize: await f.pool.noteTreeSize(), nullifier: 21n, changeCommitment: 22n, sessionId: 23n };
-      rows.push([`pay, no verifier @ ${await at(f)}`, await gasOf(f.pool.connect(f.relayer).pay(ZERO_PROOF, pub2, ext))]);
-      const text = extData({ relayer: f.relayer.address, recipient: f.driver.address, extAmount: -1_000_000n, encryptedOutput1: "0x" + "ab".repeat(72), encryptedOutput2: "0x" + "cd".repeat(72) });
-      const tpub = {
-        noteRoot: await f.pool.noteRoot(),
-        noteTreeSize: await f.pool.noteTreeSize(),
-        inputNullifiers: [31n, 32n] as [bigint, bigint],
-        outputCommitments: [33n, 34n] as [bigint, bigint],
-        publicAmount: 21888242871839275222246405745257275088548364400416034343698204186575808495617n - 1_010_000n,
-        extDataHash: extDataHash({ chainId, pool: f.addresses.pool, ...text }),
-      };
-      rows.push([`transact withdraw + fee, no verifier @ ${await at(f)} + next`, await gasOf(f.pool.connect(f.relayer).transact(ZERO_PROOF, tpub, text, 10_000n))]);
+      });
+      const proof = await generateProof("transact", witness.input);
+      const label = `transact withdraw + fee @ ${await at(f)} + next`;
+      const gas = await gasOf(f.pool.connect(f.relayer).transact(proof.calldata, witness.publicSignals, ext, fee));
+      rows.push([label, gas]);
+      expect(await f.token.balanceOf(f.recipient.address)).to.equal(1_000_000n);
     });
   }
 });

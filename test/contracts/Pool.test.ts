@@ -1,25 +1,35 @@
+/**
+ * Pool: every check before the proof with dummy proofs against the real verifiers, and every effect after the
+ * proof with real Groth16 proofs built by the SDK (Driver, Operator, prover) on this Hardhat chain.
+ */
 import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroAddress, hexlify, randomBytes } from "ethers";
+import type { ZkchargeDeployment } from "../../sdk/deploy.ts";
+import { Driver } from "../../sdk/driver.ts";
 import { extDataHash as sdkExtDataHash, meterLeaf, noteCommitment } from "../../sdk/hash.ts";
+import { DriverIdentity } from "../../sdk/identity.ts";
+import { Meter, type SignedSession } from "../../sdk/meter.ts";
+import { Note } from "../../sdk/note.ts";
+import { Operator } from "../../sdk/operator.ts";
+import type { Tariff } from "../../sdk/tariff.ts";
+import { shutdownProver } from "../../prover/index.ts";
+import { paySignalArray, transactSignalArray } from "../../prover/publicSignals.ts";
+import { HOUR, chargeSession, demoTariff, nextLocalTime, setUpNetwork } from "../fixtures/chain.ts";
 import {
   MAX_VALUE,
   R,
   ZERO_PROOF,
-  deployMock,
   deployReal,
   extData,
   makeTariff,
   newTree,
-  paySignals,
   publicAmount,
   sdkHashOfTariff,
-  transactSignals,
   type ExtDataValue,
   type PayPublicValue,
   type TransactPublicValue,
 } from "./helpers.ts";
-import type { ZkchargeDeployment } from "../../sdk/deploy.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { chainId } = await ethers.provider.getNetwork();
@@ -63,17 +73,17 @@ function hashExt(pool: string, ext: ExtDataValue): bigint {
 }
 
 describe("Pool", function () {
-  async function baseFixture(mock: boolean) {
-    const d = mock ? await deployMock(ethers) : { ...(await deployReal(ethers)), mock: undefined };
+  after(shutdownProver);
+
+  /** Two CPOs with a meter and a tariff each, and three deposits (not spendable notes: for the checks before the proof). */
+  async function realFixture() {
+    const d = await deployReal(ethers);
     const cpos = await setupCpos(d);
     const leaves = await depositAll(d, [5_000_000n, 7_000_000n, 9_000_000n]);
     const poolAddress = await d.pool.getAddress();
     const [, , driver, relayer, stranger, recipient] = await ethers.getSigners();
     return { ...d, ...cpos, leaves, poolAddress, driver: driver!, relayer: relayer!, stranger: stranger!, recipient: recipient! };
   }
-  const realFixture = () => baseFixture(false);
-  const mockFixture = () => baseFixture(true);
-
   /** loadFixture returns the same objects each time: give every test its own copy of the note tree. */
   async function load(fx: typeof realFixture) {
     const f = await networkHelpers.loadFixture(fx);
@@ -134,9 +144,19 @@ describe("Pool", function () {
   describe("deployment", function () {
     it("rejects zero addresses and exposes its wiring", async function () {
       const f = await load(realFixture);
-      const args = [f.addresses.token, f.addresses.registry, f.addresses.payVerifier, f.addresses.transactVerifier];
+      // The constructor arguments, read back through the getter of the same name (`token_` -> `token()`).
+      const inputs = f.pool.interface.deploy.inputs;
+      const args = await Promise.all(
+        inputs.map(async (input) => (await f.pool.getFunction(input.name.replace(/_$/, ""))()) as string),
+      );
+      expect(args.slice(0, 4)).to.deep.equal([
+        f.addresses.token,
+        f.addresses.registry,
+        f.addresses.payVerifier,
+        f.addresses.transactVerifier,
+      ]);
       const libraries = { PoseidonT3: f.addresses.poseidon.PoseidonT3, PoseidonT4: f.addresses.poseidon.PoseidonT4 };
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < args.length; i++) {
         const bad = [...args];
         bad[i] = ZeroAddress;
         await expect(ethers.deployContract("Pool", bad, { libraries })).to.be.revertedWithCustomError(
@@ -144,10 +164,6 @@ describe("Pool", function () {
           "Pool__ZeroAddress",
         );
       }
-      expect(await f.pool.token()).to.equal(f.addresses.token);
-      expect(await f.pool.registry()).to.equal(f.addresses.registry);
-      expect(await f.pool.payVerifier()).to.equal(f.addresses.payVerifier);
-      expect(await f.pool.transactVerifier()).to.equal(f.addresses.transactVerifier);
       expect(await f.token.decimals()).to.equal(6n);
     });
   });
@@ -386,77 +402,6 @@ describe("Pool", function () {
     });
   });
 
-  describe("pay: effects (mock verifier)", function () {
-    it("passes the public signals in circuit order", async function () {
-      const f = await load(mockFixture);
-      const { pub, ext } = validPay(f);
-      const wrongOrder = paySignals(pub);
-      [wrongOrder[2], wrongOrder[3]] = [wrongOrder[3]!, wrongOrder[2]!];
-      await f.mock!.setExpected(wrongOrder);
-      await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__InvalidProof");
-      await f.mock!.setExpected(paySignals(pub));
-      await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.emit(f.pool, "SessionPaid");
-    });
-
-    it("spends the nullifier, pays the session, credits the CPO, inserts the change and pays the relayer", async function () {
-      const f = await load(mockFixture);
-      const { pub, ext } = validPay(f);
-      const tx = f.pool.connect(f.stranger).pay(ZERO_PROOF, pub, ext);
-      await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(pub.nullifier);
-      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(3n, pub.changeCommitment, ext.encryptedOutput1);
-      await expect(tx)
-        .to.emit(f.pool, "SessionPaid")
-        .withArgs(1n, pub.sessionId, pub.tariffHash, pub.amount, pub.fee);
-      await expect(tx).to.changeTokenBalances(ethers, f.token, [f.pool, f.relayer], [-pub.fee, pub.fee]);
-      f.tree.insert(pub.changeCommitment);
-      expect(await f.pool.nullifierSpent(pub.nullifier)).to.equal(true);
-      expect(await f.pool.sessionPaid(1n, pub.sessionId)).to.equal(true);
-      expect(await f.pool.sessionPaid(2n, pub.sessionId)).to.equal(false);
-      expect(await f.pool.cpoBalance(1n)).to.equal(pub.amount);
-      expect(await f.pool.noteRoot()).to.equal(f.tree.root);
-      expect(await f.pool.isKnownRoot(f.tree.root, 4n)).to.equal(true);
-      // The previous root stays usable.
-      expect(await f.pool.isKnownRoot(pub.noteRoot, 3n)).to.equal(true);
-    });
-
-    it("refuses a spent nullifier and a paid session", async function () {
-      const f = await load(mockFixture);
-      const first = validPay(f);
-      await f.pool.pay(ZERO_PROOF, first.pub, first.ext);
-      const sameNullifier = validPay(f, { sessionId: 1n, changeCommitment: 2n });
-      await expect(f.pool.pay(ZERO_PROOF, sameNullifier.pub, sameNullifier.ext)).to.be.revertedWithCustomError(
-        f.pool,
-        "Pool__NullifierSpent",
-      );
-      const sameSession = validPay(f, { nullifier: 1n, changeCommitment: 2n });
-      await expect(f.pool.pay(ZERO_PROOF, sameSession.pub, sameSession.ext)).to.be.revertedWithCustomError(
-        f.pool,
-        "Pool__SessionAlreadyPaid",
-      );
-      // The same session id at another CPO is another session.
-      const otherCpo = validPay(f, {
-        nullifier: 1n,
-        changeCommitment: 2n,
-        cpoId: 2n,
-        meterRoot: f.meterRoot2,
-        tariffHash: f.tariff2,
-      });
-      await expect(f.pool.pay(ZERO_PROOF, otherCpo.pub, otherCpo.ext)).to.emit(f.pool, "SessionPaid");
-    });
-
-    it("pays without a relayer when the fee is zero", async function () {
-      const f = await load(mockFixture);
-      const { pub, ext } = validPay(f, { fee: 0n }, { relayer: ZeroAddress });
-      await expect(f.pool.connect(f.driver).pay(ZERO_PROOF, pub, ext)).to.changeTokenBalances(
-        ethers,
-        f.token,
-        [f.pool],
-        [0n],
-      );
-      expect(await f.pool.cpoBalance(1n)).to.equal(pub.amount);
-    });
-  });
-
   describe("transact: checks before the proof", function () {
     it("bounds |extAmount| and fee to 2^64-1", async function () {
       const f = await load(realFixture);
@@ -545,79 +490,6 @@ describe("Pool", function () {
     });
   });
 
-  describe("transact: effects (mock verifier)", function () {
-    it("withdraws to the recipient, pays the relayer, inserts both outputs", async function () {
-      const f = await load(mockFixture);
-      const fee = 50_000n;
-      const { pub, ext } = validTransact(f, fee);
-      await f.mock!.setExpected(transactSignals(pub));
-      const tx = f.pool.connect(f.relayer).transact(ZERO_PROOF, pub, ext, fee);
-      await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(101n);
-      await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(102n);
-      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(3n, 201n, "0x01");
-      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(4n, 202n, "0x0202");
-      await expect(tx).to.changeTokenBalances(
-        ethers,
-        f.token,
-        [f.pool, f.recipient, f.relayer],
-        [-2_000_000n - fee, 2_000_000n, fee],
-      );
-      f.tree.insert(201n);
-      const intermediate = f.tree.root;
-      f.tree.insert(202n);
-      expect(await f.pool.noteRoot()).to.equal(f.tree.root);
-      expect(await f.pool.isKnownRoot(f.tree.root, 5n)).to.equal(true);
-      // Only the root after the transaction is recorded.
-      expect(await f.pool.isKnownRoot(intermediate, 4n)).to.equal(false);
-
-      const again = validTransact(f, 0n, { inputNullifiers: [7n, 102n] });
-      await expect(f.pool.transact(ZERO_PROOF, again.pub, again.ext, 0n)).to.be.revertedWithCustomError(
-        f.pool,
-        "Pool__NullifierSpent",
-      );
-    });
-
-    it("pulls a positive extAmount from the caller with a balance-delta check", async function () {
-      const f = await load(mockFixture);
-      const fee = 1_000n;
-      const { pub, ext } = validTransact(f, fee, {}, { extAmount: 3_000_000n, recipient: ZeroAddress });
-      await f.testToken!.mint(f.stranger.address, 3_000_000n);
-      await f.testToken!.connect(f.stranger).approve(f.poolAddress, 3_000_000n);
-      await expect(f.pool.connect(f.stranger).transact(ZERO_PROOF, pub, ext, fee)).to.changeTokenBalances(
-        ethers,
-        f.token,
-        [f.stranger, f.pool, f.relayer],
-        [-3_000_000n, 3_000_000n - fee, fee],
-      );
-    });
-
-    it("rejects a fee-on-transfer token on transact deposits", async function () {
-      const fot = await ethers.deployContract("FeeOnTransferToken");
-      const d = await deployMock(ethers, { token: await fot.getAddress() });
-      const [signer] = await ethers.getSigners();
-      await fot.mint(signer!.address, 10_000_000n);
-      await fot.approve(d.addresses.pool, 10_000_000n);
-      await fot.setFeeOn(false);
-      await d.pool.deposit(1n, 1_000_000n, "0x"); // a known root
-      await fot.setFeeOn(true);
-      const ext = extData({ extAmount: 1_000_000n });
-      const pub: TransactPublicValue = {
-        noteRoot: await d.pool.noteRoot(),
-        noteTreeSize: 1n,
-        inputNullifiers: [1n, 2n],
-        outputCommitments: [3n, 4n],
-        publicAmount: 1_000_000n,
-        extDataHash: hashExt(d.addresses.pool, ext),
-      };
-      await expect(d.pool.transact(ZERO_PROOF, pub, ext, 0n)).to.be.revertedWithCustomError(
-        d.pool,
-        "Pool__TransferAmountMismatch",
-      );
-      await fot.setFeeOn(false);
-      await expect(d.pool.transact(ZERO_PROOF, pub, ext, 0n)).to.emit(d.pool, "NoteAdded");
-    });
-  });
-
   describe("capacity", function () {
     it("holds at most 2^24 notes", async function () {
       const f = await load(realFixture);
@@ -639,82 +511,383 @@ describe("Pool", function () {
     });
   });
 
-  describe("withdraw", function () {
-    async function paidFixture() {
-      const f0 = await mockFixture();
-      const tree = newTree();
-      for (const leaf of f0.leaves) tree.insert(leaf);
-      const f = { ...f0, tree };
-      const { pub, ext } = validPay(f);
-      await f.pool.pay(ZERO_PROOF, pub, ext);
-      return { ...f, amount: pub.amount, fee: pub.fee };
+  // ------------------------------------------------------------------ real proofs (SDK + prover)
+  // Effects need real proofs; they come after every test of `realFixture` so that its snapshot never
+  // invalidates theirs (each proof fixture is built once).
+
+
+  /** A signed session of `id` on `meter`, from 16:30 local on the day after `after`, 70 minutes at `powerW`. */
+  function sessionWithId(meter: Meter, tariff: Tariff, id: bigint, after: bigint, powerW = 7_000n): SignedSession {
+    const start = nextLocalTime(after + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
+    const live = meter.startSession({ sessionId: id, tariff, t: start, e: 5_000_000n });
+    const last = live.simulate({ to: start + 70n * 60n, powerW, stepSeconds: 300n }).at(-1)!;
+    return live.end(last.t, last.e);
+  }
+
+  /** A fresh driver wallet on `pool` (read-only: drivers never send). */
+  function newDriver(d: ZkchargeDeployment): Driver {
+    return new Driver(DriverIdentity.random(), d.pool.connect(ethers.provider));
+  }
+
+  /**
+   * CPO 1 (setUpNetwork: admin = payout = signer 1) and CPO 2 (admin signer 6, payout signer 7), one note each for
+   * alice (20 EUR), bob (15 EUR) and carol (10 EUR), and four pay proofs against the root of those three deposits:
+   * - payA: alice pays session S at CPO 1 through a relayer (fee 0.01 EUR);
+   * - payA2: alice pays another session S2 at CPO 1 from the same note (same nullifier as payA);
+   * - payB: bob pays the same session S at CPO 1 from his own note;
+   * - payC: carol pays a session at CPO 2 that carries S's id, without a relayer (fee 0).
+   */
+  async function paymentsFixture() {
+    const net = await setUpNetwork(ethers);
+    const d = net.deployment;
+    const signers = await ethers.getSigners();
+    const [admin2, payout2, stranger] = [signers[6]!, signers[7]!, signers[8]!];
+    const cpo1 = net.operator;
+    const cpo2 = await Operator.register({ registry: d.registry, pool: d.pool, signer: admin2, payout: payout2.address });
+    const meter2 = new Meter({ cpoId: cpo2.cpoId, ratedPowerW: 11_000n });
+    await cpo2.addMeter(meter2);
+    const tariff2Fields = demoTariff(BigInt(await networkHelpers.time.latest()) + 60n);
+    const tariffHash2 = await cpo2.publishTariff(tariff2Fields);
+    const tariff2: Tariff = { ...tariff2Fields, cpoId: cpo2.cpoId };
+
+    const [alice, bob, carol] = [newDriver(d), newDriver(d), newDriver(d)];
+    const leaves: bigint[] = [];
+    for (const [driver, value] of [[alice, 20_000_000n], [bob, 15_000_000n], [carol, 10_000_000n]] as const) {
+      leaves.push((await driver.deposit(value, net.signers.payer)).note.commitment);
     }
 
+    const relayer = await net.signers.relayer.getAddress();
+    const S = chargeSession(net.meter, net.tariff, net.now);
+    const S2 = chargeSession(net.meter, net.tariff, net.now);
+    const SatCpo2 = sessionWithId(meter2, tariff2, S.sessionId, net.now);
+    const [payA, payA2, payB, payC] = await Promise.all([
+      cpo1.receipt(S).then((r) => alice.preparePayment({ ...r, fee: 10_000n, relayer })),
+      cpo1.receipt(S2).then((r) => alice.preparePayment(r)),
+      cpo1.receipt(S).then((r) => bob.preparePayment(r)),
+      cpo2.receipt(SatCpo2).then((r) => carol.preparePayment(r)),
+    ]);
+    return {
+      ...d, net, cpo1, cpo2, tariffHash2, alice, bob, carol, leaves, payA, payA2, payB, payC,
+      admin1: signers[1]!, admin2, payout2, stranger, relayer: signers[3]!, // setUpNetwork's cpo and relayer
+    };
+  }
+
+  type Payments = Awaited<ReturnType<typeof paymentsFixture>>;
+
+  /** Token balance of the pool == unspent notes (what the drivers' wallets find) + unwithdrawn CPO balances. */
+  async function expectBalanceInvariant(f: Payments): Promise<void> {
+    let notes = 0n;
+    for (const driver of [f.alice, f.bob, f.carol]) {
+      await driver.sync();
+      notes += driver.balance;
+    }
+    const cpos = (await f.pool.cpoBalance(f.cpo1.cpoId)) + (await f.pool.cpoBalance(f.cpo2.cpoId));
+    expect(await f.token.balanceOf(await f.pool.getAddress())).to.equal(notes + cpos);
+  }
+
+  /**
+   * Dave holds two notes (5 and 7 EUR); proofs against the root of those two deposits:
+   * - withdrawal: both notes -> 2 EUR to the recipient, 0.05 EUR to the relayer, the change and a 0 pad back;
+   * - resplit: the 7 EUR note alone (with a dummy input) into a new 7 EUR note and a 0 pad;
+   * - topUp: erin, who owns nothing, brings 3 EUR (0.001 EUR fee to the relayer) into two new notes.
+   */
+  async function transactsFixture() {
+    const net = await setUpNetwork(ethers);
+    const d = net.deployment;
+    const signers = await ethers.getSigners();
+    const stranger = signers[8]!;
+    const [dave, erin] = [newDriver(d), newDriver(d)];
+    const leaves: bigint[] = [];
+    for (const value of [5_000_000n, 7_000_000n]) {
+      leaves.push((await dave.deposit(value, net.signers.payer)).note.commitment);
+    }
+    const relayer = await net.signers.relayer.getAddress();
+    const recipient = await net.signers.recipient.getAddress();
+    await dave.sync();
+    const seven = dave.notes.find((o) => o.note.value === 7_000_000n)!;
+    const idc = dave.identity.commitment;
+    const resplitNote = Note.random(idc, 7_000_000n);
+    const resplitPad = Note.random(idc, 0n);
+    const [topUpNote, topUpSecond] = [Note.random(erin.identity.commitment, 2_000_000n), Note.random(erin.identity.commitment, 999_000n)];
+    const [withdrawal, resplit, topUp] = await Promise.all([
+      dave.prepareWithdraw({ to: recipient, amount: 2_000_000n, relayer, fee: 50_000n }),
+      dave.prepareTransact({
+        spend: [seven], fee: 0n, extAmount: 0n, recipient: ZeroAddress, relayer: ZeroAddress,
+        outputs: [
+          { precommitment: resplitNote.precommitment, value: resplitNote.value },
+          { precommitment: resplitPad.precommitment, value: 0n },
+        ],
+        outputNotes: [resplitNote, resplitPad],
+      }),
+      erin.prepareTransact({
+        spend: [], fee: 1_000n, extAmount: 3_000_000n, recipient: ZeroAddress, relayer,
+        outputs: [
+          { precommitment: topUpNote.precommitment, value: topUpNote.value },
+          { precommitment: topUpSecond.precommitment, value: topUpSecond.value },
+        ],
+        outputNotes: [topUpNote, topUpSecond],
+      }),
+    ]);
+    return {
+      ...d, net, dave, erin, leaves, withdrawal, resplit, topUp, seven, stranger,
+      relayer: signers[3]!, recipient: signers[4]!, // setUpNetwork's relayer and recipient
+    };
+  }
+
+  describe("pay: effects (real proofs)", function () {
+    it("verifies the public signals in circuit order, and only in that order", async function () {
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      const { proof, pub, ext } = f.payA;
+      const signals = paySignalArray(pub);
+      expect(await f.payVerifier.verifyProof(proof.a, proof.b, proof.c, signals)).to.equal(true);
+      const wrongOrder = [...signals];
+      [wrongOrder[2], wrongOrder[3]] = [wrongOrder[3]!, wrongOrder[2]!];
+      expect(await f.payVerifier.verifyProof(proof.a, proof.b, proof.c, wrongOrder)).to.equal(false);
+      // The pool packs them the same way: the real proof settles.
+      await expect(f.pool.connect(f.stranger).pay(proof, pub, ext)).to.emit(f.pool, "SessionPaid");
+    });
+
+    it("spends the nullifier, pays the session, credits the CPO, inserts the change and pays the relayer", async function () {
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      const { proof, pub, ext } = f.payA;
+      const tree = newTree();
+      for (const leaf of f.leaves) tree.insert(leaf);
+      expect([pub.noteRoot, pub.noteTreeSize]).to.deep.equal([tree.root, 3n]);
+      expect(pub.fee).to.equal(10_000n);
+      expect(ext.relayer).to.equal(f.relayer.address);
+
+      const tx = f.pool.connect(f.stranger).pay(proof, pub, ext);
+      await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(pub.nullifier);
+      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(3n, pub.changeCommitment, ext.encryptedOutput1);
+      await expect(tx)
+        .to.emit(f.pool, "SessionPaid")
+        .withArgs(f.cpo1.cpoId, pub.sessionId, pub.tariffHash, pub.amount, pub.fee);
+      await expect(tx).to.changeTokenBalances(ethers, f.token, [f.pool, f.relayer], [-pub.fee, pub.fee]);
+      tree.insert(pub.changeCommitment);
+      expect(await f.pool.nullifierSpent(pub.nullifier)).to.equal(true);
+      expect(await f.pool.sessionPaid(f.cpo1.cpoId, pub.sessionId)).to.equal(true);
+      expect(await f.pool.sessionPaid(f.cpo2.cpoId, pub.sessionId)).to.equal(false);
+      expect(await f.pool.cpoBalance(f.cpo1.cpoId)).to.equal(pub.amount);
+      expect(await f.pool.noteRoot()).to.equal(tree.root);
+      expect(await f.pool.isKnownRoot(tree.root, 4n)).to.equal(true);
+      // The previous root stays usable.
+      expect(await f.pool.isKnownRoot(pub.noteRoot, 3n)).to.equal(true);
+      // The encrypted opening is the change note: alice's wallet finds it at leaf 3, worth 20 EUR - amount - fee.
+      const owned = await f.alice.sync();
+      expect(owned.map((o) => [o.leafIndex, o.note.commitment, o.note.value])).to.deep.equal([
+        [3, pub.changeCommitment, 20_000_000n - pub.amount - pub.fee],
+      ]);
+    });
+
+    it("refuses a spent nullifier and a paid session", async function () {
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      await f.pool.pay(f.payA.proof, f.payA.pub, f.payA.ext);
+      // Alice's note again, for another session.
+      expect(f.payA2.pub.nullifier).to.equal(f.payA.pub.nullifier);
+      expect(f.payA2.pub.sessionId).to.not.equal(f.payA.pub.sessionId);
+      await expect(f.pool.pay(f.payA2.proof, f.payA2.pub, f.payA2.ext)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__NullifierSpent",
+      );
+      // Bob's own note, for alice's session.
+      expect(f.payB.pub.nullifier).to.not.equal(f.payA.pub.nullifier);
+      expect(f.payB.pub.sessionId).to.equal(f.payA.pub.sessionId);
+      await expect(f.pool.pay(f.payB.proof, f.payB.pub, f.payB.ext)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__SessionAlreadyPaid",
+      );
+      // The same session id at another CPO is another session.
+      expect(f.payC.pub.sessionId).to.equal(f.payA.pub.sessionId);
+      await expect(f.pool.pay(f.payC.proof, f.payC.pub, f.payC.ext))
+        .to.emit(f.pool, "SessionPaid")
+        .withArgs(f.cpo2.cpoId, f.payC.pub.sessionId, f.tariffHash2, f.payC.pub.amount, 0n);
+      expect(await f.pool.sessionPaid(f.cpo2.cpoId, f.payC.pub.sessionId)).to.equal(true);
+    });
+
+    it("pays without a relayer when the fee is zero", async function () {
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      const { proof, pub, ext } = f.payC;
+      expect([pub.fee, ext.relayer]).to.deep.equal([0n, ZeroAddress]);
+      await expect(f.pool.connect(f.stranger).pay(proof, pub, ext)).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.pool, f.stranger],
+        [0n, 0n],
+      );
+      expect(await f.pool.cpoBalance(f.cpo2.cpoId)).to.equal(pub.amount);
+      expect(await f.pool.cpoBalance(f.cpo1.cpoId)).to.equal(0n);
+    });
+  });
+
+  describe("withdraw", function () {
     it("sends the whole balance to the payout address, only for the admin", async function () {
-      const f = await networkHelpers.loadFixture(paidFixture);
-      const [admin, other, payout] = await ethers.getSigners();
-      await expect(f.pool.connect(other).withdraw(1n)).to.be.revertedWithCustomError(f.pool, "Pool__NotCpoAdmin");
-      await expect(f.pool.connect(admin).withdraw(2n)).to.be.revertedWithCustomError(f.pool, "Pool__NotCpoAdmin");
-      await expect(f.pool.connect(other).withdraw(2n)).to.be.revertedWithCustomError(
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      await f.pool.pay(f.payC.proof, f.payC.pub, f.payC.ext); // CPO 2 earns, CPO 1 does not
+      const amount = f.payC.pub.amount;
+      await expect(f.pool.connect(f.admin1).withdraw(f.cpo2.cpoId)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__NotCpoAdmin",
+      );
+      await expect(f.pool.connect(f.admin2).withdraw(f.cpo1.cpoId)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__NotCpoAdmin",
+      );
+      await expect(f.pool.connect(f.payout2).withdraw(f.cpo2.cpoId)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__NotCpoAdmin",
+      );
+      await expect(f.pool.connect(f.admin1).withdraw(f.cpo1.cpoId)).to.be.revertedWithCustomError(
         f.pool,
         "Pool__NothingToWithdraw",
       );
-      const tx = f.pool.connect(admin).withdraw(1n);
-      await expect(tx).to.emit(f.pool, "CpoWithdrawal").withArgs(1n, payout!.address, f.amount);
-      await expect(tx).to.changeTokenBalances(ethers, f.token, [f.pool, payout!], [-f.amount, f.amount]);
-      expect(await f.pool.cpoBalance(1n)).to.equal(0n);
-      await expect(f.pool.connect(admin).withdraw(1n)).to.be.revertedWithCustomError(
+      const tx = f.pool.connect(f.admin2).withdraw(f.cpo2.cpoId);
+      await expect(tx).to.emit(f.pool, "CpoWithdrawal").withArgs(f.cpo2.cpoId, f.payout2.address, amount);
+      await expect(tx).to.changeTokenBalances(ethers, f.token, [f.pool, f.payout2, f.admin2], [-amount, amount, 0n]);
+      expect(await f.pool.cpoBalance(f.cpo2.cpoId)).to.equal(0n);
+      await expect(f.pool.connect(f.admin2).withdraw(f.cpo2.cpoId)).to.be.revertedWithCustomError(
         f.pool,
         "Pool__NothingToWithdraw",
       );
     });
 
     it("follows a payout change", async function () {
-      const f = await networkHelpers.loadFixture(paidFixture);
-      const [admin, , , , , , newPayout] = await ethers.getSigners();
-      await f.registry.connect(admin).setPayout(1n, newPayout!.address);
-      await expect(f.pool.connect(admin).withdraw(1n))
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      await f.pool.pay(f.payA.proof, f.payA.pub, f.payA.ext);
+      const newPayout = (await ethers.getSigners())[9]!;
+      await f.registry.connect(f.admin1).setPayout(f.cpo1.cpoId, newPayout.address);
+      await expect(f.pool.connect(f.admin1).withdraw(f.cpo1.cpoId))
         .to.emit(f.pool, "CpoWithdrawal")
-        .withArgs(1n, newPayout!.address, f.amount);
+        .withArgs(f.cpo1.cpoId, newPayout.address, f.payA.pub.amount);
     });
 
     it("keeps token balance == unspent notes + CPO balances", async function () {
-      const f = await networkHelpers.loadFixture(paidFixture);
-      // Notes: 5, 7, 9 EUR deposited; the pay spent a note (mock: say the 9 EUR one) into change 9 - amount - fee.
-      const change = 9_000_000n - f.amount - f.fee;
-      const notes = 5_000_000n + 7_000_000n + change;
-      expect(await f.token.balanceOf(f.poolAddress)).to.equal(notes + (await f.pool.cpoBalance(1n)));
-      await f.pool.withdraw(1n);
-      expect(await f.token.balanceOf(f.poolAddress)).to.equal(notes);
+      const f = await networkHelpers.loadFixture(paymentsFixture);
+      await expectBalanceInvariant(f); // 20 + 15 + 10 EUR of notes, nothing earned
+      const relayerBefore = await f.token.balanceOf(f.relayer.address);
+      await f.pool.pay(f.payA.proof, f.payA.pub, f.payA.ext); // the fee leaves the pool
+      await f.pool.pay(f.payC.proof, f.payC.pub, f.payC.ext);
+      expect(await f.token.balanceOf(f.relayer.address)).to.equal(relayerBefore + f.payA.pub.fee);
+      expect(f.alice.balance + f.bob.balance + f.carol.balance).to.equal(45_000_000n);
+      await expectBalanceInvariant(f);
+      expect(f.alice.balance + f.bob.balance + f.carol.balance).to.equal(
+        45_000_000n - f.payA.pub.amount - f.payA.pub.fee - f.payC.pub.amount,
+      );
+      await f.pool.connect(f.admin1).withdraw(f.cpo1.cpoId);
+      await expectBalanceInvariant(f);
+      await f.pool.connect(f.admin2).withdraw(f.cpo2.cpoId);
+      await expectBalanceInvariant(f);
+      expect(await f.token.balanceOf(await f.pool.getAddress())).to.equal(f.alice.balance + f.bob.balance + f.carol.balance);
     });
 
     it("is guarded against reentrancy from the token", async function () {
       const token = await ethers.deployContract("ReentrantToken");
-      const d = await deployMock(ethers, { token: await token.getAddress() });
-      const cpos = await setupCpos(d);
-      const [admin] = await ethers.getSigners();
+      const d = await deployReal(ethers, { token: await token.getAddress() });
+      const [admin, , payout] = await ethers.getSigners();
+      const operator = await Operator.register({ registry: d.registry, pool: d.pool, signer: admin!, payout: payout!.address });
+      const meter = new Meter({ cpoId: operator.cpoId, ratedPowerW: 22_000n });
+      await operator.addMeter(meter);
+      const now = BigInt(await networkHelpers.time.latest());
+      const tariffFields = demoTariff(now + 60n);
+      await operator.publishTariff(tariffFields);
       await token.mint(admin!.address, 10n ** 12n);
-      await token.approve(d.addresses.pool, 10n ** 12n);
-      await d.pool.deposit(1n, 10_000_000n, "0x");
-      const ext = extData();
-      const pub: PayPublicValue = {
-        noteRoot: await d.pool.noteRoot(),
-        noteTreeSize: 1n,
-        nullifier: 1n,
-        changeCommitment: 2n,
-        meterRoot: cpos.meterRoot1,
-        cpoId: 1n,
-        tariffHash: cpos.tariff1,
-        sessionId: 3n,
-        amount: 4_000_000n,
-        fee: 0n,
-        extDataHash: hashExt(d.addresses.pool, ext),
-      };
-      await d.pool.pay(ZERO_PROOF, pub, ext);
-      await token.arm(d.addresses.pool, d.pool.interface.encodeFunctionData("withdraw", [1n]));
-      await expect(d.pool.withdraw(1n)).to.be.revertedWithCustomError(d.pool, "ReentrancyGuardReentrantCall");
+      const driver = newDriver(d);
+      await driver.deposit(10_000_000n, admin!);
+      const session = chargeSession(meter, { ...tariffFields, cpoId: operator.cpoId }, now);
+      const payment = await driver.preparePayment(await operator.receipt(session));
+      await operator.submitPayment(payment);
+      expect(await d.pool.cpoBalance(operator.cpoId)).to.equal(payment.pub.amount);
+      await token.arm(d.addresses.pool, d.pool.interface.encodeFunctionData("withdraw", [operator.cpoId]));
+      await expect(d.pool.withdraw(operator.cpoId)).to.be.revertedWithCustomError(d.pool, "ReentrancyGuardReentrantCall");
       await token.arm(ZeroAddress, "0x");
-      await expect(d.pool.withdraw(1n)).to.emit(d.pool, "CpoWithdrawal").withArgs(1n, (await ethers.getSigners())[2]!.address, 4_000_000n);
+      await expect(d.pool.withdraw(operator.cpoId))
+        .to.emit(d.pool, "CpoWithdrawal")
+        .withArgs(operator.cpoId, payout!.address, payment.pub.amount);
+    });
+  });
+
+  describe("transact: effects (real proofs)", function () {
+    it("withdraws to the recipient, pays the relayer, inserts both outputs", async function () {
+      const f = await networkHelpers.loadFixture(transactsFixture);
+      const { proof, pub, ext, fee } = f.withdrawal;
+      expect([ext.extAmount, fee, ext.recipient]).to.deep.equal([-2_000_000n, 50_000n, f.recipient.address]);
+      expect(await f.transactVerifier.verifyProof(proof.a, proof.b, proof.c, transactSignalArray(pub))).to.equal(true);
+      const tx = f.pool.connect(f.relayer).transact(proof, pub, ext, fee);
+      await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(pub.inputNullifiers[0]);
+      await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(pub.inputNullifiers[1]);
+      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(2n, pub.outputCommitments[0], ext.encryptedOutput1);
+      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(3n, pub.outputCommitments[1], ext.encryptedOutput2);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.pool, f.recipient, f.relayer],
+        [-2_000_000n - fee, 2_000_000n, fee],
+      );
+      const tree = newTree();
+      for (const leaf of f.leaves) tree.insert(leaf);
+      tree.insert(pub.outputCommitments[0]);
+      const intermediate = tree.root;
+      tree.insert(pub.outputCommitments[1]);
+      expect(await f.pool.noteRoot()).to.equal(tree.root);
+      expect(await f.pool.isKnownRoot(tree.root, 4n)).to.equal(true);
+      // Only the root after the transaction is recorded.
+      expect(await f.pool.isKnownRoot(intermediate, 3n)).to.equal(false);
+      // The change (12 EUR - 2 EUR - fee) and the 0 pad are dave's.
+      await f.dave.sync();
+      expect(f.dave.notes.map((o) => [o.leafIndex, o.note.value])).to.deep.equal([[2, 9_950_000n], [3, 0n]]);
+
+      // A proof spending the 7 EUR note (and a fresh dummy) again.
+      const again = f.resplit;
+      expect(again.pub.inputNullifiers[0]).to.equal(f.seven.nullifier);
+      expect(pub.inputNullifiers).to.include(f.seven.nullifier);
+      expect(await f.pool.nullifierSpent(again.pub.inputNullifiers[1])).to.equal(false);
+      await expect(f.pool.transact(again.proof, again.pub, again.ext, 0n)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__NullifierSpent",
+      );
+    });
+
+    it("pulls a positive extAmount from the caller with a balance-delta check", async function () {
+      const f = await networkHelpers.loadFixture(transactsFixture);
+      const { proof, pub, ext, fee } = f.topUp;
+      expect([ext.extAmount, fee, ext.recipient]).to.deep.equal([3_000_000n, 1_000n, ZeroAddress]);
+      await f.testToken!.mint(f.stranger.address, 3_000_000n);
+      await f.testToken!.connect(f.stranger).approve(await f.pool.getAddress(), 3_000_000n);
+      const tx = f.pool.connect(f.stranger).transact(proof, pub, ext, fee);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.stranger, f.pool, f.relayer],
+        [-3_000_000n, 3_000_000n - fee, fee],
+      );
+      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(3n, pub.outputCommitments[1], ext.encryptedOutput2);
+      await f.erin.sync();
+      expect(f.erin.balance).to.equal(3_000_000n - fee);
+    });
+
+    it("rejects a fee-on-transfer token on a transact top-up", async function () {
+      const fot = await ethers.deployContract("FeeOnTransferToken");
+      const d = await deployReal(ethers, { token: await fot.getAddress() });
+      const [signer] = await ethers.getSigners();
+      await fot.mint(signer!.address, 10_000_000n);
+      await fot.setFeeOn(false);
+      const frank = newDriver(d);
+      await frank.deposit(1_000_000n, signer!); // a known root
+      await fot.setFeeOn(true);
+      const idc = frank.identity.commitment;
+      const [out0, out1] = [Note.random(idc, 1_000_000n), Note.random(idc, 0n)];
+      const topUp = await frank.prepareTransact({
+        spend: [], fee: 0n, extAmount: 1_000_000n, recipient: ZeroAddress, relayer: ZeroAddress,
+        outputs: [{ precommitment: out0.precommitment, value: out0.value }, { precommitment: out1.precommitment, value: 0n }],
+        outputNotes: [out0, out1],
+      });
+      await fot.approve(d.addresses.pool, 1_000_000n);
+      await expect(d.pool.transact(topUp.proof, topUp.pub, topUp.ext, 0n)).to.be.revertedWithCustomError(
+        d.pool,
+        "Pool__TransferAmountMismatch",
+      );
+      await fot.setFeeOn(false);
+      await expect(d.pool.transact(topUp.proof, topUp.pub, topUp.ext, 0n)).to.emit(d.pool, "NoteAdded");
+      expect(await fot.balanceOf(d.addresses.pool)).to.equal(2_000_000n);
     });
   });
 });

@@ -6,9 +6,10 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { LeanIMT } from "@zk-kit/lean-imt";
 import { ZeroAddress, type BigNumberish } from "ethers";
 import { deployZkcharge, type DeployOptions, type ZkchargeDeployment } from "../../sdk/deploy.ts";
-import { FIELD_MODULUS } from "../../sdk/constants.ts";
+import { FIELD_MODULUS, NOTE_TREE_DEPTH } from "../../sdk/constants.ts";
 import { merkleNode, tariffHash as sdkTariffHash } from "../../sdk/hash.ts";
-import type { IPool, IRegistry, MockVerifier } from "../../types/ethers-contracts/index.js";
+import { hasSibling, rootFromPath, type MerklePath } from "../../sdk/tree.ts";
+import type { IPool, IRegistry } from "../../types/ethers-contracts/index.js";
 
 export const R = FIELD_MODULUS;
 export const MAX_VALUE = (1n << 64n) - 1n;
@@ -56,17 +57,6 @@ export async function deployReal(ethers: HardhatEthers, opts: DeployOptions = {}
   return deployZkcharge(ethers, opts);
 }
 
-/** Deployment whose pool accepts every proof (MockVerifier), to test effects without circuits. */
-export async function deployMock(
-  ethers: HardhatEthers,
-  opts: DeployOptions = {},
-): Promise<ZkchargeDeployment & { mock: MockVerifier }> {
-  const mock = await ethers.deployContract("MockVerifier");
-  const address = await mock.getAddress();
-  const d = await deployZkcharge(ethers, { payVerifier: address, transactVerifier: address, ...opts });
-  return { ...d, mock };
-}
-
 /** A dummy proof (never valid). */
 export const ZERO_PROOF: IPool.ProofStruct = {
   a: [0n, 0n],
@@ -106,22 +96,6 @@ export type TransactPublicValue = {
   extDataHash: bigint;
 };
 
-/** The pay public signals as an array in circuit order. */
-export function paySignals(p: PayPublicValue): bigint[] {
-  return [
-    p.noteRoot, p.noteTreeSize, p.nullifier, p.changeCommitment, p.meterRoot, p.cpoId,
-    p.tariffHash, p.sessionId, p.amount, p.fee, p.extDataHash,
-  ];
-}
-
-/** The transact public signals as an array in circuit order. */
-export function transactSignals(p: TransactPublicValue): bigint[] {
-  return [
-    p.noteRoot, p.noteTreeSize, p.inputNullifiers[0], p.inputNullifiers[1],
-    p.outputCommitments[0], p.outputCommitments[1], p.publicAmount, p.extDataHash,
-  ];
-}
-
 /** `(extAmount - fee) mod r`. */
 export function publicAmount(extAmount: bigint, fee: bigint): bigint {
   return (((extAmount - fee) % R) + R) % R;
@@ -129,4 +103,63 @@ export function publicAmount(extAmount: bigint, fee: bigint): bigint {
 
 export function big(x: BigNumberish): bigint {
   return BigInt(x);
+}
+
+/**
+ * The note tree of a pool whose stored size was moved to `base` over arbitrary stored side nodes (the gas test's
+ * large pools): the first `base` leaves are unknown, but every complete subtree of them that a later leaf's path
+ * needs is the stored side node of its level (`sideNodes[l]` where bit `l` of `base` is 1), so the leaves
+ * appended from `base` on get real paths and roots, as a proof needs them.
+ */
+export class TailTree {
+  readonly base: bigint;
+  readonly #sideNodes: readonly bigint[];
+  readonly #leaves: bigint[] = [];
+
+  /** @param sideNodes the stored `sideNodes[0..NOTE_TREE_DEPTH]` when the size was set to `base` */
+  constructor(base: bigint, sideNodes: readonly bigint[]) {
+    this.base = base;
+    this.#sideNodes = sideNodes;
+  }
+
+  get size(): bigint {
+    return this.base + BigInt(this.#leaves.length);
+  }
+
+  /** Appends a leaf; returns its index. */
+  insert(leaf: bigint): bigint {
+    this.#leaves.push(leaf);
+    return this.size - 1n;
+  }
+
+  get root(): bigint {
+    const depth = this.size === 1n ? 0 : (this.size - 1n).toString(2).length;
+    return this.#node(depth, 0n)!;
+  }
+
+  /** The circuit path of leaf `index` (>= base) against the current root. */
+  path(index: bigint): MerklePath {
+    if (index < this.base || index >= this.size) throw new Error(`leaf ${index} is not in the known tail`);
+    const siblings: bigint[] = [];
+    for (let level = 0; level < NOTE_TREE_DEPTH; level++) {
+      siblings.push(hasSibling(index, this.size, level) ? this.#node(level, (index >> BigInt(level)) ^ 1n)! : 0n);
+    }
+    const path = { leaf: this.#leaves[Number(index - this.base)]!, leafIndex: index, treeSize: this.size, siblings };
+    if (rootFromPath(path) !== this.root) throw new Error("internal: TailTree path does not lead to its root");
+    return path;
+  }
+
+  /** Node `j` of level `level` (null when it holds no leaf). */
+  #node(level: number, j: bigint): bigint | null {
+    const l = BigInt(level);
+    if (j << l >= this.size) return null;
+    if ((j + 1n) << l <= this.base) {
+      if (((this.base >> l) & 1n) === 1n && j === (this.base >> l) - 1n) return this.#sideNodes[level]!;
+      throw new Error(`internal: node ${j} of level ${level} lies in the unknown prefix`);
+    }
+    if (level === 0) return this.#leaves[Number(j - this.base)]!;
+    const left = this.#node(level - 1, 2n * j)!;
+    const right = this.#node(level - 1, 2n * j + 1n);
+    return right === null ? left : merkleNode(left, right);
+  }
 }
