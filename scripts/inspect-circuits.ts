@@ -10,7 +10,9 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { compileCircuit } from "./lib/circom.ts";
-import { REPO_ROOT, circuitSpecs, fileHash, readManifest, sourceHash } from "./lib/circuits.ts";
+import { readFileSync } from "node:fs";
+import { REPO_ROOT, artifactPaths, type Manifest } from "../prover/artifacts.ts";
+import { circuitSpecs, fileHash, sourceHash } from "./lib/circuits.ts";
 
 const REVIEWED_CIRCOMLIB_WARNINGS = [
   /^warning\[CA02\]: In template "LessThan\(\d+\)": Array of subcomponent input\/output signals n2b\.out/,
@@ -19,7 +21,7 @@ const REVIEWED_CIRCOMLIB_WARNINGS = [
   /^warning\[CA02\]: In template "EscalarMulAny\(254\)": Array of subcomponent input\/output signals segments\[\d+\]\.dbl/,
 ];
 
-const manifest = readManifest();
+const manifest: Manifest = JSON.parse(readFileSync(artifactPaths("pay").manifestPath, "utf8"));
 let failed = false;
 for (const name of Object.keys(circuitSpecs())) {
   const out = join(REPO_ROOT, "build", "tmp", `inspect-${name}`);

@@ -1,15 +1,13 @@
 /**
- * Where each circuit's sources and artifacts live, and how their identity is hashed.
- * Shared by the build, the --inspect check, the prover and the stale-artifact test, so the
- * layout and the hash rule are written once.
+ * Which circuits exist (circuits/circuits.json) and how a circuit's sources are hashed. Shared by
+ * the build and the --inspect check; where artifacts live is prover/artifacts.ts's to say.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../../prover/artifacts.ts";
 
-/** Repository root (this file is scripts/lib/circuits.ts). */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export { REPO_ROOT };
 
 /** One entry of circuits/circuits.json: which template a proof instantiates, and its public inputs. */
 export interface CircuitSpec {
@@ -27,21 +25,6 @@ export const CIRCOM_VERSION = "2.2.3";
 /** Reads circuits/circuits.json. */
 export function circuitSpecs(root = REPO_ROOT): Record<string, CircuitSpec> {
   return JSON.parse(readFileSync(join(root, "circuits", "circuits.json"), "utf8"));
-}
-
-/** Artifact paths of circuit `name` below `root`. */
-export function artifactPaths(name: string, root = REPO_ROOT) {
-  const dir = join(root, "build", "circuits", name);
-  const contractName = name[0]!.toUpperCase() + name.slice(1) + "Verifier";
-  return {
-    dir,
-    wasm: join(dir, `${name}.wasm`),
-    zkey: join(dir, `${name}.zkey`),
-    vkey: join(dir, "verification_key.json"),
-    verifier: join(root, "contracts", "verifiers", `${contractName}.sol`),
-    verifierContract: contractName,
-    manifest: join(root, "build", "circuits", "manifest.json"),
-  };
 }
 
 /** The generated entry point: circom needs a `main`, circuits.json is where it is declared. */
@@ -89,30 +72,4 @@ export function sourceHash(name: string, root = REPO_ROOT): string {
 /** sha256 of a file, hex. */
 export function fileHash(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
-
-/** The manifest written by scripts/build-circuits.ts. */
-export interface Manifest {
-  version: 1;
-  /** true for development keys (public toxic waste): never deploy them with value. */
-  insecure: boolean;
-  ptau: { name: string; sha256: string };
-  beacon: string;
-  circom: string;
-  snarkjs: string;
-  circuits: Record<
-    string,
-    {
-      template: string;
-      params: number[];
-      publicSignals: string[];
-      constraints: number;
-      sha256: { sources: string; r1cs: string; wasm: string; zkey: string; vkey: string; verifier: string };
-    }
-  >;
-}
-
-/** Reads build/circuits/manifest.json. */
-export function readManifest(root = REPO_ROOT): Manifest {
-  return JSON.parse(readFileSync(artifactPaths("pay", root).manifest, "utf8"));
 }

@@ -88,3 +88,13 @@ export function chargeSession(meter: Meter, tariff: Tariff, after: bigint, opts:
   const start = nextLocalTime(after + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
   return simulateSession(meter, tariff, start, opts);
 }
+
+/**
+ * Starts a live session on `meter` at unix time `start` (`e` Wh already on the register, default 5 000 kWh) with
+ * a fresh session id from 128-bit nonces: readings are added (or simulated) later, and the session may never end
+ * (the escrow dispute path closes it from a live tail).
+ */
+export function startLiveSession(meter: Meter, tariff: Tariff, start: bigint, e = 5_000_000n): ReturnType<Meter["startSession"]> {
+  const id = makeSessionId(randomBits(128), randomBits(128));
+  return meter.startSession({ sessionId: id, tariff, t: start, e });
+}
