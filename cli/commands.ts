@@ -5,21 +5,26 @@
  */
 import { Contract, JsonRpcProvider, Network, getAddress, isAddress, type ContractTransactionReceipt, type JsonRpcSigner } from "ethers";
 import { deployZkcharge } from "../sdk/deploy.ts";
-import { Driver, submitTransaction } from "../sdk/driver.ts";
+import { Driver, submitLock, submitTransaction } from "../sdk/driver.ts";
+import { EscrowStatus, readEscrow, type Closing } from "../sdk/escrow.ts";
 import { DriverIdentity } from "../sdk/identity.ts";
-import { Meter } from "../sdk/meter.ts";
+import { Meter, type LiveTail, type MeterSession, type Reading } from "../sdk/meter.ts";
 import { formatAmount, parseAmount } from "../sdk/money.ts";
 import { Operator } from "../sdk/operator.ts";
-import { clock, computeBill, timeOfDay, validateTariff, type BandTuple, type Tariff } from "../sdk/tariff.ts";
+import { clock, computeBill, timeOfDay, validateTariff, type BandTuple, type Bill, type Tariff } from "../sdk/tariff.ts";
 import { Pool__factory, Registry__factory, type Pool, type Registry } from "../types/ethers-contracts/index.js";
-import { DAY, HOUR, demoTariff, nextLocalTime, simulateSession } from "../scripts/lib/localNetwork.ts";
-import { STATE_VERSION, loadState, saveState, type CliState, type SessionRecordEntry } from "./state.ts";
+import { DAY, HOUR, demoTariff, nextLocalTime, simulateSession, startLiveSession } from "../scripts/lib/localNetwork.ts";
+import { STATE_VERSION, loadState, saveState, type CliState, type EscrowRecord, type SessionRecordEntry } from "./state.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
 export const DEFAULT_STATE = ".zkcharge/state.json";
 const PAYER_FUNDS = 1_000_000_000n; // 1000 tEUR minted to the payer on deploy
 const DEFAULT_RELAYER_FEE = 20_000n;
 const D = 3_600_000n;
+const START_ENERGY = 5_000_000n; // Wh on the register at plug-in (simulated meters)
+const MIN_SETTLE_WINDOW = 15n * 60n; // the pool's rules (docs/protocol.md, Escrowed sessions)
+const MIN_CLAIM_HOURS = 24n;
+const VERIFY_MIN_SECONDS_TO_SETTLE = HOUR; // what `cpo verify-escrow` requires before switching on
 
 /** A usage or state error: the message names the cause; exit code 1, state untouched. */
 export class CliError extends Error {
@@ -42,7 +47,13 @@ export const COMMANDS = {
   "driver pay": ["session"],
   "driver balance": [],
   "driver withdraw": ["to", "amount", "fee"],
-  "session simulate": ["from", "minutes", "power-w", "meter"],
+  "driver lock": ["session", "cap", "settle-minutes", "claim-hours", "fee"],
+  "driver refund": ["escrow"],
+  "session start": ["from", "meter"],
+  "session simulate": ["from", "minutes", "power-w", "meter", "session", "keep-open"],
+  "cpo verify-escrow": ["escrow", "min-cap"],
+  "cpo close": ["escrow", "tail"],
+  "chain advance": ["minutes"],
   status: [],
 } as const satisfies Record<string, readonly string[]>;
 export type CommandName = keyof typeof COMMANDS;
@@ -202,10 +213,10 @@ function findMeter(state: CliState, ref: string | undefined) {
   return meter;
 }
 function findSession(state: CliState, ref: string): SessionRecordEntry {
-  const session = state.sessions.find((s) => s.id === ref || s.session.sessionId.toString() === ref);
+  const session = state.sessions.find((s) => s.id === ref || (s.session?.sessionId ?? s.live?.sessionId)?.toString() === ref);
   if (!session) {
     throw new CliError(`unknown session "${ref}" (known: ${state.sessions.map((s) => s.id).join(", ") || "none"}; ` +
-      "create one with `zkcharge session simulate`)");
+      "create one with `zkcharge session simulate` or `zkcharge session start`)");
   }
   return session;
 }
@@ -227,9 +238,130 @@ function tzText(tzOffset: bigint): string {
   return `UTC${minutes < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
 
+function localDate(t: bigint, tariff: Tariff): string {
+  return new Date(Number(t + tariff.tzOffset) * 1000).toISOString().slice(0, 16).replace("T", " ");
+}
+function latestTariff(state: CliState): Tariff {
+  const latest = state.tariffs.at(-1);
+  if (!latest) throw new CliError("no tariff published yet: run `zkcharge tariff publish` first");
+  return latest.tariff;
+}
+function activeMeter(state: CliState, ref: string | undefined) {
+  const record = findMeter(state, ref);
+  if (record.revoked) throw new CliError(`meter ${record.id} is revoked: add a new one with \`zkcharge meter add\``);
+  return record;
+}
+function findEscrow(state: CliState, ref: string): EscrowRecord {
+  const escrows = state.escrows ?? [];
+  const escrow = escrows.find((e) => e.id === ref || e.escrowId.toString() === ref);
+  if (!escrow) {
+    throw new CliError(`unknown escrow "${ref}" (known: ${escrows.map((e) => e.id).join(", ") || "none"}; ` +
+      "lock one with `zkcharge driver lock --session <id> --cap <EUR>`)");
+  }
+  return escrow;
+}
+function escrowSession(state: CliState, escrow: EscrowRecord): SessionRecordEntry {
+  return findSession(state, escrow.sessionRef);
+}
+/** Rebuilds a started session's meter state by replaying its readings (EdDSA signatures are deterministic). */
+function replay(state: CliState, entry: SessionRecordEntry): { live: MeterSession; readings: Reading[] } {
+  const rec = entry.live!;
+  const live = meterOf(findMeter(state, entry.meterId)).startSession({ sessionId: rec.sessionId, tariff: rec.tariff, t: rec.start.t, e: rec.start.e });
+  const readings = rec.readings.map((r) => live.addReading(r.t, r.e));
+  return { live, readings };
+}
+/** The last live tail that still extends the chain (the dispute evidence), if any. */
+function lastTail(readings: Reading[], pointCount: number): LiveTail | undefined {
+  const last = readings.at(-1);
+  return last?.kind === "live" && last.k === pointCount ? last : undefined;
+}
+function printBill(bill: Bill, tariff: Tariff, tailFrom?: bigint): void {
+  detail(`flat fee ${formatAmount(tariff.flatFee)}`);
+  for (const iv of bill.perInterval) {
+    detail(`${localClock(iv.tStart, tariff)}-${localClock(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
+      `${kwh(iv.de)} = ${formatAmount(iv.energyNumerator / D)}, ${iv.dt / 60n} min plugged in = ${formatAmount(iv.timeNumerator / D)}` +
+      (tailFrom !== undefined && iv.tStart === tailFrom ? " (live tail interval)" : ""));
+  }
+}
+function tariffOfEscrow(state: CliState, escrow: EscrowRecord): Tariff {
+  const entry = escrowSession(state, escrow);
+  return entry.live?.tariff ?? entry.session?.tariff ?? latestTariff(state);
+}
+function describeEscrow(e: EscrowRecord, tariff: Tariff): string {
+  const terms = `cap ${formatAmount(e.cap)}, settle by ${localDate(e.settleDeadline, tariff)}, claim by ${localDate(e.claimDeadline, tariff)}`;
+  if (e.status === "open") return `open, ${terms}`;
+  if (e.status === "refunded") return `refunded in full (${formatAmount(e.cap)})`;
+  return `closed ${e.closeMode === "tail" ? "from a live tail" : "by the session end"}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}`;
+}
+function minutesUntil(from: bigint, to: bigint): bigint {
+  return (to - from + 59n) / 60n;
+}
+
 // ---------------------------------------------------------------------------------------------- commands
 
 type Handler = (ctx: RunContext, state: CliState | undefined) => Promise<CliState | undefined>;
+
+/** The driver's escrows as rebuilt from events, with the state's handles where known. */
+function printDriverEscrows(state: CliState, driver: Driver): void {
+  for (const e of driver.escrows) {
+    const rec = (state.escrows ?? []).find((r) => r.escrowId === e.escrowId);
+    const name = rec ? `escrow ${rec.id} (session ${rec.sessionRef})` : `escrow ${short(e.escrowId)}`;
+    const tariff = rec ? tariffOfEscrow(state, rec) : state.tariffs.at(-1)?.tariff;
+    const when = (t: bigint) => (tariff ? localDate(t, tariff) : t.toString());
+    if (e.status === EscrowStatus.Open) {
+      detail(`${name}: open, ${formatAmount(e.cap)} locked (settle by ${when(e.settleDeadline)}, refundable after ${when(e.claimDeadline)})`);
+    } else if (e.status === EscrowStatus.Refunded) {
+      detail(`${name}: refunded, ${formatAmount(e.cap)} back in the wallet`);
+    } else {
+      const how = rec?.closeMode === "tail" ? "closed from a live tail" : rec?.closeMode === "final" ? "closed by the session end" : "closed";
+      detail(`${name}: ${how}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}, ` +
+        `refund ${formatAmount(e.cap - (e.charged ?? 0n))} back in the wallet`);
+    }
+  }
+}
+
+/** `session simulate --session sN`: charges a started session on, then ends it (or, with --keep-open, leaves only live tails). */
+async function continueSession(ctx: RunContext, state: CliState, ref: string): Promise<CliState> {
+  if (str(ctx, "from") !== undefined) throw new CliError("--from does not apply with --session: the session started at plug-in (`session start --from`)");
+  const entry = findSession(state, ref);
+  if (!entry.live) throw new CliError(`session ${entry.id} was not begun with \`session start\`: nothing to continue`);
+  if (entry.status !== "started") throw new CliError(`session ${entry.id} has ${entry.status === "paid" ? "been paid" : "ended"}: nothing to continue`);
+  const minutes = integerOption("minutes", required(ctx, "minutes", "50"), 24n * 60n);
+  if (minutes === 0n) throw new CliError("--minutes: must be more than 0");
+  const power = integerOption("power-w", required(ctx, "power-w", "11000"), (1n << 24n) - 1n);
+  const record = findMeter(state, entry.meterId);
+  if (record.revoked) throw new CliError(`meter ${record.id} was revoked since the session started`);
+  if (power > record.ratedPowerW) throw new CliError(`--power-w: ${power} W exceeds meter ${record.id}'s rating of ${record.ratedPowerW} W`);
+  const keepOpen = ctx.values["keep-open"] === true;
+  const rec = entry.live;
+  const { tariff } = rec;
+  const { live, readings: before } = replay(state, entry);
+  const from = rec.readings.at(-1) ?? rec.start;
+  const added = live.simulate({ to: from.t + minutes * 60n, powerW: power, stepSeconds: 300n });
+  const readings = [...rec.readings, ...added.map((r) => ({ t: r.t, e: r.e }))];
+  const last = readings.at(-1)!;
+  const energy = kwh(last.e - rec.start.e);
+  const span = `${localClock(rec.start.t, tariff)}-${localClock(last.t, tariff)} local`;
+  const next: SessionRecordEntry = { ...entry, live: { ...rec, readings } };
+  if (keepOpen) {
+    const tails = [...before, ...added].filter((r) => r.kind === "live").length;
+    const tail = lastTail(added, live.points.length);
+    const pts = tail ? [...live.points, { t: tail.t, e: tail.e }] : live.points;
+    const sofar = computeBill(pts, tariff, record.ratedPowerW).amount;
+    say(`Session ${entry.id} charging, not ended: ${span}, ${energy} so far, bill so far ${formatAmount(sofar)}`);
+    live.points.forEach((p, i) => detail(`chain point ${i + 1}: ${localClock(p.t, tariff)}  register ${kwh(p.e)}`));
+    detail(tail ? `${tails} live tail(s) signed, the last at ${localClock(tail.t, tariff)} (register ${kwh(tail.e)})` :
+      "the last reading is a chain point (a tariff boundary): no live tail after it yet");
+    return { ...state, sessions: state.sessions.map((s) => (s.id === entry.id ? next : s)) };
+  }
+  const session = live.end(last.t, last.e);
+  const bill = computeBill(session.points, tariff, session.ratedPowerW);
+  say(`Session ${entry.id} ended: ${span}, ${energy}, bill ${formatAmount(bill.amount)}`);
+  session.points.forEach((p, i) => detail(`chain point ${i + 1}: ${localClock(p.t, tariff)}  register ${kwh(p.e)}`));
+  detail(`the meter signed the session end, session id ${short(session.sessionId)}`);
+  const ended: SessionRecordEntry = { ...next, session, amount: bill.amount, status: "unpaid" };
+  return { ...state, sessions: state.sessions.map((s) => (s.id === entry.id ? ended : s)) };
+}
 
 const handlers: Record<CommandName, Handler> = {
   async deploy(ctx, state) {
@@ -381,17 +513,40 @@ const handlers: Record<CommandName, Handler> = {
     return state;
   },
 
+  async "session start"(ctx, maybe) {
+    const state = needState(ctx, maybe);
+    const from = timeOption("from", required(ctx, "from", "21:30"));
+    const record = activeMeter(state, str(ctx, "meter"));
+    const tariff = latestTariff(state);
+    const d = await attach(ctx, state);
+    const now = await chainTime(d.provider);
+    const start = nextLocalTime(now > tariff.validFrom ? now : tariff.validFrom, from, tariff.tzOffset);
+    if (start > tariff.validTo) throw new CliError("the next such start is after the latest tariff's validity: publish a new tariff");
+    const live = startLiveSession(meterOf(record), tariff, start, START_ENERGY);
+    const id = `s${state.sessions.length + 1}`;
+    say(`Session ${id} started on meter ${record.id}: plug-in ${localDate(start, tariff)} local, register ${kwh(START_ENERGY)}`);
+    detail(`session id ${short(live.sessionId)} (tariff fixed at plug-in: ${short(live.tariffHash)})`);
+    detail(`next: \`driver lock --session ${id} --cap 15.00\`, \`cpo verify-escrow\`, then \`session simulate --session ${id} --minutes <n> --power-w <W>\``);
+    return {
+      ...state,
+      sessions: [...state.sessions, {
+        id, meterId: record.id, status: "started",
+        live: { sessionId: live.sessionId, tariff, start: { t: start, e: START_ENERGY }, readings: [] },
+      }],
+    };
+  },
+
   async "session simulate"(ctx, maybe) {
     const state = needState(ctx, maybe);
+    const ref = str(ctx, "session");
+    if (ref !== undefined) return continueSession(ctx, state, ref);
+    if (ctx.values["keep-open"]) throw new CliError("--keep-open needs --session (a session begun with `session start`)");
     const from = timeOption("from", required(ctx, "from", "16:30"));
     const minutes = integerOption("minutes", required(ctx, "minutes", "70"), 24n * 60n);
     const power = integerOption("power-w", required(ctx, "power-w", "11000"), (1n << 24n) - 1n);
-    const record = findMeter(state, str(ctx, "meter"));
-    if (record.revoked) throw new CliError(`meter ${record.id} is revoked: add a new one with \`zkcharge meter add\``);
+    const record = activeMeter(state, str(ctx, "meter"));
     if (power > record.ratedPowerW) throw new CliError(`--power-w: ${power} W exceeds meter ${record.id}'s rating of ${record.ratedPowerW} W`);
-    const latest = state.tariffs.at(-1);
-    if (!latest) throw new CliError("no tariff published yet: run `zkcharge tariff publish` first");
-    const { tariff } = latest;
+    const tariff = latestTariff(state);
     const d = await attach(ctx, state);
     const now = await chainTime(d.provider);
     const start = nextLocalTime(now > tariff.validFrom ? now : tariff.validFrom, from, tariff.tzOffset);
@@ -411,12 +566,15 @@ const handlers: Record<CommandName, Handler> = {
     const state = needState(ctx, maybe);
     const entry = findSession(state, required(ctx, "session", "s1"));
     if (entry.status === "paid") throw new CliError(`session ${entry.id} is already paid (tx ${entry.payTx})`);
+    if (!entry.session) {
+      throw new CliError(`session ${entry.id} has not ended: end it with \`session simulate --session ${entry.id} --minutes <n> --power-w <W>\``);
+    }
     const identity = needDriver(state);
     const cpo = needCpo(state);
     const d = await attach(ctx, state);
     const operator = operatorOf(d, cpo, await d.signer(1));
     const driver = new Driver(identity, d.pool.connect(d.provider));
-    const { session } = entry;
+    const session = entry.session;
     const receipt = await operator.receipt(session);
     say(`Paying session ${entry.id}: the driver proves the bill from the meter-signed chain`);
     const started = Date.now();
@@ -437,6 +595,181 @@ const handlers: Record<CommandName, Handler> = {
     await driver.sync();
     detail(`driver's private balance: ${formatAmount(driver.balance)}`);
     return { ...state, sessions: state.sessions.map((s) => (s.id === entry.id ? { ...s, status: "paid", payTx: paid.hash } : s)) };
+  },
+
+  async "driver lock"(ctx, maybe) {
+    const state = needState(ctx, maybe);
+    const entry = findSession(state, required(ctx, "session", "s2"));
+    const cap = amountOption("cap", required(ctx, "cap", "15.00"));
+    const settleText = str(ctx, "settle-minutes");
+    const settleMinutes = settleText === undefined ? 120n : integerOption("settle-minutes", settleText, 30n * 24n * 60n);
+    if (settleMinutes === 0n) throw new CliError("--settle-minutes: must be more than 0");
+    const claimText = str(ctx, "claim-hours");
+    const claimHours = claimText === undefined ? 48n : integerOption("claim-hours", claimText, 365n * 24n);
+    if (claimHours < MIN_CLAIM_HOURS) throw new CliError(`--claim-hours: the pool requires at least ${MIN_CLAIM_HOURS} hours between the settle and claim deadlines`);
+    const feeText = str(ctx, "fee");
+    const fee = feeText === undefined ? DEFAULT_RELAYER_FEE : amountOption("fee", feeText, { positive: false });
+    if (!entry.live) throw new CliError(`session ${entry.id} was not begun with \`session start\`: lock at plug-in, before charging`);
+    if (entry.status !== "started") throw new CliError(`session ${entry.id} has ${entry.status === "paid" ? "been paid" : "ended"}: lock before charging`);
+    const open = (state.escrows ?? []).find((e) => e.sessionRef === entry.id && e.status === "open");
+    if (open) throw new CliError(`session ${entry.id} already has the open escrow ${open.id}`);
+    const identity = needDriver(state);
+    const cpo = needCpo(state);
+    const { tariff } = entry.live;
+    const settleDeadline = entry.live.start.t + settleMinutes * 60n;
+    const claimDeadline = settleDeadline + claimHours * HOUR;
+    const d = await attach(ctx, state);
+    const now = await chainTime(d.provider);
+    if (settleDeadline < now + MIN_SETTLE_WINDOW) {
+      throw new CliError(`the settle deadline ${localDate(settleDeadline, tariff)} would be less than 15 min after the chain time ` +
+        `${localDate(now, tariff)} (local): raise --settle-minutes`);
+    }
+    const relayer = await d.signer(3);
+    const driver = new Driver(identity, d.pool.connect(d.provider));
+    const started = Date.now();
+    const lock = await driver.prepareLock({ cpoId: cpo.cpoId, sessionId: entry.live.sessionId, cap, settleDeadline, claimDeadline, fee, relayer: relayer.address });
+    const wall = Date.now() - started;
+    const receipt = await submitLock(d.pool, lock, relayer);
+    const id = `e${(state.escrows ?? []).length + 1}`;
+    say(`Escrow ${id} locked for session ${entry.id}: cap ${formatAmount(cap)}, via the relayer ${relayer.address} (fee ${formatAmount(fee)})`);
+    detail(`escrow id ${short(lock.escrowId)} (the lock's nullifier)`);
+    detail(`settle deadline ${localDate(settleDeadline, tariff)}, claim deadline ${localDate(claimDeadline, tariff)} (local)`);
+    detail(`proof: witness ${Math.round(lock.witnessMs)} ms + prove ${Math.round(lock.proveMs)} ms (${(wall / 1000).toFixed(1)} s)`);
+    txLine("relayer submitted lock", receipt);
+    await driver.sync();
+    detail(`driver's private balance: ${formatAmount(driver.balance)} (+ ${formatAmount(cap)} in escrow)`);
+    const escrow: EscrowRecord = {
+      id, escrowId: lock.escrowId, sessionRef: entry.id, cap, fee, settleDeadline, claimDeadline, lockTx: receipt.hash, status: "open",
+    };
+    return { ...state, escrows: [...(state.escrows ?? []), escrow] };
+  },
+
+  async "cpo verify-escrow"(ctx, maybe) {
+    const state = needState(ctx, maybe);
+    const escrow = findEscrow(state, required(ctx, "escrow", "e1"));
+    const minCapText = str(ctx, "min-cap");
+    const minCap = minCapText === undefined ? 10_000_000n : amountOption("min-cap", minCapText);
+    const cpo = needCpo(state);
+    const entry = escrowSession(state, escrow);
+    const sessionId = entry.live?.sessionId ?? entry.session!.sessionId;
+    const tariff = tariffOfEscrow(state, escrow);
+    const d = await attach(ctx, state);
+    const operator = operatorOf(d, cpo, await d.signer(1));
+    const onChain = await operator.verifyEscrow(escrow.escrowId, { sessionId, minCap, minSecondsToSettle: VERIFY_MIN_SECONDS_TO_SETTLE });
+    const now = await chainTime(d.provider);
+    say(`Escrow ${escrow.id} OK for session ${entry.id}: switch the charger on`);
+    detail(`open, for CPO ${onChain.cpoId} and session ${short(sessionId)} (unpaid)`);
+    detail(`cap ${formatAmount(onChain.cap)} >= ${formatAmount(minCap)} required`);
+    detail(`settle deadline ${localDate(onChain.settleDeadline, tariff)} local, ${minutesUntil(now, onChain.settleDeadline)} min from chain time ` +
+      `(>= ${VERIFY_MIN_SECONDS_TO_SETTLE / 60n} required)`);
+    return undefined;
+  },
+
+  async "cpo close"(ctx, maybe) {
+    const state = needState(ctx, maybe);
+    const escrow = findEscrow(state, required(ctx, "escrow", "e1"));
+    const tail = ctx.values.tail === true;
+    if (escrow.status !== "open") throw new CliError(`escrow ${escrow.id} is already ${escrow.status}`);
+    const cpo = needCpo(state);
+    const entry = escrowSession(state, escrow);
+    let record: Parameters<Operator["close"]>[1];
+    let tailFrom: bigint | undefined;
+    if (tail) {
+      if (entry.session) throw new CliError(`session ${entry.id} ended: close with its session-end record (drop --tail)`);
+      if (!entry.live) throw new CliError(`session ${entry.id} has no live readings`);
+      const { live, readings } = replay(state, entry);
+      const last = lastTail(readings, live.points.length);
+      if (!last) {
+        throw new CliError(`session ${entry.id} has no live tail after its last chain point: ` +
+          `\`session simulate --session ${entry.id} --minutes <n> --power-w <W> --keep-open\``);
+      }
+      record = live.evidence(last);
+      tailFrom = live.points.at(-1)!.t;
+    } else {
+      if (!entry.session) {
+        throw new CliError(`session ${entry.id} has not ended (no session-end record): end it with \`session simulate --session ${entry.id}\`, ` +
+          "or close from the last live tail with --tail after the settle deadline");
+      }
+      record = entry.session;
+    }
+    const tariff = record.tariff;
+    const d = await attach(ctx, state);
+    const onChain = await readEscrow(d.pool, escrow.escrowId);
+    if (onChain.status !== EscrowStatus.Open) throw new CliError(`escrow ${escrow.id} is no longer open on chain (${EscrowStatus[onChain.status]})`);
+    const now = await chainTime(d.provider);
+    if (now > escrow.claimDeadline) {
+      throw new CliError(`the claim deadline ${localDate(escrow.claimDeadline, tariff)} has passed (chain time ${localDate(now, tariff)}): ` +
+        "the escrow can only be refunded to the driver");
+    }
+    if (tail && now <= escrow.settleDeadline) {
+      throw new CliError(`a live tail closes only after the settle deadline ${localDate(escrow.settleDeadline, tariff)} (chain time ` +
+        `${localDate(now, tariff)}, local): wait, or on a dev chain \`zkcharge chain advance --minutes ${minutesUntil(now, escrow.settleDeadline) + 1n}\``);
+    }
+    const operator = operatorOf(d, cpo, await d.signer(1));
+    say(`Closing escrow ${escrow.id} (session ${entry.id}) ${tail ? "from the last live tail (the driver disappeared)" : "with the session-end record"}`);
+    const started = Date.now();
+    const { closing, receipt }: { closing: Closing; receipt: ContractTransactionReceipt } = await operator.close(escrow.escrowId, record);
+    const wall = Date.now() - started;
+    printBill(closing.bill, tariff, tailFrom);
+    const refund = escrow.cap - closing.pub.amount;
+    detail(`charged ${formatAmount(closing.pub.amount)} of the ${formatAmount(escrow.cap)} cap, refund ${formatAmount(refund)} to the driver as a note`);
+    detail(`proof: prove ${Math.round(closing.proveMs)} ms (${(wall / 1000).toFixed(1)} s, no driver secret needed)`);
+    txLine(`CPO submitted close`, receipt);
+    detail(`CPO earnings in the pool: ${formatAmount(await operator.earnings())}`);
+    const closed: EscrowRecord = { ...escrow, status: "closed", charged: closing.pub.amount, closeMode: tail ? "tail" : "final", closeTx: receipt.hash };
+    return {
+      ...state,
+      escrows: (state.escrows ?? []).map((e) => (e.id === escrow.id ? closed : e)),
+      sessions: state.sessions.map((s) => (s.id === entry.id ? { ...s, status: "paid", amount: closing.pub.amount, payTx: receipt.hash } : s)),
+    };
+  },
+
+  async "driver refund"(ctx, maybe) {
+    const state = needState(ctx, maybe);
+    const escrow = findEscrow(state, required(ctx, "escrow", "e1"));
+    if (escrow.status !== "open") throw new CliError(`escrow ${escrow.id} is already ${escrow.status}`);
+    const identity = needDriver(state);
+    const tariff = tariffOfEscrow(state, escrow);
+    const d = await attach(ctx, state);
+    const now = await chainTime(d.provider);
+    if (now <= escrow.claimDeadline) {
+      throw new CliError(`escrow ${escrow.id} refunds only after its claim deadline ${localDate(escrow.claimDeadline, tariff)} (chain time ` +
+        `${localDate(now, tariff)}, local): the CPO may still close it; on a dev chain \`zkcharge chain advance --minutes ` +
+        `${minutesUntil(now, escrow.claimDeadline) + 1n}\``);
+    }
+    const relayer = await d.signer(3);
+    const driver = new Driver(identity, d.pool.connect(d.provider));
+    const receipt = await driver.refund(escrow.escrowId, relayer);
+    say(`Escrow ${escrow.id} refunded: ${formatAmount(escrow.cap)} back to the driver as a note (submitted by the relayer ${relayer.address})`);
+    txLine("refund", receipt);
+    await driver.sync();
+    detail(`driver's private balance: ${formatAmount(driver.balance)}`);
+    const refunded: EscrowRecord = { ...escrow, status: "refunded", refundTx: receipt.hash };
+    return { ...state, escrows: (state.escrows ?? []).map((e) => (e.id === escrow.id ? refunded : e)) };
+  },
+
+  async "chain advance"(ctx, state) {
+    const minutes = integerOption("minutes", required(ctx, "minutes", "130"), 365n * 24n * 60n);
+    if (minutes === 0n) throw new CliError("--minutes: must be more than 0");
+    const chain = await connect(ctx.rpc);
+    // Raw calls: the provider caches identical requests briefly, and the clock moves between these two.
+    const now = async () => BigInt(((await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string }).timestamp);
+    try {
+      const before = await now();
+      try {
+        await chain.provider.send("evm_increaseTime", [Number(minutes * 60n)]);
+        await chain.provider.send("evm_mine", []);
+      } catch (error) {
+        throw new CliError(`${ctx.rpc} refused evm_increaseTime / evm_mine (${(error as Error).message.split("\n")[0]}): dev chains only`);
+      }
+      const after = await now();
+      const tariff = state?.tariffs.at(-1)?.tariff;
+      const show = (t: bigint) => (tariff ? `${localDate(t, tariff)} local` : new Date(Number(t) * 1000).toISOString());
+      say(`Chain time advanced by ${minutes} min with evm_increaseTime + evm_mine (DEV CHAINS ONLY): ${show(before)} -> ${show(after)}`);
+    } finally {
+      chain.provider.destroy();
+    }
+    return undefined;
   },
 
   async "cpo withdraw"(ctx, maybe) {
@@ -462,6 +795,7 @@ const handlers: Record<CommandName, Handler> = {
     const notes = (await driver.sync()).filter((n) => n.note.value > 0n);
     say(`Driver balance: ${formatAmount(driver.balance)} in ${notes.length} note(s) (rebuilt from events in ${Date.now() - started} ms)`);
     for (const n of notes) detail(`note #${n.leafIndex}: ${formatAmount(n.note.value)}`);
+    printDriverEscrows(state, driver);
     return undefined;
   },
 
@@ -509,13 +843,34 @@ const handlers: Record<CommandName, Handler> = {
     if (state.driver) {
       const driver = new Driver(DriverIdentity.fromSecret(state.driver.secret), d.pool.connect(d.provider));
       await driver.sync();
-      say(`Driver: ${formatAmount(driver.balance)} in ${driver.notes.filter((n) => n.note.value > 0n).length} note(s)`);
+      const open = driver.escrows.filter((e) => e.status === EscrowStatus.Open);
+      say(`Driver: ${formatAmount(driver.balance)} in ${driver.notes.filter((n) => n.note.value > 0n).length} note(s)` +
+        (driver.escrows.length ? `, ${driver.escrows.length} escrow(s) in events (${open.length} open, ` +
+          `${formatAmount(open.reduce((sum, e) => sum + e.cap, 0n))} locked)` : ""));
     } else say("Driver: none");
     for (const s of state.sessions) {
-      const t = s.session.tariff;
-      const pts = s.session.points;
-      detail(`session ${s.id}: ${localClock(pts[0]!.t, t)}-${localClock(pts.at(-1)!.t, t)}, ${kwh(pts.at(-1)!.e - pts[0]!.e)}, ` +
-        `${formatAmount(s.amount)}, ${s.status}${s.payTx ? ` (tx ${short(s.payTx)})` : ""}`);
+      if (s.session) {
+        const t = s.session.tariff;
+        const pts = s.session.points;
+        detail(`session ${s.id}: ${localClock(pts[0]!.t, t)}-${localClock(pts.at(-1)!.t, t)}, ${kwh(pts.at(-1)!.e - pts[0]!.e)}, ` +
+          `${formatAmount(s.amount ?? 0n)}, ${s.status}${s.payTx ? ` (tx ${short(s.payTx)})` : ""}`);
+      } else if (s.live) {
+        const t = s.live.tariff;
+        const last = s.live.readings.at(-1) ?? s.live.start;
+        const how = s.status === "paid" ? `paid ${formatAmount(s.amount ?? 0n)} from a live tail` : "not ended";
+        detail(`session ${s.id}: started ${localClock(s.live.start.t, t)}, last reading ${localClock(last.t, t)}, ` +
+          `${kwh(last.e - s.live.start.e)}, ${how}${s.payTx ? ` (tx ${short(s.payTx)})` : ""}`);
+      }
+    }
+    if (state.escrows?.length) {
+      const now = await chainTime(d.provider);
+      for (const e of state.escrows) {
+        const tariff = tariffOfEscrow(state, e);
+        const chainStatus = EscrowStatus[(await readEscrow(d.pool, e.escrowId)).status];
+        detail(`escrow ${e.id} (session ${e.sessionRef}): ${describeEscrow(e, tariff)} [on chain: ${chainStatus}]`);
+      }
+      const tariff = state.tariffs.at(-1)?.tariff;
+      if (tariff) detail(`chain time ${localDate(now, tariff)} local`);
     }
     return undefined;
   },

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SignedSession } from "../sdk/meter.ts";
-import type { Tariff } from "../sdk/tariff.ts";
+import type { Point, Tariff } from "../sdk/tariff.ts";
 
 export const STATE_VERSION = 1;
 
@@ -32,15 +32,54 @@ export interface TariffRecord {
   tx: string;
 }
 
+/**
+ * A session begun with `session start` (plug-in), kept as what replays the meter deterministically: the meter key
+ * (by meter id), the session id, the tariff fixed at plug-in, the start point and every reading after it.
+ */
+export interface LiveSessionRecord {
+  sessionId: bigint;
+  tariff: Tariff;
+  start: Point;
+  /** Readings after the start point, in order (chain points at boundaries, live tails otherwise). */
+  readings: Point[];
+}
+
 export interface SessionRecordEntry {
   /** Short handle, `s1`, `s2`, ... */
   id: string;
   meterId: string;
-  session: SignedSession;
-  /** The bill the meter's readings imply. */
-  amount: bigint;
-  status: "unpaid" | "paid";
+  /** The meter-signed session, once it ended (absent while a started session is open). */
+  session?: SignedSession;
+  /** The bill: of the ended session's readings, or what an escrow close charged. */
+  amount?: bigint;
+  /** started: plugged in, not ended (maybe live tails only); unpaid: ended; paid: by `driver pay` or an escrow close. */
+  status: "started" | "unpaid" | "paid";
+  /** The pay or close transaction. */
   payTx?: string;
+  /** Present for sessions begun with `session start`. */
+  live?: LiveSessionRecord;
+}
+
+export interface EscrowRecord {
+  /** Short handle, `e1`, `e2`, ... */
+  id: string;
+  /** The escrow id on chain (the lock's nullifier). */
+  escrowId: bigint;
+  /** The session handle (`s2`) it pre-authorises. */
+  sessionRef: string;
+  cap: bigint;
+  /** Relayer fee paid on top of the cap. */
+  fee: bigint;
+  settleDeadline: bigint;
+  claimDeadline: bigint;
+  lockTx: string;
+  status: "open" | "closed" | "refunded";
+  /** What the close charged (closed escrows). */
+  charged?: bigint;
+  /** Closed with the session-end record, or from the last live tail. */
+  closeMode?: "final" | "tail";
+  closeTx?: string;
+  refundTx?: string;
 }
 
 export interface CliState {
@@ -54,6 +93,8 @@ export interface CliState {
   /** The driver's Semaphore identity export (plaintext secret). */
   driver?: { secret: string; createdAt: string };
   sessions: SessionRecordEntry[];
+  /** Escrows locked with `driver lock` (absent in state files written before escrows existed). */
+  escrows?: EscrowRecord[];
 }
 
 /** JSON text of a state, bigints as `"<digits>n"`. */

@@ -39,7 +39,28 @@ Commands:
   driver withdraw --to <addr> [--amount <EUR>] [--fee <EUR>]
                                         withdraw (default: everything) via the relayer account,
                                         which submits and takes --fee (default 0.02)
-  status                                addresses, CPO, meters, tariffs, driver, sessions
+  status                                addresses, CPO, meters, tariffs, driver, sessions, escrows
+
+Escrowed sessions (pre-authorise a cap, charge, the CPO closes; the rest of the cap returns to the driver):
+  session start --from HH:MM [--meter <id>]
+                                        plug-in: start a session at the next local HH:MM under the
+                                        latest tariff (a fresh session id, no readings yet)
+  driver lock --session <id> --cap <EUR> [--settle-minutes 120] [--claim-hours 48] [--fee 0.02]
+                                        lock up to --cap for the started session via the relayer;
+                                        settle deadline = session start + --settle-minutes,
+                                        claim deadline = settle deadline + --claim-hours (>= 24)
+  cpo verify-escrow --escrow <id> [--min-cap 10.00]
+                                        the CPO's check before switching on: open, this CPO and
+                                        session, cap >= --min-cap, >= 60 min to the settle deadline
+  session simulate --session <id> --minutes <n> --power-w <W> [--keep-open]
+                                        charge a started session on for <n> minutes, then the meter
+                                        signs the session end; --keep-open: no end (the driver
+                                        disappeared), the meter only signs live tails
+  cpo close --escrow <id> [--tail]      prove and submit the close with the session-end record;
+                                        --tail: from the last live tail, only after the settle deadline
+  driver refund --escrow <id>           refund an escrow nobody closed, after its claim deadline
+  chain advance --minutes <n>           DEV CHAINS ONLY: move the node's clock forward
+                                        (evm_increaseTime + evm_mine), e.g. past a settle deadline
 
 Global options:
   --rpc <url>      JSON-RPC endpoint (default: $ZKCHARGE_RPC or ${DEFAULT_RPC})
@@ -47,8 +68,9 @@ Global options:
   -h, --help       this help
 
 Accounts: the node's unlocked accounts (eth_accounts), with fixed roles:
-  0 deployer   1 CPO admin (registers, adds meters, publishes tariffs, submits payments, withdraws)
-  2 payer (funds the driver's deposits)   3 relayer (submits the driver's withdrawals)
+  0 deployer   1 CPO admin (registers, adds meters, publishes tariffs, submits payments, closes escrows,
+               withdraws)
+  2 payer (funds the driver's deposits)   3 relayer (submits the driver's withdrawals, locks and refunds)
 The driver itself has no account: it is a Semaphore identity kept in the state file.
 
 The state file is written atomically (temp file, fsync, rename). It holds SECRETS IN PLAINTEXT
@@ -76,6 +98,13 @@ const OPTIONS = {
   session: { type: "string" },
   to: { type: "string" },
   fee: { type: "string" },
+  cap: { type: "string" },
+  "settle-minutes": { type: "string" },
+  "claim-hours": { type: "string" },
+  escrow: { type: "string" },
+  "min-cap": { type: "string" },
+  "keep-open": { type: "boolean" },
+  tail: { type: "boolean" },
 } as const;
 
 function describe(error: unknown): string {

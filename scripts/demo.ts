@@ -4,18 +4,27 @@
  * charges 16:30-17:40 local across the 17:00 boundary, proves the payment; the CPO checks, submits
  * and withdraws; the driver's wallet is rebuilt from events on a new device and its change leaves
  * through a relayer to a fresh address.
+ * Then escrowed sessions: the driver tops up and locks a 15 EUR cap per session through the relayer before
+ * plugging in; the CPO checks the escrow, charges, and closes with the session-end record (the rest of the cap
+ * returns to the driver). In a second escrowed session the driver disappears mid-session: after the settle
+ * deadline the CPO closes from the meter's last live tail, and the driver's wallet, rebuilt from events, later
+ * finds the refund note and withdraws it through the relayer.
  */
 import { network } from "hardhat";
 import type { ContractTransactionReceipt } from "ethers";
 import { shutdownProver } from "../prover/index.ts";
 import { deployZkcharge } from "../sdk/deploy.ts";
-import { Driver, submitTransaction } from "../sdk/driver.ts";
+import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/driver.ts";
+import { EscrowStatus, type Closing } from "../sdk/escrow.ts";
+import { randomBits } from "../sdk/field.ts";
+import { sessionId as makeSessionId } from "../sdk/hash.ts";
 import { DriverIdentity } from "../sdk/identity.ts";
-import { Meter } from "../sdk/meter.ts";
+import { Meter, type LiveTail } from "../sdk/meter.ts";
+import { Note } from "../sdk/note.ts";
 import { formatAmount } from "../sdk/money.ts";
 import { Operator } from "../sdk/operator.ts";
-import { clock, timeOfDay, type Tariff } from "../sdk/tariff.ts";
-import { chargeSession, demoTariff } from "./lib/localNetwork.ts";
+import { clock, timeOfDay, type Bill, type Tariff } from "../sdk/tariff.ts";
+import { HOUR, chargeSession, demoTariff, nextLocalTime } from "./lib/localNetwork.ts";
 
 const D = 3_600_000n; // bill divisor: 3600 s/h * 1000 Wh/kWh
 const started = Date.now();
@@ -48,7 +57,11 @@ const hhmm = (t: bigint, tariff: Tariff) => clock(timeOfDay(t, tariff)).slice(0,
 /** Exact base units of a numerator part, rounded down for display (the bill rounds once, at the end). */
 const money = (numerator: bigint) => formatAmount(numerator / D);
 
-const { ethers } = await network.create();
+/** Local date and time, "YYYY-MM-DD HH:MM". */
+const localDate = (t: bigint, tariff: Tariff) => new Date(Number(t + tariff.tzOffset) * 1000).toISOString().slice(0, 16).replace("T", " ");
+const short = (x: bigint) => `${x.toString().slice(0, 16)}...`;
+
+const { ethers, networkHelpers } = await network.create();
 const [deployer, cpoAdmin, payer, relayer] = await ethers.getSigners();
 const provider = ethers.provider;
 console.log("zkcharge demo: private EV-charging payments on an in-process Hardhat chain");
@@ -179,15 +192,153 @@ try {
   detail(`driver's private balance now ${formatAmount(restored.balance)}`);
   record("relayed withdraw", relayGas, wWall, `${formatAmount(balance - fee)} out`);
 
+  // 12-19. Escrowed sessions.
+  const cpoId = operator.cpoId;
+  const relayerAddress = await relayer!.getAddress();
+  const lockFee = 20_000n;
+  const cap = 15_000_000n;
+  const chainNow = async () => BigInt((await provider.getBlock("latest"))!.timestamp);
+  const printBill = (bill: Bill, tailFrom?: bigint) => {
+    detail(`flat fee: ${money(tariff.flatFee * D)}`);
+    for (const iv of bill.perInterval) {
+      const tail = tailFrom !== undefined && iv.tStart === tailFrom ? "  <- live tail interval" : "";
+      detail(`${hhmm(iv.tStart, tariff)}-${hhmm(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
+        `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min = ${money(iv.timeNumerator)}${tail}`);
+    }
+  };
+  /** The driver locks `cap` for a fresh session id starting at `start`, through the relayer; the CPO checks it at plug-in. */
+  const lockFor = async (label: string, start: bigint): Promise<{ lock: Locking; sessionId: bigint }> => {
+    const sessionId = makeSessionId(randomBits(128), randomBits(128));
+    const settleDeadline = start + 2n * HOUR;
+    const claimDeadline = settleDeadline + 48n * HOUR;
+    const t0 = Date.now();
+    const lock = await restored.prepareLock({ cpoId, sessionId, cap, settleDeadline, claimDeadline, fee: lockFee, relayer: relayerAddress });
+    const wall = Date.now() - t0;
+    detail(`session id ${short(sessionId)} (agreed at the station), plug-in ${localDate(start, tariff)} local`);
+    detail(`escrow id ${short(lock.escrowId)} (the lock's nullifier: no link to the driver's notes)`);
+    detail(`cap ${formatAmount(cap)}; settle deadline ${localDate(settleDeadline, tariff)}, claim deadline ${localDate(claimDeadline, tariff)}`);
+    detail(`proof: witness ${ms(lock.witnessMs)} + prove ${ms(lock.proveMs)} (${(wall / 1000).toFixed(1)} s wall)`);
+    const gas = tx(`relayer ${relayerAddress.slice(0, 10)}... submitted the lock (fee ${formatAmount(lockFee)})`, await submitLock(pool, lock, relayer!));
+    await restored.sync();
+    detail(`driver's private balance now ${formatAmount(restored.balance)} (+ ${formatAmount(cap)} in escrow)`);
+    record(`lock (${label})`, gas, wall, `cap ${formatAmount(cap)}`);
+    return { lock, sessionId };
+  };
+  const verifyAtPlugIn = async (lock: Locking, sessionId: bigint, start: bigint) => {
+    await networkHelpers.time.increaseTo(start);
+    const t0 = Date.now();
+    const escrow = await operator.verifyEscrow(lock.escrowId, { sessionId, minCap: 10_000_000n, minSecondsToSettle: HOUR });
+    detail(`chain time ${localDate(await chainNow(), tariff)} local; check passed in ${Date.now() - t0} ms:`);
+    detail(`escrow open, for CPO ${escrow.cpoId} and this session (unpaid), cap ${formatAmount(escrow.cap)} >= 10.00 EUR required, ` +
+      `${(escrow.settleDeadline - (await chainNow())) / 60n} min to the settle deadline (>= 60 required) -> charger on`);
+  };
+  const closed = (label: string, closing: Closing, wall: number, gas: bigint) => {
+    const refund = cap - closing.pub.amount;
+    detail(`charged ${formatAmount(closing.pub.amount)} of the ${formatAmount(cap)} cap; refund ${formatAmount(refund)} ` +
+      "returns to the driver as a note (its opening was in the lock's encrypted output)");
+    detail(`proof: prove ${ms(closing.proveMs)} (${(wall / 1000).toFixed(1)} s wall, no driver secret needed)`);
+    record(`close (${label})`, gas, wall, `${formatAmount(closing.pub.amount)} + ${formatAmount(refund)} back`);
+  };
+
+  step("Driver tops up 40.00 EUR for two pre-authorised (escrowed) sessions");
+  const topUp = await restored.deposit(40_000_000n, payer!);
+  record("top-up deposit", tx(`deposited ${formatAmount(40_000_000n)}`, topUp.receipt), null, formatAmount(40_000_000n));
+
+  // Session 2: settle path.
+  const s2Start = nextLocalTime(session.points.at(-1)!.t, 21n * HOUR + 30n * 60n, tariff.tzOffset);
+  step("Session 2 (escrow): before plugging in, the driver locks a 15.00 EUR cap through the relayer");
+  const { lock: lock2, sessionId: s2Id } = await lockFor("session 2", s2Start);
+
+  step("CPO checks the escrow before switching the charger on");
+  await verifyAtPlugIn(lock2, s2Id, s2Start);
+
+  step("Charging: 21:30-22:20 local at 11 kW, across the 22:00 boundary; the meter signs the session end");
+  const live2 = meter.startSession({ sessionId: s2Id, tariff, t: s2Start, e: 5_000_000n });
+  const r2 = live2.simulate({ to: s2Start + 50n * 60n, powerW: 11_000n, stepSeconds: 300n }).at(-1)!;
+  const session2 = live2.end(r2.t, r2.e);
+  session2.points.forEach((p, i) => detail(`chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}`));
+  await networkHelpers.time.increaseTo(r2.t + 60n);
+
+  step("CPO closes the escrow with the session-end record (close circuit, mode 0)");
+  let t0 = Date.now();
+  const close2 = await operator.close(lock2.escrowId, session2);
+  const close2Wall = Date.now() - t0;
+  printBill(close2.closing.bill);
+  const close2Gas = tx(`CPO closed escrow ${short(lock2.escrowId)}`, close2.receipt);
+  closed("final", close2.closing, close2Wall, close2Gas);
+
+  // Session 3: dispute path.
+  const s3Start = nextLocalTime(r2.t, 6n * HOUR + 40n * 60n, tariff.tzOffset);
+  step("Session 3 (escrow): the driver locks another 15.00 EUR cap; the CPO checks it and switches on");
+  const { lock: lock3, sessionId: s3Id } = await lockFor("session 3", s3Start);
+  await verifyAtPlugIn(lock3, s3Id, s3Start);
+
+  step("Charging from 06:40 local at 11 kW ... the driver disappears mid-session (no session end is ever signed)");
+  const live3 = meter.startSession({ sessionId: s3Id, tariff, t: s3Start, e: 5_000_000n });
+  const readings3 = live3.simulate({ to: s3Start + 45n * 60n, powerW: 11_000n, stepSeconds: 300n });
+  const tails = readings3.filter((r): r is LiveTail => r.kind === "live");
+  const lastTail = tails.at(-1)!;
+  live3.points.forEach((p, i) => detail(`chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}`));
+  detail(`${tails.length} live tails signed; the last at ${hhmm(lastTail.t, tariff)}, register ${kwh(lastTail.e)} (hangs off chain point ${lastTail.k})`);
+  const evidence = live3.evidence(lastTail);
+
+  step("Time passes beyond the settle deadline; the CPO closes from the last live tail (mode 1, CPO admin only)");
+  await networkHelpers.time.increaseTo(lock3.pub.settleDeadline + 60n);
+  detail(`chain time ${localDate(await chainNow(), tariff)} local, settle deadline was ${localDate(lock3.pub.settleDeadline, tariff)}`);
+  t0 = Date.now();
+  const close3 = await operator.close(lock3.escrowId, evidence);
+  const close3Wall = Date.now() - t0;
+  printBill(close3.closing.bill, live3.points.at(-1)!.t);
+  const close3Gas = tx(`CPO closed escrow ${short(lock3.escrowId)} from the live tail`, close3.receipt);
+  closed("live tail", close3.closing, close3Wall, close3Gas);
+  detail(`CPO earnings in the pool: ${formatAmount(await operator.earnings())}`);
+
+  step("Days later: the driver's wallet, rebuilt from events, finds its refund note and withdraws it through the relayer");
+  const back = new Driver(DriverIdentity.fromSecret(identity.export()), pool.connect(provider));
+  await back.sync();
+  for (const e of back.escrows) {
+    const which = e.escrowId === lock2.escrowId ? "session 2" : e.escrowId === lock3.escrowId ? "session 3" : "?";
+    detail(`escrow ${short(e.escrowId)} (${which}): ${EscrowStatus[e.status]}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}`);
+  }
+  const nonZero = back.notes.filter((n) => n.note.value > 0n);
+  detail(`balance ${formatAmount(back.balance)} in ${nonZero.length} notes: ` +
+    nonZero.map((n) => {
+      const what = n.note.value === cap - close2.closing.pub.amount ? "refund 2" : n.note.value === cap - close3.closing.pub.amount ? "refund 3" : "change";
+      return `${formatAmount(n.note.value)} (${what})`;
+    }).join(" + "));
+  const refund3 = cap - close3.closing.pub.amount;
+  const refundNote = back.notes.find((n) => n.note.value === refund3)!;
+  const fresh3 = ethers.Wallet.createRandom().address;
+  const pads = [Note.random(identity.commitment, 0n), Note.random(identity.commitment, 0n)] as const;
+  t0 = Date.now();
+  const spend = await back.prepareTransact({
+    spend: [refundNote], fee, extAmount: -(refund3 - fee), recipient: fresh3, relayer: relayerAddress,
+    outputs: [{ precommitment: pads[0].precommitment, value: 0n }, { precommitment: pads[1].precommitment, value: 0n }],
+    outputNotes: [pads[0], pads[1]],
+  });
+  const spendWall = Date.now() - t0;
+  detail(`refund note #${refundNote.leafIndex} of ${formatAmount(refund3)} spent; proof: witness ${ms(spend.witnessMs)} + prove ${ms(spend.proveMs)} (${(spendWall / 1000).toFixed(1)} s wall)`);
+  const spendGas = tx("relayer submitted the withdrawal", await submitTransaction(pool, spend, relayer!));
+  detail(`${formatAmount(refund3)} = ${formatAmount(await token.balanceOf(fresh3))} to fresh ${fresh3} + ${formatAmount(fee)} relayer fee`);
+  await back.sync();
+  detail(`driver's private balance now ${formatAmount(back.balance)}`);
+  record("refund withdrawn", spendGas, spendWall, `${formatAmount(refund3 - fee)} out`);
+
   // Summary.
   console.log("\nSummary");
-  const widths = [18, 11, 8, 14];
+  const widths = [20, 11, 8, 14];
   const row = (cells: string[]) => "  " + cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   console.log(row(["step", "gas", "proof", "amount / note"]));
   console.log(row(widths.map((w) => "-".repeat(w))));
   for (const s of summary) console.log(row([s.step, s.gas, s.proof, s.note]));
-  console.log(`\n  driver paid ${formatAmount(payment.pub.amount)} for ${kwh(session.points.at(-1)!.e - session.points[0]!.e)}; ` +
-    `pool balance now ${formatAmount(await token.balanceOf(await pool.getAddress()))}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const poolHolds = await token.balanceOf(await pool.getAddress());
+  const cpoHolds = await operator.earnings();
+  const open = back.escrows.filter((e) => e.status === EscrowStatus.Open).reduce((sum, e) => sum + e.cap, 0n);
+  console.log(`\n  driver paid ${formatAmount(payment.pub.amount)} for ${kwh(session.points.at(-1)!.e - session.points[0]!.e)} (pay), ` +
+    `${formatAmount(close2.closing.pub.amount)} and ${formatAmount(close3.closing.pub.amount)} (escrows)`);
+  console.log(`  pool holds ${formatAmount(poolHolds)} = driver's notes ${formatAmount(back.balance)} + open escrows ${formatAmount(open)} + ` +
+    `CPO earnings ${formatAmount(cpoHolds)}${poolHolds === back.balance + open + cpoHolds ? "" : "  MISMATCH"}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (poolHolds !== back.balance + open + cpoHolds) throw new Error("pool balance invariant broken");
 } finally {
   await shutdownProver();
 }
