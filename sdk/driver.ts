@@ -5,7 +5,7 @@
  * payment or a withdrawal.
  */
 import { Contract, ZeroAddress, type ContractTransactionReceipt, type Signer } from "ethers";
-import { generateProof, type Groth16Proof, type ProverOptions } from "../prover/index.ts";
+import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../prover/index.ts";
 import { buildPayWitness } from "../prover/payInput.ts";
 import { buildLockWitness } from "../prover/lockInput.ts";
 import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "../prover/publicSignals.ts";
@@ -40,7 +40,7 @@ export interface OwnedEscrow extends LockedEscrow {
 
 /** A proved lock, for a relayer or the CPO to submit (see {@link submitLock}). */
 export interface Locking {
-  proof: SolidityProof;
+  proof: SolidityCalldata;
   groth16: Groth16Proof;
   pub: LockPublicSignals;
   ext: PoolExtData;
@@ -48,13 +48,6 @@ export interface Locking {
   escrowId: bigint;
   witnessMs: number;
   proveMs: number;
-}
-
-/** Proof points as the Solidity verifier takes them. */
-export interface SolidityProof {
-  a: [bigint, bigint];
-  b: [[bigint, bigint], [bigint, bigint]];
-  c: [bigint, bigint];
 }
 
 /** Ext data as the pool takes it (bytes as 0x-hex). */
@@ -68,7 +61,7 @@ export interface PoolExtData {
 
 /** A proved payment, ready for the CPO backend or a relayer to check and submit. */
 export interface Payment {
-  proof: SolidityProof;
+  proof: SolidityCalldata;
   /** The same proof as snarkjs returns it (for local verification). */
   groth16: Groth16Proof;
   pub: PayPublicSignals;
@@ -80,7 +73,7 @@ export interface Payment {
 
 /** A proved transact (merge, split, withdraw, transfer), for any account to submit. */
 export interface Transaction {
-  proof: SolidityProof;
+  proof: SolidityCalldata;
   /** The same proof as snarkjs returns it (for local verification). */
   groth16: Groth16Proof;
   pub: TransactPublicSignals;

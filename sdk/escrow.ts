@@ -6,10 +6,11 @@
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { ZeroAddress } from "ethers";
 import { buildCloseWitness, type EscrowTerms } from "../prover/closeInput.ts";
-import { generateProof, type Groth16Proof, type ProverOptions } from "../prover/index.ts";
+import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../prover/index.ts";
 import type { ClosePublicSignals } from "../prover/publicSignals.ts";
 import type { SessionRecord } from "../prover/sessionInput.ts";
 import type { Pool } from "../types/ethers-contracts/index.js";
+import type { PoolExtData } from "./driver.ts";
 import { extDataHash } from "./hash.ts";
 import type { Bill } from "./tariff.ts";
 import type { MerklePath } from "./tree.ts";
@@ -33,10 +34,10 @@ export interface Escrow extends EscrowTerms {
 /** A proved close, for the CPO (or, with the session-end record, anyone) to submit. */
 export interface Closing {
   escrowId: bigint;
-  proof: { a: [bigint, bigint]; b: [[bigint, bigint], [bigint, bigint]]; c: [bigint, bigint] };
+  proof: SolidityCalldata;
   groth16: Groth16Proof;
   pub: ClosePublicSignals;
-  ext: { recipient: string; relayer: string; extAmount: bigint; encryptedOutput1: string; encryptedOutput2: string };
+  ext: PoolExtData;
   bill: Bill;
   proveMs: number;
 }
@@ -76,8 +77,8 @@ export async function proveClose(
 
 /** Submits a proved close from `submitter` (the CPO admin for a live-tail close). */
 export async function submitClose(pool: Pool, closing: Closing, submitter: Signer): Promise<ContractTransactionReceipt> {
-  const { mode: _mode, ...rest } = closing.pub;
-  const pub = { mode: closing.pub.mode, meterRoot: rest.meterRoot, tariffHash: rest.tariffHash, amount: rest.amount,
-    refundCommitment: rest.refundCommitment, extDataHash: rest.extDataHash };
+  // The escrow's own terms (the first four signals) come from storage, not from the caller.
+  const { mode, meterRoot, tariffHash, amount, refundCommitment, extDataHash: extHash } = closing.pub;
+  const pub = { mode, meterRoot, tariffHash, amount, refundCommitment, extDataHash: extHash };
   return (await (await pool.connect(submitter).close(closing.escrowId, closing.proof, pub, closing.ext)).wait())!;
 }

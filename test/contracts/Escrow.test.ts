@@ -25,6 +25,7 @@ import { extDataHash as sdkExtDataHash, noteCommitment } from "../../sdk/hash.ts
 import { DriverIdentity } from "../../sdk/identity.ts";
 import { Operator } from "../../sdk/operator.ts";
 import { DAY, HOUR, chargeSession, demoTariff, setUpNetwork } from "../fixtures/chain.ts";
+import type { LockedEscrow } from "../../sdk/chain.ts";
 import { MAX_VALUE, R, ZERO_PROOF, extData, type ExtDataValue } from "./helpers.ts";
 import type { IPool } from "../../types/ethers-contracts/index.js";
 
@@ -269,15 +270,7 @@ describe("Pool escrows", function () {
   });
 
 
-  interface OpenEscrow {
-    escrowId: bigint;
-    cpoId: bigint;
-    sessionId: bigint;
-    refundPrecommitment: bigint;
-    cap: bigint;
-    settleDeadline: bigint;
-    claimDeadline: bigint;
-  }
+  type OpenEscrow = Omit<LockedEscrow, "encryptedRefund">;
 
   function escrowSlot(escrowId: bigint): bigint {
     return BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [escrowId, ESCROWS_SLOT])));

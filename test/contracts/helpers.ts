@@ -5,6 +5,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { LeanIMT } from "@zk-kit/lean-imt";
 import { ZeroAddress, type BigNumberish } from "ethers";
+import type { TransactPublicSignals } from "../../prover/publicSignals.ts";
 import { deployZkcharge, type DeployOptions, type ZkchargeDeployment } from "../../sdk/deploy.ts";
 import { FIELD_MODULUS, NOTE_TREE_DEPTH } from "../../sdk/constants.ts";
 import { merkleNode, tariffHash as sdkTariffHash } from "../../sdk/hash.ts";
@@ -87,14 +88,7 @@ export function extData(over: Partial<ExtDataValue> = {}): ExtDataValue {
 }
 
 export type PayPublicValue = { [K in keyof IPool.PayPublicStruct]: bigint };
-export type TransactPublicValue = {
-  noteRoot: bigint;
-  noteTreeSize: bigint;
-  inputNullifiers: [bigint, bigint];
-  outputCommitments: [bigint, bigint];
-  publicAmount: bigint;
-  extDataHash: bigint;
-};
+export type TransactPublicValue = TransactPublicSignals;
 
 /** `(extAmount - fee) mod r`. */
 export function publicAmount(extAmount: bigint, fee: bigint): bigint {

@@ -16,6 +16,7 @@ import type { LiveTail } from "../../sdk/meter.ts";
 import { EscrowRejectedError } from "../../sdk/operator.ts";
 import { computeBill } from "../../sdk/tariff.ts";
 import { HOUR, nextLocalTime, setUpNetwork, type Network } from "../fixtures/chain.ts";
+import { expectFailure } from "../fixtures/expect.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const MINUTE = 60n;
@@ -25,11 +26,6 @@ async function chainNow(): Promise<bigint> {
   return BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
 }
 
-async function expectFailure(promise: Promise<unknown>, type: new (...args: never[]) => Error, pattern: RegExp): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, "expected a rejection").to.be.instanceOf(type);
-  expect((error as Error).message).to.match(pattern);
-}
 
 /** Token balance of the pool == unspent notes + open escrows + CPO balances. */
 async function expectInvariant(net: Network, drivers: Driver[]): Promise<void> {

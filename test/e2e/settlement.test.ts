@@ -13,15 +13,10 @@ import { Meter } from "../../sdk/meter.ts";
 import { PaymentRejectedError } from "../../sdk/operator.ts";
 import { shutdownProver } from "../../prover/index.ts";
 import { chargeSession, setUpNetwork, type Network } from "../fixtures/chain.ts";
+import { expectFailure } from "../fixtures/expect.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
-/** Awaits `promise` and asserts it fails with `type` and a message matching `pattern`. */
-async function expectFailure(promise: Promise<unknown>, type: new (...args: never[]) => Error, pattern: RegExp): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, "expected a rejection").to.be.instanceOf(type);
-  expect((error as Error).message).to.match(pattern);
-}
 
 async function poolInvariant(net: Network, drivers: Driver[]): Promise<void> {
   const { token, pool } = net.deployment;
