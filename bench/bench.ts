@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: circuit sizes, prover timings, gas per operation with real proofs, and the naive
+ * `npm run bench`: circuit sizes, prover timings (pay, transact, lock, close), gas per operation with real proofs
+ * (escrowed sessions included: lock, close by record or live tail, refund, with time travel), and the naive
  * "one EdDSA signature per reading" comparison, in one run. Prints a compact report and writes
  * bench/results.json. Method notes: bench/gas.ts (gas) and bench/circuits.ts (timings, naive circuit).
  *
@@ -10,7 +11,9 @@ import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import { loadArtifacts, REPO_ROOT, shutdownProver } from "../prover/index.ts";
-import { circuitFacts, compileNaive, payInput, timeProvers, transactInput, type CircuitFacts, type ProverTiming } from "./circuits.ts";
+import {
+  circuitFacts, closeInput, compileNaive, lockInput, payInput, timeProvers, transactInput, type CircuitFacts, type ProverTiming,
+} from "./circuits.ts";
 import { measureGas, type GasRow } from "./gas.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
 
@@ -27,10 +30,14 @@ const ptauPower = Number(manifest.ptau.name.match(/pot(\d+)/)?.[1] ?? NaN);
 
 progress("compiling the naive circuit (circom --O2, r1cs only)");
 const naive = await compileNaive();
-const facts: Record<string, CircuitFacts> = { pay: await circuitFacts("pay"), transact: await circuitFacts("transact") };
-progress(`proving: 1 warm-up each, then ${RUNS} rounds of pay + transact`);
+const CIRCUITS = ["pay", "transact", "lock", "close"] as const;
+const facts: Record<string, CircuitFacts> = Object.fromEntries(await Promise.all(CIRCUITS.map(async (n) => [n, await circuitFacts(n)])));
+progress(`proving: 1 warm-up each, then ${RUNS} rounds of ${CIRCUITS.join(" + ")}`);
 const timing: Record<string, ProverTiming> = await timeProvers(
-  [{ name: "pay", input: payInput() }, { name: "transact", input: transactInput() }],
+  [
+    { name: "pay", input: payInput() }, { name: "transact", input: transactInput() },
+    { name: "lock", input: lockInput() }, { name: "close", input: closeInput() },
+  ],
   RUNS,
   (round) => progress(`round ${round + 1}/${RUNS}`),
 );
@@ -39,10 +46,10 @@ load.afterProver = loadavg()[0]!;
 
 // ---------------------------------------------------------------- 2. gas
 
-progress("gas: in-process Hardhat chain, real proofs");
+progress("gas: in-process Hardhat chains, real proofs");
 const young = await network.create();
 const mature = await network.create();
-const gas = await measureGas(young.ethers, mature.ethers);
+const gas = await measureGas(young, mature);
 await young.close();
 await mature.close();
 await shutdownProver();
@@ -59,6 +66,10 @@ const ratios = {
   naiveOverPayConstraints: naiveTotal / pay.constraints,
   payOverTransactProve: payProve / timing.transact!.prove.median,
   payOverTransactConstraints: pay.constraints / facts.transact!.constraints,
+  lockOverPayProve: timing.lock!.prove.median / payProve,
+  lockOverPayConstraints: facts.lock!.constraints / pay.constraints,
+  closeOverPayProve: timing.close!.prove.median / payProve,
+  closeOverPayConstraints: facts.close!.constraints / pay.constraints,
 };
 
 // ---------------------------------------------------------------- report
@@ -77,15 +88,16 @@ log();
 log("1. Circuits and prover");
 log(table(
   ["circuit", "constraints", "public", "domain (free rows)", "witness", "proof", "verify", "zkey"],
-  (["pay", "transact"] as const).map((n) => {
+  CIRCUITS.map((n) => {
     const f = facts[n]!;
     const t = timing[n]!;
     return [n, int(f.constraints), String(f.publicInputs), `${pow2(f.domainSize)} (${int(f.headroom)}, ${(100 * f.headroom / f.domainSize).toFixed(1)}%)`,
       spread(t.witness), spread(t.prove), ms(t.verify.median), mib(f.zkeyBytes)];
   }),
 ));
-log(`   warm-up (first proof in a fresh worker): pay setup ${ms(timing.pay!.warmup.setupMs)} + proof ${ms(timing.pay!.warmup.proveMs)};` +
-  ` transact setup ${ms(timing.transact!.warmup.setupMs)} + proof ${ms(timing.transact!.warmup.proveMs)}`);
+log(`   warm-up (first proof of each circuit, pay's in a fresh worker): ` +
+  CIRCUITS.map((n) => `${n} ${timing[n]!.warmup.setupMs > 0 ? `setup ${ms(timing[n]!.warmup.setupMs)} + ` : ""}${ms(timing[n]!.warmup.proveMs)}`).join(", "));
+log("   lock: fee 0; close: mode 0 (session-end record, the pay scenario's 15 readings, bill < cap); mode 1 is the same circuit.");
 log("   domain = 2^ceil(log2(constraints + public + 1)) from the zkey header; free rows = domain - that sum.");
 log("   verify = verifyProof() wall time (worker round trip + snarkjs groth16.verify, 4 pairings).");
 log();
@@ -109,6 +121,8 @@ log();
 log("3. Ratios (this run)");
 log(`   naive pay / pay constraints: ${ratios.naiveOverPayConstraints.toFixed(2)}x`);
 log(`   pay / transact proof time:   ${ratios.payOverTransactProve.toFixed(2)}x  (constraints ${ratios.payOverTransactConstraints.toFixed(2)}x)`);
+log(`   lock / pay proof time:       ${ratios.lockOverPayProve.toFixed(2)}x  (constraints ${ratios.lockOverPayConstraints.toFixed(2)}x)`);
+log(`   close / pay proof time:      ${ratios.closeOverPayProve.toFixed(2)}x  (constraints ${ratios.closeOverPayConstraints.toFixed(2)}x)`);
 log();
 
 const where = (r: GasRow) =>
@@ -119,15 +133,37 @@ log("4. Gas (in-process Hardhat chain, Prague rules, real proofs; tx gasUsed inc
 log("   young pool (SDK flow, first leaves: few hashes, many fresh 22.1k SSTOREs)");
 log(table(["   operation", "gas", "note-tree size -> leaf (popcount); context"],
   gas.young.map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
+log("   escrowed sessions, same young pool, continued (the CPO's withdrawal above comes after them; deadlines reached with");
+log("   networkHelpers.time.increaseTo; every lock writes 3 fresh escrow slots and a nullifier, every close a sessionPaid flag)");
+log(table(["   operation", "gas", "note-tree size -> leaf (popcount); context"],
+  gas.escrow.map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
 log(table(["   registry", "gas", "context"], gas.registry.map((r) => [`   ${r.op}`, int(r.gas), r.note ?? ""])));
 log(table(["   verifier", "estimateGas - intrinsic", "gasUsed - intrinsic", "public inputs"],
   gas.verifiers.map((v) => [`   ${v.circuit}Verifier.verifyProof`, int(v.execution), int(v.executionUsed), String(v.publicInputs)])));
 log("   (intrinsic = 21000 + EIP-2028 calldata gas of the same call; estimateGas adds the 63/64-rule margin of the pairing call)");
-const payYoung = gas.young.find((r) => r.op === "pay, fee 0")!;
-log(`   pay, fee 0 without its verifier: ${int(payYoung.gas - gas.verifiers[0]!.executionUsed)} (pay gasUsed - verifyProof gasUsed - intrinsic)`);
+const gasOf = (rows: GasRow[], op: string) => {
+  const row = rows.find((r) => r.op === op);
+  if (!row) throw new Error(`bench: no gas row "${op}"`);
+  return row.gas;
+};
+const verifierUsed = (c: string) => gas.verifiers.find((v) => v.circuit === c)!.executionUsed;
+const withoutVerifier = [
+  ["pay, fee 0", gasOf(gas.young, "pay, fee 0"), verifierUsed("pay")],
+  ["lock, fee 0", gasOf(gas.escrow, "lock, fee 0"), verifierUsed("lock")],
+  ["close mode 0", gasOf(gas.escrow, "close mode 0 (session-end record)"), verifierUsed("close")],
+] as const;
+log(`   without the verifier (gasUsed - verifyProof gasUsed - intrinsic): ` +
+  withoutVerifier.map(([op, g, v]) => `${op} ${int(g - v)}`).join(", "));
 log();
 log("   mature pool (all tree and ring slots non-zero, CPO balance non-zero; leaf index 0b1010..10 = average popcount)");
-log(table(["   operation", "gas", "note-tree size -> leaf (popcount)"], gas.mature.map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
+log(table(["   operation", "gas", "note-tree size -> leaf (popcount); context"],
+  [...gas.mature, ...gas.matureEscrow].map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
+const payMature = gasOf(gas.mature, "pay, fee 0 @ 2^20-leaf pool");
+const lockMature = gasOf(gas.matureEscrow, "lock, fee 0 @ 2^20-leaf pool");
+const escrowSettle = lockMature + gasOf(gas.matureEscrow, "close mode 0 @ 2^20-leaf pool");
+const escrowRefund = lockMature + gasOf(gas.matureEscrow, "refund @ 2^20-leaf pool");
+log(`   escrowed session @ 2^20 (each transaction inserts one leaf of popcount 10): lock + close mode 0 = ${int(escrowSettle)}` +
+  ` gas,\n   ${(escrowSettle / payMature).toFixed(2)}x pay, fee 0 (${int(payMature)}); lock + refund = ${int(escrowRefund)} gas`);
 const f = gas.perHash;
 log(`   per 1-bit of the inserted leaf index (one PoseidonT3 + loop): ${int(f.slope)} gas` +
   ` (least squares over ${f.points.length} deposits at popcount ${f.points[0]!.popcount}..${f.points.at(-1)!.popcount},` +
@@ -152,7 +188,7 @@ writeFileSync(join(REPO_ROOT, "bench", "results.json"), JSON.stringify({
   toolchain: { circom: manifest.circom, snarkjs: manifest.snarkjs, ptau: manifest.ptau.name, ptauMaxDomainPower: ptauPower, insecure: manifest.insecure },
   runs: RUNS,
   loadAverage1m: load,
-  circuits: Object.fromEntries((["pay", "transact"] as const).map((n) => [n, { ...facts[n], timingMs: timing[n] }])),
+  circuits: Object.fromEntries(CIRCUITS.map((n) => [n, { ...facts[n], timingMs: timing[n] }])),
   naive: {
     ...naive,
     payConstraints: pay.constraints,

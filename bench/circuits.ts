@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { generateProof, loadArtifacts, verifyProof, type CircuitInput } from "../prover/index.ts";
+import { buildCloseWitness } from "../prover/closeInput.ts";
+import { buildLockWitness } from "../prover/lockInput.ts";
 import { buildPayWitness } from "../prover/payInput.ts";
 import { buildTransactWitness } from "../prover/transactInput.ts";
 import { CIRCOM_VERSION, REPO_ROOT } from "../scripts/lib/circuits.ts";
@@ -15,7 +17,7 @@ import { precommitment } from "../sdk/hash.ts";
 import { DriverIdentity } from "../sdk/identity.ts";
 import { Note } from "../sdk/note.ts";
 import { NoteTree } from "../sdk/tree.ts";
-import { payScenario } from "../test/fixtures/session.ts";
+import { SESSION_START, payScenario } from "../test/fixtures/session.ts";
 import { sample, type Sample } from "./stats.ts";
 
 // ------------------------------------------------------------------ proving key
@@ -95,6 +97,38 @@ export function transactInput(): CircuitInput {
     outputs: [own(a.value + b.value), own(0n)],
     extAmount: 0n,
     fee: 0n,
+    extDataHash: 4242n,
+  }).input;
+}
+
+/**
+ * An honest lock witness input: the payScenario driver's 50 EUR note locks a 20 EUR cap for the scenario session
+ * (fee 0, settle deadline 4 h and claim deadline 28 h after the session start).
+ */
+export function lockInput(): CircuitInput {
+  const s = payScenario();
+  return buildLockWitness({
+    secretScalar: s.identity.secretScalar, note: s.note, notePath: s.request.notePath,
+    cap: 20_000_000n, fee: 0n, cpoId: s.session.cpoId, sessionId: s.session.sessionId,
+    settleDeadline: SESSION_START + 4n * 3600n, claimDeadline: SESSION_START + 28n * 3600n,
+    changeBlinding: randomFieldElement(), refundBlinding: randomFieldElement(), extDataHash: 4242n,
+  }).input;
+}
+
+/**
+ * An honest close witness input, mode 0 (the session-end record): the payScenario session (15 readings, the same
+ * chain pay proves) against a 20 EUR escrow for it, so the bill is below the cap and a refund is committed.
+ * Mode 1 (live tail) is the same circuit, so the same constraints and proving time.
+ */
+export function closeInput(): CircuitInput {
+  const s = payScenario();
+  return buildCloseWitness({
+    escrow: {
+      refundPrecommitment: precommitment(s.identity.commitment, randomFieldElement()),
+      cap: 20_000_000n, cpoId: s.session.cpoId, sessionId: s.session.sessionId,
+    },
+    record: s.session,
+    meterPath: s.request.meterPath,
     extDataHash: 4242n,
   }).input;
 }

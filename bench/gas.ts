@@ -1,7 +1,7 @@
 /**
  * Gas of every zkcharge operation on an in-process Hardhat chain, with real Groth16 proofs.
  *
- * Three parts:
+ * Four parts:
  *
  * 1. **Young pool, SDK flow.** `setUpNetwork` (test/fixtures/chain.ts) deploys everything; a driver deposits,
  *    pays three sessions (fee 0 as the CPO's first credit, with a relayer fee, fee 0 again), deposits again,
@@ -25,6 +25,16 @@
  *    are never needed). Projection: pay(d) = pay measured at d = 10 + perHash * (d/2 - 5); the measured rows at
  *    2^20 and 2^24 check it.
  *
+ * 4. **Escrowed sessions.** On the young chain, continuing the SDK flow (a fresh 60 EUR deposit funds it): locks
+ *    (fee 0 by the CPO, with a relayer fee by the relayer), a close by the session-end record (mode 0: bill below
+ *    the cap, so the refund note is inserted; and bill above the cap, submitted by another account, so nothing is
+ *    inserted), then, after `networkHelpers.time.increaseTo` past the settle deadline, the CPO's close by the last
+ *    live tail (mode 1), and past the claim deadline a refund by any account. The CPO withdraws last, so every
+ *    close credits a non-zero CPO balance. On the mature chain (after part 3, same storage technique): a lock,
+ *    a mode-0 close and a refund at a 2^20-leaf pool, each inserting at a leaf index of popcount 10.
+ *    Every lock writes three fresh escrow slots (a new id) and a fresh nullifier, every close a fresh
+ *    sessionPaid flag: those zero -> non-zero writes are inherent, not an artefact of a young pool.
+ *
  * Verifier cost: `estimateGas` of `verifyProof(a, b, c, signals)` with the real proof, minus the transaction's
  * intrinsic gas for the same calldata (21000 + 16 per non-zero byte + 4 per zero byte, EIP-2028). The chain runs
  * Prague, where EIP-7623 floors a call's gas at 21000 + 40 per non-zero byte; a plain call to a code-less
@@ -35,22 +45,24 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { AbiCoder, ZeroAddress, getBytes, keccak256, toBeHex, type ContractTransactionReceipt, type Signer } from "ethers";
 import { generateProof } from "../prover/index.ts";
+import { buildLockWitness } from "../prover/lockInput.ts";
 import { buildPayWitness } from "../prover/payInput.ts";
-import { paySignalArray, transactSignalArray } from "../prover/publicSignals.ts";
+import { closeSignalArray, lockSignalArray, paySignalArray, transactSignalArray } from "../prover/publicSignals.ts";
 import { toTariffStruct } from "../sdk/chain.ts";
 import { NOTE_TREE_DEPTH } from "../sdk/constants.ts";
-import { Driver, submitTransaction } from "../sdk/driver.ts";
+import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/driver.ts";
 import { encryptNote } from "../sdk/encryption.ts";
-import { randomFieldElement } from "../sdk/field.ts";
-import { extDataHash } from "../sdk/hash.ts";
+import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing } from "../sdk/escrow.ts";
+import { randomBits, randomFieldElement } from "../sdk/field.ts";
+import { extDataHash, sessionId as makeSessionId } from "../sdk/hash.ts";
 import { DriverIdentity } from "../sdk/identity.ts";
-import { Meter } from "../sdk/meter.ts";
+import { Meter, type LiveTail, type SignedSession } from "../sdk/meter.ts";
 import { Note } from "../sdk/note.ts";
 import { Operator } from "../sdk/operator.ts";
 import { computeBill } from "../sdk/tariff.ts";
 import { rootFromPath, type MerklePath } from "../sdk/tree.ts";
 import type { Pool } from "../types/ethers-contracts/index.js";
-import { chargeSession, demoTariff, setUpNetwork, type Network } from "../test/fixtures/chain.ts";
+import { DAY, HOUR, chargeSession, demoTariff, nextLocalTime, setUpNetwork, type Network } from "../test/fixtures/chain.ts";
 import { linearFit, popcount, type LinearFit } from "./stats.ts";
 
 /** One measured operation. */
@@ -65,9 +77,17 @@ export interface GasRow {
   note?: string;
 }
 
+/** An in-process chain: its ethers and the time helper (escrow deadlines). */
+export interface BenchChain {
+  ethers: HardhatEthers;
+  networkHelpers: { time: { increaseTo(timestamp: bigint): Promise<void> } };
+}
+
+type Circuit = "pay" | "transact" | "lock" | "close";
+
 /** The verifier's own cost. */
 export interface VerifierGas {
-  circuit: "pay" | "transact";
+  circuit: Circuit;
   publicInputs: number;
   calldataBytes: number;
   intrinsic: number;
@@ -88,6 +108,10 @@ export interface PayProjection {
 
 export interface GasResults {
   young: GasRow[];
+  /** Escrowed sessions on the young chain (after the SDK flow of `young`, before its CPO withdrawal). */
+  escrow: GasRow[];
+  /** Escrowed sessions on the mature chain (2^20-leaf pool). */
+  matureEscrow: GasRow[];
   registry: GasRow[];
   verifiers: VerifierGas[];
   perHash: LinearFit & { points: { leafIndex: number; popcount: number; gas: number }[] };
@@ -107,6 +131,21 @@ function hex(bytes: Uint8Array): string {
   return "0x" + Buffer.from(bytes).toString("hex");
 }
 
+async function latestTime(ethers: HardhatEthers): Promise<bigint> {
+  return BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+}
+
+/** Records one pool operation with the note-tree size before it and the leaves it inserted. */
+function recorder(pool: Pool, rows: GasRow[]) {
+  return async (op: string, inserts: number, run: () => Promise<number>, note?: string) => {
+    const treeSize = Number(await pool.noteTreeSize());
+    const gas = await run();
+    const after = Number(await pool.noteTreeSize());
+    if (after !== treeSize + inserts) throw new Error(`bench: ${op} inserted ${after - treeSize} leaves, expected ${inserts}`);
+    rows.push({ op, gas, treeSize, leaves: inserts > 0 ? Array.from({ length: inserts }, (_, k) => treeSize + k) : undefined, note });
+  };
+}
+
 /** EIP-2028 intrinsic gas of a call with `data`. */
 function intrinsicGas(data: string): number {
   return getBytes(data).reduce((g, b) => g + (b === 0 ? 4 : 16), 21_000);
@@ -124,12 +163,7 @@ async function youngPool(ethers: HardhatEthers, net: Network, proveMs: number[])
   await (await net.deployment.testToken!.mint(await cpo.getAddress(), 1n)).wait();
 
   const rows: GasRow[] = [];
-  const size = async () => Number(await pool.noteTreeSize());
-  const record = async (op: string, inserts: number, run: () => Promise<number>, note?: string) => {
-    const treeSize = await size();
-    const gas = await run();
-    rows.push({ op, gas, treeSize, leaves: Array.from({ length: inserts }, (_, k) => treeSize + k), note });
-  };
+  const record = recorder(pool, rows);
   const driver = new Driver(DriverIdentity.random(), pool.connect(ethers.provider));
   const pay = async (fee: bigint) => {
     const receipt = await net.operator.receipt(chargeSession(net.meter, net.tariff, net.now));
@@ -157,8 +191,108 @@ async function youngPool(ethers: HardhatEthers, net: Network, proveMs: number[])
   proveMs.push(withdrawal.proveMs);
   await record("transact withdraw + relayer fee", 2, async () => Number((await submitTransaction(pool, withdrawal, relayer)).gasUsed),
     "to a fresh address");
-  rows.push({ op: "CPO withdraw", gas: Number((await net.operator.withdraw()).gasUsed), note: "to its payout" });
-  return { rows, lastPay, withdrawal };
+  return { rows, lastPay, withdrawal, driver };
+}
+
+// ------------------------------------------------------------------ part 4: escrowed sessions, young pool
+
+/**
+ * Escrow times as in test/e2e/escrow.test.ts: plug-in at the next 16:30 local at least an hour after `now` (the
+ * session crosses the 17:00 band boundary), settle within 3 h of plug-in, claim for 2 more days.
+ */
+function escrowTimes(net: Network, now: bigint) {
+  const plugIn = nextLocalTime(now + HOUR, 16n * HOUR + 30n * 60n, net.tariff.tzOffset);
+  const settleDeadline = plugIn + 3n * HOUR;
+  return { plugIn, settleDeadline, claimDeadline: settleDeadline + 2n * DAY };
+}
+
+function freshSessionId(): bigint {
+  return makeSessionId(randomBits(128), randomBits(128));
+}
+
+/** The session `sessionId`, finished: 70 min at 11 kW from plug-in (bill about 6.1 EUR), meter-signed. */
+function finishedSession(net: Network, sessionId: bigint, plugIn: bigint): SignedSession {
+  const live = net.meter.startSession({ sessionId, tariff: net.tariff, t: plugIn, e: 5_000_000n });
+  const last = live.simulate({ to: plugIn + 70n * 60n, powerW: 11_000n, stepSeconds: 300n }).at(-1)!;
+  return live.end(last.t, last.e);
+}
+
+async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, proveMs: number[]) {
+  const { ethers, networkHelpers } = chain;
+  const { pool } = net.deployment;
+  const { payer, relayer, cpo, other } = net.signers;
+  const relayerAddress = await relayer.getAddress();
+  const rows: GasRow[] = [];
+  const record = recorder(pool, rows);
+  await driver.deposit(60_000_000n, payer);
+
+  const { plugIn, settleDeadline, claimDeadline } = escrowTimes(net, await latestTime(ethers));
+  const lockFor = async (sessionId: bigint, cap: bigint, fee = 0n): Promise<Locking> => {
+    const lock = await driver.prepareLock({
+      cpoId: net.operator.cpoId, sessionId, cap, settleDeadline, claimDeadline,
+      ...(fee > 0n ? { fee, relayer: relayerAddress } : {}),
+    });
+    proveMs.push(lock.proveMs);
+    return lock;
+  };
+  const checked = async (lock: Locking, sessionId: bigint, cap: bigint) => {
+    await net.operator.verifyEscrow(lock.escrowId, { sessionId, minCap: cap, minSecondsToSettle: HOUR });
+  };
+  const finished = (sessionId: bigint) => finishedSession(net, sessionId, plugIn);
+
+  // A: settles by its session-end record; B: the driver disappears mid-session (live tail); C: nobody closes;
+  // D: a session that costs more than its cap (charged the cap, nothing comes back).
+  const settled = freshSessionId();
+  const lockA = await lockFor(settled, 20_000_000n);
+  await record("lock, fee 0", 1, async () => Number((await submitLock(pool, lockA, cpo)).gasUsed), "CPO submits");
+  await checked(lockA, settled, 20_000_000n);
+  const disputed = net.meter.startSession({ sessionId: freshSessionId(), tariff: net.tariff, t: plugIn, e: 5_000_000n });
+  const lockB = await lockFor(disputed.sessionId, 15_000_000n, 10_000n);
+  await record("lock + relayer fee", 1, async () => Number((await submitLock(pool, lockB, relayer)).gasUsed), "relayer submits");
+  await checked(lockB, disputed.sessionId, 15_000_000n);
+  const abandoned = freshSessionId();
+  const lockC = await lockFor(abandoned, 10_000_000n);
+  await submitLock(pool, lockC, relayer);
+  const overCap = freshSessionId();
+  const lockD = await lockFor(overCap, 5_000_000n);
+  await submitLock(pool, lockD, relayer);
+
+  const liveTail = disputed.simulate({ to: plugIn + 40n * 60n, powerW: 11_000n, stepSeconds: 300n })
+    .filter((r): r is LiveTail => r.kind === "live").at(-1)!;
+  await networkHelpers.time.increaseTo(plugIn + 71n * 60n);
+
+  let closeA: Closing | undefined;
+  await record("close mode 0 (session-end record)", 1, async () => {
+    const { closing, receipt } = await net.operator.close(lockA.escrowId, finished(settled));
+    closeA = closing;
+    return Number(receipt.gasUsed);
+  }, "CPO submits; bill < cap: refund note inserted");
+  proveMs.push(closeA!.proveMs);
+  if (closeA!.pub.amount >= lockA.pub.cap) throw new Error("bench: escrow A's bill should be below its cap");
+
+  const sessionD = finished(overCap);
+  const closeD = await proveClose(pool, lockD.escrowId, sessionD, (await net.operator.receipt(sessionD)).meterPath);
+  proveMs.push(closeD.proveMs);
+  if (closeD.pub.amount !== lockD.pub.cap) throw new Error("bench: escrow D's bill should exceed its cap");
+  await record("close mode 0, bill >= cap", 0, async () => Number((await submitClose(pool, closeD, other)).gasUsed),
+    "another account submits (mode 0 checks no sender); charged the cap, no refund note");
+
+  await networkHelpers.time.increaseTo(settleDeadline + 1n);
+  const evidence = disputed.evidence(liveTail);
+  const closeB = await proveClose(pool, lockB.escrowId, evidence, (await net.operator.receipt(evidence)).meterPath);
+  proveMs.push(closeB.proveMs);
+  await record("close mode 1 (live tail)", 1, async () => Number((await submitClose(pool, closeB, cpo)).gasUsed),
+    "CPO submits after the settle deadline; bill < cap");
+
+  await networkHelpers.time.increaseTo(claimDeadline + 1n);
+  await record("refund", 1, async () => Number((await driver.refund(lockC.escrowId, other)).gasUsed),
+    "another account, after the claim deadline; full cap back");
+
+  for (const [lock, status] of [[lockA, EscrowStatus.Closed], [lockB, EscrowStatus.Closed], [lockC, EscrowStatus.Refunded],
+    [lockD, EscrowStatus.Closed]] as const) {
+    if ((await readEscrow(pool, lock.escrowId)).status !== status) throw new Error("bench: escrow ended in the wrong status");
+  }
+  return { rows, lockA, closeA: closeA! };
 }
 
 // ------------------------------------------------------------------ registry operations
@@ -189,11 +323,14 @@ async function registryOps(net: Network): Promise<GasRow[]> {
 async function verifierGas(
   ethers: HardhatEthers,
   net: Network,
-  circuit: "pay" | "transact",
+  circuit: Circuit,
   proof: { a: [bigint, bigint]; b: [[bigint, bigint], [bigint, bigint]]; c: [bigint, bigint] },
   signals: bigint[],
 ): Promise<VerifierGas> {
-  const verifier = circuit === "pay" ? net.deployment.payVerifier : net.deployment.transactVerifier;
+  const verifier = {
+    pay: net.deployment.payVerifier, transact: net.deployment.transactVerifier,
+    lock: net.deployment.lockVerifier, close: net.deployment.closeVerifier,
+  }[circuit];
   const args = [proof.a, proof.b, proof.c, signals] as const;
   if (!(await verifier.getFunction("verifyProof").staticCall(...args))) throw new Error(`${circuit}Verifier rejects the proof`);
   const to = await verifier.getAddress();
@@ -290,7 +427,8 @@ class MaturePool {
   }
 }
 
-async function maturePool(ethers: HardhatEthers, net: Network, proveMs: number[]) {
+async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
+  const { ethers } = chain;
   const pool = net.deployment.pool;
   const poolAddress = await pool.getAddress();
   const m = new MaturePool(ethers, pool, poolAddress);
@@ -321,20 +459,35 @@ async function maturePool(ethers: HardhatEthers, net: Network, proveMs: number[]
   }
   const fit = linearFit(points.map((q) => q.popcount), points.map((q) => q.gas));
 
-  // Part 3: real pays at average-popcount indices of 10-, 20- and 24-bit trees.
-  const rows: GasRow[] = [];
-  const measured: { depth: number; leafIndex: number; gas: number }[] = [];
-  for (const depth of [10, 20, 24]) {
+  /** 0b1010...10: popcount depth/2, top bit depth-1 (the average index of a ~2^depth-leaf pool). */
+  const averageIndex = (depth: number) => {
     let index = 0n;
-    for (let b = 1; b < depth; b += 2) index |= 1n << BigInt(b); // 0b1010...10: popcount depth/2, top bit depth-1
+    for (let b = 1; b < depth; b += 2) index |= 1n << BigInt(b);
+    return index;
+  };
+  /**
+   * A fresh 50 EUR note deposited at leaf `index - 1`, so the spend inserts at `index`; its path is the stored side
+   * nodes (they stand for complete subtrees whose leaves are never needed).
+   */
+  const noteBelow = async (index: bigint) => {
     const noteIndex = index - 1n;
     await m.setSize(noteIndex);
     const siblings: bigint[] = [];
     for (let l = 0; l < NOTE_TREE_DEPTH; l++) siblings.push((noteIndex >> BigInt(l)) & 1n ? await m.sideNode(l) : 0n);
     const note = Note.random(identity.commitment, 50_000_000n);
-    rows.push({ op: `deposit @ 2^${depth}-leaf pool`, gas: await deposit(note), treeSize: Number(noteIndex), leaves: [Number(noteIndex)] });
+    const gas = await deposit(note);
     const notePath: MerklePath = { leaf: note.commitment, leafIndex: noteIndex, treeSize: index, siblings };
     if (rootFromPath(notePath) !== (await pool.noteRoot())) throw new Error("bench: note path does not match the mature pool's root");
+    return { note, notePath, gas, noteIndex };
+  };
+
+  // Part 3: real pays at average-popcount indices of 10-, 20- and 24-bit trees.
+  const rows: GasRow[] = [];
+  const measured: { depth: number; leafIndex: number; gas: number }[] = [];
+  for (const depth of [10, 20, 24]) {
+    const index = averageIndex(depth);
+    const { note, notePath, gas: depositGas, noteIndex } = await noteBelow(index);
+    rows.push({ op: `deposit @ 2^${depth}-leaf pool`, gas: depositGas, treeSize: Number(noteIndex), leaves: [Number(noteIndex)] });
 
     const { session, meterPath } = await net.operator.receipt(chargeSession(net.meter, net.tariff, net.now));
     const amount = computeBill(session.points, session.tariff, session.ratedPowerW).amount;
@@ -363,27 +516,77 @@ async function maturePool(ethers: HardhatEthers, net: Network, proveMs: number[]
     projected: anchor.gas + fit.slope * (q.depth / 2 - popcount(anchor.leafIndex)),
     measured: q.gas,
   }));
-  return { rows, fit: { ...fit, points }, projection };
+
+  // Part 4 on the mature pool: lock, close (mode 0) and refund at the 2^20 average index, CPO balance non-zero.
+  const escrowRows: GasRow[] = [];
+  const escrowDepth = 20;
+  const index = averageIndex(escrowDepth);
+  const { plugIn, settleDeadline, claimDeadline } = escrowTimes(net, await latestTime(ethers));
+  const lockAt = async (sessionId: bigint, cap: bigint) => {
+    const { note, notePath } = await noteBelow(index);
+    const changeBlinding = randomFieldElement();
+    const refundBlinding = randomFieldElement();
+    const ext = {
+      recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 0n,
+      encryptedOutput1: hex(encryptNote(new Note(note.value - cap, changeBlinding, identity.commitment), identity.encryptionPublicKey)),
+      encryptedOutput2: hex(encryptNote(new Note(cap, refundBlinding, identity.commitment), identity.encryptionPublicKey)),
+    };
+    const w = buildLockWitness({
+      secretScalar: identity.secretScalar, note, notePath, cap, fee: 0n, cpoId: net.operator.cpoId, sessionId,
+      settleDeadline, claimDeadline, changeBlinding, refundBlinding,
+      extDataHash: extDataHash({ chainId, pool: poolAddress, ...ext }),
+    });
+    const proof = await generateProof("lock", w.input);
+    proveMs.push(proof.proveMs);
+    const gas = await gasOf(pool.connect(cpo).lock(proof.calldata, w.publicSignals, ext));
+    await m.checkRing();
+    return { gas, escrowId: w.publicSignals.nullifier };
+  };
+  const at = { treeSize: Number(index), leaves: [Number(index)] };
+  const settled = freshSessionId();
+  const lockA = await lockAt(settled, 20_000_000n);
+  escrowRows.push({ op: `lock, fee 0 @ 2^${escrowDepth}-leaf pool`, gas: lockA.gas, ...at, note: "CPO submits" });
+  const lockC = await lockAt(freshSessionId(), 10_000_000n);
+  await m.setSize(index);
+  const closed = await net.operator.close(lockA.escrowId, finishedSession(net, settled, plugIn));
+  proveMs.push(closed.closing.proveMs);
+  if (closed.closing.pub.amount >= 20_000_000n) throw new Error("bench: the mature escrow's bill should be below its cap");
+  await m.checkRing();
+  escrowRows.push({ op: `close mode 0 @ 2^${escrowDepth}-leaf pool`, gas: Number(closed.receipt.gasUsed), ...at,
+    note: "CPO submits; refund note inserted" });
+  await chain.networkHelpers.time.increaseTo(claimDeadline + 1n);
+  await m.setSize(index);
+  escrowRows.push({ op: `refund @ 2^${escrowDepth}-leaf pool`, gas: await gasOf(pool.connect(net.signers.other).refund(lockC.escrowId)), ...at,
+    note: "another account, after the claim deadline" });
+  await m.checkRing();
+  return { rows, fit: { ...fit, points }, projection, escrowRows };
 }
 
 // ------------------------------------------------------------------ all of it
 
 /**
- * @param ethers a fresh in-process chain for the SDK flow, the registry and the verifiers
- * @param matureEthers a second fresh chain whose pool's tree storage is moved (parts 2 and 3)
+ * @param chain a fresh in-process chain for the SDK flow, the escrows, the registry and the verifiers
+ * @param matureChain a second fresh chain whose pool's tree storage is moved (parts 2, 3 and 4)
  */
-export async function measureGas(ethers: HardhatEthers, matureEthers: HardhatEthers): Promise<GasResults> {
+export async function measureGas(chain: BenchChain, matureChain: BenchChain): Promise<GasResults> {
+  const { ethers } = chain;
   const proveMs: number[] = [];
   const net = await setUpNetwork(ethers);
   const registry = await registryOps(net);
   const young = await youngPool(ethers, net, proveMs);
+  const escrow = await youngEscrows(chain, net, young.driver, proveMs);
+  // After the escrows: the pool still holds the driver's notes, so the withdrawal does not empty its token balance
+  // (which would add a 4.8k clearing refund, as a CPO withdrawing from an otherwise empty pool gets).
+  young.rows.push({ op: "CPO withdraw", gas: Number((await net.operator.withdraw()).gasUsed), note: "to its payout (pool not emptied)" });
   const verifiers = [
     await verifierGas(ethers, net, "pay", young.lastPay.proof, paySignalArray(young.lastPay.pub)),
     await verifierGas(ethers, net, "transact", young.withdrawal.proof, transactSignalArray(young.withdrawal.pub)),
+    await verifierGas(ethers, net, "lock", escrow.lockA.proof, lockSignalArray(escrow.lockA.pub)),
+    await verifierGas(ethers, net, "close", escrow.closeA.proof, closeSignalArray(escrow.closeA.pub)),
   ];
-  const mature = await maturePool(matureEthers, await setUpNetwork(matureEthers), proveMs);
+  const mature = await maturePool(matureChain, await setUpNetwork(matureChain.ethers), proveMs);
   return {
-    young: young.rows, registry, verifiers, perHash: mature.fit, mature: mature.rows,
-    projection: mature.projection, proveMs,
+    young: young.rows, escrow: escrow.rows, registry, verifiers, perHash: mature.fit, mature: mature.rows,
+    matureEscrow: mature.escrowRows, projection: mature.projection, proveMs,
   };
 }
