@@ -285,6 +285,17 @@ export class Driver {
   }
 
   /**
+   * Locks an escrow (see {@link prepareLock}) and has `submitter` send it: a relayer (for `fee`) or the
+   * CPO's backend, never the driver's own address. Returns the escrow id the CPO checks before switching on.
+   */
+  async lock(
+    args: Parameters<Driver["prepareLock"]>[0], submitter: Signer,
+  ): Promise<{ escrowId: bigint; locking: Locking; receipt: ContractTransactionReceipt }> {
+    const locking = await this.prepareLock(args);
+    return { escrowId: locking.escrowId, locking, receipt: await submitLock(this.pool, locking, submitter) };
+  }
+
+  /**
    * Proves a transact: spends up to two notes, creates two outputs, moves `extAmount` in or out.
    * `recipient` receives a withdrawal; `relayer` receives `fee` and is expected to submit.
    */

@@ -56,11 +56,10 @@ describe("end to end: escrowed sessions", function () {
     const now = await chainNow();
     const start = nextLocalTime(now + HOUR, 16n * HOUR + 30n * MINUTE, net.tariff.tzOffset);
     const sessionId = makeSessionId(randomBits(128), randomBits(128));
-    const lock = await driver.prepareLock({
+    const { locking: lock, receipt } = await driver.lock({
       cpoId: net.operator.cpoId, sessionId, cap,
       settleDeadline: start + 3n * HOUR, claimDeadline: start + 3n * HOUR + 2n * DAY,
-    });
-    const receipt = await submitLock(net.deployment.pool, lock, net.signers.relayer);
+    }, net.signers.relayer);
     expect(receipt.from).to.equal(await net.signers.relayer.getAddress());
     const escrow = await net.operator.verifyEscrow(lock.escrowId, { sessionId, minCap: cap, minSecondsToSettle: HOUR });
     await networkHelpers.time.increaseTo(start);
