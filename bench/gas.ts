@@ -45,25 +45,27 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { AbiCoder, ZeroAddress, getBytes, keccak256, toBeHex, type ContractTransactionReceipt, type Signer } from "ethers";
 import { generateProof } from "../prover/index.ts";
-import { buildLockWitness } from "../prover/lockInput.ts";
-import { buildPayWitness } from "../prover/payInput.ts";
-import { closeSignalArray, lockSignalArray, paySignalArray, transactSignalArray } from "../prover/publicSignals.ts";
-import { toTariffStruct } from "../sdk/chain.ts";
-import { NOTE_TREE_DEPTH } from "../sdk/constants.ts";
-import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/driver.ts";
-import { encryptNote } from "../sdk/encryption.ts";
-import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing } from "../sdk/escrow.ts";
-import { randomBits, randomFieldElement } from "../sdk/field.ts";
-import { extDataHash, sessionId as makeSessionId } from "../sdk/hash.ts";
-import { DriverIdentity } from "../sdk/identity.ts";
-import { Meter, type LiveTail, type SignedSession } from "../sdk/meter.ts";
-import { Note } from "../sdk/note.ts";
-import { Operator } from "../sdk/operator.ts";
-import { computeBill } from "../sdk/tariff.ts";
-import { rootFromPath, type MerklePath } from "../sdk/tree.ts";
+import { buildLockWitness } from "../sdk/proofs/lockInput.ts";
+import { buildPayWitness } from "../sdk/proofs/payInput.ts";
+import { closeSignalArray, lockSignalArray, paySignalArray, transactSignalArray } from "../sdk/proofs/publicSignals.ts";
+import { toTariffStruct } from "../sdk/actors/chain.ts";
+import { NOTE_TREE_DEPTH } from "../sdk/core/constants.ts";
+import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/actors/driver.ts";
+import { encryptNote } from "../sdk/core/encryption.ts";
+import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing } from "../sdk/actors/escrow.ts";
+import { randomBits, randomFieldElement } from "../sdk/core/field.ts";
+import { extDataHash, sessionId as makeSessionId } from "../sdk/core/hash.ts";
+import { DriverIdentity } from "../sdk/core/identity.ts";
+import { Meter } from "../sdk/meter/meter.ts";
+import { type LiveTail, type SignedSession } from "../sdk/meter/record.ts";
+import { Note } from "../sdk/core/note.ts";
+import { Operator } from "../sdk/actors/operator.ts";
+import { computeBill } from "../sdk/tariff/tariff.ts";
+import { rootFromPath, type MerklePath } from "../sdk/core/tree.ts";
 import type { Pool } from "../types/ethers-contracts/index.js";
 import { DAY, HOUR, chargeSession, demoTariff, nextLocalTime, setUpNetwork, type Network } from "../test/fixtures/chain.ts";
 import { linearFit, popcount, type LinearFit } from "./stats.ts";
+import { simulateCharging } from "../sdk/meter/simulator.ts";
 
 /** One measured operation. */
 export interface GasRow {
@@ -213,7 +215,7 @@ function freshSessionId(): bigint {
 /** The session `sessionId`, finished: 70 min at 11 kW from plug-in (bill about 6.1 EUR), meter-signed. */
 function finishedSession(net: Network, sessionId: bigint, plugIn: bigint): SignedSession {
   const live = net.meter.startSession({ sessionId, tariff: net.tariff, t: plugIn, e: 5_000_000n });
-  const last = live.simulate({ to: plugIn + 70n * 60n, powerW: 11_000n, stepSeconds: 300n }).at(-1)!;
+  const last = simulateCharging(live, { to: plugIn + 70n * 60n, powerW: 11_000n, stepSeconds: 300n }).at(-1)!;
   return live.end(last.t, last.e);
 }
 
@@ -257,7 +259,7 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   const lockD = await lockFor(overCap, 5_000_000n);
   await submitLock(pool, lockD, relayer);
 
-  const liveTail = disputed.simulate({ to: plugIn + 40n * 60n, powerW: 11_000n, stepSeconds: 300n })
+  const liveTail = simulateCharging(disputed, { to: plugIn + 40n * 60n, powerW: 11_000n, stepSeconds: 300n })
     .filter((r): r is LiveTail => r.kind === "live").at(-1)!;
   await networkHelpers.time.increaseTo(plugIn + 71n * 60n);
 

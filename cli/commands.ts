@@ -4,17 +4,19 @@
  * A command that throws leaves the state file as it was.
  */
 import { Contract, JsonRpcProvider, Network, getAddress, isAddress, type ContractTransactionReceipt, type JsonRpcSigner } from "ethers";
-import { deployZkcharge } from "../sdk/deploy.ts";
-import { Driver, submitLock, submitTransaction } from "../sdk/driver.ts";
-import { EscrowStatus, readEscrow, type Closing } from "../sdk/escrow.ts";
-import { DriverIdentity } from "../sdk/identity.ts";
-import { Meter, type LiveTail, type MeterSession, type Reading } from "../sdk/meter.ts";
-import { formatAmount, parseAmount } from "../sdk/money.ts";
-import { Operator } from "../sdk/operator.ts";
-import { clock, computeBill, timeOfDay, validateTariff, type BandTuple, type Bill, type Tariff } from "../sdk/tariff.ts";
+import { deployZkcharge } from "../dev/deploy.ts";
+import { Driver, submitLock, submitTransaction } from "../sdk/actors/driver.ts";
+import { EscrowStatus, readEscrow, type Closing } from "../sdk/actors/escrow.ts";
+import { DriverIdentity } from "../sdk/core/identity.ts";
+import { Meter, type MeterSession } from "../sdk/meter/meter.ts";
+import { type LiveTail, type Reading } from "../sdk/meter/record.ts";
+import { formatAmount, parseAmount } from "../sdk/core/money.ts";
+import { Operator } from "../sdk/actors/operator.ts";
+import { clock, computeBill, timeOfDay, validateTariff, type BandTuple, type Bill, type Tariff } from "../sdk/tariff/tariff.ts";
 import { Pool__factory, Registry__factory, type Pool, type Registry } from "../types/ethers-contracts/index.js";
-import { DAY, HOUR, demoTariff, nextLocalTime, simulateSession, startLiveSession } from "../scripts/lib/localNetwork.ts";
+import { DAY, HOUR, demoTariff, nextLocalTime, simulateSession, startLiveSession } from "../dev/localNetwork.ts";
 import { STATE_VERSION, loadState, saveState, type CliState, type EscrowRecord, type SessionRecordEntry } from "./state.ts";
+import { simulateCharging } from "../sdk/meter/simulator.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
 export const DEFAULT_STATE = ".zkcharge/state.json";
@@ -337,7 +339,7 @@ async function continueSession(ctx: RunContext, state: CliState, ref: string): P
   const { tariff } = rec;
   const { live, readings: before } = replay(state, entry);
   const from = rec.readings.at(-1) ?? rec.start;
-  const added = live.simulate({ to: from.t + minutes * 60n, powerW: power, stepSeconds: 300n });
+  const added = simulateCharging(live, { to: from.t + minutes * 60n, powerW: power, stepSeconds: 300n });
   const readings = [...rec.readings, ...added.map((r) => ({ t: r.t, e: r.e }))];
   const last = readings.at(-1)!;
   const energy = kwh(last.e - rec.start.e);

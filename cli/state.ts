@@ -8,8 +8,8 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import type { SignedSession } from "../sdk/meter.ts";
-import type { Point, Tariff } from "../sdk/tariff.ts";
+import type { SignedSession } from "../sdk/meter/record.ts";
+import type { Point, Tariff } from "../sdk/tariff/tariff.ts";
 
 export const STATE_VERSION = 1;
 

@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { shutdownProver } from "../prover/index.ts";
-import { ZkchargeError } from "../sdk/errors.ts";
+import { ZkchargeError } from "../sdk/core/errors.ts";
 import { COMMANDS, CliError, DEFAULT_RPC, DEFAULT_STATE, run, type CommandName } from "./commands.ts";
 
 const HELP = `zkcharge: private EV-charging payments, step by step, against a JSON-RPC node (a dev tool)

@@ -13,18 +13,20 @@
 import { network } from "hardhat";
 import type { ContractTransactionReceipt } from "ethers";
 import { shutdownProver } from "../prover/index.ts";
-import { deployZkcharge } from "../sdk/deploy.ts";
-import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/driver.ts";
-import { EscrowStatus, type Closing } from "../sdk/escrow.ts";
-import { randomBits } from "../sdk/field.ts";
-import { sessionId as makeSessionId } from "../sdk/hash.ts";
-import { DriverIdentity } from "../sdk/identity.ts";
-import { Meter, type LiveTail } from "../sdk/meter.ts";
-import { Note } from "../sdk/note.ts";
-import { formatAmount } from "../sdk/money.ts";
-import { Operator } from "../sdk/operator.ts";
-import { clock, timeOfDay, type Bill, type Tariff } from "../sdk/tariff.ts";
-import { HOUR, chargeSession, demoTariff, nextLocalTime } from "./lib/localNetwork.ts";
+import { deployZkcharge } from "../dev/deploy.ts";
+import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/actors/driver.ts";
+import { EscrowStatus, type Closing } from "../sdk/actors/escrow.ts";
+import { randomBits } from "../sdk/core/field.ts";
+import { sessionId as makeSessionId } from "../sdk/core/hash.ts";
+import { DriverIdentity } from "../sdk/core/identity.ts";
+import { Meter } from "../sdk/meter/meter.ts";
+import { type LiveTail } from "../sdk/meter/record.ts";
+import { Note } from "../sdk/core/note.ts";
+import { formatAmount } from "../sdk/core/money.ts";
+import { Operator } from "../sdk/actors/operator.ts";
+import { clock, timeOfDay, type Bill, type Tariff } from "../sdk/tariff/tariff.ts";
+import { HOUR, chargeSession, demoTariff, nextLocalTime } from "../dev/localNetwork.ts";
+import { simulateCharging } from "../sdk/meter/simulator.ts";
 
 const D = 3_600_000n; // bill divisor: 3600 s/h * 1000 Wh/kWh
 const started = Date.now();
@@ -254,7 +256,7 @@ try {
 
   step("Charging: 21:30-22:20 local at 11 kW, across the 22:00 boundary; the meter signs the session end");
   const live2 = meter.startSession({ sessionId: s2Id, tariff, t: s2Start, e: 5_000_000n });
-  const r2 = live2.simulate({ to: s2Start + 50n * 60n, powerW: 11_000n, stepSeconds: 300n }).at(-1)!;
+  const r2 = simulateCharging(live2, { to: s2Start + 50n * 60n, powerW: 11_000n, stepSeconds: 300n }).at(-1)!;
   const session2 = live2.end(r2.t, r2.e);
   session2.points.forEach((p, i) => detail(`chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}`));
   await networkHelpers.time.increaseTo(r2.t + 60n);
@@ -275,7 +277,7 @@ try {
 
   step("Charging from 06:40 local at 11 kW ... the driver disappears mid-session (no session end is ever signed)");
   const live3 = meter.startSession({ sessionId: s3Id, tariff, t: s3Start, e: 5_000_000n });
-  const readings3 = live3.simulate({ to: s3Start + 45n * 60n, powerW: 11_000n, stepSeconds: 300n });
+  const readings3 = simulateCharging(live3, { to: s3Start + 45n * 60n, powerW: 11_000n, stepSeconds: 300n });
   const tails = readings3.filter((r): r is LiveTail => r.kind === "live");
   const lastTail = tails.at(-1)!;
   live3.points.forEach((p, i) => detail(`chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}`));

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { loadArtifacts } from "../../prover/artifacts.ts";
 import {
   CLOSE_PUBLIC_SIGNALS, LOCK_PUBLIC_SIGNALS, PAY_PUBLIC_SIGNALS, TRANSACT_PUBLIC_SIGNALS,
-} from "../../prover/publicSignals.ts";
+} from "../../sdk/proofs/publicSignals.ts";
 import { circuitSpecs, sourceHash } from "../../scripts/lib/circuits.ts";
 
 const PROVER_ORDER: Record<string, readonly string[]> = {

@@ -4,7 +4,7 @@
  * whether the arithmetic still fits (docs/protocol.md, "Session bill and rounding rule").
  */
 import { expect } from "chai";
-import { BILL_DIVISOR, BITS, FIELD_MODULUS, N_POINTS } from "../../sdk/constants.ts";
+import { BILL_DIVISOR, BITS, FIELD_MODULUS, N_POINTS } from "../../sdk/core/constants.ts";
 
 const max = (bits: number) => (1n << BigInt(bits)) - 1n;
 

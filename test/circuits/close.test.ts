@@ -6,20 +6,21 @@
  * in readings the meter key signed without the MeterSession checks (signChain / signLiveTail).
  */
 import { expect } from "chai";
-import { buildCloseWitness, type EscrowTerms } from "../../prover/closeInput.ts";
-import { closeSignalArray } from "../../prover/publicSignals.ts";
-import { sessionBillInputs, type SessionRecord } from "../../prover/sessionInput.ts";
-import { FIELD_MODULUS, TAGS } from "../../sdk/constants.ts";
-import { InvalidInputError, InvalidReadingsError } from "../../sdk/errors.ts";
-import { meterLeaf, poseidon, precommitment, sessionId as makeSessionId } from "../../sdk/hash.ts";
-import type { LiveEvidence, LiveTail } from "../../sdk/meter.ts";
-import { Note } from "../../sdk/note.ts";
-import { computeBill, type Point, type Tariff } from "../../sdk/tariff.ts";
-import { MeterTree } from "../../sdk/tree.ts";
+import { buildCloseWitness, type EscrowTerms } from "../../sdk/proofs/closeInput.ts";
+import { closeSignalArray } from "../../sdk/proofs/publicSignals.ts";
+import { sessionBillInputs, type SessionRecord } from "../../sdk/proofs/sessionInput.ts";
+import { FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
+import { InvalidInputError, InvalidReadingsError } from "../../sdk/core/errors.ts";
+import { meterLeaf, poseidon, precommitment, sessionId as makeSessionId } from "../../sdk/core/hash.ts";
+import type { LiveEvidence, LiveTail } from "../../sdk/meter/record.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { computeBill, type Point, type Tariff } from "../../sdk/tariff/tariff.ts";
+import { MeterTree } from "../../sdk/core/tree.ts";
 import {
   CPO_ID, RATED_POWER_W, SESSION_START, payScenario, scenarioTariff, signChain, signLiveTail,
 } from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
+import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
 type Input = Record<string, bigint | bigint[]>;
 
@@ -43,7 +44,7 @@ function closeScenario() {
   /** The same session, still running at 17:10 local: chain points 16:30 and 17:00 and a live tail at 17:10. */
   const liveEvidence = (): LiveEvidence => {
     const live = s.meter.startSession({ sessionId: s.session.sessionId, tariff: s.tariff, t: SESSION_START, e: 1_000_000n });
-    const readings = live.simulate({ to: SESSION_START + 40n * 60n, powerW: 11_000n, stepSeconds: 300n });
+    const readings = simulateCharging(live, { to: SESSION_START + 40n * 60n, powerW: 11_000n, stepSeconds: 300n });
     const tail = readings.at(-1)!;
     expect(tail.kind).to.equal("live");
     return live.evidence(tail as LiveTail);

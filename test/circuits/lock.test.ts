@@ -6,13 +6,13 @@
  * (nullifier, change commitment, refund precommitment) with the protocol hashes.
  */
 import { expect } from "chai";
-import { buildLockWitness, type LockRequest } from "../../prover/lockInput.ts";
-import { LOCK_PUBLIC_SIGNALS, lockSignalArray } from "../../prover/publicSignals.ts";
-import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/constants.ts";
-import { InsufficientBalanceError, InvalidInputError } from "../../sdk/errors.ts";
-import { poseidon, precommitment } from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Note } from "../../sdk/note.ts";
+import { buildLockWitness, type LockRequest } from "../../sdk/proofs/lockInput.ts";
+import { LOCK_PUBLIC_SIGNALS, lockSignalArray } from "../../sdk/proofs/publicSignals.ts";
+import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
+import { poseidon, precommitment } from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Note } from "../../sdk/core/note.ts";
 import { CPO_ID, SESSION_START, payScenario } from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
 

@@ -7,15 +7,16 @@ import { createRequire } from "node:module";
 import { expect } from "chai";
 import type * as BabyJubjub from "@zk-kit/baby-jubjub";
 import fc from "fast-check";
-import { buildPayWitness, type PayRequest } from "../../prover/payInput.ts";
-import { paySignalArray } from "../../prover/publicSignals.ts";
-import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/constants.ts";
-import { identityCommitment, meterLeaf, poseidon, sessionId as makeSessionId, tariffHash } from "../../sdk/hash.ts";
-import { Note } from "../../sdk/note.ts";
-import { computeBill, type Point } from "../../sdk/tariff.ts";
-import { MeterTree, NoteTree } from "../../sdk/tree.ts";
+import { buildPayWitness, type PayRequest } from "../../sdk/proofs/payInput.ts";
+import { paySignalArray } from "../../sdk/proofs/publicSignals.ts";
+import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
+import { identityCommitment, meterLeaf, poseidon, sessionId as makeSessionId, tariffHash } from "../../sdk/core/hash.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { computeBill, type Point } from "../../sdk/tariff/tariff.ts";
+import { MeterTree, NoteTree } from "../../sdk/core/tree.ts";
 import { CPO_ID, HOUR, RATED_POWER_W, SESSION_START, payScenario, scenarioTariff, signChain } from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
+import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
 const babyjub = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as typeof BabyJubjub;
 
@@ -290,7 +291,7 @@ describe("pay circuit", function () {
           for (const step of steps) {
             if (meterSession.pointsLeft < 3) break;
             const stop = t + step.dt;
-            const readings = meterSession.simulate({ to: stop, powerW: step.pw, stepSeconds: 900n });
+            const readings = simulateCharging(meterSession, { to: stop, powerW: step.pw, stepSeconds: 900n });
             if (readings.length) ({ t, e } = readings.at(-1)!);
           }
           const session = meterSession.end(t, e);

@@ -7,18 +7,18 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { transactSignalArray } from "../../prover/publicSignals.ts";
+import { transactSignalArray } from "../../sdk/proofs/publicSignals.ts";
 import {
   buildTransactWitness, dummyInput, publicAmountOf,
   type TransactInput, type TransactOutput, type TransactWitness,
-} from "../../prover/transactInput.ts";
-import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, NOTE_TREE_DEPTH, TAGS } from "../../sdk/constants.ts";
-import { InsufficientBalanceError, InvalidInputError } from "../../sdk/errors.ts";
-import { precommitment, poseidon } from "../../sdk/hash.ts";
-import { randomFieldElement } from "../../sdk/field.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Note } from "../../sdk/note.ts";
-import { NoteTree } from "../../sdk/tree.ts";
+} from "../../sdk/proofs/transactInput.ts";
+import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, NOTE_TREE_DEPTH, TAGS } from "../../sdk/core/constants.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
+import { precommitment, poseidon } from "../../sdk/core/hash.ts";
+import { randomFieldElement } from "../../sdk/core/field.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { NoteTree } from "../../sdk/core/tree.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
 
 const R = FIELD_MODULUS;

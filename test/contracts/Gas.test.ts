@@ -9,18 +9,18 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroAddress, hexlify, type ContractTransactionResponse } from "ethers";
-import { Driver } from "../../sdk/driver.ts";
-import { encryptNote } from "../../sdk/encryption.ts";
-import { extDataHash, meterLeaf } from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import type { SignedSession } from "../../sdk/meter.ts";
-import { Note } from "../../sdk/note.ts";
-import { computeBill } from "../../sdk/tariff.ts";
+import { Driver } from "../../sdk/actors/driver.ts";
+import { encryptNote } from "../../sdk/core/encryption.ts";
+import { extDataHash, meterLeaf } from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import type { SignedSession } from "../../sdk/meter/record.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { computeBill } from "../../sdk/tariff/tariff.ts";
 import { generateProof, shutdownProver } from "../../prover/index.ts";
-import { buildPayWitness } from "../../prover/payInput.ts";
-import { buildTransactWitness, dummyInput } from "../../prover/transactInput.ts";
+import { buildPayWitness } from "../../sdk/proofs/payInput.ts";
+import { buildTransactWitness, dummyInput } from "../../sdk/proofs/transactInput.ts";
 import { chargeSession, setUpNetwork } from "../fixtures/chain.ts";
-import { NOTE_TREE_DEPTH } from "../../sdk/constants.ts";
+import { NOTE_TREE_DEPTH } from "../../sdk/core/constants.ts";
 import { TailTree, deployReal, makeTariff, newTree } from "./helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();

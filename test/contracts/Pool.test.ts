@@ -5,16 +5,17 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroAddress, hexlify, randomBytes } from "ethers";
-import type { ZkchargeDeployment } from "../../sdk/deploy.ts";
-import { Driver } from "../../sdk/driver.ts";
-import { extDataHash as sdkExtDataHash, meterLeaf, noteCommitment } from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Meter, type SignedSession } from "../../sdk/meter.ts";
-import { Note } from "../../sdk/note.ts";
-import { Operator } from "../../sdk/operator.ts";
-import type { Tariff } from "../../sdk/tariff.ts";
+import type { ZkchargeDeployment } from "../../dev/deploy.ts";
+import { Driver } from "../../sdk/actors/driver.ts";
+import { extDataHash as sdkExtDataHash, meterLeaf, noteCommitment } from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Meter } from "../../sdk/meter/meter.ts";
+import { type SignedSession } from "../../sdk/meter/record.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { Operator } from "../../sdk/actors/operator.ts";
+import type { Tariff } from "../../sdk/tariff/tariff.ts";
 import { shutdownProver } from "../../prover/index.ts";
-import { paySignalArray, transactSignalArray } from "../../prover/publicSignals.ts";
+import { paySignalArray, transactSignalArray } from "../../sdk/proofs/publicSignals.ts";
 import { HOUR, chargeSession, demoTariff, nextLocalTime, setUpNetwork } from "../fixtures/chain.ts";
 import {
   MAX_VALUE,
@@ -30,6 +31,7 @@ import {
   type PayPublicValue,
   type TransactPublicValue,
 } from "./helpers.ts";
+import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { chainId } = await ethers.provider.getNetwork();
@@ -520,7 +522,7 @@ describe("Pool", function () {
   function sessionWithId(meter: Meter, tariff: Tariff, id: bigint, after: bigint, powerW = 7_000n): SignedSession {
     const start = nextLocalTime(after + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
     const live = meter.startSession({ sessionId: id, tariff, t: start, e: 5_000_000n });
-    const last = live.simulate({ to: start + 70n * 60n, powerW, stepSeconds: 300n }).at(-1)!;
+    const last = simulateCharging(live, { to: start + 70n * 60n, powerW, stepSeconds: 300n }).at(-1)!;
     return live.end(last.t, last.e);
   }
 

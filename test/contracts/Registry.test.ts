@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, ZeroAddress, keccak256 } from "ethers";
-import { meterLeaf } from "../../sdk/hash.ts";
+import { meterLeaf } from "../../sdk/core/hash.ts";
 import { R, makeTariff, newTree, sdkHashOfTariff } from "./helpers.ts";
-import { deployZkcharge } from "../../sdk/deploy.ts";
+import { deployZkcharge } from "../../dev/deploy.ts";
 
 const { ethers, networkHelpers } = await network.create();
 

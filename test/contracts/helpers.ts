@@ -5,11 +5,11 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { LeanIMT } from "@zk-kit/lean-imt";
 import { ZeroAddress, type BigNumberish } from "ethers";
-import type { TransactPublicSignals } from "../../prover/publicSignals.ts";
-import { deployZkcharge, type DeployOptions, type ZkchargeDeployment } from "../../sdk/deploy.ts";
-import { FIELD_MODULUS, NOTE_TREE_DEPTH } from "../../sdk/constants.ts";
-import { merkleNode, tariffHash as sdkTariffHash } from "../../sdk/hash.ts";
-import { hasSibling, rootFromPath, type MerklePath } from "../../sdk/tree.ts";
+import type { TransactPublicSignals } from "../../sdk/proofs/publicSignals.ts";
+import { deployZkcharge, type DeployOptions, type ZkchargeDeployment } from "../../dev/deploy.ts";
+import { FIELD_MODULUS, NOTE_TREE_DEPTH } from "../../sdk/core/constants.ts";
+import { merkleNode, tariffHash as sdkTariffHash } from "../../sdk/core/hash.ts";
+import { hasSibling, rootFromPath, type MerklePath } from "../../sdk/core/tree.ts";
 import type { IPool, IRegistry } from "../../types/ethers-contracts/index.js";
 
 export const R = FIELD_MODULUS;

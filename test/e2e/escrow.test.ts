@@ -7,16 +7,17 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { shutdownProver } from "../../prover/index.ts";
-import { Driver, submitLock, submitTransaction } from "../../sdk/driver.ts";
-import { EscrowStatus, proveClose, readEscrow, submitClose } from "../../sdk/escrow.ts";
-import { sessionId as makeSessionId } from "../../sdk/hash.ts";
-import { randomBits } from "../../sdk/field.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import type { LiveTail } from "../../sdk/meter.ts";
-import { EscrowRejectedError } from "../../sdk/operator.ts";
-import { computeBill } from "../../sdk/tariff.ts";
+import { Driver, submitLock, submitTransaction } from "../../sdk/actors/driver.ts";
+import { EscrowStatus, proveClose, readEscrow, submitClose } from "../../sdk/actors/escrow.ts";
+import { sessionId as makeSessionId } from "../../sdk/core/hash.ts";
+import { randomBits } from "../../sdk/core/field.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import type { LiveTail } from "../../sdk/meter/record.ts";
+import { EscrowRejectedError } from "../../sdk/actors/operator.ts";
+import { computeBill } from "../../sdk/tariff/tariff.ts";
 import { HOUR, nextLocalTime, setUpNetwork, type Network } from "../fixtures/chain.ts";
 import { expectFailure } from "../fixtures/expect.ts";
+import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const MINUTE = 60n;
@@ -70,7 +71,7 @@ describe("end to end: escrowed sessions", function () {
   it("settles: the CPO checks the escrow, charges, and closes with the session-end record", async () => {
     const { pool } = net.deployment;
     const { lock, live, start } = await plugIn(30_000_000n);
-    const readings = live.simulate({ to: start + 70n * MINUTE, powerW: 11_000n, stepSeconds: 300n });
+    const readings = simulateCharging(live, { to: start + 70n * MINUTE, powerW: 11_000n, stepSeconds: 300n });
     const last = readings.at(-1)!;
     const session = live.end(last.t, last.e);
     await networkHelpers.time.increaseTo(start + 71n * MINUTE);
@@ -107,7 +108,7 @@ describe("end to end: escrowed sessions", function () {
     const { pool } = net.deployment;
     const balanceBefore = (await driver.sync(), driver.balance);
     const { lock, live, start } = await plugIn(20_000_000n);
-    const readings = live.simulate({ to: start + 40n * MINUTE, powerW: 11_000n, stepSeconds: 300n });
+    const readings = simulateCharging(live, { to: start + 40n * MINUTE, powerW: 11_000n, stepSeconds: 300n });
     const tail = readings.filter((r): r is LiveTail => r.kind === "live").at(-1)!;
     const evidence = live.evidence(tail);
 

@@ -6,11 +6,11 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { Driver, submitTransaction, type Payment } from "../../sdk/driver.ts";
-import { FIELD_MODULUS } from "../../sdk/constants.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Meter } from "../../sdk/meter.ts";
-import { PaymentRejectedError } from "../../sdk/operator.ts";
+import { Driver, submitTransaction, type Payment } from "../../sdk/actors/driver.ts";
+import { FIELD_MODULUS } from "../../sdk/core/constants.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Meter } from "../../sdk/meter/meter.ts";
+import { PaymentRejectedError } from "../../sdk/actors/operator.ts";
 import { shutdownProver } from "../../prover/index.ts";
 import { chargeSession, setUpNetwork, type Network } from "../fixtures/chain.ts";
 import { expectFailure } from "../fixtures/expect.ts";
@@ -95,7 +95,7 @@ describe("end to end: pay for a charging session", function () {
     await expect(cpoPool.pay(p.proof, p.pub, { ...p.ext, relayer: thief }))
       .to.be.revertedWithCustomError(pool, "Pool__ExtDataHashMismatch");
     const forgedExt = { ...p.ext, relayer: thief };
-    const { extDataHash } = await import("../../sdk/hash.ts");
+    const { extDataHash } = await import("../../sdk/core/hash.ts");
     const { chainId } = await ethers.provider.getNetwork();
     const forgedHash = extDataHash({ chainId, pool: await pool.getAddress(), ...forgedExt });
     await expect(cpoPool.pay(p.proof, { ...p.pub, extDataHash: forgedHash }, forgedExt))

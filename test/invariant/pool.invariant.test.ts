@@ -20,18 +20,20 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { getAddress, hexlify, type Signer } from "ethers";
 import { shutdownProver } from "../../prover/index.ts";
-import { Driver, submitLock, submitTransaction, type Locking, type Payment, type Transaction } from "../../sdk/driver.ts";
-import { EscrowStatus, proveClose, submitClose, type Closing } from "../../sdk/escrow.ts";
-import { decryptNote } from "../../sdk/encryption.ts";
-import { InsufficientBalanceError, InvalidInputError } from "../../sdk/errors.ts";
-import { sessionId as makeSessionId } from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Meter, type LiveEvidence, type LiveTail, type SignedSession } from "../../sdk/meter.ts";
-import { Note } from "../../sdk/note.ts";
-import { Operator } from "../../sdk/operator.ts";
-import { computeBill, type Tariff } from "../../sdk/tariff.ts";
+import { Driver, submitLock, submitTransaction, type Locking, type Payment, type Transaction } from "../../sdk/actors/driver.ts";
+import { EscrowStatus, proveClose, submitClose, type Closing } from "../../sdk/actors/escrow.ts";
+import { decryptNote } from "../../sdk/core/encryption.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
+import { sessionId as makeSessionId } from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Meter } from "../../sdk/meter/meter.ts";
+import { type LiveEvidence, type LiveTail, type SignedSession } from "../../sdk/meter/record.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { Operator } from "../../sdk/actors/operator.ts";
+import { computeBill, type Tariff } from "../../sdk/tariff/tariff.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import { DAY, HOUR, nextLocalTime, setUpNetwork, type Network } from "../fixtures/chain.ts";
+import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -224,14 +226,14 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     function signedSession(cpo: number, sessionId: bigint, start: bigint, minutes: bigint, powerW: bigint): SignedSession {
       const c = cpos[cpo]!;
       const live = c.meter.startSession({ sessionId, tariff: c.tariff, t: start, e: 5_000_000n });
-      const readings = live.simulate({ to: start + minutes * 60n, powerW, stepSeconds: 300n });
+      const readings = simulateCharging(live, { to: start + minutes * 60n, powerW, stepSeconds: 300n });
       const last = readings.at(-1)!;
       return live.end(last.t, last.e);
     }
     function liveEvidence(e: EscrowModel): LiveEvidence {
       const c = cpos[e.cpo]!;
       const live = c.meter.startSession({ sessionId: e.sessionId, tariff: c.tariff, t: e.start, e: 5_000_000n });
-      const readings = live.simulate({ to: e.start + e.minutes * 60n, powerW: e.powerW, stepSeconds: 300n });
+      const readings = simulateCharging(live, { to: e.start + e.minutes * 60n, powerW: e.powerW, stepSeconds: 300n });
       let last = readings.at(-1)!;
       if (last.kind !== "live") last = live.addReading(last.t + 60n, last.e);
       return live.evidence(last as LiveTail);

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { decrypt, decryptNote, encrypt, encryptNote, ENCRYPTED_NOTE_BYTES } from "../../sdk/encryption.ts";
-import { InvalidInputError } from "../../sdk/errors.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Note } from "../../sdk/note.ts";
+import { decrypt, decryptNote, encrypt, encryptNote, ENCRYPTED_NOTE_BYTES } from "../../sdk/core/encryption.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Note } from "../../sdk/core/note.ts";
 
 describe("sdk/encryption", () => {
   const alice = DriverIdentity.random();

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { poseidon2, poseidon3, poseidon4, poseidon5 } from "poseidon-lite";
-import { FIELD_MODULUS, TAGS } from "../../sdk/constants.ts";
-import { InvalidInputError } from "../../sdk/errors.ts";
+import { FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
 import {
   chainFinal, chainStart, chainStep, extDataHash, liveTail, merkleNode, meterLeaf, noteCommitment, nullifier,
   poseidon, precommitment, sessionId, tariffHash,
-} from "../../sdk/hash.ts";
+} from "../../sdk/core/hash.ts";
 import { sampleTariff } from "./helpers.ts";
 
 const field = fc.bigInt({ min: 0n, max: FIELD_MODULUS - 1n });

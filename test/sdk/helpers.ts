@@ -1,7 +1,7 @@
 /** Shared fixtures of the SDK unit tests. */
 import { createRequire } from "node:module";
 import type * as EddsaPoseidon from "@zk-kit/eddsa-poseidon";
-import type { Tariff } from "../../sdk/tariff.ts";
+import type { Tariff } from "../../sdk/tariff/tariff.ts";
 
 /**
  * @zk-kit/eddsa-poseidon loaded through its CommonJS build: its ESM build imports named exports from the

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { Base8, mulPointEscalar } from "@zk-kit/baby-jubjub";
 import { Identity } from "@semaphore-protocol/identity";
 import { x25519 } from "@noble/curves/ed25519.js";
-import { BABYJUB_SUBGROUP_ORDER } from "../../sdk/constants.ts";
-import { InvalidInputError } from "../../sdk/errors.ts";
-import { identityCommitment } from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
+import { BABYJUB_SUBGROUP_ORDER } from "../../sdk/core/constants.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { identityCommitment } from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
 
 describe("sdk/identity", () => {
   it("random identities have 0 < s < l, pk = s*Base8 and idc = H_2(pk)", () => {

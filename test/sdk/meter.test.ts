@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { N_POINTS } from "../../sdk/constants.ts";
-import { InvalidReadingsError, MeterError } from "../../sdk/errors.ts";
-import { chainFinal, liveTail, meterLeaf, tariffHash } from "../../sdk/hash.ts";
-import { computeChain, Meter, verifySignedSession, type Reading } from "../../sdk/meter.ts";
-import { computeBill, nextBoundaryAfter, type Tariff } from "../../sdk/tariff.ts";
+import { N_POINTS } from "../../sdk/core/constants.ts";
+import { InvalidReadingsError, MeterError } from "../../sdk/core/errors.ts";
+import { chainFinal, liveTail, meterLeaf, tariffHash } from "../../sdk/core/hash.ts";
+import { Meter } from "../../sdk/meter/meter.ts";
+import { computeChain, verifySignedSession, type Reading } from "../../sdk/meter/record.ts";
+import { computeBill, nextBoundaryAfter, type Tariff } from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR, eddsa, sampleTariff } from "./helpers.ts";
+import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
 const { derivePublicKey, verifySignature } = eddsa;
 
@@ -36,7 +38,7 @@ describe("sdk/meter", () => {
     const start = DAY0 + 3n * HOUR + 17n; // 04:00:17 local
     const end = start + 9n * HOUR; // 13:00:17 local: crosses 06:00 and 12:00
     const s = m.startSession({ sessionId: 42n, tariff, t: start, e: 500n });
-    const readings = s.simulate({ to: end, powerW: 11_000n, stepSeconds: 1800n });
+    const readings = simulateCharging(s, { to: end, powerW: 11_000n, stepSeconds: 1800n });
     const last = readings[readings.length - 1]!;
     const signed = s.end(end, last.e);
     expect(signed.points.map((p) => p.t)).to.deep.equal([start, DAY0 + 5n * HOUR, DAY0 + 11n * HOUR, end]);
@@ -95,7 +97,7 @@ describe("sdk/meter", () => {
       expect(s.pointsLeft).to.equal(N_POINTS - 2 - i);
     }
     expect(s.pointsLeft).to.equal(1);
-    expect(() => s.simulate({ to: bs[N_POINTS - 2]!, powerW: 0n, stepSeconds: 3600n })).to.throw(MeterError, /boundaries/);
+    expect(() => simulateCharging(s, { to: bs[N_POINTS - 2]!, powerW: 0n, stepSeconds: 3600n })).to.throw(MeterError, /boundaries/);
     expect(() => s.addReading(bs[N_POINTS - 2]!, e)).to.throw(MeterError, /call end\(\) at this boundary/);
     const signed = s.end(bs[N_POINTS - 2]!, e + 1n);
     expect(signed.n).to.equal(N_POINTS);
@@ -118,7 +120,7 @@ describe("sdk/meter", () => {
         const m = new Meter({ cpoId: 7n, ratedPowerW: rated, privateKey: key });
         const start = DAY0 + offset;
         const s = m.startSession({ sessionId: 5n, tariff: tr, t: start, e: 0n });
-        const readings: Reading[] = s.simulate({ to: start + duration, powerW: (t) => (t % 2n === 0n ? power : power / 2n), stepSeconds: step });
+        const readings: Reading[] = simulateCharging(s, { to: start + duration, powerW: (t) => (t % 2n === 0n ? power : power / 2n), stepSeconds: step });
         const signed = s.end(start + duration, readings[readings.length - 1]?.e ?? 0n);
         const all = [{ t: start, e: 0n }, ...readings];
         for (let i = 0; i < all.length; i++) {

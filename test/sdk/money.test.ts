@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { InvalidInputError } from "../../sdk/errors.ts";
-import { formatAmount, parseAmount } from "../../sdk/money.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { formatAmount, parseAmount } from "../../sdk/core/money.ts";
 
 describe("sdk/money", () => {
   it("formats base units with 2..6 decimals", () => {

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { FIELD_MODULUS } from "../../sdk/constants.ts";
-import { InvalidInputError } from "../../sdk/errors.ts";
-import { noteCommitment, nullifier, precommitment } from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import { Note, NOTE_OPENING_BYTES } from "../../sdk/note.ts";
+import { FIELD_MODULUS } from "../../sdk/core/constants.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { noteCommitment, nullifier, precommitment } from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Note, NOTE_OPENING_BYTES } from "../../sdk/core/note.ts";
 
 const field = fc.bigInt({ min: 0n, max: FIELD_MODULUS - 1n });
 const value = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { BILL_DIVISOR, N_POINTS } from "../../sdk/constants.ts";
-import { InvalidReadingsError, InvalidTariffError } from "../../sdk/errors.ts";
-import { bandOf, computeBill, nextBoundaryAfter, validateTariff, type Point, type Tariff } from "../../sdk/tariff.ts";
+import { BILL_DIVISOR, N_POINTS } from "../../sdk/core/constants.ts";
+import { InvalidReadingsError, InvalidTariffError } from "../../sdk/core/errors.ts";
+import { bandOf, computeBill, nextBoundaryAfter, validateTariff, type Point, type Tariff } from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR, sampleTariff } from "./helpers.ts";
 
 const D = BILL_DIVISOR;

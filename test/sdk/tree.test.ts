@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { LeanIMT } from "@zk-kit/lean-imt";
-import { METER_TREE_DEPTH, NOTE_TREE_DEPTH } from "../../sdk/constants.ts";
-import { InvalidInputError } from "../../sdk/errors.ts";
-import { merkleNode } from "../../sdk/hash.ts";
-import { MerkleTree, MeterTree, NoteTree, rootFromPath } from "../../sdk/tree.ts";
+import { METER_TREE_DEPTH, NOTE_TREE_DEPTH } from "../../sdk/core/constants.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { merkleNode } from "../../sdk/core/hash.ts";
+import { MerkleTree, MeterTree, NoteTree, rootFromPath } from "../../sdk/core/tree.ts";
 
 const leavesOf = (n: number, seed: number) => Array.from({ length: n }, (_, i) => BigInt(seed * 1000 + i + 1));
 

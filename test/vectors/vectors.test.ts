@@ -26,15 +26,15 @@ import { compileWitnessWasm, computeWitness } from "../../prover/witness.ts";
 import {
   BABYJUB_SUBGROUP_ORDER, BILL_DIVISOR, BITS, FIELD_MODULUS, METER_TREE_DEPTH, NOTE_TREE_DEPTH, N_POINTS,
   ROOT_HISTORY_LEAVES, SECONDS_PER_DAY, TAGS,
-} from "../../sdk/constants.ts";
-import { deployZkcharge, type ZkchargeDeployment } from "../../sdk/deploy.ts";
+} from "../../sdk/core/constants.ts";
+import { deployZkcharge, type ZkchargeDeployment } from "../../dev/deploy.ts";
 import {
   chainFinal, chainStart, chainStep, extDataHash, identityCommitment, liveTail, meterLeaf, noteCommitment, nullifier,
   precommitment, tariffHash,
-} from "../../sdk/hash.ts";
-import { DriverIdentity } from "../../sdk/identity.ts";
-import type { Tariff } from "../../sdk/tariff.ts";
-import { MerkleTree, rootFromPath } from "../../sdk/tree.ts";
+} from "../../sdk/core/hash.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import type { Tariff } from "../../sdk/tariff/tariff.ts";
+import { MerkleTree, rootFromPath } from "../../sdk/core/tree.ts";
 import type { HashVectors } from "../../types/ethers-contracts/index.js";
 
 const babyjub = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as typeof BabyJubjub;

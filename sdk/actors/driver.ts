@@ -5,24 +5,24 @@
  * payment or a withdrawal.
  */
 import { Contract, ZeroAddress, type ContractTransactionReceipt, type Signer } from "ethers";
-import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../prover/index.ts";
-import { buildPayWitness } from "../prover/payInput.ts";
-import { buildLockWitness } from "../prover/lockInput.ts";
-import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "../prover/publicSignals.ts";
-import { buildTransactWitness, dummyInput, type TransactOutput } from "../prover/transactInput.ts";
-import type { Pool } from "../types/ethers-contracts/index.js";
+import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../../prover/index.ts";
+import { buildPayWitness } from "../proofs/payInput.ts";
+import { buildLockWitness } from "../proofs/lockInput.ts";
+import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "../proofs/publicSignals.ts";
+import { buildTransactWitness, dummyInput, type TransactOutput } from "../proofs/transactInput.ts";
+import type { Pool } from "../../types/ethers-contracts/index.js";
 import { readEscrowEvents, readPoolState, type LockedEscrow, type PoolState } from "./chain.ts";
-import { decryptNote, encryptNote } from "./encryption.ts";
+import { decryptNote, encryptNote } from "../core/encryption.ts";
 import { EscrowStatus } from "./escrow.ts";
-import { InsufficientBalanceError, InvalidInputError } from "./errors.ts";
-import { randomFieldElement } from "./field.ts";
-import { extDataHash } from "./hash.ts";
-import type { DriverIdentity } from "./identity.ts";
-import type { SignedSession } from "./meter.ts";
-import { formatAmount } from "./money.ts";
-import { Note } from "./note.ts";
-import { computeBill, type Bill } from "./tariff.ts";
-import type { MerklePath } from "./tree.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
+import { randomFieldElement } from "../core/field.ts";
+import { extDataHash, type PoolExtData } from "../core/hash.ts";
+import type { DriverIdentity } from "../core/identity.ts";
+import type { SignedSession } from "../meter/record.ts";
+import { formatAmount } from "../core/money.ts";
+import { Note } from "../core/note.ts";
+import { computeBill, type Bill } from "../tariff/tariff.ts";
+import type { MerklePath } from "../core/tree.ts";
 
 /** A note the driver owns, with where it sits in the tree. */
 export interface OwnedNote {
@@ -50,14 +50,6 @@ export interface Locking {
   proveMs: number;
 }
 
-/** Ext data as the pool takes it (bytes as 0x-hex). */
-export interface PoolExtData {
-  recipient: string;
-  relayer: string;
-  extAmount: bigint;
-  encryptedOutput1: string;
-  encryptedOutput2: string;
-}
 
 /** A proved payment, ready for the CPO backend or a relayer to check and submit. */
 export interface Payment {

@@ -2,12 +2,12 @@
  * Builds the transact circuit's witness input (two notes in, two out, a public amount) from
  * domain objects, checking the balance and the paths first so that errors name their cause.
  */
-import { BITS, FIELD_MODULUS, NOTE_TREE_DEPTH } from "../sdk/constants.ts";
-import { InsufficientBalanceError, InvalidInputError } from "../sdk/errors.ts";
-import { noteCommitment } from "../sdk/hash.ts";
-import { formatAmount } from "../sdk/money.ts";
-import { Note } from "../sdk/note.ts";
-import { rootFromPath, type MerklePath } from "../sdk/tree.ts";
+import { BITS, FIELD_MODULUS, NOTE_TREE_DEPTH } from "../core/constants.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
+import { noteCommitment } from "../core/hash.ts";
+import { formatAmount } from "../core/money.ts";
+import { Note } from "../core/note.ts";
+import { rootFromPath, type MerklePath } from "../core/tree.ts";
 import type { TransactPublicSignals } from "./publicSignals.ts";
 
 /** An input note: a real one with its path, or a zero-value dummy (path ignored by the circuit). */

@@ -2,10 +2,10 @@
  * The circuit inputs every session-bill circuit (pay, close) shares: tariff fields, the meter and
  * its path, the chain points (zero-padded to N_POINTS) and the meter's signature. Written once.
  */
-import { METER_TREE_DEPTH, N_POINTS } from "../sdk/constants.ts";
-import { InvalidInputError } from "../sdk/errors.ts";
-import type { LiveEvidence, SignedSession } from "../sdk/meter.ts";
-import { rootFromPath, type MerklePath } from "../sdk/tree.ts";
+import { METER_TREE_DEPTH, N_POINTS } from "../core/constants.ts";
+import { InvalidInputError } from "../core/errors.ts";
+import type { LiveEvidence, SignedSession } from "../meter/record.ts";
+import { rootFromPath, type MerklePath } from "../core/tree.ts";
 
 /** What a session-bill circuit needs from the meter: a finished session or live evidence. */
 export type SessionRecord = SignedSession | LiveEvidence;

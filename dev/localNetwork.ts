@@ -5,12 +5,14 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Signer } from "ethers";
-import { deployZkcharge, type ZkchargeDeployment } from "../../sdk/deploy.ts";
-import { sessionId as makeSessionId } from "../../sdk/hash.ts";
-import { Meter, type SignedSession } from "../../sdk/meter.ts";
-import { Operator } from "../../sdk/operator.ts";
-import { randomBits } from "../../sdk/field.ts";
-import type { Tariff } from "../../sdk/tariff.ts";
+import { deployZkcharge, type ZkchargeDeployment } from "./deploy.ts";
+import { sessionId as makeSessionId } from "../sdk/core/hash.ts";
+import { Meter } from "../sdk/meter/meter.ts";
+import { type SignedSession } from "../sdk/meter/record.ts";
+import { Operator } from "../sdk/actors/operator.ts";
+import { randomBits } from "../sdk/core/field.ts";
+import type { Tariff } from "../sdk/tariff/tariff.ts";
+import { simulateCharging } from "../sdk/meter/simulator.ts";
 
 export const HOUR = 3600n;
 export const DAY = 86_400n;
@@ -75,7 +77,7 @@ export function simulateSession(meter: Meter, tariff: Tariff, start: bigint, opt
   const id = makeSessionId(randomBits(128), randomBits(128));
   const live = meter.startSession({ sessionId: id, tariff, t: start, e: 5_000_000n });
   const end = start + (opts.minutes ?? 70n) * 60n;
-  const readings = live.simulate({ to: end, powerW: opts.powerW ?? 11_000n, stepSeconds: 300n });
+  const readings = simulateCharging(live, { to: end, powerW: opts.powerW ?? 11_000n, stepSeconds: 300n });
   const last = readings.at(-1) ?? { t: start, e: 5_000_000n };
   return live.end(last.t, last.e);
 }

@@ -10,7 +10,6 @@ import { AbiCoder, getBytes, hexlify, isAddress, keccak256 } from "ethers";
 import { BABYJUB_SUBGROUP_ORDER, BITS, FIELD_MODULUS, TAGS } from "./constants.ts";
 import { InvalidInputError } from "./errors.ts";
 import { assertBits, assertFieldElement } from "./field.ts";
-import type { Tariff } from "./tariff.ts";
 
 const POSEIDON = [
   poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8,
@@ -71,12 +70,25 @@ export function meterLeaf(Ax: bigint, Ay: bigint, cpoId: bigint, ratedPowerW: bi
   return poseidon([TAGS.meter, Ax, Ay, cpoId, ratedPowerW]);
 }
 
+/** The tariff fields the tariff hash covers (sdk/tariff's `Tariff` has exactly these). */
+export interface TariffHashFields {
+  cpoId: bigint;
+  flatFee: bigint;
+  energyPrice: readonly [bigint, bigint, bigint, bigint];
+  bandStart: readonly [bigint, bigint, bigint, bigint];
+  timePricePerHour: bigint;
+  maxPrice: bigint;
+  tzOffset: bigint;
+  validFrom: bigint;
+  validTo: bigint;
+}
+
 /**
  * Tariff hash `H_4(TAG_TARIFF, H_4(cpoId, flatFee, timePricePerHour, maxPrice),
  * H_5(energyPrice[0..3], tzOffset), H_5(bandStart[1..3], validFrom, validTo))`.
  * `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
  */
-export function tariffHash(tariff: Tariff): bigint {
+export function tariffHash(tariff: TariffHashFields): bigint {
   const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.timePricePerHour, tariff.maxPrice]);
   const b = poseidon([...tariff.energyPrice, tariff.tzOffset]);
   const c = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);
@@ -120,6 +132,14 @@ export interface ExtData {
   /** Encrypted opening of the second output note. */
   encryptedOutput2: Uint8Array | string;
 }
+
+/** Ext data as the pool contract takes it: {@link ExtData} without the chain id and pool it is bound to. */
+export type PoolExtData = Omit<ExtData, "chainId" | "pool" | "encryptedOutput1" | "encryptedOutput2"> & {
+  /** Encrypted opening of the first output note, 0x-hex. */
+  encryptedOutput1: string;
+  /** Encrypted opening of the second output note, 0x-hex. */
+  encryptedOutput2: string;
+};
 
 /**
  * `uint256(keccak256(abi.encode(uint256 chainId, address pool, address recipient, address relayer,

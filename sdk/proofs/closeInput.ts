@@ -2,12 +2,12 @@
  * Builds the close circuit's witness input: settle an escrow from the meter's session-end record
  * (mode 0) or from a live tail (mode 1), charging min(bill, cap) and refunding the rest.
  */
-import { FIELD_MODULUS } from "../sdk/constants.ts";
-import { InvalidInputError } from "../sdk/errors.ts";
-import { noteCommitment } from "../sdk/hash.ts";
-import { verifyLiveEvidence, verifySignedSession } from "../sdk/meter.ts";
-import { computeBill, type Bill } from "../sdk/tariff.ts";
-import type { MerklePath } from "../sdk/tree.ts";
+import { FIELD_MODULUS } from "../core/constants.ts";
+import { InvalidInputError } from "../core/errors.ts";
+import { noteCommitment } from "../core/hash.ts";
+import { verifyLiveEvidence, verifySignedSession } from "../meter/record.ts";
+import { computeBill, type Bill } from "../tariff/tariff.ts";
+import type { MerklePath } from "../core/tree.ts";
 import type { ClosePublicSignals } from "./publicSignals.ts";
 import { sessionBillInputs, type SessionRecord } from "./sessionInput.ts";
 

@@ -3,10 +3,10 @@
  * a CPO's meter tree, its published tariffs. Everything a wallet or an operator needs is in the
  * contracts' events; nothing here trusts an off-chain server.
  */
-import type { Pool, Registry } from "../types/ethers-contracts/index.js";
-import type { IRegistry } from "../types/ethers-contracts/contracts/Registry.js";
-import type { Tariff } from "./tariff.ts";
-import { MeterTree, NoteTree } from "./tree.ts";
+import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
+import type { IRegistry } from "../../types/ethers-contracts/contracts/Registry.js";
+import type { Tariff } from "../tariff/tariff.ts";
+import { MeterTree, NoteTree } from "../core/tree.ts";
 
 /** A leaf of the note tree as the pool announced it. */
 export interface NoteLeaf {

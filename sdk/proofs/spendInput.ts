@@ -1,11 +1,11 @@
 /**
  * The circuit inputs of spending one note (NoteSpend in pay and lock), checked first. Written once.
  */
-import { NOTE_TREE_DEPTH } from "../sdk/constants.ts";
-import { InvalidInputError } from "../sdk/errors.ts";
-import { nullifier } from "../sdk/hash.ts";
-import type { Note } from "../sdk/note.ts";
-import { rootFromPath, type MerklePath } from "../sdk/tree.ts";
+import { NOTE_TREE_DEPTH } from "../core/constants.ts";
+import { InvalidInputError } from "../core/errors.ts";
+import { nullifier } from "../core/hash.ts";
+import type { Note } from "../core/note.ts";
+import { rootFromPath, type MerklePath } from "../core/tree.ts";
 
 /**
  * Public values and private inputs of spending `note` at `notePath` with identity secret `secretScalar`.

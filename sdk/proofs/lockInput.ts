@@ -2,12 +2,12 @@
  * Builds the lock circuit's witness input: spend one note into an escrow with a public cap for one
  * (cpoId, sessionId), with the change and the refund going back to the same identity.
  */
-import { BITS, FIELD_MODULUS } from "../sdk/constants.ts";
-import { InsufficientBalanceError, InvalidInputError } from "../sdk/errors.ts";
-import { precommitment } from "../sdk/hash.ts";
-import { formatAmount } from "../sdk/money.ts";
-import { Note } from "../sdk/note.ts";
-import type { MerklePath } from "../sdk/tree.ts";
+import { BITS, FIELD_MODULUS } from "../core/constants.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
+import { precommitment } from "../core/hash.ts";
+import { formatAmount } from "../core/money.ts";
+import { Note } from "../core/note.ts";
+import type { MerklePath } from "../core/tree.ts";
 import type { LockPublicSignals } from "./publicSignals.ts";
 import { noteSpendInputs } from "./spendInput.ts";
 

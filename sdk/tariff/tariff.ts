@@ -2,9 +2,9 @@
  * Tariffs and the session bill, with exactly the circuit's integer rule (docs/protocol.md, "Session bill and
  * rounding rule"): a bill the SDK accepts is a bill the circuit proves, and vice versa.
  */
-import { BILL_DIVISOR, BITS, N_BANDS, N_POINTS, SECONDS_PER_DAY } from "./constants.ts";
-import { InvalidReadingsError, InvalidTariffError } from "./errors.ts";
-import { isFieldElement } from "./field.ts";
+import { BILL_DIVISOR, BITS, N_BANDS, N_POINTS, SECONDS_PER_DAY } from "../core/constants.ts";
+import { InvalidReadingsError, InvalidTariffError } from "../core/errors.ts";
+import { isFieldElement } from "../core/field.ts";
 
 const DAY = BigInt(SECONDS_PER_DAY);
 

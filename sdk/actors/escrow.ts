@@ -5,15 +5,14 @@
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { ZeroAddress } from "ethers";
-import { buildCloseWitness, type EscrowTerms } from "../prover/closeInput.ts";
-import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../prover/index.ts";
-import type { ClosePublicSignals } from "../prover/publicSignals.ts";
-import type { SessionRecord } from "../prover/sessionInput.ts";
-import type { Pool } from "../types/ethers-contracts/index.js";
-import type { PoolExtData } from "./driver.ts";
-import { extDataHash } from "./hash.ts";
-import type { Bill } from "./tariff.ts";
-import type { MerklePath } from "./tree.ts";
+import { buildCloseWitness, type EscrowTerms } from "../proofs/closeInput.ts";
+import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../../prover/index.ts";
+import type { ClosePublicSignals } from "../proofs/publicSignals.ts";
+import type { SessionRecord } from "../proofs/sessionInput.ts";
+import type { Pool } from "../../types/ethers-contracts/index.js";
+import { extDataHash, type PoolExtData } from "../core/hash.ts";
+import type { Bill } from "../tariff/tariff.ts";
+import type { MerklePath } from "../core/tree.ts";
 
 /** Escrow status as the pool stores it. */
 export enum EscrowStatus {

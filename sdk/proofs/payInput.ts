@@ -3,13 +3,13 @@
  * circuit enforces so that a bad request fails here, with its cause named, and never as a bare
  * witness failure.
  */
-import { BITS, FIELD_MODULUS } from "../sdk/constants.ts";
-import { InsufficientBalanceError, InvalidInputError } from "../sdk/errors.ts";
-import { verifySignedSession, type SignedSession } from "../sdk/meter.ts";
-import { formatAmount } from "../sdk/money.ts";
-import { Note } from "../sdk/note.ts";
-import { computeBill, type Bill } from "../sdk/tariff.ts";
-import type { MerklePath } from "../sdk/tree.ts";
+import { BITS, FIELD_MODULUS } from "../core/constants.ts";
+import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
+import { verifySignedSession, type SignedSession } from "../meter/record.ts";
+import { formatAmount } from "../core/money.ts";
+import { Note } from "../core/note.ts";
+import { computeBill, type Bill } from "../tariff/tariff.ts";
+import type { MerklePath } from "../core/tree.ts";
 import type { PayPublicSignals } from "./publicSignals.ts";
 import { sessionBillInputs } from "./sessionInput.ts";
 import { noteSpendInputs } from "./spendInput.ts";

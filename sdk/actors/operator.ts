@@ -3,19 +3,20 @@
  * to the driver, check a driver's payment before submitting it, and withdraw earnings.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
-import { verifyProof, type ProverOptions } from "../prover/index.ts";
-import { paySignalArray } from "../prover/publicSignals.ts";
-import type { Pool, Registry } from "../types/ethers-contracts/index.js";
+import { verifyProof, type ProverOptions } from "../../prover/index.ts";
+import { paySignalArray } from "../proofs/publicSignals.ts";
+import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import { readMeterTree, toTariffStruct } from "./chain.ts";
 import type { Payment } from "./driver.ts";
-import { InvalidInputError, ZkchargeError } from "./errors.ts";
-import { extDataHash } from "./hash.ts";
-import type { Meter, SignedSession } from "./meter.ts";
+import { InvalidInputError, ZkchargeError } from "../core/errors.ts";
+import { extDataHash } from "../core/hash.ts";
+import type { Meter } from "../meter/meter.ts";
+import type { SignedSession } from "../meter/record.ts";
 import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing, type Escrow } from "./escrow.ts";
-import type { SessionRecord } from "../prover/sessionInput.ts";
-import { formatAmount } from "./money.ts";
-import { computeBill, validateTariff, type Tariff } from "./tariff.ts";
-import { compressedSiblings, type MerklePath } from "./tree.ts";
+import type { SessionRecord } from "../proofs/sessionInput.ts";
+import { formatAmount } from "../core/money.ts";
+import { computeBill, validateTariff, type Tariff } from "../tariff/tariff.ts";
+import { compressedSiblings, type MerklePath } from "../core/tree.ts";
 
 /** A payment the operator refuses to submit, with the reason. */
 export class PaymentRejectedError extends ZkchargeError {

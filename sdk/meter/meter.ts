@@ -1,95 +1,15 @@
 /**
- * A virtual meter: an EdDSA-Poseidon key registered as a meter leaf, which records a session's hash chain over
- * chain points (start, every tariff boundary, end), signs live tails between them and signs the session end.
+ * A meter: an EdDSA-Poseidon key registered as a meter leaf, which records a session's hash chain over chain
+ * points (start, every tariff boundary, end), signs live tails between them and signs the session end. A session
+ * can be restored from what a station persisted (its chain points and last reading) after a restart.
  */
-import { createRequire } from "node:module";
-import type * as EddsaPoseidon from "@zk-kit/eddsa-poseidon";
-import { BITS, N_POINTS } from "./constants.ts";
-import { InvalidInputError, InvalidReadingsError, MeterError } from "./errors.ts";
-import { assertBits, assertFieldElement } from "./field.ts";
-import { chainFinal, chainStart, chainStep, liveTail, meterLeaf, tariffHash } from "./hash.ts";
-import { clock, computeBill, nextBoundaryAfter, timeOfDay, validateTariff, type Point, type Tariff } from "./tariff.ts";
-
-// @zk-kit/eddsa-poseidon's ESM build does `import { blake2bFinal } from "blakejs"`, a CommonJS module whose
-// exports Node's native ESM loader cannot detect (it fails under `hardhat test mocha`, which loads tests with
-// require(esm)). Its CommonJS build requires blakejs normally, so load that one.
-const { derivePublicKey, signMessage, verifySignature } =
-  createRequire(import.meta.url)("@zk-kit/eddsa-poseidon") as typeof EddsaPoseidon;
-
-/** An EdDSA-Poseidon signature on Baby Jubjub. */
-export interface MeterSignature {
-  /** The point `R8`. */
-  R8: [bigint, bigint];
-  /** The scalar `S` (< l). */
-  S: bigint;
-}
-
-/** A reading that became a chain point (session start or a tariff boundary). */
-export interface ChainPointReading {
-  kind: "point";
-  /** Unix seconds and cumulative Wh. */
-  t: bigint;
-  e: bigint;
-  /** 1-based position `i` of the point in the chain. */
-  index: number;
-  /** Chain head `H_i` after this point. */
-  head: bigint;
-}
-
-/** A reading between chain points, signed as a live tail over `liveTail(H_k, t, e)`. */
-export interface LiveTail {
-  kind: "live";
-  /** Unix seconds and cumulative Wh. */
-  t: bigint;
-  e: bigint;
-  /** Number of chain points `k` the tail hangs off (`H_k`). */
-  k: number;
-  /** The signed message `H_4(TAG_LIVE, H_k, t, e)`. */
-  tail: bigint;
-  /** Meter signature over `tail`. */
-  signature: MeterSignature;
-}
-
-/** What {@link MeterSession.addReading} returns. */
-export type Reading = ChainPointReading | LiveTail;
-
-/** What the meter signs about a session, whether it ended or not: its chain and the meter's signature. */
-export interface SignedChain {
-  sessionId: bigint;
-  cpoId: bigint;
-  /** The meter's leaf `H_5(TAG_METER, Ax, Ay, cpoId, ratedPowerW)`. */
-  meterLeaf: bigint;
-  /** The meter's rating, part of its leaf. */
-  ratedPowerW: bigint;
-  /** The tariff fixed at plug-in, and its hash (signed into `H_0`). */
-  tariff: Tariff;
-  tariffHash: bigint;
-  /** Chain points `(t_i, e_i)`, i = 1..n. */
-  points: Point[];
-  /** Number of chain points. */
-  n: number;
-  /** Meter signature over the signed message (the session-end record or a live tail). */
-  signature: MeterSignature;
-  /** Meter public key `(Ax, Ay)`. */
-  meterPublicKey: [bigint, bigint];
-}
-
-/** A finished session as the meter signed it: everything the pay / close circuits need from the meter. */
-export interface SignedSession extends SignedChain {
-  /** `H_3(TAG_FINAL, H_n, n)`, the signed message. */
-  final: bigint;
-}
-
-/**
- * What the meter signed for a session that never ended (the driver disappeared): the chain points so far and a
- * live tail after them. The CPO closes an escrow with it once the settle deadline has passed.
- */
-export interface LiveEvidence extends SignedChain {
-  /** The tail reading (billed as one more interval after point n). */
-  tail: Point;
-  /** `H_4(TAG_LIVE, H_n, t, e)`, the signed message. */
-  message: bigint;
-}
+import { BITS, N_POINTS } from "../core/constants.ts";
+import { InvalidInputError, InvalidReadingsError, MeterError } from "../core/errors.ts";
+import { assertBits, assertFieldElement } from "../core/field.ts";
+import { chainFinal, chainStart, chainStep, liveTail, meterLeaf, tariffHash } from "../core/hash.ts";
+import { clock, computeBill, nextBoundaryAfter, timeOfDay, validateTariff, type Point, type Tariff } from "../tariff/tariff.ts";
+import { derivePublicKey, signMessage } from "./eddsa.ts";
+import type { ChainPointReading, LiveEvidence, LiveTail, MeterSignature, Reading, SignedChain, SignedSession } from "./record.ts";
 
 /** Options of {@link Meter}. */
 export interface MeterOptions {
@@ -99,62 +19,6 @@ export interface MeterOptions {
   ratedPowerW: bigint;
   /** EdDSA-Poseidon private key (any bytes; 32 random bytes if omitted). */
   privateKey?: Uint8Array;
-}
-
-/** Options of {@link MeterSession.simulate}. */
-export interface SimulateOptions {
-  /** Unix time of the last simulated reading. */
-  to: bigint;
-  /** Charging power in W, constant or a function of time; clamped to `[0, ratedPowerW]`. */
-  powerW: bigint | ((t: bigint) => bigint);
-  /** Seconds between regular readings (boundary readings are inserted in between). */
-  stepSeconds: bigint;
-}
-
-/**
- * `[H_0, H_1, ..., H_n]` of a session: `H_0 = chainStart(...)`, `H_i = chainStep(H_{i-1}, t_i, e_i)`.
- */
-export function computeChain(sessionId: bigint, cpoId: bigint, leaf: bigint, tariffHashValue: bigint, points: readonly Point[]): bigint[] {
-  const heads = [chainStart(sessionId, cpoId, leaf, tariffHashValue)];
-  for (const p of points) heads.push(chainStep(heads[heads.length - 1]!, p.t, p.e));
-  return heads;
-}
-
-/** Checks what both signed records share (leaf, tariff hash, point count) and returns `H_n`, or null. */
-function chainHead(s: SignedChain, maxPoints: number): bigint | null {
-  const [Ax, Ay] = s.meterPublicKey;
-  if (meterLeaf(Ax, Ay, s.cpoId, s.ratedPowerW) !== s.meterLeaf) return null;
-  if (tariffHash(s.tariff) !== s.tariffHash || s.tariff.cpoId !== s.cpoId) return null;
-  if (s.n !== s.points.length || s.n < 1 || s.n > maxPoints) return null;
-  return computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points)[s.n]!;
-}
-
-/**
- * Checks a {@link SignedSession}: leaf, tariff hash, chain, final record and signature all agree.
- * Returns false on any mismatch (it does not check that the bill is provable: use `computeBill`).
- */
-export function verifySignedSession(s: SignedSession): boolean {
-  try {
-    const head = chainHead(s, N_POINTS);
-    if (head === null) return false;
-    const final = chainFinal(head, BigInt(s.n));
-    return final === s.final && verifySignature(final, s.signature, s.meterPublicKey);
-  } catch {
-    return false;
-  }
-}
-
-/** Checks a {@link LiveEvidence}: leaf, tariff hash, chain, tail message and signature all agree. */
-export function verifyLiveEvidence(s: LiveEvidence): boolean {
-  try {
-    // The tail is billed as one more interval, so the chain holds at most N_POINTS - 1 points.
-    const head = chainHead(s, N_POINTS - 1);
-    if (head === null) return false;
-    const message = liveTail(head, s.tail.t, s.tail.e);
-    return message === s.message && verifySignature(message, s.signature, s.meterPublicKey);
-  } catch {
-    return false;
-  }
 }
 
 /** A charging meter registered by a CPO. */
@@ -201,6 +65,26 @@ export class Meter {
     }
     return new MeterSession(this, (m) => this.#sign(m), args.sessionId, args.tariff, args.t, args.e);
   }
+
+  /**
+   * Restores a session in progress from what was persisted about it (after a restart): its chain points and its
+   * last reading. Every point is checked again exactly as when it was recorded, so a corrupted record is refused.
+   * @throws InvalidReadingsError / MeterError if the points are not a chain this meter could have recorded
+   */
+  restoreSession(args: { sessionId: bigint; tariff: Tariff; points: readonly Point[]; last?: Point }): MeterSession {
+    const [first, ...rest] = args.points;
+    if (first === undefined) throw new MeterError("a restored session needs at least its start point");
+    const session = this.startSession({ sessionId: args.sessionId, tariff: args.tariff, t: first.t, e: first.e });
+    for (const p of rest) {
+      if (session.addReading(p.t, p.e).kind !== "point") {
+        throw new MeterError(`restored chain point at ${p.t} is not at a tariff boundary`);
+      }
+    }
+    const last = args.last;
+    const lastPoint = args.points[args.points.length - 1]!;
+    if (last !== undefined && (last.t !== lastPoint.t || last.e !== lastPoint.e)) session.addReading(last.t, last.e);
+    return session;
+  }
 }
 
 /**
@@ -230,6 +114,16 @@ export class MeterSession {
     this.#checkRange(t, e);
     this.#last = { t, e };
     this.#append(t, e);
+  }
+
+  /** The last reading taken (a chain point or a live tail). */
+  get lastReading(): Point {
+    return { ...this.#last };
+  }
+
+  /** The meter's rated power in W. */
+  get ratedPowerW(): bigint {
+    return this.#meter.ratedPowerW;
   }
 
   /** Chain points recorded so far. */
@@ -315,50 +209,6 @@ export class MeterSession {
     const k = this.#points.length;
     const tail = liveTail(this.head, t, e);
     return { kind: "live", t, e, k, tail, signature: this.#sign(tail) };
-  }
-
-  /**
-   * Simulates charging from the last reading to `to`: a reading every `stepSeconds` plus one at the exact time of
-   * every boundary crossed, energy integrated from `powerW` (clamped to the rating) and released in whole Wh
-   * without ever exceeding the rating between any two readings.
-   * @throws MeterError if the boundaries crossed would not leave room for the end point (nothing is recorded)
-   */
-  simulate(options: SimulateOptions): Reading[] {
-    const { to, stepSeconds } = options;
-    if (this.#ended) throw new MeterError("session already ended");
-    if (stepSeconds <= 0n) throw new InvalidInputError("stepSeconds must be positive");
-    const from = this.#last.t;
-    if (to < from) throw new InvalidInputError(`simulate: 'to' ${to} is before the last reading ${from}`);
-    const boundaries: bigint[] = [];
-    for (let b = this.nextBoundary; b <= to; b = nextBoundaryAfter(b, this.tariff)) boundaries.push(b);
-    if (boundaries.length > this.pointsLeft - 1) {
-      throw new MeterError(
-        `simulating to ${to} crosses ${boundaries.length} tariff boundaries but only ${this.pointsLeft - 1} chain points are left besides the end point`);
-    }
-    const times = new Set<bigint>(boundaries);
-    for (let t = from + stepSeconds; t <= to; t += stepSeconds) times.add(t);
-    if (to > from) times.add(to);
-    const sorted = [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const rated = this.#meter.ratedPowerW;
-    const power = (t: bigint): bigint => {
-      const p = typeof options.powerW === "function" ? options.powerW(t) : options.powerW;
-      return p < 0n ? 0n : p > rated ? rated : p;
-    };
-    const out: Reading[] = [];
-    let carry = 0n; // energy not yet released, in W*s
-    let prev = this.#last;
-    for (const t of sorted) {
-      const dt = t - prev.t;
-      carry += power(prev.t) * dt;
-      let de = carry / 3600n;
-      const cap = (rated * dt) / 3600n;
-      if (de > cap) de = cap;
-      carry -= de * 3600n;
-      const reading = this.addReading(t, prev.e + de);
-      prev = { t, e: reading.e };
-      out.push(reading);
-    }
-    return out;
   }
 
   /**
