@@ -52,7 +52,7 @@ import { toTariffStruct } from "../sdk/actors/chain.ts";
 import { NOTE_TREE_DEPTH } from "../sdk/core/constants.ts";
 import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/actors/driver.ts";
 import { encryptNote } from "../sdk/core/encryption.ts";
-import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing } from "../sdk/actors/escrow.ts";
+import { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing } from "../sdk/actors/escrow.ts";
 import { randomBits, randomFieldElement } from "../sdk/core/field.ts";
 import { extDataHash, sessionId as makeSessionId } from "../sdk/core/hash.ts";
 import { DriverIdentity } from "../sdk/core/identity.ts";
@@ -273,7 +273,7 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   if (closeA!.pub.amount >= lockA.pub.cap) throw new Error("bench: escrow A's bill should be below its cap");
 
   const sessionD = finished(overCap);
-  const closeD = await proveClose(pool, lockD.escrowId, sessionD, (await net.operator.receipt(sessionD)).meterPath);
+  const closeD = await prepareClose(pool, lockD.escrowId, sessionD, (await net.operator.receipt(sessionD)).meterPath);
   proveMs.push(closeD.proveMs);
   if (closeD.pub.amount !== lockD.pub.cap) throw new Error("bench: escrow D's bill should exceed its cap");
   await record("close mode 0, bill >= cap", 0, async () => Number((await submitClose(pool, closeD, other)).gasUsed),
@@ -281,7 +281,7 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
 
   await networkHelpers.time.increaseTo(settleDeadline + 1n);
   const evidence = disputed.evidence(liveTail);
-  const closeB = await proveClose(pool, lockB.escrowId, evidence, (await net.operator.receipt(evidence)).meterPath);
+  const closeB = await prepareClose(pool, lockB.escrowId, evidence, (await net.operator.receipt(evidence)).meterPath);
   proveMs.push(closeB.proveMs);
   await record("close mode 1 (live tail)", 1, async () => Number((await submitClose(pool, closeB, cpo)).gasUsed),
     "CPO submits after the settle deadline; bill < cap");

@@ -10,7 +10,7 @@ export type { SessionReceipt } from "./actors/operator.ts";
 export { Meter, MeterSession } from "./meter/meter.ts";
 export { verifyLiveEvidence, verifySignedSession } from "./meter/record.ts";
 export type { LiveEvidence, LiveTail, Reading, SignedChain, SignedSession } from "./meter/record.ts";
-export { EscrowStatus, proveClose, readEscrow, submitClose } from "./actors/escrow.ts";
+export { EscrowStatus, prepareClose, readEscrow, submitClose } from "./actors/escrow.ts";
 export type { Closing, Escrow } from "./actors/escrow.ts";
 export { DriverIdentity } from "./core/identity.ts";
 export { Note } from "./core/note.ts";

@@ -60,7 +60,7 @@ export async function readEscrow(pool: Pool, escrowId: bigint): Promise<Escrow> 
  * Proves the close of `escrowId` from a finished session (mode 0) or live evidence (mode 1), taking
  * the escrow's terms from the chain. Nothing secret is needed.
  */
-export async function proveClose(
+export async function prepareClose(
   pool: Pool, escrowId: bigint, record: SessionRecord, meterPath: MerklePath, prover: ProverOptions = {},
 ): Promise<Closing> {
   const escrow = await readEscrow(pool, escrowId);

@@ -12,7 +12,7 @@ import { InvalidInputError, ZkchargeError } from "../core/errors.ts";
 import { extDataHash } from "../core/hash.ts";
 import type { Meter } from "../meter/meter.ts";
 import type { SignedSession } from "../meter/record.ts";
-import { EscrowStatus, proveClose, readEscrow, submitClose, type Closing, type Escrow } from "./escrow.ts";
+import { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./escrow.ts";
 import type { SessionRecord } from "../proofs/sessionInput.ts";
 import { formatAmount } from "../core/money.ts";
 import { computeBill, validateTariff, type Tariff } from "../tariff/tariff.ts";
@@ -161,7 +161,7 @@ export class Operator {
    */
   async close(escrowId: bigint, record: SessionRecord): Promise<{ closing: Closing; receipt: ContractTransactionReceipt }> {
     const { meterPath } = await this.receipt(record);
-    const closing = await proveClose(this.pool, escrowId, record, meterPath, this.#prover);
+    const closing = await prepareClose(this.pool, escrowId, record, meterPath, this.#prover);
     return { closing, receipt: await submitClose(this.pool, closing, this.signer) };
   }
 

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { shutdownProver } from "../../prover/index.ts";
 import { Driver, submitLock, submitTransaction } from "../../sdk/actors/driver.ts";
-import { EscrowStatus, proveClose, readEscrow, submitClose } from "../../sdk/actors/escrow.ts";
+import { EscrowStatus, prepareClose, readEscrow, submitClose } from "../../sdk/actors/escrow.ts";
 import { sessionId as makeSessionId } from "../../sdk/core/hash.ts";
 import { randomBits } from "../../sdk/core/field.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
@@ -84,7 +84,7 @@ describe("end to end: escrowed sessions", function () {
     expect(await pool.sessionPaid(net.operator.cpoId, session.sessionId)).to.equal(true);
 
     // Closed once: a second close (even a correct one) is refused; so is a refund.
-    const again = await proveClose(pool, lock.escrowId, session, (await net.operator.receipt(session)).meterPath);
+    const again = await prepareClose(pool, lock.escrowId, session, (await net.operator.receipt(session)).meterPath);
     await expect(submitClose(pool, again, net.signers.cpo)).to.be.revertedWithCustomError(pool, "Pool__EscrowNotOpen");
     await expect(pool.refund(lock.escrowId)).to.be.revertedWithCustomError(pool, "Pool__EscrowNotOpen");
 
@@ -114,7 +114,7 @@ describe("end to end: escrowed sessions", function () {
 
     // Too early: the tail may only close after the settle deadline, and only by the CPO.
     const { meterPath } = await net.operator.receipt(evidence);
-    const closing = await proveClose(pool, lock.escrowId, evidence, meterPath);
+    const closing = await prepareClose(pool, lock.escrowId, evidence, meterPath);
     await expect(submitClose(pool, closing, net.signers.cpo)).to.be.revertedWithCustomError(pool, "Pool__BeforeSettleDeadline");
     await networkHelpers.time.increaseTo(lock.pub.settleDeadline + 1n);
     // The driver (or anyone but the CPO) closing with a cheap early tail is refused.

@@ -21,7 +21,7 @@ import { network } from "hardhat";
 import { getAddress, hexlify, type Signer } from "ethers";
 import { shutdownProver } from "../../prover/index.ts";
 import { Driver, submitLock, submitTransaction, type Locking, type Payment, type Transaction } from "../../sdk/actors/driver.ts";
-import { EscrowStatus, proveClose, submitClose, type Closing } from "../../sdk/actors/escrow.ts";
+import { EscrowStatus, prepareClose, submitClose, type Closing } from "../../sdk/actors/escrow.ts";
 import { decryptNote } from "../../sdk/core/encryption.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
 import { sessionId as makeSessionId } from "../../sdk/core/hash.ts";
@@ -517,7 +517,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         const session = signedSession(e.cpo, e.sessionId, e.start, e.minutes, e.powerW);
         const { meterPath } = await cpos[e.cpo]!.op.receipt(session);
         proofs++;
-        const closing = await proveClose(pool, e.id, session, meterPath);
+        const closing = await prepareClose(pool, e.id, session, meterPath);
         noteProof("close", closing.proveMs);
         const bill = billOf(e.cpo, session.points);
         const amount = bill < e.cap ? bill : e.cap;
@@ -535,7 +535,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         const evidence = liveEvidence(e);
         const { meterPath } = await cpos[e.cpo]!.op.receipt(evidence);
         proofs++;
-        const closing = await proveClose(pool, e.id, evidence, meterPath);
+        const closing = await prepareClose(pool, e.id, evidence, meterPath);
         noteProof("close", closing.proveMs);
         const bill = billOf(e.cpo, [...evidence.points, evidence.tail]);
         const amount = bill < e.cap ? bill : e.cap;
