@@ -4,12 +4,14 @@
  * merges / withdrawals through the transact circuit. The driver's own address never submits a
  * payment or a withdrawal.
  */
-import { Contract, ZeroAddress, type ContractTransactionReceipt, type Signer } from "ethers";
-import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../../prover/index.ts";
-import { buildPayWitness } from "../proofs/payInput.ts";
-import { buildLockWitness } from "../proofs/lockInput.ts";
+import { Contract, ZeroAddress, getBytes, hexlify, type ContractTransactionReceipt, type Signer } from "ethers";
+import type { Groth16Proof, ProverOptions, SolidityCalldata } from "../../prover/index.ts";
+import { proveLock } from "../proofs/lock.ts";
+import { provePay } from "../proofs/pay.ts";
+import { proveTransact } from "../proofs/transact.ts";
+import type { ProofTimings } from "../proofs/prove.ts";
 import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "../proofs/publicSignals.ts";
-import { buildTransactWitness, dummyInput, type TransactOutput } from "../proofs/transactInput.ts";
+import { dummyInput, type TransactOutput } from "../proofs/transactInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import { readEscrowEvents, readPoolState, type LockedEscrow, type PoolState } from "./chain.ts";
 import { decryptNote, encryptNote } from "../core/encryption.ts";
@@ -75,8 +77,8 @@ export interface Transaction {
   proveMs: number;
 }
 
-function hex(bytes: Uint8Array): string {
-  return "0x" + Buffer.from(bytes).toString("hex");
+function timings(t: ProofTimings): { witnessMs: number; proveMs: number } {
+  return { witnessMs: t.witnessMs, proveMs: t.proveMs };
 }
 
 /** A driver's wallet on one pool. */
@@ -110,12 +112,12 @@ export class Driver {
     const candidates: { note: Note; leafIndex: number }[] = [];
     for (const leaf of state.leaves) {
       if (leaf.encryptedOpening === "0x") continue;
-      const note = decryptNote(Buffer.from(leaf.encryptedOpening.slice(2), "hex"), secret, idc);
+      const note = decryptNote(getBytes(leaf.encryptedOpening), secret, idc);
       if (note && note.commitment === leaf.commitment) candidates.push({ note, leafIndex: leaf.index });
     }
     const escrows: OwnedEscrow[] = [];
     for (const locked of escrowEvents.locked) {
-      const refund = decryptNote(Buffer.from(locked.encryptedRefund.slice(2), "hex"), secret, idc);
+      const refund = decryptNote(getBytes(locked.encryptedRefund), secret, idc);
       if (!refund || refund.precommitment !== locked.refundPrecommitment || refund.value !== locked.cap) continue;
       const closed = escrowEvents.closed.get(locked.escrowId);
       const refunded = escrowEvents.refunded.has(locked.escrowId);
@@ -190,7 +192,7 @@ export class Driver {
     const token = await this.pool.token();
     const erc20 = new Contract(token, ["function approve(address,uint256) returns (bool)"], payer);
     await (await erc20.getFunction("approve")(await this.pool.getAddress(), value)).wait();
-    const tx = await this.pool.connect(payer).deposit(note.precommitment, value, hex(ciphertext));
+    const tx = await this.pool.connect(payer).deposit(note.precommitment, value, hexlify(ciphertext));
     const receipt = (await tx.wait())!;
     return { note, receipt };
   }
@@ -208,7 +210,8 @@ export class Driver {
     const relayer = args.relayer ?? ZeroAddress;
     if (fee > 0n && relayer === ZeroAddress) throw new InvalidInputError("a relayer fee needs a relayer address");
     const state = await this.#fresh();
-    const due = computeBill(args.session.points, args.session.tariff, args.session.ratedPowerW).amount + fee;
+    const bill = computeBill(args.session.points, args.session.tariff, args.session.ratedPowerW);
+    const due = bill.amount + fee;
     const candidates = this.#owned.filter((o) => o.note.value >= due).sort((x, y) => (x.note.value < y.note.value ? -1 : 1));
     const chosen = candidates[0];
     if (!chosen) {
@@ -221,10 +224,10 @@ export class Driver {
       recipient: ZeroAddress,
       relayer,
       extAmount: 0n,
-      encryptedOutput1: hex(encryptNote(change, this.identity.encryptionPublicKey)),
+      encryptedOutput1: hexlify(encryptNote(change, this.identity.encryptionPublicKey)),
       encryptedOutput2: "0x",
     };
-    const witness = buildPayWitness({
+    const proved = await provePay({
       secretScalar: this.identity.secretScalar,
       note: chosen.note,
       notePath: state.tree.path(chosen.leafIndex),
@@ -233,9 +236,9 @@ export class Driver {
       fee,
       changeBlinding,
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
-    });
-    const proof = await generateProof("pay", witness.input, this.#prover);
-    return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, bill: witness.bill, witnessMs: proof.witnessMs, proveMs: proof.proveMs };
+      bill,
+    }, this.#prover);
+    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, bill: proved.bill, ...timings(proved.timings) };
   }
 
   /**
@@ -262,18 +265,16 @@ export class Driver {
       recipient: ZeroAddress,
       relayer: args.relayer ?? ZeroAddress,
       extAmount: 0n,
-      encryptedOutput1: hex(encryptNote(change, this.identity.encryptionPublicKey)),
-      encryptedOutput2: hex(encryptNote(refund, this.identity.encryptionPublicKey)),
+      encryptedOutput1: hexlify(encryptNote(change, this.identity.encryptionPublicKey)),
+      encryptedOutput2: hexlify(encryptNote(refund, this.identity.encryptionPublicKey)),
     };
-    const witness = buildLockWitness({
+    const proved = await proveLock({
       secretScalar: this.identity.secretScalar, note: chosen.note, notePath: state.tree.path(chosen.leafIndex),
       cap: args.cap, fee, cpoId: args.cpoId, sessionId: args.sessionId,
       settleDeadline: args.settleDeadline, claimDeadline: args.claimDeadline, changeBlinding, refundBlinding,
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
-    });
-    const proof = await generateProof("lock", witness.input, this.#prover);
-    return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, escrowId: witness.publicSignals.nullifier,
-      witnessMs: proof.witnessMs, proveMs: proof.proveMs };
+    }, this.#prover);
+    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, escrowId: proved.escrowId, ...timings(proved.timings) };
   }
 
   /**
@@ -307,7 +308,7 @@ export class Driver {
     const inputs = args.spend.map((o) => ({ note: o.note, path: state.tree.path(o.leafIndex) }));
     while (inputs.length < 2) inputs.push(dummyInput(this.identity.commitment, reference));
     const keys = args.recipientKeys ?? [this.identity.encryptionPublicKey, this.identity.encryptionPublicKey];
-    const encrypt = (note: Note | null, key: Uint8Array) => (note ? hex(encryptNote(note, key)) : "0x");
+    const encrypt = (note: Note | null, key: Uint8Array) => (note ? hexlify(encryptNote(note, key)) : "0x");
     const ext: PoolExtData = {
       recipient: args.recipient,
       relayer: args.relayer,
@@ -315,16 +316,15 @@ export class Driver {
       encryptedOutput1: encrypt(args.outputNotes[0], keys[0]),
       encryptedOutput2: encrypt(args.outputNotes[1], keys[1]),
     };
-    const witness = buildTransactWitness({
+    const proved = await proveTransact({
       secretScalar: this.identity.secretScalar,
       inputs: [inputs[0]!, inputs[1]!],
       outputs: args.outputs,
       extAmount: args.extAmount,
       fee: args.fee,
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
-    });
-    const proof = await generateProof("transact", witness.input, this.#prover);
-    return { proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, fee: args.fee, witnessMs: proof.witnessMs, proveMs: proof.proveMs };
+    }, this.#prover);
+    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, fee: args.fee, ...timings(proved.timings) };
   }
 
   /** Proves a merge of the two largest notes into one (no tokens move; a relayer may take `fee`). */

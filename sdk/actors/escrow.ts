@@ -5,8 +5,9 @@
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { ZeroAddress } from "ethers";
-import { buildCloseWitness, type EscrowTerms } from "../proofs/closeInput.ts";
-import { generateProof, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../../prover/index.ts";
+import type { EscrowTerms } from "../proofs/closeInput.ts";
+import { proveClose } from "../proofs/close.ts";
+import type { Groth16Proof, ProverOptions, SolidityCalldata } from "../../prover/index.ts";
 import type { ClosePublicSignals } from "../proofs/publicSignals.ts";
 import type { SessionRecord } from "../proofs/sessionInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
@@ -66,12 +67,11 @@ export async function prepareClose(
   const escrow = await readEscrow(pool, escrowId);
   const ext = { recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 0n, encryptedOutput1: "0x", encryptedOutput2: "0x" };
   const { chainId } = await pool.runner!.provider!.getNetwork();
-  const witness = buildCloseWitness({
+  const proved = await proveClose({
     escrow, record, meterPath,
     extDataHash: extDataHash({ chainId, pool: await pool.getAddress(), ...ext }),
-  });
-  const proof = await generateProof("close", witness.input, prover);
-  return { escrowId, proof: proof.calldata, groth16: proof.proof, pub: witness.publicSignals, ext, bill: witness.bill, proveMs: proof.proveMs };
+  }, prover);
+  return { escrowId, proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, bill: proved.bill, proveMs: proved.timings.proveMs };
 }
 
 /** Submits a proved close from `submitter` (the CPO admin for a live-tail close). */

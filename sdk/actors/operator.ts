@@ -3,8 +3,8 @@
  * to the driver, check a driver's payment before submitting it, and withdraw earnings.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
-import { verifyProof, type ProverOptions } from "../../prover/index.ts";
-import { paySignalArray } from "../proofs/publicSignals.ts";
+import type { ProverOptions } from "../../prover/index.ts";
+import { verifyPay } from "../proofs/pay.ts";
 import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import { readMeterTree, toTariffStruct } from "./chain.ts";
 import type { Payment } from "./driver.ts";
@@ -127,7 +127,7 @@ export class Operator {
     const { chainId } = await this.signer.provider!.getNetwork();
     const ext = extDataHash({ chainId, pool: await this.pool.getAddress(), ...payment.ext });
     if (ext !== pub.extDataHash) reject("ext data does not match the proof");
-    if (!(await verifyProof("pay", payment.groth16, paySignalArray(pub), this.#prover))) reject("the proof does not verify");
+    if (!(await verifyPay({ proof: payment.groth16, publicSignals: pub }, this.#prover))) reject("the proof does not verify");
   }
 
   /** Submits a checked payment (this CPO's backend pays the gas); returns the receipt. */

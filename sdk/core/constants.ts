@@ -13,7 +13,8 @@ export const BABYJUB_SUBGROUP_ORDER =
 
 /** A domain tag: the UTF-8 bytes of `name` as a big-endian integer. */
 function tag(name: string): bigint {
-  return BigInt("0x" + Buffer.from(name, "utf8").toString("hex"));
+  const hex = Array.from(new TextEncoder().encode(name), (b) => b.toString(16).padStart(2, "0")).join("");
+  return BigInt("0x" + hex);
 }
 
 /** Domain tags: no hash of one kind can be read as another. */

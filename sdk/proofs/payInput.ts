@@ -28,8 +28,13 @@ export interface PayRequest {
   fee: bigint;
   /** Blinding of the change note (fresh random). */
   changeBlinding: bigint;
-  /** Hash of the ext data the transaction will carry (sdk/hash.ts extDataHash). */
+  /** Hash of the ext data the transaction will carry (sdk/core/hash.ts extDataHash). */
   extDataHash: bigint;
+  /**
+   * The session's bill, if the caller already computed it with `computeBill` (a wallet does, to pick the note);
+   * computed here otherwise. A wrong bill cannot pass: the circuit recomputes it.
+   */
+  bill?: Bill;
 }
 
 /** A checked pay witness input with what it will prove. */
@@ -58,7 +63,7 @@ export function buildPayWitness(req: PayRequest): PayWitness {
     throw new InvalidInputError("extDataHash must be a field element");
   }
 
-  const bill = computeBill(session.points, session.tariff, session.ratedPowerW);
+  const bill = req.bill ?? computeBill(session.points, session.tariff, session.ratedPowerW);
   const due = bill.amount + req.fee;
   if (note.value < due) {
     const what = req.fee > 0n ? `the session total ${formatAmount(bill.amount)} plus the relayer fee ${formatAmount(req.fee)}` :
