@@ -24,7 +24,7 @@ import {ProofLib} from "./libraries/ProofLib.sol";
 /// Storage (slots in declaration order, ReentrancyGuard's status sits in its own namespaced slot): nullifierSpent 0,
 /// sessionPaid 1, cpoBalance 2, _tree 3..28 (size, sideNodes[25]), _rootHistory 29..284, _escrows 285 (each escrow
 /// takes 3 consecutive slots at keccak256(escrowId . 285): packed {cpoId, cap, settleDeadline, claimDeadline,
-/// status}, sessionId, refundPrecommitment).
+/// status}, sessionId, refundPrecommitment), sessionEscrow 286.
 contract Pool is IPool, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using NoteTree for NoteTree.Data;
@@ -71,6 +71,9 @@ contract Pool is IPool, ReentrancyGuard {
     bytes32[256] internal _rootHistory; // length = Constants.ROOT_HISTORY_LEAVES
     /// @dev Escrows by id (the lock's nullifier); see IPool.Escrow for the packing.
     mapping(uint256 escrowId => Escrow) internal _escrows;
+    /// @inheritdoc IPool
+    /// @dev Written once per session by `lock` and never cleared: one escrow per (cpoId, sessionId), ever.
+    mapping(uint256 cpoId => mapping(uint256 sessionId => uint256 escrowId)) public sessionEscrow;
 
     constructor(
         IERC20 token_,
@@ -179,6 +182,10 @@ contract Pool is IPool, ReentrancyGuard {
         _checkRoot(pub.noteRoot, pub.noteTreeSize);
         if (nullifierSpent[pub.nullifier]) revert Pool__NullifierSpent();
         if (sessionPaid[pub.cpoId][pub.sessionId]) revert Pool__SessionAlreadyPaid();
+        // One escrow per session, ever: otherwise the driver could lock a second, tiny-cap escrow after the CPO
+        // accepted the first and settle the session with it (mode 0 is open to anyone).
+        uint256 existing = sessionEscrow[pub.cpoId][pub.sessionId];
+        if (existing != 0) revert Pool__SessionHasEscrow(pub.cpoId, pub.sessionId, existing);
         _checkCpoRegistered(pub.cpoId);
         if (pub.cap == 0 || pub.cap > Constants.MAX_VALUE || pub.fee > Constants.MAX_VALUE) {
             revert Pool__AmountOutOfRange();
@@ -202,6 +209,7 @@ contract Pool is IPool, ReentrancyGuard {
             sessionId: pub.sessionId,
             refundPrecommitment: pub.refundPrecommitment
         });
+        sessionEscrow[pub.cpoId][pub.sessionId] = pub.nullifier;
         _recordRoot(_insertNote(pub.changeCommitment, ext.encryptedOutput1));
         emit EscrowLocked(
             pub.nullifier,

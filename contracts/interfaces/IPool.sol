@@ -209,6 +209,12 @@ interface IPool {
     error Pool__DuplicateNullifier();
     /// @notice The session of that CPO is already paid.
     error Pool__SessionAlreadyPaid();
+    /// @notice The session of that CPO already has an escrow (open, closed or refunded): a session gets at most one
+    /// escrow, ever, so the escrow the CPO accepted before switching on is the only one that can settle it.
+    /// @param cpoId The CPO.
+    /// @param sessionId The session.
+    /// @param escrowId The session's existing escrow.
+    error Pool__SessionHasEscrow(uint256 cpoId, uint256 sessionId, uint256 escrowId);
     /// @notice The meter root is not valid for that CPO in its current generation.
     error Pool__InvalidMeterRoot();
     /// @notice The tariff is unknown or was published by another CPO.
@@ -274,10 +280,13 @@ interface IPool {
 
     /// @notice Locks `cap` from one note into an escrow for (cpoId, sessionId), sends `fee` to the relayer and
     /// inserts the change note. The escrow id is the nullifier. Anyone (typically a relayer) may submit.
-    /// @dev Requires a known root, an unspent nullifier, an unpaid session, a registered CPO, 1 <= cap < 2^64,
-    /// fee < 2^64, deadlines < 2^40, settleDeadline >= now + MIN_SETTLE_WINDOW and
-    /// claimDeadline >= settleDeadline + MIN_CLAIM_WINDOW. Several escrows may target one session: the first close
-    /// pays it, the others can only be refunded.
+    /// @dev Requires a known root, an unspent nullifier, an unpaid session without an escrow, a registered CPO,
+    /// 1 <= cap < 2^64, fee < 2^64, deadlines < 2^40, settleDeadline >= now + MIN_SETTLE_WINDOW and
+    /// claimDeadline >= settleDeadline + MIN_CLAIM_WINDOW. A session gets at most one escrow, ever (recorded in
+    /// `sessionEscrow`): a second lock for the same (cpoId, sessionId) reverts `Pool__SessionHasEscrow`, whatever
+    /// the first escrow's status, so a later tiny-cap escrow cannot settle a session the CPO switched on for. The
+    /// lock proof shows knowledge of the session's nonces (`sessionId = H3(TAG_SESSION, stationNonce,
+    /// driverNonce)`), so only the session's driver (or its station) can lock it: nobody else can squat it.
     /// @param proof The lock proof.
     /// @param pub The lock public signals.
     /// @param ext The external data (extAmount 0, recipient 0, relayer, encryptedOutput1 = change note opening,
@@ -320,6 +329,13 @@ interface IPool {
     /// @param sessionId The session.
     /// @return True iff paid.
     function sessionPaid(uint256 cpoId, uint256 sessionId) external view returns (bool);
+
+    /// @notice The escrow of a session: a CPO checks that the escrow a driver names is this one before switching on.
+    /// @param cpoId The CPO.
+    /// @param sessionId The session.
+    /// @return escrowId The session's only escrow (whatever its status), or 0 if none was ever locked (an escrow id
+    /// is a Poseidon hash, never 0 in practice).
+    function sessionEscrow(uint256 cpoId, uint256 sessionId) external view returns (uint256 escrowId);
 
     /// @notice A CPO's unwithdrawn balance.
     /// @param cpoId The CPO.
