@@ -1,21 +1,88 @@
 /**
- * zkcharge SDK: the public API. Drivers use {@link Driver}, charge point operators {@link Operator}
- * and {@link Meter}; everything else is what those take and return.
+ * zkcharge SDK: the one entry point for applications (the CLI, a station service, a relayer, a web wallet).
+ *
+ * - Drivers use {@link Driver} (wallet on a pool) with a {@link DriverIdentity}; charge point operators use
+ *   {@link Operator} and {@link Meter}.
+ * - Proofs in one call: {@link provePay} / {@link verifyPay}, and the same for lock, close and transact.
+ * - Everything else is what those take and return: tariffs and bills, signed meter records, notes, money, errors.
+ *
+ * Layers and what may import what: docs/architecture.md.
  */
-export { Driver, submitLock, submitTransaction } from "./actors/driver.ts";
-export type { Locking, OwnedEscrow, OwnedNote, Payment, Transaction } from "./actors/driver.ts";
-export type { PoolExtData } from "./core/hash.ts";
-export { Operator, EscrowRejectedError, PaymentRejectedError } from "./actors/operator.ts";
-export type { SessionReceipt } from "./actors/operator.ts";
-export { Meter, MeterSession } from "./meter/meter.ts";
-export { verifyLiveEvidence, verifySignedSession } from "./meter/record.ts";
-export type { LiveEvidence, LiveTail, Reading, SignedChain, SignedSession } from "./meter/record.ts";
-export { EscrowStatus, prepareClose, readEscrow, submitClose } from "./actors/escrow.ts";
-export type { Closing, Escrow } from "./actors/escrow.ts";
-export { DriverIdentity } from "./core/identity.ts";
+
+// Identity, notes, money, hashes (sdk/core)
+export { DriverIdentity, type EncryptionKeyPair } from "./core/identity.ts";
 export { Note } from "./core/note.ts";
-export { computeBill, validateTariff } from "./tariff/tariff.ts";
-export type { Bill, Point, Tariff } from "./tariff/tariff.ts";
-export { formatAmount, parseAmount } from "./core/money.ts";
-export { readEscrowEvents, readMeterTree, readPoolState, readTariffs } from "./actors/chain.ts";
+export { formatAmount, parseAmount, CURRENCY } from "./core/money.ts";
+export { extDataHash, sessionId, meterLeaf, tariffHash, type ExtData, type PoolExtData } from "./core/hash.ts";
+export { randomBits, randomFieldElement } from "./core/field.ts";
+export { MeterTree, NoteTree, type MerklePath } from "./core/tree.ts";
+export { BILL_DIVISOR, FIELD_MODULUS, N_POINTS, TOKEN_DECIMALS } from "./core/constants.ts";
 export * from "./core/errors.ts";
+
+// Tariffs and bills (sdk/tariff)
+export {
+  bandOf,
+  clock,
+  computeBill,
+  nextBoundaryAfter,
+  timeOfDay,
+  validateTariff,
+  type BandTuple,
+  type Bill,
+  type IntervalCharge,
+  type Point,
+  type Tariff,
+} from "./tariff/tariff.ts";
+
+// Meters and their signed records (sdk/meter)
+export { Meter, MeterSession, type MeterOptions } from "./meter/meter.ts";
+export {
+  computeChain,
+  verifyLiveEvidence,
+  verifySignedSession,
+  type ChainPointReading,
+  type LiveEvidence,
+  type LiveTail,
+  type MeterSignature,
+  type Reading,
+  type SignedChain,
+  type SignedSession,
+} from "./meter/record.ts";
+export { simulateCharging, type SimulateOptions } from "./meter/simulator.ts";
+export {
+  appendReadings,
+  billSoFar,
+  chainPointsOf,
+  restoreLiveSession,
+  startLiveSessionLog,
+  type LiveSessionLog,
+  type RestoredLiveSession,
+} from "./meter/liveLog.ts";
+
+// Typed proofs (sdk/proofs)
+export { provePay, verifyPay, type PayProof, type PayRequest } from "./proofs/pay.ts";
+export { proveLock, verifyLock, type LockProof, type LockRequest } from "./proofs/lock.ts";
+export { proveClose, verifyClose, type CloseProof, type CloseRequest } from "./proofs/close.ts";
+export { proveTransact, verifyTransact, type TransactProof, type TransactRequest } from "./proofs/transact.ts";
+export { PublicSignalMismatchError, type CircuitName, type ProofTimings, type ProofWithSignals, type ProvedCircuit } from "./proofs/prove.ts";
+export type { ClosePublicSignals, LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "./proofs/publicSignals.ts";
+export type { EscrowTerms } from "./proofs/closeInput.ts";
+export type { TransactOutput } from "./proofs/transactInput.ts";
+export { shutdownProver, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../prover/index.ts";
+
+// Contracts (typed ethers handles generated from the ABIs) and the actors on a deployed pool (sdk/actors)
+export { Pool__factory, Registry__factory, type Pool, type Registry } from "../types/ethers-contracts/index.js";
+export { Driver, submitLock, submitTransaction, type Locking, type OwnedEscrow, type OwnedNote, type Payment, type Transaction } from "./actors/driver.ts";
+export { Operator, EscrowRejectedError, PaymentRejectedError, type SessionReceipt } from "./actors/operator.ts";
+export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./actors/escrow.ts";
+export {
+  fromTariffStruct,
+  readEscrowEvents,
+  readMeterTree,
+  readPoolState,
+  readTariffs,
+  toTariffStruct,
+  type LockedEscrow,
+  type NoteLeaf,
+  type PoolState,
+} from "./actors/chain.ts";
