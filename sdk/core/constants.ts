@@ -1,6 +1,6 @@
 /**
  * Protocol constants, written once for the TypeScript side. `docs/protocol.md` explains each;
- * `test/vectors.test.ts` checks that the circom and Solidity copies carry the same values.
+ * `test/vectors/vectors.test.ts` checks that the circom and Solidity copies carry the same values.
  */
 
 /** BN254 scalar field modulus: every circuit signal and public input lives below it. */

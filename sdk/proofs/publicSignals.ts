@@ -1,7 +1,7 @@
 /**
  * The public-signal order of each circuit, written once for TypeScript (the circuits declare it in
- * circuits/circuits.json, the contracts in contracts/libraries/ProofLib.sol; test/circuits/signals.test.ts
- * checks TypeScript against circuits.json, and every on-chain proof checks Solidity against both).
+ * circuits/circuits.json, the contracts in contracts/libraries/ProofLib.sol; test/circuits/artifacts.test.ts
+ * checks TypeScript against circuits.json and the manifest, and every on-chain proof checks Solidity against both).
  */
 
 /** Public inputs of the pay circuit, in order. */
