@@ -74,6 +74,7 @@ export { shutdownProver, type Groth16Proof, type ProverOptions, type SolidityCal
 export { Pool__factory, Registry__factory, type Pool, type Registry } from "../types/ethers-contracts/index.js";
 export { Driver, submitLock, submitTransaction, type Locking, type OwnedEscrow, type OwnedNote, type Payment, type Transaction } from "./actors/driver.ts";
 export { Operator, EscrowRejectedError, PaymentRejectedError, type SessionReceipt } from "./actors/operator.ts";
+export { ContractRevertError, decodeRevert, revertData, withRevertReason, type DecodedRevert } from "./actors/revert.ts";
 export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./actors/escrow.ts";
 export {
   fromTariffStruct,
