@@ -75,6 +75,19 @@ export { Pool__factory, Registry__factory, type Pool, type Registry } from "../t
 export { Driver, submitLock, submitTransaction, type Locking, type OwnedEscrow, type OwnedNote, type Payment, type Transaction } from "./actors/driver.ts";
 export { Operator, EscrowRejectedError, PaymentRejectedError, type SessionReceipt } from "./actors/operator.ts";
 export { ContractRevertError, decodeRevert, revertData, withRevertReason, type DecodedRevert } from "./actors/revert.ts";
+export {
+  DEADLINE_GRID_SECONDS,
+  LINKABILITY_WINDOW_SECONDS,
+  STANDARD_CAPS,
+  assessSpend,
+  isStandardCap,
+  roundDeadline,
+  standardCap,
+  type NoteOrigin,
+  type NoteProvenance,
+  type PrivacyReport,
+  type PrivacyWarning,
+} from "./actors/privacy.ts";
 export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./actors/escrow.ts";
 export {
   fromTariffStruct,
