@@ -92,6 +92,7 @@ export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type
 export {
   fromTariffStruct,
   readEscrowEvents,
+  readNoteProvenance,
   readMeterTree,
   readPoolState,
   readTariffs,

@@ -7,6 +7,7 @@ import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import type { IRegistry } from "../../types/ethers-contracts/contracts/Registry.js";
 import type { Tariff } from "../tariff/tariff.ts";
 import { MeterTree, NoteTree } from "../core/tree.ts";
+import type { NoteOrigin, NoteProvenance } from "./privacy.ts";
 
 /** A leaf of the note tree as the pool announced it. */
 export interface NoteLeaf {
@@ -15,6 +16,8 @@ export interface NoteLeaf {
   /** Encrypted opening (only its owner can read it). */
   encryptedOpening: string;
   blockNumber: number;
+  /** The transaction that inserted the leaf (its other events tell how the note was made). */
+  transactionHash: string;
 }
 
 /** The pool's note tree and spent nullifiers, rebuilt from its events. */
@@ -36,6 +39,7 @@ export async function readPoolState(pool: Pool): Promise<PoolState> {
       commitment: ev.args.commitment,
       encryptedOpening: ev.args.encryptedOpening,
       blockNumber: ev.blockNumber,
+      transactionHash: ev.transactionHash,
     }))
     .sort((a, b) => a.index - b.index);
   leaves.forEach((leaf, i) => {
@@ -136,4 +140,34 @@ export async function readEscrowEvents(pool: Pool): Promise<{
     closed: new Map(closed.map((ev) => [ev.args.escrowId, { amount: ev.args.amount, mode: BigInt(ev.args.mode) }])),
     refunded: new Set(refunded.map((ev) => ev.args.escrowId)),
   };
+}
+
+/**
+ * How and when each of `leaves` was created (for {@link assessSpend}): the kind of transaction that inserted it,
+ * told by the pool's other events in the same transaction, and its block time.
+ */
+export async function readNoteProvenance(pool: Pool, leaves: readonly NoteLeaf[]): Promise<NoteProvenance[]> {
+  if (leaves.length === 0) return [];
+  const from = Math.min(...leaves.map((l) => l.blockNumber));
+  const to = Math.max(...leaves.map((l) => l.blockNumber));
+  const hashes = async (filter: Parameters<Pool["queryFilter"]>[0]) =>
+    new Set((await pool.queryFilter(filter, from, to)).map((ev) => ev.transactionHash));
+  const [deposits, pays, locks, closes, refunds] = await Promise.all([
+    hashes(pool.filters.Deposited()),
+    hashes(pool.filters.SessionPaid()),
+    hashes(pool.filters.EscrowLocked()),
+    hashes(pool.filters.EscrowClosed()),
+    hashes(pool.filters.EscrowRefunded()),
+  ]);
+  const origin = (tx: string): NoteOrigin =>
+    deposits.has(tx) ? "deposit" : pays.has(tx) ? "pay" : locks.has(tx) ? "lock" : closes.has(tx) ? "close" : refunds.has(tx) ? "refund" : "transact";
+  const provider = pool.runner?.provider;
+  if (!provider) throw new Error("readNoteProvenance: the pool contract is not connected to a provider");
+  const times = new Map<number, bigint>();
+  for (const n of new Set(leaves.map((l) => l.blockNumber))) {
+    const block = await provider.getBlock(n);
+    if (!block) throw new Error(`block ${n} of a note leaf is not available from the provider`);
+    times.set(n, BigInt(block.timestamp));
+  }
+  return leaves.map((l) => ({ leafIndex: l.index, origin: origin(l.transactionHash), createdAt: times.get(l.blockNumber)! }));
 }
