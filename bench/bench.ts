@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { loadArtifacts, REPO_ROOT, shutdownProver } from "../prover/index.ts";
+import { loadArtifacts, REPO_ROOT, shutdownProver } from "../prover/node/index.ts";
 import {
   circuitFacts, closeInput, compileNaive, lockInput, payInput, timeProvers, transactInput, type CircuitFacts, type ProverTiming,
 } from "./circuits.ts";

@@ -9,18 +9,21 @@
 export const REBUILD_COMMAND = "npm run build:circuits";
 
 /**
- * A circuit artifact is missing, unreadable or does not match `build/circuits/manifest.json`.
- * The message names the file and tells to run `npm run build:circuits`.
+ * A circuit artifact is missing, unreadable or does not match its manifest (`build/circuits/manifest.json`, or
+ * the one the caller pinned). The message names the file and tells to run `npm run build:circuits`.
  */
 export class StaleArtifactsError extends Error {
   override name = "StaleArtifactsError";
-  /** Absolute path of the offending file (the manifest itself when the manifest is the problem). */
+  /**
+   * Where the offending file is, as its artifact source names it (an absolute path for files, a URL for a URL
+   * source); the manifest itself when the manifest is the problem.
+   */
   readonly file: string;
   /** Short reason, e.g. `sha256 mismatch` or `missing`. */
   readonly reason: string;
 
   /**
-   * @param file - absolute path of the file that is missing or stale
+   * @param file - location of the file that is missing or stale
    * @param reason - what is wrong with it
    */
   constructor(file: string, reason: string) {
@@ -36,6 +39,11 @@ export interface InputProblem {
   signal: string;
   /** Human-readable description, e.g. `is negative (-1)`. */
   problem: string;
+  /**
+   * Set when input values are missing but their signals could not be named (no `.sym` at hand): how many values
+   * are missing. `nameMissingInputs` (witness.ts) replaces such a problem with named ones.
+   */
+  missingValues?: number;
 }
 
 /**

@@ -1,35 +1,52 @@
 /**
- * zkcharge prover: Groth16 proofs for the zkcharge circuits (circom 2 + snarkjs), proved in worker threads.
+ * zkcharge prover: Groth16 proofs for the zkcharge circuits (circom 2 + snarkjs), proved in workers. Portable: the
+ * same code proves in Node (`worker_threads`) and in a browser (Web Workers).
  *
  * ```ts
  * import { generateProof, verifyProof } from "../prover/index.ts";
  * const { proof, publicSignals, calldata } = await generateProof("pay", input);
  * await verifyProof("pay", proof, publicSignals); // true
+ *
+ * // In a browser wallet: artifacts over HTTP, pinned by a manifest shipped with the app.
+ * const options = { source: urlSource("https://wallet.example/circuits/"), manifest: pinnedManifest };
+ * await generateProof("pay", input, options);
  * ```
  *
- * Artifacts come from `build/circuits/` (see `artifacts.ts`) and are checked against the manifest first.
- * Inputs are range-checked (`0 <= v < r`) and matched by name before any wasm runs.
+ * Artifacts come from an {@link ArtifactSource} (default in Node: the repository's `build/circuits/`, see
+ * `artifacts.ts`) and every file is checked against the manifest's sha256 first. Inputs are range-checked
+ * (`0 <= v < r`) and matched by name before any wasm runs. The default backend is chosen per platform through
+ * package.json `"imports"` (`#prover-platform`), so this module imports no Node built-in; Node-only helpers
+ * (file sources, the repository layout, the worker_threads pool) are in `node/index.ts`.
  */
 import type { Groth16Proof } from "snarkjs";
-import { loadArtifacts, type ArtifactOptions } from "./artifacts.ts";
+import { platform } from "#prover-platform";
+import { loadArtifacts, type ArtifactOptions, type CircuitArtifacts } from "./artifacts.ts";
+import type { ProverBackend } from "./backend.ts";
 import { InputError } from "./errors.ts";
-import { normalizeInput, type CircuitInput } from "./field.ts";
-import { ProverPool } from "./pool.ts";
-import type { ProveResult } from "./worker.ts";
-import { compileWitnessWasm, computeWitness } from "./witness.ts";
+import { normalizeInput, type CircuitInput, type NormalizedInput } from "./field.ts";
+import type { ProveResult } from "./protocol.ts";
+import { compileWitnessWasm, computeWitness, nameMissingInputs } from "./witness.ts";
 
 export {
   loadArtifacts,
   clearArtifactsCache,
-  artifactPaths,
-  sha256File,
-  REPO_ROOT,
+  resolveSource,
   type ArtifactOptions,
   type CircuitArtifacts,
   type Manifest,
   type ManifestCircuit,
   type ManifestHashes,
 } from "./artifacts.ts";
+export {
+  urlSource,
+  memorySource,
+  circuitFiles,
+  sha256Hex,
+  MANIFEST_FILE,
+  type ArtifactSource,
+  type CircuitFiles,
+  type UrlSourceOptions,
+} from "./sources.ts";
 export {
   StaleArtifactsError,
   InputError,
@@ -38,7 +55,9 @@ export {
   type InputProblem,
 } from "./errors.ts";
 export { BN254_R, normalizeInput, type CircuitInput, type InputValue, type InputScalar } from "./field.ts";
-export { ProverPool, type PoolOptions } from "./pool.ts";
+export { WorkerPool, type ProverBackend, type WorkerEvents, type WorkerHandle } from "./backend.ts";
+export { WebWorkerBackend, type WebWorkerBackendOptions } from "./web/backend.ts";
+export type { ProveResult, WorkerTask } from "./protocol.ts";
 export type { Groth16Proof } from "snarkjs";
 
 /** Proof points as the snarkjs-generated Solidity verifier takes them (`verifyProof(a, b, c, pubSignals)`). */
@@ -65,38 +84,56 @@ export interface GeneratedProof {
   setupMs: number;
 }
 
-/** Options of {@link generateProof} and {@link verifyProof}. */
+/** Options of {@link generateProof} and {@link verifyProof}: where the artifacts come from, where proofs run. */
 export interface ProverOptions extends ArtifactOptions {
-  /** Pool to run in (default: a process-wide pool created on first use, see {@link getDefaultPool}). */
-  pool?: ProverPool;
+  /**
+   * Where to prove and verify (default: a shared backend created on first use, see {@link getDefaultBackend}:
+   * a `worker_threads` pool in Node, a Web Worker in browsers).
+   */
+  backend?: ProverBackend;
 }
 
-let defaultPool: ProverPool | undefined;
+let defaultBackend: ProverBackend | undefined;
 
-/** The process-wide prover pool (created on first use; idle workers never keep the process alive). */
-export function getDefaultPool(): ProverPool {
-  defaultPool ??= new ProverPool();
-  return defaultPool;
+/**
+ * The shared default backend, created on first use: in Node a `worker_threads` pool whose idle workers never keep
+ * the process alive; elsewhere a Web Worker backend.
+ */
+export function getDefaultBackend(): ProverBackend {
+  defaultBackend ??= platform.createBackend();
+  return defaultBackend;
 }
 
 /**
- * Stop the default pool's workers and any BN254 curve threads snarkjs started in this thread. Optional for
+ * Stop the default backend's workers and any BN254 curve threads snarkjs started in this thread. Optional for
  * scripts (idle workers do not hold the process open); useful in tests and long-running services.
  */
 export async function shutdownProver(): Promise<void> {
-  const pool = defaultPool;
-  defaultPool = undefined;
-  await pool?.close();
+  const backend = defaultBackend;
+  defaultBackend = undefined;
+  await backend?.close();
   await globalThis.curve_bn128?.terminate();
 }
 
 /**
- * Prove `input` for circuit `name` in a worker thread: artifacts are checked, the input is range-checked and
- * matched against the circuit's input signals, the witness computed, then `snarkjs.groth16.prove` run.
+ * If `err` counts missing input values without naming them (the worker has no `.sym`), name them from the
+ * source's `.sym`, read now and only now; any other error is returned unchanged.
+ */
+async function withMissingNamed(err: unknown, art: CircuitArtifacts, input: NormalizedInput): Promise<unknown> {
+  if (!(err instanceof InputError) || !err.problems.some((p) => p.missingValues !== undefined)) return err;
+  const sym = await art.readSym();
+  if (sym === undefined) return err;
+  const module = await compileWitnessWasm(art.wasm, art.circuit.sha256.wasm);
+  return nameMissingInputs(err, module, sym, Object.keys(input));
+}
+
+/**
+ * Prove `input` for circuit `name` in a worker: artifacts are checked, the input is range-checked and matched
+ * against the circuit's input signals, the witness computed, then `snarkjs.groth16.prove` run.
  *
  * @param name - circuit name (`pay`, `transact`, ...)
  * @param input - signal name to value (bigint, safe integer, decimal or 0x-hex string; nested arrays for arrays)
- * @param options - `root` for another artifacts tree, `pool` for another pool
+ * @param options - `source` (or, in Node, `root`) and `manifest` for other artifacts, `backend` to run elsewhere
  * @throws StaleArtifactsError if an artifact is missing or differs from the manifest
  * @throws InputError naming each out-of-range, unparsable, extra or missing signal
  * @throws WitnessError if the circuit rejects the input (the failing template and line named)
@@ -108,16 +145,21 @@ export async function generateProof(
 ): Promise<GeneratedProof> {
   const normalized = normalizeInput(name, input);
   const art = await loadArtifacts(name, options);
-  const pool = options.pool ?? getDefaultPool();
-  const res = await pool.run<ProveResult>({
-    op: "prove",
-    circuit: name,
-    wasmPath: art.wasmPath,
-    wasmKey: art.circuit.sha256.wasm,
-    zkeyPath: art.zkeyPath,
-    symPath: art.symPath,
-    input: normalized,
-  });
+  const backend = options.backend ?? getDefaultBackend();
+  let res: ProveResult;
+  try {
+    res = await backend.run<ProveResult>({
+      op: "prove",
+      circuit: name,
+      wasm: art.wasm,
+      wasmKey: art.circuit.sha256.wasm,
+      zkey: art.zkey,
+      zkeyName: art.zkeyPath,
+      input: normalized,
+    });
+  } catch (err) {
+    throw await withMissingNamed(err, art, normalized);
+  }
   const publicSignals = res.publicSignals.map((s) => BigInt(s));
   if (publicSignals.length !== art.vkey.nPublic) {
     throw new Error(`${name}: prover returned ${publicSignals.length} public signals, vkey has ${art.vkey.nPublic}`);
@@ -133,13 +175,13 @@ export async function generateProof(
 }
 
 /**
- * Verify a Groth16 proof against the circuit's `verification_key.json` (in a worker thread, so no snarkjs curve
- * threads are left in the caller's).
+ * Verify a Groth16 proof against the circuit's `verification_key.json` (in a worker, so no snarkjs curve threads
+ * are left in the caller's).
  *
  * @param name - circuit name
  * @param proof - the snarkjs proof object
  * @param publicSignals - public signals in circuit order (bigint or decimal strings)
- * @param options - `root` for another artifacts tree, `pool` for another pool
+ * @param options - as for {@link generateProof}
  * @returns whether the proof verifies (false also for a public signal `>= r`)
  * @throws InputError if the number of public signals differs from the verification key's
  */
@@ -158,8 +200,8 @@ export async function verifyProof(
       },
     ]);
   }
-  const pool = options.pool ?? getDefaultPool();
-  return await pool.run<boolean>({
+  const backend = options.backend ?? getDefaultBackend();
+  return await backend.run<boolean>({
     op: "verify",
     vkey: art.vkey,
     proof,
@@ -177,11 +219,13 @@ export interface WitnessCalcOptions extends ArtifactOptions {
 
 /**
  * Compute a circuit's full witness in the calling thread (for circuit tests: no proving key work, no worker).
- * `witness[0]` is 1, then the public outputs and inputs in `publicSignals` order, then private signals.
+ * `witness[0]` is 1, then the public outputs and inputs in `publicSignals` order, then private signals. (In a
+ * browser, prefer a worker: on the main thread this blocks the page, and browsers may refuse to instantiate a
+ * large wasm synchronously there.)
  *
  * @param name - circuit name
  * @param input - as for {@link generateProof}
- * @param options - `root` for another artifacts tree
+ * @param options - `source` (or, in Node, `root`) and `manifest` for other artifacts
  * @throws StaleArtifactsError, InputError, or WitnessError naming the circuit and the failing template and line
  */
 export async function calculateWitness(
@@ -191,9 +235,12 @@ export async function calculateWitness(
 ): Promise<bigint[]> {
   const normalized = normalizeInput(name, input);
   const art = await loadArtifacts(name, options);
-  const module = await compileWitnessWasm(art.wasmPath, art.circuit.sha256.wasm);
-  const witnessOptions = { symPath: art.symPath, sanityCheck: options.sanityCheck, onLog: options.onLog };
-  return computeWitness(name, module, normalized, witnessOptions).witness;
+  const module = await compileWitnessWasm(art.wasm, art.circuit.sha256.wasm);
+  try {
+    return computeWitness(name, module, normalized, { sanityCheck: options.sanityCheck, onLog: options.onLog }).witness;
+  } catch (err) {
+    throw await withMissingNamed(err, art, normalized);
+  }
 }
 
 /**

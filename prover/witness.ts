@@ -4,9 +4,9 @@
  * inputs are checked by name and length before anything runs (every problem named), a failing `assert` becomes a
  * {@link WitnessError} instead of a console dump, and both the bigint witness and the binary `.wtns` image that
  * `snarkjs.groth16.prove` reads are produced in one pass.
+ *
+ * Portable: it works on bytes (the wasm, optionally the `.sym`) and runs in Node, browsers and workers alike.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { InputError, WitnessError, type InputProblem } from "./errors.ts";
 import { BN254_R, type NormalizedInput } from "./field.ts";
 
@@ -38,8 +38,11 @@ export interface WitnessOutput {
 
 /** Options for {@link computeWitness}. */
 export interface WitnessOptions {
-  /** Path of the circuit's `.sym` file; used only to name missing input signals. */
-  symPath?: string;
+  /**
+   * The circuit's `.sym` file (bytes or text); used only to name missing input signals. Without it a missing
+   * signal is still reported, as a count (see {@link nameMissingInputs} to name them afterwards).
+   */
+  sym?: Uint8Array | string;
   /** Run circom's runtime sanity checks (default true). */
   sanityCheck?: boolean;
   /** Called with each line a circom `log()` prints (default: collected only, see {@link WitnessOutput.logs}). */
@@ -49,15 +52,17 @@ export interface WitnessOptions {
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
 /**
- * Compile (once per process and cache key) the witness wasm at `wasmPath`.
+ * Compile (once per thread and cache key) a witness wasm. Compiling takes a few hundred milliseconds for the
+ * zkcharge circuits, so every proof after the first reuses the module.
  *
- * @param wasmPath - path of `<name>.wasm`
- * @param cacheKey - key of the compiled module in the cache (e.g. the file's sha256); defaults to the path
+ * @param wasm - the bytes of `<name>.wasm`
+ * @param cacheKey - key of the compiled module in the cache: the wasm's sha256 (bytes with the same key are not
+ *   compiled again)
  */
-export function compileWitnessWasm(wasmPath: string, cacheKey: string = wasmPath): Promise<WebAssembly.Module> {
+export function compileWitnessWasm(wasm: Uint8Array, cacheKey: string): Promise<WebAssembly.Module> {
   let m = moduleCache.get(cacheKey);
   if (m === undefined) {
-    m = readFile(wasmPath).then((bytes) => WebAssembly.compile(bytes));
+    m = WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
     m.catch(() => moduleCache.delete(cacheKey));
     moduleCache.set(cacheKey, m);
   }
@@ -133,19 +138,9 @@ export function computeWitness(
       msgStr += (msgStr !== "" ? " " : "") + readField(exports!, n32).toString();
     },
   };
-  const imports: WebAssembly.Imports = { runtime };
-  if (WebAssembly.Module.imports(module).some((i) => i.module === "env" && i.name === "memory")) {
-    imports.env = { memory: new WebAssembly.Memory({ initial: 32767 }) };
-  }
-  const instance = new WebAssembly.Instance(module, imports);
-  exports = instance.exports as unknown as CircomWasmExports;
-  if (typeof exports.getInputSignalSize !== "function" || exports.getVersion() !== 2) {
-    throw new Error(`${circuit}: unsupported witness wasm (need circom >= 2.1)`);
-  }
-  const n32 = exports.getFieldNumLen32();
-  exports.getRawPrime();
-  const prime = readField(exports, n32);
-  if (prime !== BN254_R) throw new Error(`${circuit}: witness wasm is not over the BN254 scalar field`);
+  const instance = instantiate(circuit, module, runtime);
+  exports = instance.exports;
+  const { n32, prime } = instance;
 
   // Check every signal by name and length before running anything.
   const problems: InputProblem[] = [];
@@ -168,12 +163,13 @@ export function computeWitness(
   }
   const inputSize = exports.getInputSize();
   if (covered < inputSize) {
-    const missing = missingSignals(exports, options.symPath, new Set(Object.keys(input)));
+    const missing = options.sym === undefined ? [] : missingSignals(exports, options.sym, new Set(Object.keys(input)));
     for (const m of missing) problems.push({ signal: m, problem: "is missing" });
     if (missing.length === 0) {
       problems.push({
         signal: "(input)",
         problem: `input signals covering ${inputSize - covered} of the circuit's ${inputSize} input values are missing (keep <name>.sym beside the wasm to have them named)`,
+        missingValues: inputSize - covered,
       });
     }
   }
@@ -242,15 +238,73 @@ function writeLE(dv: DataView, offset: number, v: bigint, n32: number): void {
   for (let j = 0; j < n32; j++) dv.setUint32(offset + 4 * j, Number((v >> BigInt(32 * j)) & 0xffffffffn), true);
 }
 
-/** Names of the main component's input signals that `given` lacks, found via the `.sym` file (if present). */
-function missingSignals(exports: CircomWasmExports, symPath: string | undefined, given: Set<string>): string[] {
-  if (symPath === undefined || !existsSync(symPath)) return [];
+/** No-op circom runtime imports, for an instance that only answers questions about its signals. */
+const QUIET_RUNTIME = {
+  exceptionHandler(code: number): never {
+    throw new CircomRuntimeFailure(`circom runtime error (code ${code})`);
+  },
+  printErrorMessage(): void {},
+  writeBufferMessage(): void {},
+  showSharedRWMemory(): void {},
+};
+
+/** Instantiate a witness wasm and check that it has the circom >= 2.1 ABI and works over BN254's scalar field. */
+function instantiate(
+  circuit: string,
+  module: WebAssembly.Module,
+  runtime: Record<string, (...args: never[]) => unknown>,
+): { exports: CircomWasmExports; n32: number; prime: bigint } {
+  const imports: WebAssembly.Imports = { runtime };
+  if (WebAssembly.Module.imports(module).some((i) => i.module === "env" && i.name === "memory")) {
+    imports.env = { memory: new WebAssembly.Memory({ initial: 32767 }) };
+  }
+  const exports = new WebAssembly.Instance(module, imports).exports as unknown as CircomWasmExports;
+  if (typeof exports.getInputSignalSize !== "function" || exports.getVersion() !== 2) {
+    throw new Error(`${circuit}: unsupported witness wasm (need circom >= 2.1)`);
+  }
+  const n32 = exports.getFieldNumLen32();
+  exports.getRawPrime();
+  const prime = readField(exports, n32);
+  if (prime !== BN254_R) throw new Error(`${circuit}: witness wasm is not over the BN254 scalar field`);
+  return { exports, n32, prime };
+}
+
+/** Names of the main component's input signals that `given` lacks, found via the `.sym` file. */
+function missingSignals(exports: CircomWasmExports, sym: Uint8Array | string, given: Set<string>): string[] {
+  const text = typeof sym === "string" ? sym : new TextDecoder().decode(sym);
   const names = new Set<string>();
-  for (const line of readFileSync(symPath, "utf8").split("\n")) {
+  for (const line of text.split("\n")) {
     const label = line.split(",")[3];
     if (label === undefined || !label.startsWith("main.")) continue;
     const base = label.slice(5).replace(/\[.*$/, "");
     if (!base.includes(".")) names.add(base);
   }
   return [...names].filter((n) => !given.has(n) && exports.getInputSignalSize(...fnvHash(n)) > 0);
+}
+
+/**
+ * Name the missing signals of an {@link InputError} that only counted them (computed without the `.sym`, e.g. in
+ * a prover worker): the counting problem is replaced by one `is missing` problem per signal, in place.
+ *
+ * @param err - the error from {@link computeWitness}
+ * @param module - the circuit's compiled witness wasm
+ * @param sym - the circuit's `.sym` file (bytes or text)
+ * @param given - the signal names the input had
+ * @returns a new InputError with the names, or `err` itself if it had no counted-only problem or nothing matched
+ */
+export function nameMissingInputs(
+  err: InputError,
+  module: WebAssembly.Module,
+  sym: Uint8Array | string,
+  given: Iterable<string>,
+): InputError {
+  const i = err.problems.findIndex((p) => p.missingValues !== undefined);
+  if (i < 0) return err;
+  const missing = missingSignals(instantiate(err.circuit, module, QUIET_RUNTIME).exports, sym, new Set(given));
+  if (missing.length === 0) return err;
+  return new InputError(err.circuit, [
+    ...err.problems.slice(0, i),
+    ...missing.map((signal) => ({ signal, problem: "is missing" })),
+    ...err.problems.slice(i + 1),
+  ]);
 }

@@ -20,7 +20,8 @@ import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import * as snarkjs from "snarkjs";
 import { compileCircuit } from "./lib/circom.ts";
-import { REPO_ROOT, artifactPaths, type Manifest } from "../prover/artifacts.ts";
+import type { Manifest } from "../prover/artifacts.ts";
+import { REPO_ROOT, artifactPaths } from "../prover/node/fileSource.ts";
 import { CIRCOM_VERSION, circuitSpecs, fileHash, sourceHash } from "./lib/circuits.ts";
 
 /** Development powers of tau (2^16, insecure), shipped beside the repo in ../shared/ptau. */

@@ -1,7 +1,8 @@
 /**
  * CI gate for the circuits: compiles each one with circom's --inspect (its under-constrained
  * signal check), fails on any warning raised in a zkcharge template, and fails when the r1cs
- * differs from the one the committed artifacts were built from (build/circuits/manifest.json).
+ * differs from the one the committed artifacts were built from (build/circuits/manifest.json) or
+ * the Solidity verifier is not the one the manifest records (the prover does not read verifiers).
  *
  * circomlib's own templates raise CA02 ("bits of a decomposition never used") by design: LessThan
  * and CompConstant decompose only to range-check, EscalarMul* leave a doubling unused. Those are
@@ -11,8 +12,11 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { compileCircuit } from "./lib/circom.ts";
 import { readFileSync } from "node:fs";
-import { REPO_ROOT, artifactPaths, type Manifest } from "../prover/artifacts.ts";
+import type { Manifest } from "../prover/artifacts.ts";
+import { StaleArtifactsError } from "../prover/errors.ts";
+import { REPO_ROOT, artifactPaths } from "../prover/node/fileSource.ts";
 import { circuitSpecs, fileHash, sourceHash } from "./lib/circuits.ts";
+import { checkVerifier } from "./lib/verifier.ts";
 
 const REVIEWED_CIRCOMLIB_WARNINGS = [
   /^warning\[CA02\]: In template "LessThan\(\d+\)": Array of subcomponent input\/output signals n2b\.out/,
@@ -34,6 +38,12 @@ for (const name of Object.keys(circuitSpecs())) {
   else {
     if (entry.sha256.sources !== sourceHash(name)) problems.push("  sources changed since the artifacts were built: run npm run build:circuits");
     if (entry.sha256.r1cs !== fileHash(result.r1cs)) problems.push("  r1cs differs from the manifest: run npm run build:circuits");
+    try {
+      checkVerifier(name, { manifest });
+    } catch (err) {
+      if (!(err instanceof StaleArtifactsError)) throw err;
+      problems.push(`  ${err.message}`);
+    }
   }
   const total = result.constraints + result.publicInputs;
   console.log(`${name}: ${result.constraints} constraints + ${result.publicInputs} public inputs = ${total}` +

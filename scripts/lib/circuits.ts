@@ -1,11 +1,11 @@
 /**
  * Which circuits exist (circuits/circuits.json) and how a circuit's sources are hashed. Shared by
- * the build and the --inspect check; where artifacts live is prover/artifacts.ts's to say.
+ * the build and the --inspect check; where artifacts live is prover/node/fileSource.ts's to say.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { REPO_ROOT } from "../../prover/artifacts.ts";
+import { REPO_ROOT } from "../../prover/node/fileSource.ts";
 
 export { REPO_ROOT };
 

@@ -1,15 +1,18 @@
 /**
  * The committed proving artifacts belong to the committed sources: a circuit edited without
- * `npm run build:circuits` fails here (and in `npm run inspect:circuits`, which also compares the r1cs).
+ * `npm run build:circuits` fails here (and in `npm run inspect:circuits`, which also compares the r1cs), and so
+ * does a Solidity verifier that is not the one the manifest records (the prover itself never reads verifiers).
  * And the public-signal order is written the same in circuits.json, the manifest and the prover.
  */
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { loadArtifacts } from "../../prover/artifacts.ts";
+import { artifactPaths } from "../../prover/node/fileSource.ts";
 import {
   CLOSE_PUBLIC_SIGNALS, LOCK_PUBLIC_SIGNALS, PAY_PUBLIC_SIGNALS, TRANSACT_PUBLIC_SIGNALS,
 } from "../../sdk/proofs/publicSignals.ts";
 import { circuitSpecs, sourceHash } from "../../scripts/lib/circuits.ts";
+import { checkVerifier } from "../../scripts/lib/verifier.ts";
 
 const PROVER_ORDER: Record<string, readonly string[]> = {
   pay: PAY_PUBLIC_SIGNALS,
@@ -28,7 +31,8 @@ describe("circuit artifacts", () => {
   for (const [name, spec] of Object.entries(specs)) {
     describe(name, () => {
       it("was built from the current sources (else run npm run build:circuits)", async () => {
-        const artifacts = await loadArtifacts(name); // wasm, zkey, vkey, verifier hashes
+        const artifacts = await loadArtifacts(name); // wasm, zkey, vkey hashes
+        checkVerifier(name); // the Solidity verifier's hash
         expect(artifacts.circuit.sha256.sources, `${name} sources changed since the build`).to.equal(sourceHash(name));
         expect(artifacts.circuit.template).to.equal(spec.template);
         expect(artifacts.circuit.params).to.deep.equal(spec.params);
@@ -43,7 +47,7 @@ describe("circuit artifacts", () => {
         expect(bases).to.deep.equal(spec.pubs);
         expect(artifacts.vkey.nPublic).to.equal(flattened.length);
         // Development keys say so in the generated verifier too.
-        const verifier = readFileSync(artifacts.verifierPath, "utf8");
+        const verifier = readFileSync(artifactPaths(name).verifierPath, "utf8");
         expect(verifier.includes("INSECURE development keys")).to.equal(artifacts.manifest.insecure);
       });
     });

@@ -22,7 +22,8 @@ import {
   verifyProof,
   type CircuitInput,
   type Manifest,
-} from "../../prover/index.ts";
+} from "../../prover/node/index.ts";
+import { checkVerifier } from "../../scripts/lib/verifier.ts";
 import { buildFixture, type Fixture } from "./fixtures/build-fixture.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -72,7 +73,8 @@ describe("prover (multiplier fixture)", function () {
     it("resolves the layout and checks it against the manifest", async function () {
       const art = await loadArtifacts("multiplier", { root });
       expect(art.wasmPath).to.equal(path.join(root, "build/circuits/multiplier/multiplier.wasm"));
-      expect(art.verifierPath).to.equal(path.join(root, "contracts/verifiers/MultiplierVerifier.sol"));
+      expect(artifactPaths("multiplier", root).verifierPath).to.equal(path.join(root, "contracts/verifiers/MultiplierVerifier.sol"));
+      expect(art.wasm).to.deep.equal(new Uint8Array(readFileSync(art.wasmPath)), "the checked bytes");
       expect(art.vkey.nPublic).to.equal(2);
       expect(art.circuit.publicSignals).to.deep.equal(["out", "k"]);
       expect(await loadArtifacts("multiplier", { root })).to.equal(art, "cached per process");
@@ -88,9 +90,12 @@ describe("prover (multiplier fixture)", function () {
         const copy = copyRoot();
         const file = artifactPaths("multiplier", copy)[`${kind === "vkey" ? "vkey" : kind}Path`];
         appendFileSync(file, kind === "vkey" ? " " : "\n// tampered\n");
-        const err = await rejectsWith(loadArtifacts("multiplier", { root: copy }), StaleArtifactsError);
+        // The verifier is the build's and its tests' to check (a wallet has no contracts/), not the prover's.
+        const check = kind === "verifier" ? Promise.resolve().then(() => checkVerifier("multiplier", { root: copy })) : loadArtifacts("multiplier", { root: copy });
+        const err = await rejectsWith(check, StaleArtifactsError);
         expect(err.file).to.equal(file);
         expect(err.message).to.contain(file).and.contain("npm run build:circuits").and.contain("sha256");
+        if (kind === "verifier") expect((await loadArtifacts("multiplier", { root: copy })).vkey.nPublic).to.equal(2);
       });
     }
 
@@ -98,9 +103,13 @@ describe("prover (multiplier fixture)", function () {
       const copy = copyRoot();
       const paths = artifactPaths("multiplier", copy);
       unlinkSync(paths.verifierPath);
-      const missing = await rejectsWith(loadArtifacts("multiplier", { root: copy }), StaleArtifactsError);
+      const missing = await rejectsWith(Promise.resolve().then(() => checkVerifier("multiplier", { root: copy })), StaleArtifactsError);
       expect(missing.file).to.equal(paths.verifierPath);
       expect(missing.message).to.contain("missing").and.contain("npm run build:circuits");
+      unlinkSync(paths.wasmPath);
+      const missingWasm = await rejectsWith(loadArtifacts("multiplier", { root: copy }), StaleArtifactsError);
+      expect(missingWasm.file).to.equal(paths.wasmPath);
+      expect(missingWasm.message).to.contain("missing").and.contain("npm run build:circuits");
 
       const unknown = await rejectsWith(loadArtifacts("nosuch", { root }), StaleArtifactsError);
       expect(unknown.message).to.contain('no entry for circuit "nosuch"');
@@ -113,7 +122,7 @@ describe("prover (multiplier fixture)", function () {
     it("generateProof refuses stale artifacts before proving", async function () {
       const copy = copyRoot();
       appendFileSync(artifactPaths("multiplier", copy).zkeyPath, "x");
-      await rejectsWith(generateProof("multiplier", good, { root: copy, pool }), StaleArtifactsError);
+      await rejectsWith(generateProof("multiplier", good, { root: copy, backend: pool }), StaleArtifactsError);
     });
   });
 
@@ -200,15 +209,15 @@ describe("prover (multiplier fixture)", function () {
     it("proves in a worker, verifies, and formats calldata like snarkjs", async function () {
       let ticks = 0;
       const timer = setInterval(() => ticks++, 5);
-      const res = await generateProof("multiplier", good, { root, pool });
+      const res = await generateProof("multiplier", good, { root, backend: pool });
       clearInterval(timer);
       expect(ticks, "main thread kept running while proving").to.be.greaterThan(0);
       expect(res.publicSignals).to.deep.equal([67n, 7n]);
       expect(res.witnessMs).to.be.a("number").and.at.least(0);
       expect(res.proveMs).to.be.a("number").and.greaterThan(0);
-      expect(await verifyProof("multiplier", res.proof, res.publicSignals, { root, pool })).to.equal(true);
-      expect(await verifyProof("multiplier", res.proof, [68n, 7n], { root, pool })).to.equal(false);
-      expect(await verifyProof("multiplier", res.proof, ["67", "7"], { root, pool })).to.equal(true);
+      expect(await verifyProof("multiplier", res.proof, res.publicSignals, { root, backend: pool })).to.equal(true);
+      expect(await verifyProof("multiplier", res.proof, [68n, 7n], { root, backend: pool })).to.equal(false);
+      expect(await verifyProof("multiplier", res.proof, ["67", "7"], { root, backend: pool })).to.equal(true);
 
       const [a, b, c, pub] = JSON.parse(
         `[${await snarkjs.groth16.exportSolidityCallData(res.proof, res.publicSignals.map(String))}]`,
@@ -224,30 +233,30 @@ describe("prover (multiplier fixture)", function () {
     });
 
     it("rejects a wrong number of public signals", async function () {
-      const res = await generateProof("multiplier", good, { root, pool });
-      await rejectsWith(verifyProof("multiplier", res.proof, [67n], { root, pool }), InputError);
+      const res = await generateProof("multiplier", good, { root, backend: pool });
+      await rejectsWith(verifyProof("multiplier", res.proof, [67n], { root, backend: pool }), InputError);
     });
 
     it("runs proofs concurrently on a pool of two workers", async function () {
       const inputs = [1, 2, 3, 4].map((a) => ({ a, b: [2, 3], k: 1 }));
-      const proofs = await Promise.all(inputs.map((i) => generateProof("multiplier", i, { root, pool })));
+      const proofs = await Promise.all(inputs.map((i) => generateProof("multiplier", i, { root, backend: pool })));
       expect(proofs.map((p) => p.publicSignals[0])).to.deep.equal([7n, 13n, 19n, 25n]);
       expect(pool.workers).to.be.at.most(2);
-      const ok = await Promise.all(proofs.map((p) => verifyProof("multiplier", p.proof, p.publicSignals, { root, pool })));
+      const ok = await Promise.all(proofs.map((p) => verifyProof("multiplier", p.proof, p.publicSignals, { root, backend: pool })));
       expect(ok).to.deep.equal([true, true, true, true]);
     });
 
     it("propagates a failing assert from the worker as WitnessError", async function () {
-      const err = await rejectsWith(generateProof("multiplier", { ...good, a: 5000 }, { root, pool }), WitnessError);
+      const err = await rejectsWith(generateProof("multiplier", { ...good, a: 5000 }, { root, backend: pool }), WitnessError);
       expect(err.template).to.equal("RangeGuard");
       expect(err.line).to.equal(7);
       expect(err.stack).to.contain("rethrown from prover worker");
     });
 
     it("rejects out-of-field and misnamed inputs with InputError", async function () {
-      const e1 = await rejectsWith(generateProof("multiplier", { ...good, k: -1n }, { root, pool }), InputError);
+      const e1 = await rejectsWith(generateProof("multiplier", { ...good, k: -1n }, { root, backend: pool }), InputError);
       expect(e1.problems[0]!.signal).to.equal("k");
-      const e2 = await rejectsWith(generateProof("multiplier", { a: 1, b: [1, 1], kk: 1 }, { root, pool }), InputError);
+      const e2 = await rejectsWith(generateProof("multiplier", { a: 1, b: [1, 1], kk: 1 }, { root, backend: pool }), InputError);
       expect(e2.problems).to.deep.equal([
         { signal: "kk", problem: "is not an input signal of the circuit (extra signal)" },
         { signal: "k", problem: "is missing" },
@@ -262,7 +271,7 @@ describe("prover (multiplier fixture)", function () {
       manifest.circuits.multiplier!.sha256.zkey = await sha256File(paths.zkeyPath);
       writeFileSync(paths.manifestPath, JSON.stringify(manifest));
       try {
-        await generateProof("multiplier", good, { root: copy, pool });
+        await generateProof("multiplier", good, { root: copy, backend: pool });
         expect.fail("expected an error");
       } catch (err) {
         expect(err).to.be.instanceOf(Error);
@@ -270,7 +279,7 @@ describe("prover (multiplier fixture)", function () {
         expect((err as Error).stack).to.contain("rethrown from prover worker");
       }
       // The pool still works afterwards.
-      expect((await generateProof("multiplier", good, { root, pool })).publicSignals[0]).to.equal(67n);
+      expect((await generateProof("multiplier", good, { root, backend: pool })).publicSignals[0]).to.equal(67n);
     });
 
     it("uses the default pool and shuts it down", async function () {
@@ -286,11 +295,11 @@ describe("prover (multiplier fixture)", function () {
       const p = new ProverPool({ size: 1 });
       await p.warmup();
       expect(p.workers).to.equal(1);
-      const res = await generateProof("multiplier", good, { root, pool: p });
+      const res = await generateProof("multiplier", good, { root, backend: p });
       expect(res.setupMs, "warm worker: no set-up in the first proof").to.equal(0);
       await p.close();
       expect(p.workers).to.equal(0);
-      await rejectsWith(generateProof("multiplier", good, { root, pool: p }), Error);
+      await rejectsWith(generateProof("multiplier", good, { root, backend: p }), Error);
     });
 
     it("works from a plain `tsx` script, which then exits without an explicit shutdown", async function () {

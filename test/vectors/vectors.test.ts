@@ -19,7 +19,7 @@ import { getAddress, hexlify, randomBytes, ZeroAddress } from "ethers";
 import fc from "fast-check";
 import { network } from "hardhat";
 import type * as BabyJubjub from "@zk-kit/baby-jubjub";
-import { REPO_ROOT } from "../../prover/index.ts";
+import { REPO_ROOT } from "../../prover/node/index.ts";
 import { WitnessError } from "../../prover/errors.ts";
 import { BN254_R, normalizeInput, type CircuitInput } from "../../prover/field.ts";
 import { compileWitnessWasm, computeWitness } from "../../prover/witness.ts";
@@ -350,7 +350,7 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
         { cwd: REPO_ROOT, maxBuffer: 16 << 20 },
       );
       const wasm = path.join(REPO_ROOT, outDir, "hash_vectors_js/hash_vectors.wasm");
-      module = await compileWitnessWasm(wasm, `${wasm}:${Date.now()}`);
+      module = await compileWitnessWasm(readFileSync(wasm), `${wasm}:${Date.now()}`);
     });
 
     /** The fixture's outputs (witness[1..22], in declaration order). */
