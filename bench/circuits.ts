@@ -17,7 +17,7 @@ import { precommitment } from "../sdk/core/hash.ts";
 import { DriverIdentity } from "../sdk/core/identity.ts";
 import { Note } from "../sdk/core/note.ts";
 import { NoteTree } from "../sdk/core/tree.ts";
-import { SESSION_START, payScenario } from "../test/fixtures/session.ts";
+import { SCENARIO_NONCES, SESSION_START, payScenario } from "../test/fixtures/session.ts";
 import { sample, type Sample } from "./stats.ts";
 
 // ------------------------------------------------------------------ proving key
@@ -109,7 +109,7 @@ export function lockInput(): CircuitInput {
   const s = payScenario();
   return buildLockWitness({
     secretScalar: s.identity.secretScalar, note: s.note, notePath: s.request.notePath,
-    cap: 20_000_000n, fee: 0n, cpoId: s.session.cpoId, sessionId: s.session.sessionId,
+    cap: 20_000_000n, fee: 0n, cpoId: s.session.cpoId, ...SCENARIO_NONCES, sessionId: s.session.sessionId,
     settleDeadline: SESSION_START + 4n * 3600n, claimDeadline: SESSION_START + 28n * 3600n,
     changeBlinding: randomFieldElement(), refundBlinding: randomFieldElement(), extDataHash: 4242n,
   }).input;

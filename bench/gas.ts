@@ -45,7 +45,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { AbiCoder, ZeroAddress, getBytes, keccak256, toBeHex, type ContractTransactionReceipt, type Signer } from "ethers";
 import { generateProof } from "../prover/index.ts";
-import { buildLockWitness } from "../sdk/proofs/lockInput.ts";
+import { buildLockWitness, type SessionNonces } from "../sdk/proofs/lockInput.ts";
 import { buildPayWitness } from "../sdk/proofs/payInput.ts";
 import { closeSignalArray, lockSignalArray, paySignalArray, transactSignalArray } from "../sdk/proofs/publicSignals.ts";
 import { toTariffStruct } from "../sdk/actors/chain.ts";
@@ -53,7 +53,7 @@ import { NOTE_TREE_DEPTH } from "../sdk/core/constants.ts";
 import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/actors/driver.ts";
 import { encryptNote } from "../sdk/core/encryption.ts";
 import { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing } from "../sdk/actors/escrow.ts";
-import { randomBits, randomFieldElement } from "../sdk/core/field.ts";
+import { randomFieldElement } from "../sdk/core/field.ts";
 import { extDataHash, sessionId as makeSessionId } from "../sdk/core/hash.ts";
 import { DriverIdentity } from "../sdk/core/identity.ts";
 import { Meter } from "../sdk/meter/meter.ts";
@@ -63,7 +63,7 @@ import { Operator } from "../sdk/actors/operator.ts";
 import { computeBill } from "../sdk/tariff/tariff.ts";
 import { rootFromPath, type MerklePath } from "../sdk/core/tree.ts";
 import type { Pool } from "../types/ethers-contracts/index.js";
-import { DAY, HOUR, chargeSession, demoTariff, nextLocalTime, setUpNetwork, type Network } from "../test/fixtures/chain.ts";
+import { DAY, HOUR, chargeSession, demoTariff, freshNonces, nextLocalTime, setUpNetwork, type Network } from "../test/fixtures/chain.ts";
 import { linearFit, popcount, type LinearFit } from "./stats.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
 
@@ -208,8 +208,11 @@ function escrowTimes(net: Network, now: bigint) {
   return { plugIn, settleDeadline, claimDeadline: settleDeadline + 2n * DAY };
 }
 
-function freshSessionId(): bigint {
-  return makeSessionId(randomBits(128), randomBits(128));
+/** A fresh session: its 128-bit nonces (the driver locks with them) and the session id they make. */
+type BenchSession = SessionNonces & { sessionId: bigint };
+function freshSession(): BenchSession {
+  const nonces = freshNonces();
+  return { ...nonces, sessionId: makeSessionId(nonces.stationNonce, nonces.driverNonce) };
 }
 
 /** The session `sessionId`, finished: 70 min at 11 kW from plug-in (bill about 6.1 EUR), meter-signed. */
@@ -229,9 +232,9 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   await driver.deposit(60_000_000n, payer);
 
   const { plugIn, settleDeadline, claimDeadline } = escrowTimes(net, await latestTime(ethers));
-  const lockFor = async (sessionId: bigint, cap: bigint, fee = 0n): Promise<Locking> => {
+  const lockFor = async (session: BenchSession, cap: bigint, fee = 0n): Promise<Locking> => {
     const lock = await driver.prepareLock({
-      cpoId: net.operator.cpoId, sessionId, cap, settleDeadline, claimDeadline,
+      cpoId: net.operator.cpoId, ...session, cap, settleDeadline, claimDeadline,
       ...(fee > 0n ? { fee, relayer: relayerAddress } : {}),
     });
     proveMs.push(lock.proveMs);
@@ -244,18 +247,19 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
 
   // A: settles by its session-end record; B: the driver disappears mid-session (live tail); C: nobody closes;
   // D: a session that costs more than its cap (charged the cap, nothing comes back).
-  const settled = freshSessionId();
+  const settled = freshSession();
   const lockA = await lockFor(settled, 20_000_000n);
   await record("lock, fee 0", 1, async () => Number((await submitLock(pool, lockA, cpo)).gasUsed), "CPO submits");
-  await checked(lockA, settled, 20_000_000n);
-  const disputed = net.meter.startSession({ sessionId: freshSessionId(), tariff: net.tariff, t: plugIn, e: 5_000_000n });
-  const lockB = await lockFor(disputed.sessionId, 15_000_000n, 10_000n);
+  await checked(lockA, settled.sessionId, 20_000_000n);
+  const disputedSession = freshSession();
+  const disputed = net.meter.startSession({ sessionId: disputedSession.sessionId, tariff: net.tariff, t: plugIn, e: 5_000_000n });
+  const lockB = await lockFor(disputedSession, 15_000_000n, 10_000n);
   await record("lock + relayer fee", 1, async () => Number((await submitLock(pool, lockB, relayer)).gasUsed), "relayer submits");
   await checked(lockB, disputed.sessionId, 15_000_000n);
-  const abandoned = freshSessionId();
+  const abandoned = freshSession();
   const lockC = await lockFor(abandoned, 10_000_000n);
   await submitLock(pool, lockC, relayer);
-  const overCap = freshSessionId();
+  const overCap = freshSession();
   const lockD = await lockFor(overCap, 5_000_000n);
   await submitLock(pool, lockD, relayer);
 
@@ -265,14 +269,14 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
 
   let closeA: Closing | undefined;
   await record("close mode 0 (session-end record)", 1, async () => {
-    const { closing, receipt } = await net.operator.close(lockA.escrowId, finished(settled));
+    const { closing, receipt } = await net.operator.close(lockA.escrowId, finished(settled.sessionId));
     closeA = closing;
     return Number(receipt.gasUsed);
   }, "CPO submits; bill < cap: refund note inserted");
   proveMs.push(closeA!.proveMs);
   if (closeA!.pub.amount >= lockA.pub.cap) throw new Error("bench: escrow A's bill should be below its cap");
 
-  const sessionD = finished(overCap);
+  const sessionD = finished(overCap.sessionId);
   const closeD = await prepareClose(pool, lockD.escrowId, sessionD, (await net.operator.receipt(sessionD)).meterPath);
   proveMs.push(closeD.proveMs);
   if (closeD.pub.amount !== lockD.pub.cap) throw new Error("bench: escrow D's bill should exceed its cap");
@@ -524,7 +528,7 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
   const escrowDepth = 20;
   const index = averageIndex(escrowDepth);
   const { plugIn, settleDeadline, claimDeadline } = escrowTimes(net, await latestTime(ethers));
-  const lockAt = async (sessionId: bigint, cap: bigint) => {
+  const lockAt = async (session: BenchSession, cap: bigint) => {
     const { note, notePath } = await noteBelow(index);
     const changeBlinding = randomFieldElement();
     const refundBlinding = randomFieldElement();
@@ -534,7 +538,7 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
       encryptedOutput2: hex(encryptNote(new Note(cap, refundBlinding, identity.commitment), identity.encryptionPublicKey)),
     };
     const w = buildLockWitness({
-      secretScalar: identity.secretScalar, note, notePath, cap, fee: 0n, cpoId: net.operator.cpoId, sessionId,
+      secretScalar: identity.secretScalar, note, notePath, cap, fee: 0n, cpoId: net.operator.cpoId, ...session,
       settleDeadline, claimDeadline, changeBlinding, refundBlinding,
       extDataHash: extDataHash({ chainId, pool: poolAddress, ...ext }),
     });
@@ -545,12 +549,12 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
     return { gas, escrowId: w.publicSignals.nullifier };
   };
   const at = { treeSize: Number(index), leaves: [Number(index)] };
-  const settled = freshSessionId();
+  const settled = freshSession();
   const lockA = await lockAt(settled, 20_000_000n);
   escrowRows.push({ op: `lock, fee 0 @ 2^${escrowDepth}-leaf pool`, gas: lockA.gas, ...at, note: "CPO submits" });
-  const lockC = await lockAt(freshSessionId(), 10_000_000n);
+  const lockC = await lockAt(freshSession(), 10_000_000n);
   await m.setSize(index);
-  const closed = await net.operator.close(lockA.escrowId, finishedSession(net, settled, plugIn));
+  const closed = await net.operator.close(lockA.escrowId, finishedSession(net, settled.sessionId, plugIn));
   proveMs.push(closed.closing.proveMs);
   if (closed.closing.pub.amount >= 20_000_000n) throw new Error("bench: the mature escrow's bill should be below its cap");
   await m.checkRing();

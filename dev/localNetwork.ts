@@ -11,6 +11,7 @@ import { Meter } from "../sdk/meter/meter.ts";
 import { type SignedSession } from "../sdk/meter/record.ts";
 import { Operator } from "../sdk/actors/operator.ts";
 import { randomBits } from "../sdk/core/field.ts";
+import type { SessionNonces } from "../sdk/proofs/lockInput.ts";
 import type { Tariff } from "../sdk/tariff/tariff.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
 
@@ -68,13 +69,26 @@ export async function setUpNetwork(ethers: HardhatEthers): Promise<Network> {
   };
 }
 
+/** Fresh 128-bit session nonces, as the station and the driver each draw theirs at plug-in. */
+export function freshNonces(): SessionNonces {
+  return { stationNonce: randomBits(128), driverNonce: randomBits(128) };
+}
+
+/** Session options: `nonces` make the session id (fresh ones by default; the driver needs them to lock an escrow). */
+export interface SessionOptions {
+  minutes?: bigint;
+  powerW?: bigint;
+  nonces?: SessionNonces;
+}
+
 /**
  * Simulates a session on `meter` starting at unix time `start` (5 000 kWh already on the register), charging
  * `powerW` for `minutes` with a reading every 5 minutes; the meter takes a chain point at every tariff boundary.
- * Fresh 128-bit nonces make the session id.
+ * The 128-bit nonces (fresh unless given) make the session id.
  */
-export function simulateSession(meter: Meter, tariff: Tariff, start: bigint, opts: { minutes?: bigint; powerW?: bigint } = {}): SignedSession {
-  const id = makeSessionId(randomBits(128), randomBits(128));
+export function simulateSession(meter: Meter, tariff: Tariff, start: bigint, opts: SessionOptions = {}): SignedSession {
+  const { stationNonce, driverNonce } = opts.nonces ?? freshNonces();
+  const id = makeSessionId(stationNonce, driverNonce);
   const live = meter.startSession({ sessionId: id, tariff, t: start, e: 5_000_000n });
   const end = start + (opts.minutes ?? 70n) * 60n;
   const readings = simulateCharging(live, { to: end, powerW: opts.powerW ?? 11_000n, stepSeconds: 300n });
@@ -84,19 +98,21 @@ export function simulateSession(meter: Meter, tariff: Tariff, start: bigint, opt
 
 /**
  * A session on `meter` from 16:30 local on the day after `after`, charging `powerW` for `minutes`:
- * long enough sessions cross the 17:00 band boundary. Fresh 128-bit nonces make the session id.
+ * long enough sessions cross the 17:00 band boundary. The 128-bit nonces (fresh unless given) make the session id.
  */
-export function chargeSession(meter: Meter, tariff: Tariff, after: bigint, opts: { minutes?: bigint; powerW?: bigint } = {}): SignedSession {
+export function chargeSession(meter: Meter, tariff: Tariff, after: bigint, opts: SessionOptions = {}): SignedSession {
   const start = nextLocalTime(after + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
   return simulateSession(meter, tariff, start, opts);
 }
 
 /**
  * Starts a live session on `meter` at unix time `start` (`e` Wh already on the register, default 5 000 kWh) with
- * a fresh session id from 128-bit nonces: readings are added (or simulated) later, and the session may never end
- * (the escrow dispute path closes it from a live tail).
+ * the session id of 128-bit `nonces` (fresh unless given): readings are added (or simulated) later, and the session
+ * may never end (the escrow dispute path closes it from a live tail).
  */
-export function startLiveSession(meter: Meter, tariff: Tariff, start: bigint, e = 5_000_000n): ReturnType<Meter["startSession"]> {
-  const id = makeSessionId(randomBits(128), randomBits(128));
+export function startLiveSession(
+  meter: Meter, tariff: Tariff, start: bigint, e = 5_000_000n, nonces: SessionNonces = freshNonces(),
+): ReturnType<Meter["startSession"]> {
+  const id = makeSessionId(nonces.stationNonce, nonces.driverNonce);
   return meter.startSession({ sessionId: id, tariff, t: start, e });
 }

@@ -16,7 +16,6 @@ import { shutdownProver } from "../prover/index.ts";
 import { deployZkcharge } from "../dev/deploy.ts";
 import { Driver, submitLock, submitTransaction, type Locking } from "../sdk/actors/driver.ts";
 import { EscrowStatus, type Closing } from "../sdk/actors/escrow.ts";
-import { randomBits } from "../sdk/core/field.ts";
 import { sessionId as makeSessionId } from "../sdk/core/hash.ts";
 import { DriverIdentity } from "../sdk/core/identity.ts";
 import { Meter } from "../sdk/meter/meter.ts";
@@ -25,7 +24,7 @@ import { Note } from "../sdk/core/note.ts";
 import { formatAmount } from "../sdk/core/money.ts";
 import { Operator } from "../sdk/actors/operator.ts";
 import { clock, timeOfDay, type Bill, type Tariff } from "../sdk/tariff/tariff.ts";
-import { HOUR, chargeSession, demoTariff, nextLocalTime } from "../dev/localNetwork.ts";
+import { HOUR, chargeSession, demoTariff, freshNonces, nextLocalTime } from "../dev/localNetwork.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
 
 const D = 3_600_000n; // bill divisor: 3600 s/h * 1000 Wh/kWh
@@ -208,13 +207,17 @@ try {
         `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min = ${money(iv.timeNumerator)}${tail}`);
     }
   };
-  /** The driver locks `cap` for a fresh session id starting at `start`, through the relayer; the CPO checks it at plug-in. */
+  /**
+   * The driver locks `cap` for a fresh session starting at `start`, through the relayer; the CPO checks it at plug-in.
+   * The station's and the driver's nonces make the session id; the lock proof shows them (nobody else can lock it).
+   */
   const lockFor = async (label: string, start: bigint): Promise<{ lock: Locking; sessionId: bigint }> => {
-    const sessionId = makeSessionId(randomBits(128), randomBits(128));
+    const nonces = freshNonces();
+    const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
     const settleDeadline = start + 2n * HOUR;
     const claimDeadline = settleDeadline + 48n * HOUR;
     const t0 = Date.now();
-    const lock = await restored.prepareLock({ cpoId, sessionId, cap, settleDeadline, claimDeadline, fee: lockFee, relayer: relayerAddress });
+    const lock = await restored.prepareLock({ cpoId, ...nonces, sessionId, cap, settleDeadline, claimDeadline, fee: lockFee, relayer: relayerAddress });
     const wall = Date.now() - t0;
     detail(`session id ${short(sessionId)} (agreed at the station), plug-in ${localDate(start, tariff)} local`);
     detail(`escrow id ${short(lock.escrowId)} (the lock's nullifier: no link to the driver's notes)`);

@@ -12,6 +12,7 @@ import { proveTransact } from "../proofs/transact.ts";
 import type { ProofTimings } from "../proofs/prove.ts";
 import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "../proofs/publicSignals.ts";
 import { dummyInput, type TransactOutput } from "../proofs/transactInput.ts";
+import type { SessionNonces } from "../proofs/lockInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import { readEscrowEvents, readPoolState, type LockedEscrow, type PoolState } from "./chain.ts";
 import { decryptNote, encryptNote } from "../core/encryption.ts";
@@ -243,11 +244,14 @@ export class Driver {
 
   /**
    * Proves a lock: one note pays `cap` (+ `fee`) into an escrow for (cpoId, sessionId); the change and
-   * whatever the escrow gives back return to this identity, which nobody learns.
+   * whatever the escrow gives back return to this identity, which nobody learns. The session id is
+   * `sessionId(stationNonce, driverNonce)`: the proof shows the nonces, so nobody else can lock the session
+   * first (the pool takes one escrow per session). `sessionId`, if given, must be what the nonces make.
    * @throws InsufficientBalanceError when no single note covers cap + fee
+   * @throws InvalidInputError when a nonce is not 128-bit or the nonces do not make `sessionId`
    */
-  async prepareLock(args: {
-    cpoId: bigint; sessionId: bigint; cap: bigint; settleDeadline: bigint; claimDeadline: bigint; fee?: bigint; relayer?: string;
+  async prepareLock(args: SessionNonces & {
+    cpoId: bigint; sessionId?: bigint; cap: bigint; settleDeadline: bigint; claimDeadline: bigint; fee?: bigint; relayer?: string;
   }): Promise<Locking> {
     const fee = args.fee ?? 0n;
     const state = await this.#fresh();
@@ -270,7 +274,7 @@ export class Driver {
     };
     const proved = await proveLock({
       secretScalar: this.identity.secretScalar, note: chosen.note, notePath: state.tree.path(chosen.leafIndex),
-      cap: args.cap, fee, cpoId: args.cpoId, sessionId: args.sessionId,
+      cap: args.cap, fee, cpoId: args.cpoId, stationNonce: args.stationNonce, driverNonce: args.driverNonce, sessionId: args.sessionId,
       settleDeadline: args.settleDeadline, claimDeadline: args.claimDeadline, changeBlinding, refundBlinding,
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
     }, this.#prover);

@@ -137,7 +137,8 @@ export class Operator {
 
   /**
    * Checks, before switching the charger on, that escrow `escrowId` is open, for this CPO and this
-   * session, with at least `minCap` locked and at least `minSecondsToSettle` before its settle deadline.
+   * session, is the session's escrow (the pool's `sessionEscrow`: the only one that can ever settle it),
+   * with at least `minCap` locked and at least `minSecondsToSettle` before its settle deadline.
    * @throws EscrowRejectedError naming the first shortfall
    */
   async verifyEscrow(escrowId: bigint, expect: { sessionId: bigint; minCap: bigint; minSecondsToSettle: bigint }): Promise<Escrow> {
@@ -146,6 +147,9 @@ export class Operator {
     if (escrow.status !== EscrowStatus.Open) reject(escrow.status === EscrowStatus.None ? "does not exist" : "is no longer open");
     if (escrow.cpoId !== this.cpoId) reject(`is for CPO ${escrow.cpoId}, not ${this.cpoId}`);
     if (escrow.sessionId !== expect.sessionId) reject(`is for session ${escrow.sessionId}, not ${expect.sessionId}`);
+    // The pool keeps one escrow per session; checking it here too means no other escrow can settle the session.
+    const theEscrow = await this.pool.sessionEscrow(this.cpoId, escrow.sessionId);
+    if (theEscrow !== escrowId) reject(`is not the escrow of session ${escrow.sessionId} (that is escrow ${theEscrow})`);
     if (escrow.cap < expect.minCap) reject(`caps at ${formatAmount(escrow.cap)}, below the required ${formatAmount(expect.minCap)}`);
     if (await this.pool.sessionPaid(this.cpoId, escrow.sessionId)) reject("its session is already paid");
     const now = BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp);
