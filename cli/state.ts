@@ -1,115 +1,183 @@
 /**
  * The zkcharge CLI's local state: one JSON file (bigints written as `"123n"` strings), replaced
  * atomically on every save (temp file in the same directory, fsync, rename, fsync of the directory),
- * so a crash or a kill leaves either the old or the new file, never a half-written one.
+ * so a crash or a kill leaves either the old or the new file, never a half-written one. On load every field is
+ * checked against the zod schema below (the types are derived from it), and a bad one is named:
+ * `state file .zkcharge/state.json: sessions[2].session.points[0].t: expected a decimal integer string like "123n"`.
  *
  * The file holds secrets in plaintext (the driver's identity, the meters' private keys): a dev tool.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import type { SignedSession } from "../sdk/meter/record.ts";
-import type { Point, Tariff } from "../sdk/tariff/tariff.ts";
+import { z } from "zod";
+import type { LiveSessionLog, Point, SignedSession, Tariff } from "../sdk/index.ts";
 
 export const STATE_VERSION = 1;
 
-export interface MeterRecord {
-  /** Short handle, `m1`, `m2`, ... */
-  id: string;
-  leaf: bigint;
-  cpoId: bigint;
-  ratedPowerW: bigint;
-  /** EdDSA-Poseidon private key, 0x-hex (plaintext). */
-  privateKey: string;
-  revoked: boolean;
-  addedTx: string;
-  revokedTx?: string;
-}
+// ---------------------------------------------------------------------------------------------- schema
 
-export interface TariffRecord {
-  hash: bigint;
-  tariff: Tariff;
-  tx: string;
-}
+const BIGINT_TEXT = /^-?\d+n$/;
 
+/** A bigint, written `"<digits>n"`. */
+const bigint = z.unknown().transform((value, ctx) => {
+  if (typeof value === "string" && BIGINT_TEXT.test(value)) return BigInt(value.slice(0, -1));
+  ctx.addIssue({ code: "custom", message: value === undefined ? "missing" : `expected a decimal integer string like "123n", got ${JSON.stringify(value)}` });
+  return z.NEVER;
+});
+const text = z.string();
+const pair = z.tuple([bigint, bigint]);
+const bands = z.tuple([bigint, bigint, bigint, bigint]);
+
+// The SDK's types, checked against these schemas by the annotations.
+const point: z.ZodType<Point, z.ZodTypeDef, unknown> = z.object({ t: bigint, e: bigint }).strict();
+const tariff: z.ZodType<Tariff, z.ZodTypeDef, unknown> = z.object({
+  cpoId: bigint, flatFee: bigint, energyPrice: bands, bandStart: bands, timePricePerHour: bigint, maxPrice: bigint,
+  tzOffset: bigint, validFrom: bigint, validTo: bigint,
+}).strict();
+const signedSession: z.ZodType<SignedSession, z.ZodTypeDef, unknown> = z.object({
+  sessionId: bigint, cpoId: bigint, meterLeaf: bigint, ratedPowerW: bigint, tariff, tariffHash: bigint,
+  points: z.array(point), n: z.number().int().nonnegative(), signature: z.object({ R8: pair, S: bigint }).strict(),
+  meterPublicKey: pair, final: bigint,
+}).strict();
 /**
- * A session begun with `session start` (plug-in), kept as what replays the meter deterministically: the meter key
- * (by meter id), the session id, the tariff fixed at plug-in, the start point and every reading after it.
+ * A session begun with `session start`, kept as what rebuilds the meter session (`restoreLiveSession`): the
+ * session id, the tariff fixed at plug-in, the start point and every reading after it.
  */
-export interface LiveSessionRecord {
-  sessionId: bigint;
-  tariff: Tariff;
-  start: Point;
-  /** Readings after the start point, in order (chain points at boundaries, live tails otherwise). */
-  readings: Point[];
-}
+const liveSession: z.ZodType<LiveSessionLog, z.ZodTypeDef, unknown> = z.object({
+  sessionId: bigint, tariff, start: point, readings: z.array(point),
+}).strict();
 
-export interface SessionRecordEntry {
+const meterRecord = z.object({
+  /** Short handle, `m1`, `m2`, ... */
+  id: text,
+  leaf: bigint,
+  cpoId: bigint,
+  ratedPowerW: bigint,
+  /** EdDSA-Poseidon private key, 0x-hex (plaintext). */
+  privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected a 32-byte 0x-hex private key"),
+  revoked: z.boolean(),
+  addedTx: text,
+  revokedTx: text.optional(),
+}).strict();
+
+const tariffRecord = z.object({ hash: bigint, tariff, tx: text }).strict();
+
+const sessionRecord = z.object({
   /** Short handle, `s1`, `s2`, ... */
-  id: string;
-  meterId: string;
+  id: text,
+  meterId: text,
   /** The meter-signed session, once it ended (absent while a started session is open). */
-  session?: SignedSession;
+  session: signedSession.optional(),
   /** The bill: of the ended session's readings, or what an escrow close charged. */
-  amount?: bigint;
+  amount: bigint.optional(),
   /** started: plugged in, not ended (maybe live tails only); unpaid: ended; paid: by `driver pay` or an escrow close. */
-  status: "started" | "unpaid" | "paid";
+  status: z.enum(["started", "unpaid", "paid"]),
   /** The pay or close transaction. */
-  payTx?: string;
+  payTx: text.optional(),
   /** Present for sessions begun with `session start`. */
-  live?: LiveSessionRecord;
-}
+  live: liveSession.optional(),
+  /** The nonces that make the session id (sessions begun with `session start`): the lock proof shows them. */
+  nonces: z.object({ stationNonce: bigint, driverNonce: bigint }).strict().optional(),
+}).strict();
 
-export interface EscrowRecord {
+const escrowRecord = z.object({
   /** Short handle, `e1`, `e2`, ... */
-  id: string;
+  id: text,
   /** The escrow id on chain (the lock's nullifier). */
-  escrowId: bigint;
+  escrowId: bigint,
   /** The session handle (`s2`) it pre-authorises. */
-  sessionRef: string;
-  cap: bigint;
+  sessionRef: text,
+  cap: bigint,
   /** Relayer fee paid on top of the cap. */
-  fee: bigint;
-  settleDeadline: bigint;
-  claimDeadline: bigint;
-  lockTx: string;
-  status: "open" | "closed" | "refunded";
+  fee: bigint,
+  settleDeadline: bigint,
+  claimDeadline: bigint,
+  lockTx: text,
+  status: z.enum(["open", "closed", "refunded"]),
   /** What the close charged (closed escrows). */
-  charged?: bigint;
+  charged: bigint.optional(),
   /** Closed with the session-end record, or from the last live tail. */
-  closeMode?: "final" | "tail";
-  closeTx?: string;
-  refundTx?: string;
+  closeMode: z.enum(["final", "tail"]).optional(),
+  closeTx: text.optional(),
+  refundTx: text.optional(),
+}).strict();
+
+const cliState = z.object({
+  version: z.literal(STATE_VERSION),
+  chainId: bigint,
+  deployedAt: text,
+  addresses: z.object({ token: text, registry: text, pool: text, payVerifier: text, transactVerifier: text }).strict(),
+  cpo: z.object({ cpoId: bigint, admin: text, payout: text, tx: text }).strict().optional(),
+  meters: z.array(meterRecord),
+  tariffs: z.array(tariffRecord),
+  /** The driver's Semaphore identity export (plaintext secret). */
+  driver: z.object({ secret: text, createdAt: text }).strict().optional(),
+  sessions: z.array(sessionRecord),
+  /** Escrows locked with `driver lock` (absent in state files written before escrows existed). */
+  escrows: z.array(escrowRecord).optional(),
+}).strict();
+
+export type MeterRecord = z.output<typeof meterRecord>;
+export type TariffRecord = z.output<typeof tariffRecord>;
+export type LiveSessionRecord = LiveSessionLog;
+export type SessionRecordEntry = z.output<typeof sessionRecord>;
+export type EscrowRecord = z.output<typeof escrowRecord>;
+/** The whole state file. */
+export type CliState = z.output<typeof cliState>;
+
+/** The state file's text is not a state: the message names the field and what is wrong with it. */
+export class StateFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StateFormatError";
+  }
 }
 
-export interface CliState {
-  version: number;
-  chainId: bigint;
-  deployedAt: string;
-  addresses: { token: string; registry: string; pool: string; payVerifier: string; transactVerifier: string };
-  cpo?: { cpoId: bigint; admin: string; payout: string; tx: string };
-  meters: MeterRecord[];
-  tariffs: TariffRecord[];
-  /** The driver's Semaphore identity export (plaintext secret). */
-  driver?: { secret: string; createdAt: string };
-  sessions: SessionRecordEntry[];
-  /** Escrows locked with `driver lock` (absent in state files written before escrows existed). */
-  escrows?: EscrowRecord[];
+/** `sessions[2].session.points[0].t` */
+function fieldPath(path: readonly (string | number)[]): string {
+  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("") || "(top level)";
 }
+
+function describeIssue(issue: z.ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return `${fieldPath(issue.path)}: ${issue.received === "undefined" ? "missing" : `expected ${issue.expected}, got ${issue.received}`}`;
+    case "unrecognized_keys":
+      return issue.keys.map((k) => `${fieldPath([...issue.path, k])}: unknown field`).join(", ");
+    case "invalid_enum_value":
+      return `${fieldPath(issue.path)}: expected ${issue.options.map((o) => JSON.stringify(o)).join(" | ")}, got ${JSON.stringify(issue.received)}`;
+    default:
+      return `${fieldPath(issue.path)}: ${issue.message}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- text
 
 /** JSON text of a state, bigints as `"<digits>n"`. */
 export function serializeState(state: CliState): string {
   return JSON.stringify(state, (_key, value: unknown) => (typeof value === "bigint" ? `${value}n` : value), 2) + "\n";
 }
 
-/** Parses {@link serializeState}'s output. */
+/**
+ * Parses {@link serializeState}'s output, checking every field against the schema.
+ * @throws StateFormatError naming the first bad field, e.g. `sessions[2].session.points[0].t: expected a decimal integer string`
+ */
 export function parseState(text: string): CliState {
-  const state = JSON.parse(text, (_key, value: unknown) =>
-    typeof value === "string" && /^-?\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value) as CliState;
-  if (state === null || typeof state !== "object" || state.version !== STATE_VERSION) {
-    throw new Error(`unsupported state file (expected version ${STATE_VERSION})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new StateFormatError(`not JSON (${(error as Error).message})`);
   }
-  return state;
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (version !== STATE_VERSION) throw new StateFormatError(`unsupported state file version ${JSON.stringify(version)} (expected ${STATE_VERSION})`);
+  const parsed = cliState.safeParse(raw);
+  if (!parsed.success) {
+    const [first, ...more] = parsed.error.issues;
+    throw new StateFormatError(describeIssue(first!) + (more.length ? ` (and ${more.length} more problem(s))` : ""));
+  }
+  return parsed.data;
 }
 
 /** Hooks for tests: `beforeRename` runs after the temp file is complete and synced, before it replaces the target. */
@@ -161,7 +229,7 @@ export function loadState(path: string): CliState | undefined {
   try {
     return parseState(text);
   } catch (error) {
-    throw new Error(`state file ${path} is unreadable: ${(error as Error).message}`);
+    throw new StateFormatError(`state file ${path}: ${(error as Error).message}`);
   }
 }
 

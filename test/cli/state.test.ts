@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseState, saveState, serializeState, writeFileAtomic, STATE_VERSION, type CliState } from "../../cli/state.ts";
+import { loadState, parseState, saveState, serializeState, writeFileAtomic, STATE_VERSION, type CliState } from "../../cli/state.ts";
 
 const STATE_MODULE = fileURLToPath(new URL("../../cli/state.ts", import.meta.url));
 
@@ -88,6 +88,27 @@ describe("cli state file", function () {
     }
     expect(versions).to.include(readFileSync(path, "utf8"));
     expect(seen.size, "the writer should have replaced the file several times").to.be.greaterThan(1);
+  });
+
+  it("checks every field against the schema and names the first bad one", () => {
+    const good = JSON.parse(serializeState(sampleState(3))) as Record<string, unknown>;
+    const bad = (edit: (s: Record<string, any>) => void): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const copy = structuredClone(good);
+      edit(copy);
+      return JSON.stringify(copy);
+    };
+    expect(() => parseState(bad((s) => { s.chainId = 31337; })))
+      .to.throw(/^chainId: expected a decimal integer string like "123n", got 31337$/);
+    expect(() => parseState(bad((s) => { delete s.cpo.payout; }))).to.throw(/^cpo\.payout: missing$/);
+    expect(() => parseState(bad((s) => { s.meters = [{ id: "m1" }]; }))).to.throw(/^meters\[0\]\.leaf: missing \(and \d+ more problem\(s\)\)$/);
+    expect(() => parseState(bad((s) => { s.addresses.extra = "0x6"; }))).to.throw(/^addresses\.extra: unknown field$/);
+    expect(() => parseState(bad((s) => { s.sessions = "none"; }))).to.throw(/^sessions: expected array, got string$/);
+    expect(() => parseState(bad((s) => { s.version = 2; }))).to.throw(/unsupported state file version 2 \(expected 1\)/);
+    expect(() => parseState("{ not json")).to.throw(/^not JSON/);
+    // loadState puts the file's path in front.
+    const path = join(dir, "state.json");
+    writeFileSync(path, bad((s) => { s.cpo.cpoId = "1"; }));
+    expect(() => loadState(path)).to.throw(`state file ${path}: cpo.cpoId: expected a decimal integer string like "123n", got "1"`);
   });
 
   it("writeFileAtomic creates missing directories and replaces an existing file", () => {
