@@ -1,0 +1,133 @@
+/**
+ * The deployment and the chain: `deploy`, `status` and the dev-chain clock (`chain advance`).
+ */
+import { Option, type Command } from "commander";
+import { Driver, DriverIdentity, EscrowStatus, formatAmount, readEscrow } from "../../sdk/index.ts";
+import { deployZkcharge } from "../../dev/deploy.ts";
+import { defineCommand, runs } from "../context.ts";
+import { CliError } from "../errors.ts";
+import { describeEscrow, detail, kwh, localClock, localDate, say, short, txLine, tzText } from "../format.ts";
+import { tariffOfEscrow } from "../lookup.ts";
+import { option, required, wholeArg } from "../options.ts";
+import { attach, chainTime, connect, tokenBalance } from "../rpc.ts";
+import { STATE_VERSION } from "../state.ts";
+
+const PAYER_FUNDS = 1_000_000_000n; // 1000 tEUR minted to the payer on deploy
+const HEADING = "Deployment and dev chain:";
+
+export function registerChainCommands(root: Command): void {
+  runs<{ force?: boolean }>(
+    defineCommand(root, "deploy", "deploy Poseidon, the test token, verifiers, Registry and Pool; mint 1000 tEUR to the payer account")
+      .helpGroup(HEADING)
+      .addOption(new Option("--force", "start a new state, replacing the one in --state (its secrets are lost)")),
+    async (ctx, state, o) => {
+      if (state && !o.force) {
+        throw new CliError(`${ctx.statePath} already holds a deployment (pool ${state.addresses.pool} on chain ${state.chainId}): ` +
+          "pass --force to deploy afresh and replace it (its secrets are lost), or use another --state");
+      }
+      const chain = await connect(ctx.rpc); // clear error when the node is down, before loading Hardhat
+      chain.provider.destroy();
+      const { network } = await import("hardhat");
+      const connection = await network.create({ network: "localhost", override: { url: ctx.rpc } });
+      try {
+        const { ethers } = connection;
+        const signers = await ethers.getSigners();
+        if (signers.length < 4) throw new CliError(`the node at ${ctx.rpc} exposes ${signers.length} unlocked account(s); zkcharge needs 4`);
+        const [deployer, , payer] = signers;
+        say(`Deploying to ${ctx.rpc} (chain ${chain.chainId}) from ${deployer!.address}`);
+        const deployment = await deployZkcharge(ethers, { signer: deployer, log: (m) => detail(m) });
+        const mint = (await (await deployment.testToken!.mint(payer!.address, PAYER_FUNDS)).wait())!;
+        txLine(`minted ${formatAmount(PAYER_FUNDS)} to the payer ${payer!.address}`, mint);
+        const a = deployment.addresses;
+        say(`Deployed; state written to ${ctx.statePath}`);
+        return {
+          version: STATE_VERSION, chainId: a.chainId, deployedAt: new Date().toISOString(),
+          addresses: { token: a.token, registry: a.registry, pool: a.pool, payVerifier: a.payVerifier, transactVerifier: a.transactVerifier },
+          meters: [], tariffs: [], sessions: [],
+        };
+      } finally {
+        await connection.close();
+      }
+    });
+
+  runs<object>(
+    defineCommand(root, "status", "addresses, CPO, meters, tariffs, driver, sessions and escrows, with their state on chain")
+      .helpGroup(HEADING),
+    async (ctx, state) => {
+      if (!state) {
+        say(`No deployment in ${ctx.statePath}: run \`zkcharge deploy\``);
+        return undefined;
+      }
+      const d = await attach(ctx, state);
+      const block = await d.provider.getBlock("latest");
+      say(`zkcharge on ${ctx.rpc}: chain ${state.chainId}, block ${block!.number}, state ${ctx.statePath}`);
+      detail(`Pool ${state.addresses.pool}, Registry ${state.addresses.registry}, token ${state.addresses.token}`);
+      detail(`pool holds ${formatAmount(await tokenBalance(d, state.addresses.pool))}`);
+      if (state.cpo) {
+        const earnings = await d.pool.cpoBalance(state.cpo.cpoId);
+        say(`CPO ${state.cpo.cpoId}: admin ${state.cpo.admin}, earnings ${formatAmount(earnings)}, ` +
+          `payout ${state.cpo.payout} holds ${formatAmount(await tokenBalance(d, state.cpo.payout))}`);
+      } else say("CPO: not registered");
+      for (const m of state.meters) detail(`meter ${m.id}: ${Number(m.ratedPowerW) / 1000} kW, ${m.revoked ? "revoked" : "active"}, leaf ${short(m.leaf)}`);
+      for (const t of state.tariffs) detail(`tariff ${short(t.hash)}: ${tzText(t.tariff.tzOffset)}, ${t.tariff.energyPrice.map((p) => formatAmount(p, "")).join("/")} EUR/kWh`);
+      if (state.driver) {
+        const driver = new Driver(DriverIdentity.fromSecret(state.driver.secret), d.pool.connect(d.provider));
+        await driver.sync();
+        const open = driver.escrows.filter((e) => e.status === EscrowStatus.Open);
+        say(`Driver: ${formatAmount(driver.balance)} in ${driver.notes.filter((n) => n.note.value > 0n).length} note(s)` +
+          (driver.escrows.length ? `, ${driver.escrows.length} escrow(s) in events (${open.length} open, ` +
+            `${formatAmount(open.reduce((sum, e) => sum + e.cap, 0n))} locked)` : ""));
+      } else say("Driver: none");
+      for (const s of state.sessions) {
+        if (s.session) {
+          const t = s.session.tariff;
+          const pts = s.session.points;
+          detail(`session ${s.id}: ${localClock(pts[0]!.t, t)}-${localClock(pts.at(-1)!.t, t)}, ${kwh(pts.at(-1)!.e - pts[0]!.e)}, ` +
+            `${formatAmount(s.amount ?? 0n)}, ${s.status}${s.payTx ? ` (tx ${short(s.payTx)})` : ""}`);
+        } else if (s.live) {
+          const t = s.live.tariff;
+          const last = s.live.readings.at(-1) ?? s.live.start;
+          const how = s.status === "paid" ? `paid ${formatAmount(s.amount ?? 0n)} from a live tail` : "not ended";
+          detail(`session ${s.id}: started ${localClock(s.live.start.t, t)}, last reading ${localClock(last.t, t)}, ` +
+            `${kwh(last.e - s.live.start.e)}, ${how}${s.payTx ? ` (tx ${short(s.payTx)})` : ""}`);
+        }
+      }
+      if (state.escrows?.length) {
+        const now = await chainTime(d.provider);
+        for (const e of state.escrows) {
+          const tariff = tariffOfEscrow(state, e);
+          const chainStatus = EscrowStatus[(await readEscrow(d.pool, e.escrowId)).status];
+          detail(`escrow ${e.id} (session ${e.sessionRef}): ${describeEscrow(e, tariff)} [on chain: ${chainStatus}]`);
+        }
+        const tariff = state.tariffs.at(-1)?.tariff;
+        if (tariff) detail(`chain time ${localDate(now, tariff)} local`);
+      }
+      return undefined;
+    });
+
+  runs<{ minutes: bigint }>(
+    defineCommand(root, "chain advance", "DEV CHAINS ONLY: move the node's clock forward (evm_increaseTime + evm_mine), e.g. past a settle deadline")
+      .helpGroup(HEADING)
+      .addOption(required(option("--minutes <n>", "how far, in minutes", wholeArg(365n * 24n * 60n)), "130")),
+    async (ctx, state, o) => {
+      const chain = await connect(ctx.rpc);
+      // Raw calls: the provider caches identical requests briefly, and the clock moves between these two.
+      const now = async () => BigInt(((await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string }).timestamp);
+      try {
+        const before = await now();
+        try {
+          await chain.provider.send("evm_increaseTime", [Number(o.minutes * 60n)]);
+          await chain.provider.send("evm_mine", []);
+        } catch (error) {
+          throw new CliError(`${ctx.rpc} refused evm_increaseTime / evm_mine (${(error as Error).message.split("\n")[0]}): dev chains only`);
+        }
+        const after = await now();
+        const tariff = state?.tariffs.at(-1)?.tariff;
+        const show = (t: bigint) => (tariff ? `${localDate(t, tariff)} local` : new Date(Number(t) * 1000).toISOString());
+        say(`Chain time advanced by ${o.minutes} min with evm_increaseTime + evm_mine (DEV CHAINS ONLY): ${show(before)} -> ${show(after)}`);
+      } finally {
+        chain.provider.destroy();
+      }
+      return undefined;
+    });
+}
