@@ -30,20 +30,23 @@ export class WebWorkerBackend extends WorkerPool {
   /** @param options - see {@link WebWorkerBackendOptions} */
   constructor(options: WebWorkerBackendOptions = {}) {
     const url = options.workerUrl;
-    const create =
+    const create: () => Worker =
       options.createWorker ??
       (url !== undefined
         ? () => new Worker(url, { type: "module" })
         : // Kept literal so that bundlers see (and bundle) the worker.
           () => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }));
-    super(options.size ?? 1, (events) => spawnWebWorker(create, events), options.onLog ?? ((line) => console.log(line)));
+    const spawn = (events: WorkerEvents): WorkerHandle => {
+      if (options.createWorker === undefined && typeof Worker !== "function") {
+        throw new Error("prover: this environment has no Web Workers; pass a ProverBackend as the backend option");
+      }
+      return spawnWebWorker(create, events);
+    };
+    super(options.size ?? 1, spawn, options.onLog ?? ((line) => console.log(line)));
   }
 }
 
 function spawnWebWorker(create: () => Worker, events: WorkerEvents): WorkerHandle {
-  if (typeof Worker !== "function") {
-    throw new Error("prover: this environment has no Web Workers; pass a ProverBackend as the backend option");
-  }
   const worker = create();
   let onClosed: (() => void) | undefined;
   worker.onmessage = (e: MessageEvent<WorkerResponse>) => {
