@@ -3,17 +3,21 @@
  * soundness checklist: an honest witness passes with exactly the SDK's public signals, and each cheat is
  * rejected by the template that holds the rule it breaks. Honest witnesses come from buildLockWitness over
  * real SDK objects; a cheat edits the witness input and recomputes only what the cheater controls
- * (nullifier, change commitment, refund precommitment) with the protocol hashes.
+ * (nullifier, change commitment, refund precommitment, its own nonces) with the protocol hashes.
+ *
+ * The pool keeps one escrow per session, so the circuit must stop a stranger who saw a session id (in the
+ * mempool) from locking it first: the proof takes the session's nonces privately and checks they hash to it.
  */
 import { expect } from "chai";
 import { buildLockWitness, type LockRequest } from "../../sdk/proofs/lockInput.ts";
 import { LOCK_PUBLIC_SIGNALS, lockSignalArray } from "../../sdk/proofs/publicSignals.ts";
 import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
-import { poseidon, precommitment } from "../../sdk/core/hash.ts";
+import { poseidon, precommitment, sessionId as makeSessionId } from "../../sdk/core/hash.ts";
+import { randomBits } from "../../sdk/core/field.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
 import { Note } from "../../sdk/core/note.ts";
-import { CPO_ID, SESSION_START, payScenario } from "../fixtures/session.ts";
+import { CPO_ID, SCENARIO_NONCES, SESSION_START, payScenario } from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
 
 const MAX = (1n << 64n) - 1n;
@@ -30,6 +34,7 @@ function lockScenario(opts: { value?: bigint; cap?: bigint; fee?: bigint } = {})
     cap: opts.cap ?? 20_000_000n,
     fee: opts.fee ?? 100_000n,
     cpoId: CPO_ID,
+    ...SCENARIO_NONCES,
     sessionId: s.session.sessionId,
     settleDeadline: SESSION_START + 4n * 3600n,
     claimDeadline: SESSION_START + 28n * 3600n,
@@ -73,7 +78,7 @@ describe("lock circuit", function () {
       expect(witness[6]).to.equal(MAX); // cap
     });
 
-    it("binds cpoId, sessionId and both deadlines as public signals (squared in the circuit)", async () => {
+    it("binds cpoId and both deadlines as public signals (squared in the circuit), sessionId through its nonces", async () => {
       const s = lockScenario();
       const witness = await expectAccepted("lock", s.witness.input);
       const at = (name: (typeof LOCK_PUBLIC_SIGNALS)[number]) => witness[1 + LOCK_PUBLIC_SIGNALS.indexOf(name)];
@@ -84,10 +89,11 @@ describe("lock circuit", function () {
       // Only squared: another value is still a valid witness, but its square sits in the witness (the
       // constraint survived --O2), so the proof is bound to the public value.
       const other = 0xc0ffeen;
-      const changed = await expectAccepted("lock", { ...s.witness.input, cpoId: other, sessionId: other + 1n });
+      const changed = await expectAccepted("lock", { ...s.witness.input, cpoId: other, settleDeadline: other + 1n });
       expect(changed).to.include(other * other);
       expect(changed).to.include((other + 1n) * (other + 1n));
-      expect(witness).to.include(s.request.sessionId * s.request.sessionId % FIELD_MODULUS);
+      // sessionId is no longer free: it must be the hash of the nonces (see "session nonces" below).
+      await expectRejected("lock", { ...s.witness.input, sessionId: other }, ["Lock"]);
     });
   });
 
@@ -140,6 +146,54 @@ describe("lock circuit", function () {
       const s = lockScenario();
       // Public cap 1 EUR less than what left the note: 1 EUR would vanish from the pool's books.
       await expectRejected("lock", { ...s.witness.input, cap: s.request.cap - 1_000_000n }, ["Lock"]);
+    });
+  });
+
+  describe("session nonces: only the session's driver (or station) can lock it", () => {
+    it("computes the SDK's session id from the nonces (random 128-bit nonces and the edges)", async () => {
+      const s = lockScenario();
+      const top = (1n << 128n) - 1n;
+      const pairs = [[0n, 0n], [top, top], [top, 0n], [randomBits(128), randomBits(128)], [randomBits(128), randomBits(128)]];
+      for (const [stationNonce, driverNonce] of pairs) {
+        const w = buildLockWitness({ ...s.request, stationNonce: stationNonce!, driverNonce: driverNonce!, sessionId: undefined });
+        expect(w.publicSignals.sessionId).to.equal(makeSessionId(stationNonce!, driverNonce!));
+        const witness = await expectAccepted("lock", w.input);
+        expect(witness[1 + LOCK_PUBLIC_SIGNALS.indexOf("sessionId")]).to.equal(makeSessionId(stationNonce!, driverNonce!));
+      }
+    });
+
+    it("rejects a stranger's lock of someone else's session id: it knows the id, not the nonces", async () => {
+      // The stranger saw the victim's session id (e.g. in a pending lock) and owns its own note: everything
+      // else in its witness is honest, only the nonces are guesses.
+      const victim = lockScenario();
+      const stranger = lockScenario();
+      const target = victim.session.sessionId;
+      for (const nonces of [
+        { stationNonce: randomBits(128), driverNonce: randomBits(128) },
+        { stationNonce: SCENARIO_NONCES.stationNonce, driverNonce: randomBits(128) }, // knows the station's half
+        { stationNonce: SCENARIO_NONCES.driverNonce, driverNonce: SCENARIO_NONCES.stationNonce }, // swapped
+        { stationNonce: SCENARIO_NONCES.stationNonce, driverNonce: SCENARIO_NONCES.driverNonce + 1n },
+        { stationNonce: target, driverNonce: 0n }, // the id itself as a "nonce"
+      ]) {
+        await expectRejected("lock", { ...stranger.witness.input, ...nonces, sessionId: target }, ["Lock"]);
+      }
+      // With its own nonces the stranger proves its own session id, never the victim's.
+      const own = { stationNonce: randomBits(128), driverNonce: randomBits(128) };
+      const w = buildLockWitness({ ...stranger.request, ...own, sessionId: undefined });
+      expect(w.publicSignals.sessionId).to.not.equal(target);
+      await expectAccepted("lock", w.input);
+    });
+
+    it("the SDK refuses nonces that do not make the requested session id, and nonces wider than 128 bits", () => {
+      const s = lockScenario();
+      expect(() => buildLockWitness({ ...s.request, driverNonce: SCENARIO_NONCES.driverNonce + 1n }))
+        .to.throw(InvalidInputError, /do not make session/);
+      expect(() => buildLockWitness({ ...s.request, stationNonce: SCENARIO_NONCES.driverNonce, driverNonce: SCENARIO_NONCES.stationNonce }))
+        .to.throw(InvalidInputError, /do not make session/);
+      expect(() => buildLockWitness({ ...s.request, stationNonce: 1n << 128n, sessionId: undefined }))
+        .to.throw(InvalidInputError, /station nonce/);
+      expect(() => buildLockWitness({ ...s.request, driverNonce: -1n, sessionId: undefined }))
+        .to.throw(InvalidInputError, /driver nonce/);
     });
   });
 

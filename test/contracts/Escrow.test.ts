@@ -20,11 +20,12 @@ import { AbiCoder, ZeroAddress, keccak256, type Signer } from "ethers";
 import { shutdownProver } from "../../prover/index.ts";
 import { Driver, submitLock } from "../../sdk/actors/driver.ts";
 import { EscrowStatus, readEscrow } from "../../sdk/actors/escrow.ts";
-import { randomFieldElement } from "../../sdk/core/field.ts";
 import { extDataHash as sdkExtDataHash, noteCommitment } from "../../sdk/core/hash.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
 import { Operator } from "../../sdk/actors/operator.ts";
-import { DAY, HOUR, chargeSession, demoTariff, setUpNetwork } from "../fixtures/chain.ts";
+import { DAY, HOUR, chargeSession, demoTariff, freshNonces, setUpNetwork } from "../fixtures/chain.ts";
+import { sessionId as makeSessionId } from "../../sdk/core/hash.ts";
+import type { SessionNonces } from "../../sdk/proofs/lockInput.ts";
 import type { LockedEscrow } from "../../sdk/actors/chain.ts";
 import { MAX_VALUE, R, ZERO_PROOF, extData, type ExtDataValue } from "./helpers.ts";
 import type { IPool } from "../../types/ethers-contracts/index.js";
@@ -38,6 +39,8 @@ const MIN_CLAIM_WINDOW = DAY;
 const MAX_TIME = (1n << 40n) - 1n;
 /** Storage slot of `Pool._escrows` (see the layout comment in contracts/Pool.sol). */
 const ESCROWS_SLOT = 285n;
+/** Storage slot of `Pool.sessionEscrow` (cpoId => sessionId => escrowId). */
+const SESSION_ESCROW_SLOT = 286n;
 /** Gas limit for transactions sent without estimation (so they are mined at a set timestamp). */
 const NO_ESTIMATE = { gasLimit: 3_000_000n };
 
@@ -246,7 +249,10 @@ describe("Pool escrows", function () {
     it("spends the note, stores the escrow, inserts the change note, pays the fee, emits everything", async function () {
       const f = await load();
       const now = await latest();
-      const args = { cpoId: f.net.operator.cpoId, sessionId: 31337n, cap: 25_000_000n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY, fee: 50_000n, relayer: f.relayerAddress };
+      const nonces = freshNonces();
+      const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
+      const args = { cpoId: f.net.operator.cpoId, ...nonces, sessionId, cap: 25_000_000n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY, fee: 50_000n, relayer: f.relayerAddress };
+      expect(await f.pool.sessionEscrow(args.cpoId, sessionId)).to.equal(0n);
       const lock = await f.driver.prepareLock(args);
       const size = await f.pool.noteTreeSize();
       const relayerBefore = await f.testToken.balanceOf(f.relayerAddress);
@@ -263,8 +269,35 @@ describe("Pool escrows", function () {
       expect(await f.pool.isKnownRoot(await f.pool.noteRoot(), size + 1n)).to.equal(true);
       const e = await readEscrow(f.pool, lock.escrowId);
       expect(e).to.deep.include({ cpoId: args.cpoId, sessionId: args.sessionId, cap: args.cap, status: EscrowStatus.Open });
+      expect(await f.pool.sessionEscrow(args.cpoId, sessionId)).to.equal(lock.escrowId);
       await expectInvariant(f);
       // The escrow id is a spent nullifier: the same lock cannot be replayed.
+      await expect(submitLock(f.pool, lock, f.relayer)).to.be.revertedWithCustomError(f.pool, "Pool__NullifierSpent");
+    });
+
+    it("front-running with a copy of the driver's lock only performs the driver's lock, fee to the driver's relayer", async function () {
+      const f = await load();
+      const now = await latest();
+      const nonces = freshNonces();
+      const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
+      const lock = await f.driver.prepareLock({
+        cpoId: f.net.operator.cpoId, ...nonces, cap: 10_000_000n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY,
+        fee: 30_000n, relayer: f.relayerAddress,
+      });
+      // A stranger who saw the pending lock cannot redirect the fee (or the change) to itself ...
+      await expect(f.pool.connect(f.stranger).lock(lock.proof, lock.pub, { ...lock.ext, relayer: f.strangerAddress }))
+        .to.be.revertedWithCustomError(f.pool, "Pool__ExtDataHashMismatch");
+      // ... and submitting the copy first performs exactly the driver's lock: its escrow, its relayer paid.
+      const relayerBefore = await f.testToken.balanceOf(f.relayerAddress);
+      const strangerBefore = await f.testToken.balanceOf(f.strangerAddress);
+      await expect(f.pool.connect(f.stranger).lock(lock.proof, lock.pub, lock.ext)).to.emit(f.pool, "EscrowLocked");
+      expect(await f.testToken.balanceOf(f.relayerAddress)).to.equal(relayerBefore + 30_000n);
+      expect(await f.testToken.balanceOf(f.strangerAddress)).to.equal(strangerBefore);
+      expect(await f.pool.sessionEscrow(f.net.operator.cpoId, sessionId)).to.equal(lock.escrowId);
+      await f.driver.sync();
+      expect(f.driver.escrows.map((e) => e.escrowId)).to.include(lock.escrowId);
+      await expectInvariant(f);
+      // The relayer's own submission then finds the lock done.
       await expect(submitLock(f.pool, lock, f.relayer)).to.be.revertedWithCustomError(f.pool, "Pool__NullifierSpent");
     });
   });
@@ -281,17 +314,21 @@ describe("Pool escrows", function () {
     return e.cpoId | (e.cap << 64n) | (e.settleDeadline << 128n) | (e.claimDeadline << 168n) | (BigInt(status) << 208n);
   }
 
-  /** Opens an escrow for the driver at the fixture's CPO with a real lock proof (the SDK's prepareLock + submitLock). */
+  /**
+   * Opens an escrow for the driver at the fixture's CPO with a real lock proof (the SDK's prepareLock + submitLock),
+   * for the session of `nonces` (fresh ones by default).
+   */
   async function openEscrow(
     f: Fixture,
-    over: Partial<{ cap: bigint; sessionId: bigint; settleIn: bigint; claimAfterSettle: bigint }> = {},
+    over: Partial<{ cap: bigint; nonces: SessionNonces; settleIn: bigint; claimAfterSettle: bigint }> = {},
   ): Promise<OpenEscrow> {
     const cap = over.cap ?? 30_000_000n;
-    const sessionId = over.sessionId ?? randomFieldElement();
+    const nonces = over.nonces ?? freshNonces();
+    const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
     const settleDeadline = (await latest()) + (over.settleIn ?? 3n * HOUR);
     const claimDeadline = settleDeadline + (over.claimAfterSettle ?? 2n * DAY);
     const cpoId = f.net.operator.cpoId;
-    const lock = await f.driver.prepareLock({ cpoId, sessionId, cap, settleDeadline, claimDeadline });
+    const lock = await f.driver.prepareLock({ cpoId, ...nonces, cap, settleDeadline, claimDeadline });
     await submitLock(f.pool, lock, f.relayer);
     return { escrowId: lock.escrowId, cpoId, sessionId, refundPrecommitment: lock.pub.refundPrecommitment, cap, settleDeadline, claimDeadline };
   }
@@ -302,11 +339,45 @@ describe("Pool escrows", function () {
    */
   async function escrowFixture() {
     const f = await fixture();
-    const session = chargeSession(f.net.meter, f.net.tariff, await latest());
-    const e = await openEscrow(f, { sessionId: session.sessionId });
-    return { ...f, e, session };
+    const nonces = freshNonces();
+    const session = chargeSession(f.net.meter, f.net.tariff, await latest(), { nonces });
+    const e = await openEscrow(f, { nonces });
+    return { ...f, e, session, nonces };
   }
   const loadEscrow = () => networkHelpers.loadFixture(escrowFixture);
+
+  describe("one escrow per session, ever", function () {
+    it("soundness checklist: two escrows for one session - a second lock is refused before its proof is checked", async function () {
+      const f = await loadEscrow();
+      const { e } = f;
+      expect(await f.pool.sessionEscrow(e.cpoId, e.sessionId)).to.equal(e.escrowId);
+      // A real proof of a second, cap-1 lock by the same driver (who knows the nonces): refused, naming the escrow.
+      const now = await latest();
+      const second = await f.driver.prepareLock({
+        cpoId: e.cpoId, ...f.nonces, sessionId: e.sessionId, cap: 1n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY,
+      });
+      await expect(submitLock(f.pool, second, f.relayer))
+        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow").withArgs(e.cpoId, e.sessionId, e.escrowId);
+      // Refused before the verifier: a garbage proof for the session gets the same error, not Pool__InvalidProof.
+      await expect(f.pool.connect(f.relayer).lock(ZERO_PROOF, second.pub, second.ext))
+        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow").withArgs(e.cpoId, e.sessionId, e.escrowId);
+      // The same session id at another CPO is another session (no escrow yet): it reaches the verifier.
+      await expect(f.pool.connect(f.relayer).lock(ZERO_PROOF, { ...second.pub, cpoId: f.other.cpoId }, second.ext))
+        .to.be.revertedWithCustomError(f.pool, "Pool__InvalidProof");
+      expect(await f.pool.sessionEscrow(f.other.cpoId, e.sessionId)).to.equal(0n);
+      // Still one escrow after the first is refunded; the session stays unpaid (a pay could still pay it).
+      await time.increaseTo(e.claimDeadline + 1n);
+      await f.pool.connect(f.stranger).refund(e.escrowId);
+      const later = await latest();
+      const third = await f.driver.prepareLock({
+        cpoId: e.cpoId, ...f.nonces, cap: 1n, settleDeadline: later + HOUR, claimDeadline: later + HOUR + DAY,
+      });
+      await expect(submitLock(f.pool, third, f.relayer))
+        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow").withArgs(e.cpoId, e.sessionId, e.escrowId);
+      expect(await f.pool.sessionPaid(e.cpoId, e.sessionId)).to.equal(false);
+      await expectInvariant(f);
+    });
+  });
 
   describe("escrow view and storage", function () {
     it("returns all zeros (status None) for an unknown escrow", async function () {
@@ -358,6 +429,10 @@ describe("Pool escrows", function () {
       expect(await word(2n)).to.equal(e.refundPrecommitment);
       expect(await word(2n)).to.equal(stored.refundPrecommitment);
       expect(await word(3n)).to.equal(0n);
+      // sessionEscrow[cpoId][sessionId] at keccak256(sessionId . keccak256(cpoId . 286)).
+      const inner = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [e.cpoId, SESSION_ESCROW_SLOT]));
+      const sessionSlot = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32"], [e.sessionId, inner]));
+      expect(BigInt(await ethers.provider.getStorage(f.poolAddress, sessionSlot))).to.equal(e.escrowId);
       await expectInvariant(f);
     });
   });

@@ -3,7 +3,9 @@
  * transact merge / withdraw through a relayer, lock, close by session end or live tail, refund, CPO
  * withdraw, time travel) by 3 drivers and 2 CPOs on a real Hardhat chain with real proofs. Operations
  * that cannot apply are either skipped or submitted anyway and must revert with the custom error a
- * model of the pool's check order predicts. After every step:
+ * model of the pool's check order predicts; among them a second lock, with a real proof by a driver who knows
+ * the session's nonces, for a session that already has an escrow (one escrow per session, ever: the outside
+ * review's cap bypass). After every step:
  *   token.balanceOf(pool) == unspent notes (every driver's sync) + open escrows' caps + CPO balances,
  * every driver's balance and every escrow's status match the model, no session is paid twice
  * (SessionPaid / EscrowClosed) and no escrow ends twice (EscrowClosed / EscrowRefunded).
@@ -32,6 +34,7 @@ import { Note } from "../../sdk/core/note.ts";
 import { Operator } from "../../sdk/actors/operator.ts";
 import { computeBill, type Tariff } from "../../sdk/tariff/tariff.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
+import type { SessionNonces } from "../../sdk/proofs/lockInput.ts";
 import { DAY, HOUR, nextLocalTime, setUpNetwork, type Network } from "../fixtures/chain.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
 
@@ -119,6 +122,8 @@ interface EscrowModel {
   owner: number;
   cpo: number;
   sessionId: bigint;
+  /** The nonces that make sessionId (what a lock proves). */
+  nonces: SessionNonces;
   cap: bigint;
   settle: bigint;
   claim: bigint;
@@ -197,6 +202,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     // -------------------------------------------------------------- model state
     const escrows: EscrowModel[] = [];
     const paid = new Set<string>(); // `${cpoId}:${sessionId}` paid by pay or close (model)
+    const sessionEscrow = new Map<string, bigint>(); // `${cpoId}:${sessionId}` -> its one escrow (model of pool.sessionEscrow)
     const sessionsSeen: { cpo: number; sessionId: bigint }[] = [];
     const stale: Stale[] = [];
     const seenPaid = new Set<string>(); // from events
@@ -221,6 +227,11 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     }
     const fresh = (): bigint => rng.big(1n, FIELD - 1n);
     const newSessionId = (): bigint => makeSessionId(rng.bits(128), rng.bits(128));
+    /** Fresh session nonces (the station's and the driver's) with the session id they make. */
+    const newSession = (): SessionNonces & { sessionId: bigint } => {
+      const nonces = { stationNonce: rng.bits(128), driverNonce: rng.bits(128) };
+      return { ...nonces, sessionId: makeSessionId(nonces.stationNonce, nonces.driverNonce) };
+    };
     const randomAddress = (): string => getAddress(hexlify(rng.bytes(20)));
 
     function signedSession(cpo: number, sessionId: bigint, start: bigint, minutes: bigint, powerW: bigint): SignedSession {
@@ -301,7 +312,9 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
           const cpoIdx = rng.int(0, 2); // 2: an unregistered CPO
           const cpoId = cpoIdx < 2 ? cpos[cpoIdx]!.op.cpoId : 99n;
           const paidIds = sessionsSeen.filter((s) => s.cpo === cpoIdx && paid.has(key(s.cpo, s.sessionId)));
-          const sessionId = paidIds.length > 0 && rng.chance(0.4) ? rng.pick(paidIds).sessionId : newSessionId();
+          const held = escrows.filter((e) => e.cpo === cpoIdx); // sessions that have their escrow
+          const sessionId = paidIds.length > 0 && rng.chance(0.4) ? rng.pick(paidIds).sessionId
+            : held.length > 0 && rng.chance(0.4) ? rng.pick(held).sessionId : newSessionId();
           const cap = rng.chance(0.2) ? 0n : rng.big(1n, 10n * USDC);
           const shape = rng.weighted({ ok: 1, shortSettle: 2, shortClaim: 2 });
           const settle = shape === "shortSettle" ? T + HALF : T + 2n * Q + HALF;
@@ -313,6 +326,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
           const err =
             size === 0n ? "Pool__UnknownRoot" // an empty tree has no known root
             : cpoIdx < 2 && paid.has(key(cpoIdx, sessionId)) ? "Pool__SessionAlreadyPaid"
+            : cpoIdx < 2 && sessionEscrow.has(key(cpoIdx, sessionId)) ? "Pool__SessionHasEscrow"
             : cpoIdx === 2 ? "Pool__UnknownCpo"
             : cap === 0n ? "Pool__AmountOutOfRange"
             : shape === "shortSettle" ? "Pool__SettleWindowTooShort"
@@ -340,7 +354,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
               InsufficientBalanceError, "withdraw too much");
           }
           const max = notesOf(d).reduce((m, n) => (n.note.value > m ? n.note.value : m), 0n);
-          return expectSdkError(driver.prepareLock({ cpoId: cpos[0]!.op.cpoId, sessionId: newSessionId(), cap: max + 1n,
+          return expectSdkError(driver.prepareLock({ cpoId: cpos[0]!.op.cpoId, ...newSession(), cap: max + 1n,
             settleDeadline: T + 2n * Q + HALF, claimDeadline: T + 2n * Q + HALF + DAY }), InsufficientBalanceError, "lock too much");
         }
       }
@@ -476,17 +490,23 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
       },
 
       async lock() {
-        const d = rng.int(0, 2);
         const c = rng.int(0, 1);
+        // Sometimes the review's attack: the owner of a session's escrow (open, or refunded and still unpaid)
+        // locks a second one for it, often with a tiny cap; its proof is valid (it knows the nonces), the pool
+        // must refuse it, and nothing moves.
+        const held = escrows.filter((e) => e.cpo === c && e.status !== "closed" && !paid.has(key(c, e.sessionId)));
+        const open = held.filter((e) => e.status === "open");
+        const targets = open.length > 0 && rng.chance(0.8) ? open : held; // mostly an open escrow, as in the review
+        const second = held.length > 0 && rng.chance(0.25) ? rng.pick(targets) : undefined;
+        const d = second ? second.owner : rng.int(0, 2);
         const driver = drivers[d]!;
-        // Sometimes a second escrow for a session another open escrow holds (allowed: nobody can squat a session).
-        const open = escrows.filter((e) => e.cpo === c && e.status === "open" && !paid.has(key(c, e.sessionId)));
-        const sessionId = open.length > 0 && rng.chance(0.2) ? rng.pick(open).sessionId : newSessionId();
-        const cap = rng.chance(0.2) ? rng.big(1n, USDC) : rng.big(1n, 20n) * USDC;
+        const session = second ? { ...second.nonces, sessionId: second.sessionId } : newSession();
+        const { sessionId } = session;
+        const cap = second && rng.chance(0.6) ? 1n : rng.chance(0.2) ? rng.big(1n, USDC) : rng.big(1n, 20n) * USDC;
         const fee = rng.chance(0.3) ? rng.big(1n, 40_000n) : 0n;
         const settle = T + BigInt(rng.int(3, 24)) * Q + HALF;
         const claim = settle + DAY + BigInt(rng.int(0, 12)) * Q;
-        const args = { cpoId: cpos[c]!.op.cpoId, sessionId, cap, settleDeadline: settle, claimDeadline: claim, fee,
+        const args = { cpoId: cpos[c]!.op.cpoId, ...session, cap, settleDeadline: settle, claimDeadline: claim, fee,
           relayer: fee > 0n ? await relayer.getAddress() : undefined };
         if (!notesOf(d).some((n) => n.note.value >= cap + fee)) {
           return expectSdkError(driver.prepareLock(args), InsufficientBalanceError, "lock unaffordable");
@@ -495,10 +515,18 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         proofs++;
         const lock = await driver.prepareLock(args);
         noteProof("lock", lock.witnessMs + lock.proveMs);
+        if (second) {
+          await expect(submitLock(pool, lock, rng.pick(submitters)))
+            .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow").withArgs(cpos[c]!.op.cpoId, sessionId, second.id);
+          expect(await pool.nullifierSpent(lock.escrowId), "a refused second lock spends nothing").to.equal(false);
+          return `lock:second refused (${second.status})`;
+        }
         await submitLock(pool, lock, relayer);
         await cpos[c]!.op.verifyEscrow(lock.escrowId, { sessionId, minCap: cap, minSecondsToSettle: 15n * 60n });
+        sessionEscrow.set(key(c, sessionId), lock.escrowId);
         escrows.push({
-          id: lock.escrowId, owner: d, cpo: c, sessionId, cap, settle, claim, status: "open", touched: true,
+          id: lock.escrowId, owner: d, cpo: c, sessionId, nonces: { stationNonce: session.stationNonce, driverNonce: session.driverNonce },
+          cap, settle, claim, status: "open", touched: true,
           start: T + 60n, minutes: BigInt(rng.int(10, 150)), powerW: BigInt(rng.int(3_000, 22_000)),
         });
         sessionsSeen.push({ cpo: c, sessionId });
@@ -673,6 +701,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
           const status = Number((await pool.escrow(e.id)).status);
           const want = e.status === "open" ? EscrowStatus.Open : e.status === "closed" ? EscrowStatus.Closed : EscrowStatus.Refunded;
           expect(status, `escrow ${e.id} status`).to.equal(want);
+          expect(await pool.sessionEscrow(cpos[e.cpo]!.op.cpoId, e.sessionId), `escrow ${e.id} is its session's one escrow`).to.equal(e.id);
           e.touched = false;
         }
       }
