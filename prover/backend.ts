@@ -53,9 +53,34 @@ interface Slot {
   handle: WorkerHandle;
   current: Task | undefined;
   closing: boolean;
+  /** Keys (`wasm:<sha256>`, `zkey:<sha256>`) of the bytes this worker holds: not sent to it again. */
+  held: Set<string>;
 }
 
-/** A pool of prover workers; tasks are queued and run one per worker at a time. */
+/** The keys of the bytes a task carries. */
+function byteKeys(task: WorkerTask): string[] {
+  if (task.op === "prove") return [`wasm:${task.wasmKey}`, `zkey:${task.zkeyKey}`];
+  if (task.op === "witness") return [`wasm:${task.wasmKey}`];
+  return [];
+}
+
+/** `task` without the bytes the worker already holds. */
+function withoutHeld(task: WorkerTask, held: Set<string>): WorkerTask {
+  if (task.op === "prove") {
+    return {
+      ...task,
+      wasm: held.has(`wasm:${task.wasmKey}`) ? undefined : task.wasm,
+      zkey: held.has(`zkey:${task.zkeyKey}`) ? undefined : task.zkey,
+    };
+  }
+  if (task.op === "witness") return { ...task, wasm: held.has(`wasm:${task.wasmKey}`) ? undefined : task.wasm };
+  return task;
+}
+
+/**
+ * A pool of prover workers; tasks are queued and run one per worker at a time. Each worker is sent each wasm and
+ * zkey once (it keeps them by sha256, see `protocol.ts`).
+ */
 export class WorkerPool implements ProverBackend {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
@@ -141,7 +166,7 @@ export class WorkerPool implements ProverBackend {
       const task = this.queue.shift()!;
       slot.current = task;
       slot.handle.busy?.();
-      slot.handle.post({ id: task.id, task: task.task });
+      slot.handle.post({ id: task.id, task: withoutHeld(task.task, slot.held) });
     }
   }
 
@@ -152,7 +177,7 @@ export class WorkerPool implements ProverBackend {
 
   private start(): Slot {
     // `spawn` may call back synchronously (a worker that cannot start), so the slot exists before it runs.
-    const slot = { current: undefined, closing: false } as unknown as Slot;
+    const slot = { current: undefined, closing: false, held: new Set<string>() } as unknown as Slot;
     this.slots.push(slot);
     const events: WorkerEvents = {
       message: (msg) => {
@@ -165,8 +190,13 @@ export class WorkerPool implements ProverBackend {
         if (task === undefined || task.id !== msg.id) return;
         slot.current = undefined;
         slot.handle.idle?.();
-        if (msg.ok) task.resolve(msg.result);
-        else task.reject(deserializeError(msg.error));
+        if (msg.ok) {
+          // Only a task that went through proves the worker kept its bytes (a wasm that failed to compile is not).
+          for (const key of byteKeys(task.task)) slot.held.add(key);
+          task.resolve(msg.result);
+        } else {
+          task.reject(deserializeError(msg.error));
+        }
         this.dispatch();
       },
       fail: (err) => {

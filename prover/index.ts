@@ -154,6 +154,7 @@ export async function generateProof(
       wasm: art.wasm,
       wasmKey: art.circuit.sha256.wasm,
       zkey: art.zkey,
+      zkeyKey: art.circuit.sha256.zkey,
       zkeyName: art.zkeyPath,
       input: normalized,
     });

@@ -2,6 +2,10 @@
  * The messages between the prover's host thread and a prover worker (a Node `worker_threads` Worker or a browser
  * Web Worker). Tasks carry bytes, never paths: a worker has no file system in the browser, and the host has
  * already checked every byte against the manifest's sha256.
+ *
+ * Bytes are keyed by their sha256, and a worker keeps what it was sent (the wasm compiled, the zkey as is), so a
+ * `WorkerPool` sends each worker each file once: copying a 20 MB zkey into a worker costs up to 0.2 s, per proof.
+ * A task handed to a `ProverBackend` always has its bytes; only the pool leaves out what the worker holds.
  */
 import type { Groth16Proof, VerificationKey } from "snarkjs";
 import type { SerializedError } from "./errors.ts";
@@ -11,12 +15,14 @@ import type { NormalizedInput } from "./field.ts";
 export interface ProveRequest {
   op: "prove";
   circuit: string;
-  /** The checked witness wasm. */
-  wasm: Uint8Array;
+  /** The checked witness wasm (left out if the worker holds `wasmKey`). */
+  wasm?: Uint8Array;
   /** Cache key of the compiled wasm in the worker: the wasm's sha256 (compiled once per worker). */
   wasmKey: string;
-  /** The checked proving key. */
-  zkey: Uint8Array;
+  /** The checked proving key (left out if the worker holds `zkeyKey`). */
+  zkey?: Uint8Array;
+  /** Cache key of the zkey in the worker: its sha256. */
+  zkeyKey: string;
   /** Where the zkey came from, for error messages. */
   zkeyName: string;
   input: NormalizedInput;
@@ -49,7 +55,8 @@ export interface VerifyRequest {
 export interface WitnessRequest {
   op: "witness";
   circuit: string;
-  wasm: Uint8Array;
+  /** As in {@link ProveRequest}. */
+  wasm?: Uint8Array;
   wasmKey: string;
   input: NormalizedInput;
 }

@@ -6,7 +6,7 @@
  */
 import { serializeError } from "./errors.ts";
 import type { ProveResult, WorkerRequest, WorkerResponse, WorkerTask } from "./protocol.ts";
-import { compileWitnessWasm, computeWitness } from "./witness.ts";
+import { cachedWitnessWasm, compileWitnessWasm, computeWitness } from "./witness.ts";
 
 /** The snarkjs module (its browser build in a Web Worker, its Node build in a worker thread). */
 export type Snarkjs = typeof import("snarkjs");
@@ -23,13 +23,27 @@ export interface RunnerHost {
 
 /**
  * Build the task runner for one worker: the returned function runs one {@link WorkerTask}. The compiled witness
- * wasm is cached per sha256 (in `witness.ts`), snarkjs and its BN254 curve are loaded on first use.
+ * wasm (in `witness.ts`) and the zkey are kept per sha256, snarkjs and its BN254 curve are loaded on first use.
  *
  * @param host - see {@link RunnerHost}
  */
 export function createTaskRunner(host: Pick<RunnerHost, "loadSnarkjs" | "post">): (task: WorkerTask) => Promise<unknown> {
   let snarkjsPromise: Promise<Snarkjs> | undefined;
   let warm = false;
+  /** zkeys by sha256: kept, so the host sends each one once (see protocol.ts). */
+  const zkeys = new Map<string, Uint8Array>();
+
+  function witnessModule(task: { wasm?: Uint8Array; wasmKey: string }): Promise<WebAssembly.Module> {
+    if (task.wasm !== undefined) return compileWitnessWasm(task.wasm, task.wasmKey);
+    return cachedWitnessWasm(task.wasmKey) ?? Promise.reject(new Error(`prover worker: no wasm ${task.wasmKey} held`));
+  }
+
+  function zkeyOf(task: { zkey?: Uint8Array; zkeyKey: string }): Uint8Array {
+    if (task.zkey !== undefined) zkeys.set(task.zkeyKey, task.zkey);
+    const zkey = zkeys.get(task.zkeyKey);
+    if (zkey === undefined) throw new Error(`prover worker: no zkey ${task.zkeyKey} held`);
+    return zkey;
+  }
 
   /** Import snarkjs and build the (multi-threaded, cached) BN254 curve; returns the milliseconds spent, 0 if warm. */
   async function warmup(): Promise<{ snarkjs: Snarkjs; ms: number }> {
@@ -45,7 +59,8 @@ export function createTaskRunner(host: Pick<RunnerHost, "loadSnarkjs" | "post">)
   return async function run(task: WorkerTask): Promise<unknown> {
     switch (task.op) {
       case "prove": {
-        const module = await compileWitnessWasm(task.wasm, task.wasmKey);
+        const zkey = zkeyOf(task);
+        const module = await witnessModule(task);
         const t0 = performance.now();
         const { wtns } = computeWitness(task.circuit, module, task.input, {
           onLog: (log) => host.post({ log: `[${task.circuit}] ${log}` }),
@@ -55,7 +70,7 @@ export function createTaskRunner(host: Pick<RunnerHost, "loadSnarkjs" | "post">)
         const t2 = performance.now();
         let res: Awaited<ReturnType<Snarkjs["groth16"]["prove"]>>;
         try {
-          res = await snarkjs.groth16.prove(task.zkey, wtns);
+          res = await snarkjs.groth16.prove(zkey, wtns);
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
           throw new Error(`${task.circuit}: snarkjs groth16.prove failed (${task.zkeyName}): ${msg}`, { cause: err });
@@ -64,7 +79,7 @@ export function createTaskRunner(host: Pick<RunnerHost, "loadSnarkjs" | "post">)
         return { ...res, witnessMs: t1 - t0, proveMs: t3 - t2, setupMs } satisfies ProveResult;
       }
       case "witness": {
-        const module = await compileWitnessWasm(task.wasm, task.wasmKey);
+        const module = await witnessModule(task);
         return computeWitness(task.circuit, module, task.input).witness;
       }
       case "verify":

@@ -69,6 +69,15 @@ export function compileWitnessWasm(wasm: Uint8Array, cacheKey: string): Promise<
   return m;
 }
 
+/**
+ * The module {@link compileWitnessWasm} compiled (or is compiling) under `cacheKey` in this thread, if any.
+ *
+ * @param cacheKey - the key it was compiled under (the wasm's sha256)
+ */
+export function cachedWitnessWasm(cacheKey: string): Promise<WebAssembly.Module> | undefined {
+  return moduleCache.get(cacheKey);
+}
+
 /** circom's FNV-1a 64-bit hash of a signal name, split into (MSB, LSB) 32-bit halves. */
 export function fnvHash(name: string): [number, number] {
   let h = 0xcbf29ce484222325n;

@@ -239,10 +239,11 @@ describe("prover portability (multiplier fixture)", function () {
       expect(tasks.map((t) => t.op)).to.deep.equal(["prove", "verify"]);
     });
 
-    it("runs the browser worker script behind WebWorkerBackend, rebuilding its errors, and closes it", async function () {
+    it("runs the browser worker script behind WebWorkerBackend, sending each wasm once, rebuilding errors, and closes it", async function () {
       this.timeout(30_000);
       const shim = new URL("./fixtures/web-worker-shim.ts", import.meta.url);
-      const web = new WebWorkerBackend({ createWorker: () => webWorkerOverThread(shim), onLog: () => {} });
+      const posted: unknown[] = [];
+      const web = new WebWorkerBackend({ createWorker: () => webWorkerOverThread(shim, posted), onLog: () => {} });
       const art = await loadArtifacts("multiplier", { root: fx.root });
       const task = (input: CircuitInput): WorkerTask => ({
         op: "witness",
@@ -255,7 +256,11 @@ describe("prover portability (multiplier fixture)", function () {
       const err = await rejectsWith(web.run(task({ ...good, a: 1000 })), WitnessError);
       expect(err.template).to.equal("RangeGuard");
       expect(err.stack).to.contain("rethrown from prover worker");
+      expect(await web.run(task({ ...good, a: 2 }))).to.deep.include.members([1n, 2n]);
       expect(web.workers).to.equal(1);
+      // The worker keeps the compiled wasm by sha256: only the first task carried the bytes.
+      const sent = posted.map((m) => (m as { task?: { wasm?: Uint8Array } }).task?.wasm !== undefined);
+      expect(sent).to.deep.equal([true, false, false]);
       const t0 = performance.now();
       await web.close(10_000);
       expect(performance.now() - t0, "closed on the worker's answer, not the grace timeout").to.be.below(5_000);
@@ -267,15 +272,15 @@ describe("prover portability (multiplier fixture)", function () {
 
 /**
  * A Web Worker as far as WebWorkerBackend uses one (`postMessage`, `onmessage`, `onerror`, `terminate`), made of
- * a Node worker thread running `shim`.
+ * a Node worker thread running `shim`; `posted` collects what the backend sends it.
  */
-function webWorkerOverThread(shim: URL): Worker {
+function webWorkerOverThread(shim: URL, posted: unknown[]): Worker {
   const thread = new NodeWorker(shim, { execArgv: defaultWorkerExecArgv() });
   const web = {
     onmessage: null as ((e: { data: unknown }) => void) | null,
     onerror: null as ((e: { message: string; preventDefault(): void }) => void) | null,
     onmessageerror: null,
-    postMessage: (message: unknown) => thread.postMessage(message),
+    postMessage: (message: unknown) => (posted.push(message), thread.postMessage(message)),
     terminate: () => void thread.terminate(),
   };
   thread.on("message", (data: unknown) => web.onmessage?.({ data }));
