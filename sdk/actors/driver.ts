@@ -25,6 +25,9 @@ import type { SignedSession } from "../meter/record.ts";
 import { formatAmount } from "../core/money.ts";
 import { Note } from "../core/note.ts";
 import { computeBill, type Bill } from "../tariff/tariff.ts";
+import { readNoteProvenance } from "./chain.ts";
+import { assessEscrowTerms, assessSpend, type PrivacyReport } from "./privacy.ts";
+import { sendAndWait } from "./revert.ts";
 import type { MerklePath } from "../core/tree.ts";
 
 /** A note the driver owns, with where it sits in the tree. */
@@ -49,6 +52,8 @@ export interface Locking {
   ext: PoolExtData;
   /** The escrow id (the lock's nullifier). */
   escrowId: bigint;
+  /** What this lock would reveal through timing or its terms (see sdk/actors/privacy.ts). */
+  privacy: PrivacyReport;
   witnessMs: number;
   proveMs: number;
 }
@@ -62,8 +67,21 @@ export interface Payment {
   pub: PayPublicSignals;
   ext: PoolExtData;
   bill: Bill;
+  /** What this payment would reveal through timing (see sdk/actors/privacy.ts); stays on the device. */
+  privacy: PrivacyReport;
   witnessMs: number;
   proveMs: number;
+}
+
+/**
+ * What the driver hands the CPO (or a relayer) for a payment: the proof, its public signals and the ext data,
+ * nothing else (no bill breakdown, prover timings or privacy report: nothing that fingerprints the device).
+ */
+export type PaymentHandover = Pick<Payment, "proof" | "groth16" | "pub" | "ext">;
+
+/** Strips a prepared payment down to what the CPO needs (see {@link PaymentHandover}). */
+export function handover(payment: Payment): PaymentHandover {
+  return { proof: payment.proof, groth16: payment.groth16, pub: payment.pub, ext: payment.ext };
 }
 
 /** A proved transact (merge, split, withdraw, transfer), for any account to submit. */
@@ -74,6 +92,8 @@ export interface Transaction {
   pub: TransactPublicSignals;
   ext: PoolExtData;
   fee: bigint;
+  /** What this transact would reveal through timing (see sdk/actors/privacy.ts). */
+  privacy: PrivacyReport;
   witnessMs: number;
   proveMs: number;
 }
@@ -160,7 +180,7 @@ export class Driver {
 
   /** Refunds an open escrow after its claim deadline (any account may submit; the cap returns as a note). */
   async refund(escrowId: bigint, submitter: Signer): Promise<ContractTransactionReceipt> {
-    return (await (await this.pool.connect(submitter).refund(escrowId)).wait())!;
+    return sendAndWait("refund", () => this.pool.connect(submitter).refund(escrowId));
   }
 
   /** Unspent notes as of the last {@link sync}. */
@@ -178,6 +198,14 @@ export class Driver {
     return network.chainId;
   }
 
+  /** Timing privacy of spending `spent` now (latest block time), as {@link assessSpend} reports it. */
+  async #assess(kind: Parameters<typeof assessSpend>[0]["kind"], spent: readonly OwnedNote[], emptiesWallet = false): Promise<PrivacyReport> {
+    const state = this.#state ?? (await this.#fresh());
+    const provenance = await readNoteProvenance(this.pool, spent.map((o) => state.leaves[o.leafIndex]!));
+    const now = BigInt((await this.pool.runner!.provider!.getBlock("latest"))!.timestamp);
+    return assessSpend({ kind, spent: provenance, now, emptiesWallet });
+  }
+
   async #fresh(): Promise<PoolState> {
     await this.sync();
     return this.#state!;
@@ -192,9 +220,8 @@ export class Driver {
     const ciphertext = encryptNote(note, this.identity.encryptionPublicKey);
     const token = await this.pool.token();
     const erc20 = new Contract(token, ["function approve(address,uint256) returns (bool)"], payer);
-    await (await erc20.getFunction("approve")(await this.pool.getAddress(), value)).wait();
-    const tx = await this.pool.connect(payer).deposit(note.precommitment, value, hexlify(ciphertext));
-    const receipt = (await tx.wait())!;
+    await sendAndWait("approve", async () => erc20.getFunction("approve")(await this.pool.getAddress(), value));
+    const receipt = await sendAndWait("deposit", () => this.pool.connect(payer).deposit(note.precommitment, value, hexlify(ciphertext)));
     return { note, receipt };
   }
 
@@ -239,7 +266,8 @@ export class Driver {
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
       bill,
     }, this.#prover);
-    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, bill: proved.bill, ...timings(proved.timings) };
+    const privacy = await this.#assess("pay", [chosen]);
+    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, bill: proved.bill, privacy, ...timings(proved.timings) };
   }
 
   /**
@@ -278,7 +306,10 @@ export class Driver {
       settleDeadline: args.settleDeadline, claimDeadline: args.claimDeadline, changeBlinding, refundBlinding,
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
     }, this.#prover);
-    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, escrowId: proved.escrowId, ...timings(proved.timings) };
+    const spendPrivacy = await this.#assess("lock", [chosen]);
+    const warnings = [...spendPrivacy.warnings, ...assessEscrowTerms(args)];
+    const privacy = { linkable: warnings.length > 0, warnings };
+    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, escrowId: proved.escrowId, privacy, ...timings(proved.timings) };
   }
 
   /**
@@ -328,7 +359,11 @@ export class Driver {
       fee: args.fee,
       extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
     }, this.#prover);
-    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, fee: args.fee, ...timings(proved.timings) };
+    const kind = args.extAmount < 0n ? "withdraw" : args.recipientKeys ? "transfer" : "merge";
+    const keptValue = args.outputs.reduce((sum, o) => sum + o.value, 0n);
+    const emptiesWallet = kind === "withdraw" && keptValue === 0n && args.spend.length === this.#owned.length;
+    const privacy = await this.#assess(kind, args.spend, emptiesWallet);
+    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, fee: args.fee, privacy, ...timings(proved.timings) };
   }
 
   /** Proves a merge of the two largest notes into one (no tokens move; a relayer may take `fee`). */
@@ -350,15 +385,24 @@ export class Driver {
   /**
    * Proves a withdrawal of `amount` (default: everything) to `to`, through `relayer` who takes `fee`.
    * The change stays in a new note.
+   * @throws InvalidInputError when the amount is not positive, the fee is negative, or the fee leaves nothing to withdraw
    * @throws InsufficientBalanceError when the two largest notes do not cover amount + fee
    */
   async prepareWithdraw(args: { to: string; amount?: bigint; relayer: string; fee?: bigint }): Promise<Transaction> {
+    const fee = args.fee ?? 0n;
+    if (args.amount !== undefined && args.amount <= 0n) {
+      throw new InvalidInputError(`withdrawal amount must be positive, got ${formatAmount(args.amount)}`);
+    }
+    if (fee < 0n) throw new InvalidInputError(`relayer fee must not be negative, got ${formatAmount(fee)}`);
     await this.#fresh();
     const spend = [...this.#owned].sort((x, y) => (x.note.value > y.note.value ? -1 : 1)).slice(0, 2);
     const available = spend.reduce((s, o) => s + o.note.value, 0n);
-    const fee = args.fee ?? 0n;
+    if (args.amount === undefined && fee >= available) {
+      throw new InvalidInputError(
+        `relayer fee ${formatAmount(fee)} is not below the withdrawable balance ${formatAmount(available)}: nothing would be withdrawn`);
+    }
     const amount = args.amount ?? available - fee;
-    if (amount <= 0n || available < amount + fee) {
+    if (available < amount + fee) {
       throw new InsufficientBalanceError(
         `balance ${formatAmount(available)} is less than the withdrawal ${formatAmount(amount)} plus fee ${formatAmount(fee)}`);
     }
@@ -374,11 +418,10 @@ export class Driver {
 
 /** Submits a proved transact from any account (a relayer); returns the receipt. */
 export async function submitTransaction(pool: Pool, tx: Transaction, submitter: Signer): Promise<ContractTransactionReceipt> {
-  const sent = await pool.connect(submitter).transact(tx.proof, tx.pub, tx.ext, tx.fee);
-  return (await sent.wait())!;
+  return sendAndWait("transact", () => pool.connect(submitter).transact(tx.proof, tx.pub, tx.ext, tx.fee));
 }
 
 /** Submits a proved lock from any account (a relayer or the CPO); returns the receipt. */
 export async function submitLock(pool: Pool, lock: Locking, submitter: Signer): Promise<ContractTransactionReceipt> {
-  return (await (await pool.connect(submitter).lock(lock.proof, lock.pub, lock.ext)).wait())!;
+  return sendAndWait("lock", () => pool.connect(submitter).lock(lock.proof, lock.pub, lock.ext));
 }

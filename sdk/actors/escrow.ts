@@ -12,6 +12,7 @@ import type { ClosePublicSignals } from "../proofs/publicSignals.ts";
 import type { SessionRecord } from "../proofs/sessionInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import { extDataHash, type PoolExtData } from "../core/hash.ts";
+import { sendAndWait } from "./revert.ts";
 import type { Bill } from "../tariff/tariff.ts";
 import type { MerklePath } from "../core/tree.ts";
 
@@ -79,5 +80,5 @@ export async function submitClose(pool: Pool, closing: Closing, submitter: Signe
   // The escrow's own terms (the first four signals) come from storage, not from the caller.
   const { mode, meterRoot, tariffHash, amount, refundCommitment, extDataHash: extHash } = closing.pub;
   const pub = { mode, meterRoot, tariffHash, amount, refundCommitment, extDataHash: extHash };
-  return (await (await pool.connect(submitter).close(closing.escrowId, closing.proof, pub, closing.ext)).wait())!;
+  return sendAndWait("close", () => pool.connect(submitter).close(closing.escrowId, closing.proof, pub, closing.ext));
 }

@@ -7,7 +7,8 @@ import type { ProverOptions } from "../../prover/index.ts";
 import { verifyPay } from "../proofs/pay.ts";
 import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import { readMeterTree, toTariffStruct } from "./chain.ts";
-import type { Payment } from "./driver.ts";
+import type { PaymentHandover } from "./driver.ts";
+import { sendAndWait } from "./revert.ts";
 import { InvalidInputError, ZkchargeError } from "../core/errors.ts";
 import { extDataHash } from "../core/hash.ts";
 import type { Meter } from "../meter/meter.ts";
@@ -68,7 +69,7 @@ export class Operator {
   /** Registers a new CPO with `signer` as admin, paying out to `payout` (default: the admin). */
   static async register(args: { registry: Registry; pool: Pool; signer: Signer; payout?: string; prover?: ProverOptions }): Promise<Operator> {
     const payout = args.payout ?? (await args.signer.getAddress());
-    const receipt = (await (await args.registry.connect(args.signer).registerCpo(payout)).wait())!;
+    const receipt = await sendAndWait("registerCpo", () => args.registry.connect(args.signer).registerCpo(payout));
     const cpoId = eventArg<bigint>(receipt, args.registry, "CpoRegistered", "cpoId");
     return new Operator({ ...args, cpoId });
   }
@@ -77,7 +78,7 @@ export class Operator {
   async addMeter(meter: Pick<Meter, "publicKey" | "ratedPowerW" | "cpoId">): Promise<ContractTransactionReceipt> {
     if (meter.cpoId !== this.cpoId) throw new InvalidInputError(`meter belongs to CPO ${meter.cpoId}, not ${this.cpoId}`);
     const [ax, ay] = meter.publicKey;
-    return (await (await this.registry.addMeter(this.cpoId, ax, ay, meter.ratedPowerW)).wait())!;
+    return sendAndWait("addMeter", () => this.registry.addMeter(this.cpoId, ax, ay, meter.ratedPowerW));
   }
 
   /** Revokes a meter: every earlier meter root of this CPO stops being accepted. */
@@ -86,14 +87,14 @@ export class Operator {
     const index = tree.indexOf(leaf);
     if (index < 0) throw new InvalidInputError(`meter ${leaf} is not in CPO ${this.cpoId}'s tree`);
     const siblings = compressedSiblings(tree.path(index));
-    return (await (await this.registry.revokeMeter(this.cpoId, leaf, siblings)).wait())!;
+    return sendAndWait("revokeMeter", () => this.registry.revokeMeter(this.cpoId, leaf, siblings));
   }
 
   /** Publishes an immutable tariff; returns its hash (recomputed on-chain). */
   async publishTariff(tariff: Omit<Tariff, "cpoId">): Promise<bigint> {
     const full: Tariff = { ...tariff, cpoId: this.cpoId };
     validateTariff(full);
-    const receipt = (await (await this.registry.publishTariff(toTariffStruct(full))).wait())!;
+    const receipt = await sendAndWait("publishTariff", () => this.registry.publishTariff(toTariffStruct(full)));
     return eventArg<bigint>(receipt, this.registry, "TariffPublished", "tariffHash");
   }
 
@@ -110,7 +111,7 @@ export class Operator {
    * the amount it computes itself, a valid proof, known roots, unused nullifier, unpaid session.
    * @throws PaymentRejectedError naming the first problem
    */
-  async checkPayment(payment: Payment, session?: SignedSession): Promise<void> {
+  async checkPayment(payment: PaymentHandover, session?: SignedSession): Promise<void> {
     const { pub } = payment;
     const reject = (why: string) => { throw new PaymentRejectedError(why); };
     if (pub.cpoId !== this.cpoId) reject(`payment is for CPO ${pub.cpoId}, not ${this.cpoId}`);
@@ -131,8 +132,8 @@ export class Operator {
   }
 
   /** Submits a checked payment (this CPO's backend pays the gas); returns the receipt. */
-  async submitPayment(payment: Payment): Promise<ContractTransactionReceipt> {
-    return (await (await this.pool.pay(payment.proof, payment.pub, payment.ext)).wait())!;
+  async submitPayment(payment: PaymentHandover): Promise<ContractTransactionReceipt> {
+    return sendAndWait("pay", () => this.pool.pay(payment.proof, payment.pub, payment.ext));
   }
 
   /**
@@ -176,6 +177,6 @@ export class Operator {
 
   /** Withdraws all earnings to the payout address. */
   async withdraw(): Promise<ContractTransactionReceipt> {
-    return (await (await this.pool.withdraw(this.cpoId)).wait())!;
+    return sendAndWait("withdraw", () => this.pool.withdraw(this.cpoId));
   }
 }

@@ -24,8 +24,8 @@ export interface NoteProvenance {
 
 /** One reason a spend is linkable, with what to do instead. */
 export interface PrivacyWarning {
-  /** Stable code: `FRESH_DEPOSIT`, `FRESH_MERGE`, `FRESH_NOTE`, `EXACT_REMAINDER_AFTER_MERGE`. */
-  code: "FRESH_DEPOSIT" | "FRESH_MERGE" | "FRESH_NOTE" | "EXACT_REMAINDER_AFTER_MERGE";
+  /** Stable code: `FRESH_DEPOSIT`, `FRESH_MERGE`, `FRESH_NOTE`, `EXACT_REMAINDER_AFTER_MERGE`, `CUSTOM_ESCROW_TERMS`. */
+  code: "FRESH_DEPOSIT" | "FRESH_MERGE" | "FRESH_NOTE" | "EXACT_REMAINDER_AFTER_MERGE" | "CUSTOM_ESCROW_TERMS";
   /** The note concerned, if one. */
   leafIndex?: number;
   /** What an observer could link, in plain words. */
@@ -121,4 +121,29 @@ export function isStandardCap(cap: bigint): boolean {
 export function roundDeadline(t: bigint, grid: bigint = DEADLINE_GRID_SECONDS): bigint {
   if (grid <= 0n) throw new InvalidInputError(`the deadline grid must be positive, got ${grid}`);
   return ((t + grid - 1n) / grid) * grid;
+}
+
+/**
+ * Warnings for escrow terms off the standard menu or off the deadline grid: such terms can tell one driver's escrows
+ * from everyone else's.
+ */
+export function assessEscrowTerms(terms: { cap: bigint; settleDeadline: bigint; claimDeadline: bigint }): PrivacyWarning[] {
+  const warnings: PrivacyWarning[] = [];
+  if (!isStandardCap(terms.cap)) {
+    warnings.push({
+      code: "CUSTOM_ESCROW_TERMS",
+      message: `the cap ${formatAmount(terms.cap)} is not on the standard menu, so it can single out your escrows`,
+      advice: `use standardCap(): ${STANDARD_CAPS.map((c) => formatAmount(c)).join(", ")}`,
+    });
+  }
+  for (const [name, t] of [["settle", terms.settleDeadline], ["claim", terms.claimDeadline]] as const) {
+    if (t % DEADLINE_GRID_SECONDS !== 0n) {
+      warnings.push({
+        code: "CUSTOM_ESCROW_TERMS",
+        message: `the ${name} deadline is not on the ${DEADLINE_GRID_SECONDS / 60n}-minute grid, so it tells when you plugged in`,
+        advice: "round deadlines with roundDeadline()",
+      });
+    }
+  }
+  return warnings;
 }

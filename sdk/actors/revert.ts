@@ -4,7 +4,7 @@
  * (`execution reverted (unknown custom error)`). {@link decodeRevert} finds the revert data wherever the provider
  * put it and decodes it against every zkcharge contract's ABI (and Solidity's built-in `Error` / `Panic`).
  */
-import { Interface, isHexString, type ErrorDescription } from "ethers";
+import { Interface, isHexString, type ContractTransactionReceipt, type ContractTransactionResponse, type ErrorDescription } from "ethers";
 import { ZkchargeError } from "../core/errors.ts";
 import { Pool__factory, Registry__factory } from "../../types/ethers-contracts/index.js";
 
@@ -101,4 +101,20 @@ export async function withRevertReason<T>(action: string, run: () => Promise<T>)
     if (revert) throw new ContractRevertError(action, revert, error);
     throw error;
   }
+}
+
+/**
+ * Sends a transaction and waits for its receipt, turning a revert (at estimation, sending or mining) into a
+ * {@link ContractRevertError} naming the custom error.
+ * @param action what is attempted, for the message (e.g. `pay`, `deposit`)
+ */
+export function sendAndWait(
+  action: string,
+  send: () => Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionReceipt> {
+  return withRevertReason(action, async () => {
+    const receipt = await (await send()).wait();
+    if (receipt === null) throw new Error(`${action}: the transaction was dropped or replaced`);
+    return receipt;
+  });
 }
