@@ -17,6 +17,7 @@ import { MeterTree, NoteTree } from "../../sdk/core/tree.ts";
 import { CPO_ID, HOUR, RATED_POWER_W, SESSION_START, payScenario, scenarioTariff, signChain } from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
+import { slowPropertyRuns } from "../fixtures/property.ts";
 
 const babyjub = createRequire(import.meta.url)("@zk-kit/baby-jubjub") as typeof BabyJubjub;
 
@@ -300,7 +301,7 @@ describe("pay circuit", function () {
           expect(witness[9]).to.equal(computeBill(session.points, tariff, RATED_POWER_W).amount);
         },
       ),
-      { numRuns: 12 },
+      slowPropertyRuns(12), // a witness and signed readings per run: fixed seed and count (ZKCHARGE_PROPERTY_*)
     );
   });
 });

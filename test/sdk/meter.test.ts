@@ -8,6 +8,7 @@ import { computeChain, verifySignedSession, type Reading } from "../../sdk/meter
 import { computeBill, nextBoundaryAfter, type Tariff } from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR, eddsa, sampleTariff } from "./helpers.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
+import { slowPropertyRuns } from "../fixtures/property.ts";
 
 const { derivePublicKey, verifySignature } = eddsa;
 
@@ -110,6 +111,7 @@ describe("sdk/meter", () => {
     expect(s.end(DAY0, 10n).n).to.equal(1);
   });
 
+  // Each run signs a live tail per reading (up to 144 of them), hence the fixed seed and count (ZKCHARGE_PROPERTY_*).
   it("property: simulated sessions never exceed the rating and put a point on every boundary", () => {
     fc.assert(fc.property(
       fc.bigInt({ min: 0n, max: 86_399n }), fc.bigInt({ min: 60n, max: 40n * HOUR }),
@@ -135,6 +137,6 @@ describe("sdk/meter", () => {
         computeBill(signed.points, tr, rated); // the circuit's rule accepts it
         expect(verifySignature(signed.final, signed.signature, signed.meterPublicKey)).to.equal(true);
       },
-    ), { numRuns: 12 });
+    ), slowPropertyRuns(12));
   });
 });
