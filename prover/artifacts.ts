@@ -209,7 +209,10 @@ async function readFile(source: ArtifactSource, relPath: string): Promise<Uint8A
   try {
     bytes = await source.read(relPath);
   } catch (err) {
-    throw new StaleArtifactsError(source.locate(relPath), `unreadable (${err instanceof Error ? err.message : String(err)})`);
+    throw new StaleArtifactsError(
+      source.locate(relPath),
+      `unreadable (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (bytes === undefined) throw new StaleArtifactsError(source.locate(relPath), "missing");
   return bytes;

@@ -102,9 +102,7 @@ export class WitnessError extends Error {
         ? ` in template ${parsed.template} (${parsed.templateInstance}) line ${parsed.line}`
         : "";
     const trace = parsed.trace.length > 1 ? ` [trace: ${parsed.trace.join(" <- ")}]` : "";
-    super(
-      `${circuit}: witness generation failed: ${parsed.kind}${where}${trace}\ncircom: ${originalMessage.trim()}`,
-    );
+    super(`${circuit}: witness generation failed: ${parsed.kind}${where}${trace}\ncircom: ${originalMessage.trim()}`);
     this.circuit = circuit;
     this.template = parsed.template;
     this.templateInstance = parsed.templateInstance;

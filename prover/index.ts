@@ -47,13 +47,7 @@ export {
   type CircuitFiles,
   type UrlSourceOptions,
 } from "./sources.ts";
-export {
-  StaleArtifactsError,
-  InputError,
-  WitnessError,
-  REBUILD_COMMAND,
-  type InputProblem,
-} from "./errors.ts";
+export { StaleArtifactsError, InputError, WitnessError, REBUILD_COMMAND, type InputProblem } from "./errors.ts";
 export { BN254_R, normalizeInput, type CircuitInput, type InputValue, type InputScalar } from "./field.ts";
 export { WorkerPool, type ProverBackend, type WorkerEvents, type WorkerHandle } from "./backend.ts";
 export { WebWorkerBackend, type WebWorkerBackendOptions } from "./web/backend.ts";

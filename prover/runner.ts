@@ -27,7 +27,9 @@ export interface RunnerHost {
  *
  * @param host - see {@link RunnerHost}
  */
-export function createTaskRunner(host: Pick<RunnerHost, "loadSnarkjs" | "post">): (task: WorkerTask) => Promise<unknown> {
+export function createTaskRunner(
+  host: Pick<RunnerHost, "loadSnarkjs" | "post">,
+): (task: WorkerTask) => Promise<unknown> {
   let snarkjsPromise: Promise<Snarkjs> | undefined;
   let warm = false;
   /** zkeys by sha256: kept, so the host sends each one once (see protocol.ts). */

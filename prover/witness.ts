@@ -109,7 +109,8 @@ export function computeWitness(
   const logs: string[] = [];
   let errStr = "";
   let msgStr = "";
-  let exports: CircomWasmExports | undefined;
+  // Set right after instantiation; the runtime callbacks below only run later, from inside the wasm.
+  let exports: CircomWasmExports | undefined = undefined;
   const getMessage = (): string => {
     let s = "";
     for (let c = exports!.getMessageChar(); c !== 0; c = exports!.getMessageChar()) s += String.fromCharCode(c);

@@ -42,7 +42,7 @@ export function fileSource(dir: string = artifactsDir()): ArtifactSource {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "ENOENT") return undefined;
-        if (code === "EISDIR") throw new Error("not a file");
+        if (code === "EISDIR") throw new Error("not a file", { cause: err });
         throw err;
       }
     },

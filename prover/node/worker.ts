@@ -10,7 +10,16 @@ import { createRequire } from "node:module";
 import { parentPort } from "node:worker_threads";
 import { serveTasks, type Snarkjs } from "../runner.ts";
 
-export type { ProveRequest, ProveResult, VerifyRequest, WarmupRequest, WitnessRequest, WorkerRequest, WorkerResponse, WorkerTask } from "../protocol.ts";
+export type {
+  ProveRequest,
+  ProveResult,
+  VerifyRequest,
+  WarmupRequest,
+  WitnessRequest,
+  WorkerRequest,
+  WorkerResponse,
+  WorkerTask,
+} from "../protocol.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("prover/node/worker.ts must run in a worker thread");

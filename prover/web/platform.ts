@@ -14,7 +14,9 @@ export const platform: Platform = {
     );
   },
   rootSource(root) {
-    throw new Error(`prover: the root option (${JSON.stringify(root)}) reads files and works only in Node; pass { source }`);
+    throw new Error(
+      `prover: the root option (${JSON.stringify(root)}) reads files and works only in Node; pass { source }`,
+    );
   },
   createBackend: () => new WebWorkerBackend(),
 };

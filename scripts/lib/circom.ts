@@ -39,6 +39,7 @@ export function compileCircuit(name: string, outDir: string, opts: { inspect?: b
     "-o", relative(REPO_ROOT, outDir),
   ];
   const run = spawnSync(CIRCOM2, args, { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+  // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes circom prints
   const output = (run.stdout + run.stderr).replace(/\x1b\[[0-9;]*m/g, "");
   if (run.status !== 0 || !output.includes("Everything went okay")) {
     throw new Error(`circom failed on ${name}:\n${output}`);

@@ -26,7 +26,9 @@ const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const guardMarker = Symbol("node-builtin-guard");
 
 /** Bundle `entry` for the browser; return its outputs, inputs and every Node built-in it would need. */
-async function bundleForBrowser(entry: string): Promise<{ bytes: number; inputs: string[]; builtins: BuiltinImport[] }> {
+async function bundleForBrowser(
+  entry: string,
+): Promise<{ bytes: number; inputs: string[]; builtins: BuiltinImport[] }> {
   const found: Array<{ builtin: string; importer: string }> = [];
   const guard: esbuild.Plugin = {
     name: "node-builtin-guard",
@@ -46,7 +48,10 @@ async function bundleForBrowser(entry: string): Promise<{ bytes: number; inputs:
         return { path: args.path, namespace: "node-builtin" };
       });
       // A CommonJS stub: any named import of it binds (to undefined) instead of failing the build.
-      build.onLoad({ filter: /.*/, namespace: "node-builtin" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+      build.onLoad({ filter: /.*/, namespace: "node-builtin" }, () => ({
+        contents: "module.exports = {};",
+        loader: "js",
+      }));
     },
   };
   const result = await esbuild.build({
@@ -98,7 +103,10 @@ describe("browser bundle (esbuild, platform browser)", function () {
 
   it("bundles the SDK entry without any Node built-in", async function () {
     const { builtins, inputs, bytes } = await bundleForBrowser("sdk/index.ts");
-    expect(builtins, `sdk/index.ts pulls Node built-ins into a browser bundle:\n${formatBuiltins(builtins)}\n`).to.deep.equal([]);
+    expect(
+      builtins,
+      `sdk/index.ts pulls Node built-ins into a browser bundle:\n${formatBuiltins(builtins)}\n`,
+    ).to.deep.equal([]);
     expect(bytes).to.be.greaterThan(0);
     // The prover's browser defaults, not its Node ones (package.json "imports": #prover-platform).
     expect(inputs).to.include("prover/web/platform.ts");
@@ -107,7 +115,10 @@ describe("browser bundle (esbuild, platform browser)", function () {
 
   it("bundles the prover's Web Worker, with snarkjs' browser build, without any Node built-in", async function () {
     const { builtins, inputs } = await bundleForBrowser("prover/web/worker.ts");
-    expect(builtins, `prover/web/worker.ts pulls Node built-ins into a browser bundle:\n${formatBuiltins(builtins)}\n`).to.deep.equal([]);
+    expect(
+      builtins,
+      `prover/web/worker.ts pulls Node built-ins into a browser bundle:\n${formatBuiltins(builtins)}\n`,
+    ).to.deep.equal([]);
     expect(inputs).to.include("node_modules/snarkjs/build/browser.esm.js");
     expect(inputs).to.include("prover/runner.ts");
   });

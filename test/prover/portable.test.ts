@@ -89,9 +89,15 @@ describe("prover portability (multiplier fixture)", function () {
     it("refuses tampered bytes naming the file", async function () {
       const content = fixtureFiles();
       content[files.zkey] = Uint8Array.from([...content[files.zkey]!, 0]);
-      const err = await rejectsWith(loadArtifacts("multiplier", { source: memorySource(content) }), StaleArtifactsError);
+      const err = await rejectsWith(
+        loadArtifacts("multiplier", { source: memorySource(content) }),
+        StaleArtifactsError,
+      );
       expect(err.file).to.equal("memory:multiplier/multiplier.zkey");
-      expect(err.message).to.contain("sha256").and.contain("circuits.multiplier.sha256.zkey").and.contain("npm run build:circuits");
+      expect(err.message)
+        .to.contain("sha256")
+        .and.contain("circuits.multiplier.sha256.zkey")
+        .and.contain("npm run build:circuits");
     });
 
     it("pins the files to a manifest the caller passes, not to the source's own", async function () {
@@ -115,7 +121,10 @@ describe("prover portability (multiplier fixture)", function () {
       );
       expect(err.file).to.equal("memory:multiplier/multiplier.zkey");
 
-      const missing = await rejectsWith(loadArtifacts("nosuch", { source: memorySource(content), manifest }), StaleArtifactsError);
+      const missing = await rejectsWith(
+        loadArtifacts("nosuch", { source: memorySource(content), manifest }),
+        StaleArtifactsError,
+      );
       expect(missing.file).to.equal("(pinned manifest)");
       expect(missing.message).to.contain('no entry for circuit "nosuch"');
     });
@@ -156,10 +165,16 @@ describe("prover portability (multiplier fixture)", function () {
       });
 
       it("reports a 404 as missing and other HTTP errors as unreadable, naming the URL", async function () {
-        const missing = await rejectsWith(loadArtifacts("multiplier", { source: urlSource(`${base}/nothing/`) }), StaleArtifactsError);
+        const missing = await rejectsWith(
+          loadArtifacts("multiplier", { source: urlSource(`${base}/nothing/`) }),
+          StaleArtifactsError,
+        );
         expect(missing.file).to.equal(`${base}/nothing/manifest.json`);
         expect(missing.reason).to.equal("missing");
-        const broken = await rejectsWith(loadArtifacts("multiplier", { source: urlSource(`${base}/broken/`) }), StaleArtifactsError);
+        const broken = await rejectsWith(
+          loadArtifacts("multiplier", { source: urlSource(`${base}/broken/`) }),
+          StaleArtifactsError,
+        );
         expect(broken.file).to.equal(`${base}/broken/manifest.json`);
         expect(broken.reason).to.equal("unreadable (HTTP 500 Internal Server Error)");
       });
@@ -202,7 +217,10 @@ describe("prover portability (multiplier fixture)", function () {
       await calculateWitness("multiplier", good, { source });
       expect(reads.get(files.sym), "not read while all goes well").to.equal(undefined);
 
-      const err = await rejectsWith(generateProof("multiplier", { a: 3, b: [4, 5] }, { source, backend: pool }), InputError);
+      const err = await rejectsWith(
+        generateProof("multiplier", { a: 3, b: [4, 5] }, { source, backend: pool }),
+        InputError,
+      );
       expect(err.problems).to.deep.equal([{ signal: "k", problem: "is missing" }]);
       const err2 = await rejectsWith(calculateWitness("multiplier", { b: [4, 5] }, { source }), InputError);
       expect(err2.problems.map((p) => p.signal).sort()).to.deep.equal(["a", "k"]);
@@ -211,7 +229,10 @@ describe("prover portability (multiplier fixture)", function () {
 
     it("is optional: without it a missing signal is still reported, counted", async function () {
       const source = memorySource(fixtureFiles());
-      const err = await rejectsWith(generateProof("multiplier", { a: 3, b: [4, 5] }, { source, backend: pool }), InputError);
+      const err = await rejectsWith(
+        generateProof("multiplier", { a: 3, b: [4, 5] }, { source, backend: pool }),
+        InputError,
+      );
       expect(err.message).to.contain("covering 1 of the circuit's 4 input values are missing");
       expect(err.problems[0]!.missingValues).to.equal(1);
       const named = await rejectsWith(
@@ -230,7 +251,9 @@ describe("prover portability (multiplier fixture)", function () {
         close: () => Promise.resolve(),
       };
       const res = await generateProof("multiplier", good, { root: fx.root, backend: recording });
-      expect(await verifyProof("multiplier", res.proof, res.publicSignals, { root: fx.root, backend: recording })).to.equal(true);
+      expect(
+        await verifyProof("multiplier", res.proof, res.publicSignals, { root: fx.root, backend: recording }),
+      ).to.equal(true);
       const prove = tasks[0]!;
       if (prove.op !== "prove") expect.fail(`first task is ${prove.op}`);
       expect(prove.wasm).to.deep.equal(new Uint8Array(readFileSync(path.join(dir, files.wasm))));
