@@ -69,7 +69,23 @@ export type { ClosePublicSignals, LockPublicSignals, PayPublicSignals, TransactP
 export type { EscrowTerms } from "./proofs/closeInput.ts";
 export type { SessionNonces } from "./proofs/lockInput.ts";
 export type { TransactOutput } from "./proofs/transactInput.ts";
-export { shutdownProver, type Groth16Proof, type ProverOptions, type SolidityCalldata } from "../prover/index.ts";
+// The proof engine's portable pieces: where artifacts come from (each file pinned by the manifest's sha256) and
+// which worker backend proves (Node worker threads by default; a Web Worker in a browser).
+export {
+  StaleArtifactsError,
+  WebWorkerBackend,
+  memorySource,
+  shutdownProver,
+  urlSource,
+  type ArtifactSource,
+  type Groth16Proof,
+  type Manifest,
+  type ProverBackend,
+  type ProverOptions,
+  type SolidityCalldata,
+  type UrlSourceOptions,
+  type WebWorkerBackendOptions,
+} from "../prover/index.ts";
 
 // Contracts (typed ethers handles generated from the ABIs) and the actors on a deployed pool (sdk/actors)
 export { Pool__factory, Registry__factory, type Pool, type Registry } from "../types/ethers-contracts/index.js";

@@ -114,7 +114,7 @@ export class Driver {
   /**
    * @param identity the driver's Semaphore identity (keep its export secret: it is the wallet)
    * @param pool the pool contract, connected to any provider (the driver never sends from it)
-   * @param prover prover options (artifacts root, worker pool)
+   * @param prover prover options (artifact source or root, pinned manifest, worker backend)
    */
   constructor(identity: DriverIdentity, pool: Pool, prover: ProverOptions = {}) {
     this.identity = identity;
