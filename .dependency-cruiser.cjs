@@ -50,6 +50,13 @@ module.exports = {
       to: { dependencyTypes: ["core"] },
     },
     {
+      name: "the proof engine runs in a browser",
+      comment: "No Node built-ins in prover/ outside prover/node/ (selected by package.json imports, #prover-platform).",
+      severity: "error",
+      from: { path: "^prover/(?!node/)" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
       name: "generated contract types only where the chain is",
       comment: "types/ethers-contracts (typechain) is for sdk/actors, dev/ and above; the domain layers know no contract.",
       severity: "error",
