@@ -1,0 +1,455 @@
+/**
+ * OCPI 2.2.1 tariffs in and CDRs out (docs/ocpi.md): {@link importOcpiTariff} turns an OCPI `Tariff` into a
+ * zkcharge {@link Tariff} exactly when it means the same prices under zkcharge's session-bill rule, and refuses it
+ * otherwise naming the OCPI feature ({@link UnsupportedTariffError}); {@link exportOcpiCdr} writes a bill from
+ * {@link computeBill} as OCPI CDR charging periods and totals. The circuit is not changed here.
+ */
+import { z } from "zod";
+import { BITS, N_BANDS, SECONDS_PER_DAY, TOKEN_DECIMALS } from "../core/constants.ts";
+import { InvalidInputError, ZkchargeError } from "../core/errors.ts";
+import { CURRENCY } from "../core/money.ts";
+import { validateTariff, type BandTuple, type Bill, type Point, type Tariff } from "./tariff.ts";
+
+/** The OCPI tariff uses a feature the session-bill circuit cannot price today; `feature` names it. */
+export class UnsupportedTariffError extends ZkchargeError {
+  /** The OCPI path and feature, e.g. `"elements[2].price_components[0].type PARKING_TIME"`. */
+  readonly feature: string;
+
+  /**
+   * @param feature the OCPI path and feature
+   * @param why why zkcharge cannot price it
+   */
+  constructor(feature: string, why: string) {
+    super("UNSUPPORTED_TARIFF", `OCPI ${feature}: ${why}`);
+    this.feature = feature;
+  }
+}
+
+const timeOfDayRe = /^([0-1][0-9]|2[0-3]):[0-5][0-9]$/; // the spec's regex for start_time / end_time
+const dateRe = /^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
+const nonNeg = z.number().finite().nonnegative();
+
+/** OCPI `Price` class. */
+const priceSchema = z.object({ excl_vat: nonNeg, incl_vat: nonNeg.optional() });
+/** OCPI `DisplayText` class. */
+const displayTextSchema = z.object({ language: z.string().length(2), text: z.string().max(512) });
+const dayOfWeek = z.enum(["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]);
+
+/** OCPI `PriceComponent` class. */
+const priceComponentSchema = z.object({
+  type: z.enum(["ENERGY", "FLAT", "PARKING_TIME", "TIME"]),
+  price: nonNeg,
+  vat: nonNeg.optional(),
+  step_size: z.number().int().nonnegative(),
+});
+
+/** OCPI `TariffRestrictions` class. */
+const restrictionsSchema = z.object({
+  start_time: z.string().regex(timeOfDayRe, "must be HH:MM (24h, leading zeros)").optional(),
+  end_time: z.string().regex(timeOfDayRe, "must be HH:MM (24h, leading zeros)").optional(),
+  start_date: z.string().regex(dateRe, "must be YYYY-MM-DD").optional(),
+  end_date: z.string().regex(dateRe, "must be YYYY-MM-DD").optional(),
+  min_kwh: nonNeg.optional(),
+  max_kwh: nonNeg.optional(),
+  min_current: nonNeg.optional(),
+  max_current: nonNeg.optional(),
+  min_power: nonNeg.optional(),
+  max_power: nonNeg.optional(),
+  min_duration: z.number().int().nonnegative().optional(),
+  max_duration: z.number().int().nonnegative().optional(),
+  day_of_week: z.array(dayOfWeek).optional(),
+  reservation: z.enum(["RESERVATION", "RESERVATION_EXPIRES"]).optional(),
+});
+
+/** OCPI `TariffElement` class. */
+const tariffElementSchema = z.object({
+  price_components: z.array(priceComponentSchema).min(1),
+  restrictions: restrictionsSchema.optional(),
+});
+
+/** OCPI 2.2.1 `Tariff` object (mod_tariffs), checked with zod. */
+export const ocpiTariffSchema = z.object({
+  country_code: z.string().length(2).optional(),
+  party_id: z.string().length(3).optional(),
+  id: z.string().min(1).max(36),
+  currency: z.string().length(3),
+  type: z.enum(["AD_HOC_PAYMENT", "PROFILE_CHEAP", "PROFILE_FAST", "PROFILE_GREEN", "REGULAR"]).optional(),
+  tariff_alt_text: z.array(displayTextSchema).optional(),
+  tariff_alt_url: z.string().url().optional(),
+  min_price: priceSchema.optional(),
+  max_price: priceSchema.optional(),
+  elements: z.array(tariffElementSchema).min(1),
+  start_date_time: z.string().datetime({ offset: true }).optional(),
+  end_date_time: z.string().datetime({ offset: true }).optional(),
+  energy_mix: z.record(z.unknown()).optional(),
+  last_updated: z.string().datetime({ offset: true }),
+});
+
+/** An OCPI 2.2.1 `Tariff` object. */
+export type OcpiTariff = z.infer<typeof ocpiTariffSchema>;
+/** An OCPI `PriceComponent`. */
+export type OcpiPriceComponent = z.infer<typeof priceComponentSchema>;
+/** An OCPI `TariffRestrictions`. */
+export type OcpiTariffRestrictions = z.infer<typeof restrictionsSchema>;
+
+/** `elements[0].price_components[1].price` from a zod issue path. */
+function jsonPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("") || "(root)";
+}
+
+/**
+ * Parses and validates an OCPI 2.2.1 Tariff (JSON text or an already parsed value).
+ * @throws InvalidInputError naming the JSON path of the first bad field
+ */
+export function parseOcpiTariff(json: unknown): OcpiTariff {
+  let value = json;
+  if (typeof json === "string") {
+    try {
+      value = JSON.parse(json);
+    } catch (err) {
+      throw new InvalidInputError(`OCPI tariff is not JSON: ${(err as Error).message}`);
+    }
+  }
+  const r = ocpiTariffSchema.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new InvalidInputError(`OCPI tariff ${jsonPath(i.path)}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/** A non-negative decimal `int / 10^scale`, exact. */
+interface Decimal {
+  int: bigint;
+  scale: number;
+}
+
+/** The exact decimal a JSON number was written as (JS prints the shortest round-tripping form). */
+function decimalOf(x: number): Decimal {
+  let s = String(x);
+  if (/e/i.test(s)) s = x.toLocaleString("en-US", { useGrouping: false, maximumFractionDigits: 20 });
+  const [i, f = ""] = s.split(".");
+  return { int: BigInt(i! + f), scale: f.length };
+}
+
+/** `x` currency units to token base units, exactly, or a refusal naming `path`. */
+function toUnits(x: number, path: string, bits: number): bigint {
+  const d = decimalOf(x);
+  const shift = TOKEN_DECIMALS - d.scale;
+  const units = shift >= 0 ? d.int * 10n ** BigInt(shift) : d.int / 10n ** BigInt(-shift);
+  if (shift < 0 && units * 10n ** BigInt(-shift) !== d.int) {
+    throw new UnsupportedTariffError(`${path} ${x}`,
+      `has more than ${TOKEN_DECIMALS} decimals; the token's base unit is 10^-${TOKEN_DECIMALS} ${CURRENCY} (no silent rounding)`);
+  }
+  if (units >> BigInt(bits) !== 0n) {
+    throw new UnsupportedTariffError(`${path} ${x}`, `is ${units} base units, more than the circuit's ${bits}-bit range`);
+  }
+  return units;
+}
+
+/** VAT percentage as an exact fraction `num/den`. */
+function vatFraction(vat: string): { num: bigint; den: bigint } {
+  const d = decimalOf(Number(vat));
+  return { num: d.int, den: 10n ** BigInt(d.scale) };
+}
+
+/**
+ * `units * (1 + vat/100)`, rounded half up to a base unit: the one VAT rounding of the CDR export (VAT applied
+ * once, on the session total, never per component or period).
+ */
+export function applyVat(units: bigint, vat: string | null): bigint {
+  if (vat === null) return units;
+  const { num, den } = vatFraction(vat);
+  const x = units * (100n * den + num);
+  const d = 100n * den;
+  return (2n * x + d) / (2n * d);
+}
+
+/** Options of {@link importOcpiTariff}. */
+export interface ImportOcpiOptions {
+  /** Registry id of the CPO publishing the tariff. */
+  cpoId: bigint;
+  /** Seconds added to UTC for the Location's local time (`0 <= tzOffset < 86400`): restrictions are local. */
+  tzOffset: bigint;
+  /** First unix second a session may start (default: `start_date_time`, else 0). */
+  validFrom?: bigint;
+  /** Last unix second a session may start (default: `end_date_time`, else 2^40-1). */
+  validTo?: bigint;
+}
+
+/** Result of {@link importOcpiTariff}. */
+export interface ImportedOcpiTariff {
+  /** The zkcharge tariff pricing every session exactly as the OCPI tariff does (excl. VAT). */
+  tariff: Tariff;
+  /** The OCPI tariff id (the CDR's `tariff_id`). */
+  ocpiId: string;
+  /** The one VAT percentage of every priced component (decimal text), or null when none is given. */
+  vat: string | null;
+  /** The parsed OCPI tariff. */
+  ocpi: OcpiTariff;
+}
+
+const MIN = 60;
+const MINUTES_PER_DAY = SECONDS_PER_DAY / MIN;
+
+function minutes(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+/** Does a time-of-day restriction (start inclusive, end exclusive, may wrap past midnight) hold at minute `m`? */
+function timeMatches(r: OcpiTariffRestrictions | undefined, m: number): boolean {
+  if (!r || (r.start_time === undefined && r.end_time === undefined)) return true;
+  const s = r.start_time === undefined ? 0 : minutes(r.start_time);
+  const e = r.end_time === undefined ? MINUTES_PER_DAY : minutes(r.end_time);
+  if (s === e) return false; // an empty window ("valid from 13:00 until 13:00")
+  return s < e ? m >= s && m < e : m >= s || m < e;
+}
+
+function unixSeconds(iso: string): bigint {
+  return BigInt(Math.floor(Date.parse(iso) / 1000));
+}
+
+/**
+ * Imports an OCPI 2.2.1 Tariff as a zkcharge tariff when it prices every session exactly as zkcharge's rule
+ * does: one FLAT fee; ENERGY prices by time of day (start_time/end_time) that make at most 4 bands over the day;
+ * one TIME price equal to the PARKING_TIME price (zkcharge bills all session time, charging or not, at one
+ * price); step_size 1 (per Wh, per second) on ENERGY, TIME and PARKING_TIME; one VAT rate; `max_price`;
+ * currency EUR; every price an exact number of base units. Anything else is refused by name (docs/ocpi.md).
+ * @param json the Tariff object as JSON text or parsed value
+ * @throws InvalidInputError when the JSON is not a valid OCPI Tariff (naming the path)
+ * @throws UnsupportedTariffError naming the OCPI feature zkcharge cannot price today
+ */
+export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): ImportedOcpiTariff {
+  const ocpi = parseOcpiTariff(json);
+  if (ocpi.currency !== CURRENCY) {
+    throw new UnsupportedTariffError(`currency ${ocpi.currency}`, `the pool's token is ${CURRENCY}`);
+  }
+  if (ocpi.min_price && (ocpi.min_price.excl_vat > 0 || (ocpi.min_price.incl_vat ?? 0) > 0)) {
+    throw new UnsupportedTariffError("min_price", "the session-bill circuit has no minimum price yet");
+  }
+
+  // One VAT rate for every priced component: VAT is applied once on the total (see applyVat).
+  let vat: string | null | undefined;
+  let vatPath = "";
+  ocpi.elements.forEach((el, i) => el.price_components.forEach((pc, j) => {
+    const path = `elements[${i}].price_components[${j}]`;
+    const v = pc.vat === undefined ? null : String(pc.vat);
+    if (vat === undefined) {
+      vat = v;
+      vatPath = path;
+    } else if (v !== vat) {
+      throw new UnsupportedTariffError(`${path}.vat ${v ?? "(none)"}`,
+        `differs from ${vatPath}.vat ${vat ?? "(none)"}: per-component VAT is not supported yet (one rate, applied once)`);
+    }
+  }));
+
+  let flatFee: bigint | undefined;
+  let timePrice: { units: bigint; path: string } | undefined;
+  let parkingPrice: { units: bigint; path: string } | undefined;
+  ocpi.elements.forEach((el, i) => {
+    const r = el.restrictions;
+    const at = `elements[${i}].restrictions`;
+    if (r) {
+      const unsupported: [keyof OcpiTariffRestrictions, string][] = [
+        ["day_of_week", "day-of-week prices"], ["start_date", "date restrictions"], ["end_date", "date restrictions"],
+        ["min_kwh", "energy-dependent prices"], ["max_kwh", "energy-dependent prices"],
+        ["min_current", "current-dependent prices"], ["max_current", "current-dependent prices"],
+        ["min_power", "power-dependent prices"], ["max_power", "power-dependent prices"],
+        ["min_duration", "duration-dependent prices (grace periods, blocking fees)"],
+        ["max_duration", "duration-dependent prices"], ["reservation", "reservation prices"],
+      ];
+      for (const [key, what] of unsupported) {
+        if (r[key] === undefined) continue;
+        // All seven days listed is no restriction at all.
+        if (key === "day_of_week" && new Set(r.day_of_week).size === 7) continue;
+        throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet`);
+      }
+    }
+    const timeRestricted = r?.start_time !== undefined || r?.end_time !== undefined;
+    el.price_components.forEach((pc, j) => {
+      const path = `elements[${i}].price_components[${j}]`;
+      if (pc.type === "FLAT") {
+        if (timeRestricted) throw new UnsupportedTariffError(`${at}.start_time/end_time on FLAT`, "a time-of-day flat fee is not supported yet");
+        flatFee ??= toUnits(pc.price, `${path}.price`, BITS.flatFee); // only the first FLAT applies (spec)
+        return;
+      }
+      // step_size multiplier 1 Wh (ENERGY), 1 s (TIME, PARKING_TIME): 1 bills the meter's own resolution exactly.
+      if (pc.step_size !== 1) {
+        throw new UnsupportedTariffError(`${path}.step_size ${pc.step_size} on ${pc.type}`,
+          `zkcharge bills every Wh and every second exactly (step_size 1); rounding the last period up is not in the circuit yet`);
+      }
+      if (pc.type === "ENERGY") return; // priced per minute of day below
+      if (timeRestricted) {
+        throw new UnsupportedTariffError(`${at}.start_time/end_time on ${pc.type}`, "time-of-day time prices are not supported yet");
+      }
+      const units = toUnits(pc.price, `${path}.price`, BITS.timePrice);
+      if (pc.type === "TIME") timePrice ??= { units, path };
+      else parkingPrice ??= { units, path };
+    });
+  });
+  // zkcharge prices every second of the session at one price; OCPI splits charging (TIME) from not charging
+  // (PARKING_TIME). They agree on every session only when both prices are equal.
+  const time = timePrice?.units ?? 0n;
+  const parking = parkingPrice?.units ?? 0n;
+  if (time !== parking) {
+    const which = parkingPrice ?? timePrice!;
+    throw new UnsupportedTariffError(`${which.path}.type ${parkingPrice ? "PARKING_TIME" : "TIME"}`,
+      `TIME ${time} and PARKING_TIME ${parking} base units/h differ: the session-bill circuit bills parking at the charging rate (no separate PARKING_TIME price yet)`);
+  }
+
+  // Energy price at each minute of the local day: the first element with an ENERGY component whose
+  // restrictions match (spec: "the first Tariff Element with that Dimension in the list with matching
+  // Tariff Restrictions will be used"), 0 when none matches ("there will be no costs for that Tariff Dimension").
+  const perMinute: bigint[] = [];
+  const energyPaths: string[] = [];
+  for (let m = 0; m < MINUTES_PER_DAY; m++) {
+    let price = 0n;
+    let src = "(none)";
+    for (let i = 0; i < ocpi.elements.length; i++) {
+      const el = ocpi.elements[i]!;
+      const j = el.price_components.findIndex((pc) => pc.type === "ENERGY");
+      if (j < 0 || !timeMatches(el.restrictions, m)) continue;
+      src = `elements[${i}].price_components[${j}]`;
+      price = toUnits(el.price_components[j]!.price, `${src}.price`, BITS.energyPrice);
+      break;
+    }
+    perMinute.push(price);
+    energyPaths.push(src);
+  }
+  const starts: number[] = [0];
+  for (let m = 1; m < MINUTES_PER_DAY; m++) if (perMinute[m] !== perMinute[m - 1]) starts.push(m);
+  if (starts.length > N_BANDS) {
+    throw new UnsupportedTariffError(`elements[].restrictions.start_time/end_time (ENERGY)`,
+      `the ENERGY prices change ${starts.length} times a day (at ${starts.map((m) => `${String(m / 60 | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`).join(", ")}); the circuit has ${N_BANDS} bands`);
+  }
+  const bandStart = starts.map((m) => BigInt(m * MIN));
+  const energyPrice = starts.map((m) => perMinute[m]!);
+  // Fewer than 4 bands: split the last band at +1 s, +2 s with the same price (the circuit needs 4 increasing
+  // starts; an equal-price split changes no bill, but a session over it needs a chain point there).
+  while (bandStart.length < N_BANDS) {
+    bandStart.push(bandStart[bandStart.length - 1]! + 1n);
+    energyPrice.push(energyPrice[energyPrice.length - 1]!);
+  }
+
+  let maxPrice = 0n;
+  if (ocpi.max_price) {
+    maxPrice = toUnits(ocpi.max_price.excl_vat, "max_price.excl_vat", BITS.maxPrice);
+    if (ocpi.max_price.incl_vat !== undefined) {
+      const incl = toUnits(ocpi.max_price.incl_vat, "max_price.incl_vat", BITS.maxPrice);
+      if (incl !== applyVat(maxPrice, vat ?? null)) {
+        throw new UnsupportedTariffError(`max_price.incl_vat ${ocpi.max_price.incl_vat}`,
+          `is not max_price.excl_vat plus VAT ${vat ?? "(none)"}% (${applyVat(maxPrice, vat ?? null)} base units): a separate incl.-VAT cap is not supported`);
+      }
+    }
+  }
+  const validFrom = opts.validFrom ?? (ocpi.start_date_time ? unixSeconds(ocpi.start_date_time) : 0n);
+  const validTo = opts.validTo ?? (ocpi.end_date_time ? unixSeconds(ocpi.end_date_time) : (1n << BigInt(BITS.time)) - 1n);
+  const tariff: Tariff = {
+    cpoId: opts.cpoId,
+    flatFee: flatFee ?? 0n,
+    energyPrice: energyPrice as unknown as BandTuple,
+    bandStart: bandStart as unknown as BandTuple,
+    timePricePerHour: time,
+    maxPrice,
+    tzOffset: opts.tzOffset,
+    validFrom,
+    validTo,
+  };
+  validateTariff(tariff);
+  return { tariff, ocpiId: ocpi.id, vat: vat ?? null, ocpi };
+}
+
+/** OCPI `CdrDimension`. */
+export interface OcpiCdrDimension {
+  type: "ENERGY" | "TIME" | "PARKING_TIME";
+  /** kWh for ENERGY, hours for TIME and PARKING_TIME. */
+  volume: number;
+}
+
+/** OCPI `ChargingPeriod`. */
+export interface OcpiChargingPeriod {
+  start_date_time: string;
+  dimensions: OcpiCdrDimension[];
+  tariff_id: string;
+}
+
+/** The CDR fields zkcharge fills from a bill (OCPI `CDR` subset). */
+export interface OcpiCdrPart {
+  start_date_time: string;
+  end_date_time: string;
+  currency: string;
+  tariff_id: string;
+  charging_periods: OcpiChargingPeriod[];
+  /** OCPI `Price` of the session: what the driver pays, excl. and incl. VAT. */
+  total_cost: { excl_vat: number; incl_vat?: number };
+  total_fixed_cost?: { excl_vat: number; incl_vat?: number };
+  /** kWh. */
+  total_energy: number;
+  /** Hours. */
+  total_time: number;
+  /** Hours with no energy drawn. */
+  total_parking_time: number;
+  /** The same totals in exact integers (base units, Wh, seconds): the numbers above are their decimal forms. */
+  exact: { exclVatUnits: bigint; inclVatUnits: bigint; energyWh: bigint; timeS: bigint; parkingS: bigint };
+}
+
+/** Session facts the CDR needs besides the bill. */
+export interface OcpiSessionInfo {
+  /** The session's chain points (those {@link computeBill} billed). */
+  points: readonly Point[];
+  /** The imported tariff (its id, VAT and flat fee). */
+  imported: ImportedOcpiTariff;
+}
+
+function iso(t: bigint): string {
+  return new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** Base units as a JSON number of currency units (the nearest double; `exact` keeps the integer). */
+function money(units: bigint): number {
+  return Number(units) / 10 ** TOKEN_DECIMALS;
+}
+
+/**
+ * A session's bill as OCPI CDR charging periods and totals. One charging period per billed interval, dimension
+ * ENERGY (kWh) and TIME (hours; PARKING_TIME when the interval drew no energy). `total_cost.excl_vat` is the
+ * bill's `amount`; `incl_vat` is {@link applyVat} of it (VAT once on the total, rounded half up to a base unit).
+ * Numbers are decimal forms of the exact integers in `exact` (a double carries a base-unit amount exactly below
+ * 2^53 units, about 9 billion EUR).
+ * @param bill the result of {@link computeBill} on `info.points` and `info.imported.tariff`
+ */
+export function exportOcpiCdr(bill: Bill, info: OcpiSessionInfo): OcpiCdrPart {
+  const { points, imported } = info;
+  if (bill.perInterval.length !== points.length - 1) {
+    throw new InvalidInputError(`bill has ${bill.perInterval.length} intervals but the session has ${points.length} points`);
+  }
+  const charging_periods: OcpiChargingPeriod[] = bill.perInterval.map((iv) => ({
+    start_date_time: iso(iv.tStart),
+    dimensions: [
+      { type: "ENERGY", volume: Number(iv.de) / 1000 },
+      { type: iv.de === 0n ? "PARKING_TIME" : "TIME", volume: Number(iv.dt) / 3600 },
+    ],
+    tariff_id: imported.ocpiId,
+  }));
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  const parkingS = bill.perInterval.reduce((s, iv) => s + (iv.de === 0n ? iv.dt : 0n), 0n);
+  const timeS = last.t - first.t;
+  const energyWh = last.e - first.e;
+  const inclVatUnits = applyVat(bill.amount, imported.vat);
+  const withVat = (units: bigint) =>
+    imported.vat === null ? { excl_vat: money(units) } : { excl_vat: money(units), incl_vat: money(applyVat(units, imported.vat)) };
+  return {
+    start_date_time: iso(first.t),
+    end_date_time: iso(last.t),
+    currency: CURRENCY,
+    tariff_id: imported.ocpiId,
+    charging_periods,
+    total_cost: withVat(bill.amount),
+    ...(imported.tariff.flatFee > 0n ? { total_fixed_cost: withVat(imported.tariff.flatFee) } : {}),
+    total_energy: Number(energyWh) / 1000,
+    total_time: Number(timeS) / 3600,
+    total_parking_time: Number(parkingS) / 3600,
+    exact: { exclVatUnits: bill.amount, inclVatUnits, energyWh, timeS, parkingS },
+  };
+}
