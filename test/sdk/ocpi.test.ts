@@ -1,0 +1,233 @@
+/**
+ * OCPI 2.2.1 tariff import and CDR export (sdk/tariff/ocpi.ts). Spec sentences quoted beside cases are from
+ * OCPI 2.2.1 mod_tariffs.asciidoc.
+ */
+import { readFileSync } from "node:fs";
+import { expect } from "chai";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { applyVat, exportOcpiCdr, importOcpiTariff, UnsupportedTariffError } from "../../sdk/tariff/ocpi.ts";
+import { computeBill, type Point } from "../../sdk/tariff/tariff.ts";
+import { DAY0, HOUR } from "./helpers.ts";
+
+const fixture = (name: string): any => JSON.parse(readFileSync(new URL(`./fixtures/ocpi/${name}.json`, import.meta.url), "utf8"));
+const OPTS = { cpoId: 7n, tzOffset: HOUR };
+const RATED = 50_000n;
+const P = (t: bigint, e: bigint): Point => ({ t, e });
+
+function refusal(json: unknown, feature: string | RegExp): UnsupportedTariffError {
+  let err: unknown;
+  try {
+    importOcpiTariff(json, OPTS);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, "expected a refusal").to.be.instanceOf(UnsupportedTariffError);
+  const u = err as UnsupportedTariffError;
+  if (typeof feature === "string") expect(u.feature).to.equal(feature);
+  else expect(u.feature).to.match(feature);
+  expect(u.message).to.contain(u.feature);
+  return u;
+}
+
+function badJson(json: unknown, path: string): void {
+  expect(() => importOcpiTariff(json, OPTS)).to.throw(InvalidInputError, `OCPI tariff ${path}:`);
+}
+
+/** A deep copy of a fixture with `edit` applied. */
+function edited(name: string, edit: (t: any) => void): any {
+  const t = fixture(name);
+  edit(t);
+  return t;
+}
+
+describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", () => {
+  it("one ENERGY component: 0.25 EUR/kWh, 20 kWh cost 5.00 EUR excl. VAT, 5.50 incl. 10% VAT", () => {
+    // "price: Price per unit (excl. VAT) for this tariff dimension." / "ENERGY: Defined in kWh, step_size multiplier: 1 Wh"
+    const imp = importOcpiTariff(fixture("simple_energy"), OPTS);
+    expect(imp.tariff.energyPrice).to.deep.equal([250_000n, 250_000n, 250_000n, 250_000n]);
+    expect(imp.tariff.flatFee).to.equal(0n);
+    expect(imp.vat).to.equal("10");
+    const points = [P(DAY0 + 10n * HOUR, 1_000n), P(DAY0 + 11n * HOUR, 21_000n)];
+    const bill = computeBill(points, imp.tariff, RATED);
+    expect(bill.amount).to.equal(5_000_000n);
+    const cdr = exportOcpiCdr(bill, { points, imported: imp });
+    expect(cdr.total_cost).to.deep.equal({ excl_vat: 5, incl_vat: 5.5 });
+    expect(cdr.total_energy).to.equal(20);
+    expect(cdr.total_time).to.equal(1);
+    expect(cdr.charging_periods).to.deep.equal([{
+      start_date_time: "2023-11-15T10:00:00Z",
+      dimensions: [{ type: "ENERGY", volume: 20 }, { type: "TIME", volume: 1 }],
+      tariff_id: "11",
+    }]);
+  });
+
+  it("FLAT + ENERGY + TIME equal to PARKING_TIME + max_price, validity from start/end_date_time", () => {
+    const imp = importOcpiTariff(fixture("flat_energy_time"), OPTS);
+    const t = imp.tariff;
+    expect([t.flatFee, t.timePricePerHour, t.maxPrice]).to.deep.equal([500_000n, 2_000_000n, 20_000_000n]);
+    expect(t.validFrom).to.equal(BigInt(Date.parse("2023-10-01T00:00:00Z") / 1000));
+    expect(t.validTo).to.equal(BigInt(Date.parse("2024-01-01T00:00:00Z") / 1000));
+    // 1 h charging 20 kWh, then 30 min plugged in at 0 kW: 0.50 + 20 * 0.25 + 1.5 h * 2.00 = 8.50 EUR excl. VAT.
+    const points = [P(DAY0 + 9n * HOUR, 0n), P(DAY0 + 10n * HOUR, 20_000n), P(DAY0 + 10n * HOUR + 1800n, 20_000n)];
+    const bill = computeBill(points, t, RATED);
+    expect(bill.amount).to.equal(8_500_000n);
+    const cdr = exportOcpiCdr(bill, { points, imported: imp });
+    expect(cdr.exact.exclVatUnits).to.equal(bill.amount);
+    expect(cdr.exact.inclVatUnits).to.equal(10_200_000n); // 20 % VAT once on the total
+    expect(cdr.total_cost).to.deep.equal({ excl_vat: 8.5, incl_vat: 10.2 });
+    expect(cdr.total_fixed_cost).to.deep.equal({ excl_vat: 0.5, incl_vat: 0.6 });
+    expect(cdr.total_parking_time).to.equal(0.5);
+    expect(cdr.charging_periods[1]!.dimensions).to.deep.equal([{ type: "ENERGY", volume: 0 }, { type: "PARKING_TIME", volume: 0.5 }]);
+    // The sum of the periods' dimensions is the totals.
+    const sum = (type: string) => cdr.charging_periods.flatMap((p) => p.dimensions).filter((d) => d.type === type).reduce((s, d) => s + d.volume, 0);
+    expect(sum("ENERGY")).to.equal(cdr.total_energy);
+    expect(sum("TIME") + sum("PARKING_TIME")).to.equal(cdr.total_time);
+  });
+
+  it("max_price caps the session: 'a Charging Session with this tariff will NOT cost more than this amount'", () => {
+    const imp = importOcpiTariff(fixture("flat_energy_time"), OPTS);
+    const points = [P(DAY0 + 9n * HOUR, 0n), P(DAY0 + 11n * HOUR, 90_000n)]; // 0.50 + 22.50 + 4.00 > 20.00
+    const bill = computeBill(points, imp.tariff, RATED);
+    expect([bill.capped, bill.amount]).to.deep.equal([true, 20_000_000n]);
+    expect(exportOcpiCdr(bill, { points, imported: imp }).total_cost).to.deep.equal({ excl_vat: 20, incl_vat: 24 });
+  });
+
+  it("time-of-day ENERGY prices become bands; the first matching element wins, the unrestricted one is the default", () => {
+    // "the first Tariff Element with that Dimension in the list with matching Tariff Restrictions will be used."
+    const imp = importOcpiTariff(fixture("time_of_day_energy"), OPTS);
+    expect(imp.tariff.bandStart).to.deep.equal([0n, 7n * HOUR, 17n * HOUR, 20n * HOUR]);
+    expect(imp.tariff.energyPrice).to.deep.equal([200_000n, 300_000n, 450_000n, 300_000n]);
+    // Local 16:30-17:30 (UTC+1), 5 kWh before 17:00 and 5 kWh after: 1.50 + 2.25 = 3.75 EUR.
+    const points = [P(DAY0 + 15n * HOUR + 1800n, 0n), P(DAY0 + 16n * HOUR, 5_000n), P(DAY0 + 16n * HOUR + 1800n, 10_000n)];
+    const bill = computeBill(points, imp.tariff, RATED);
+    expect(bill.amount).to.equal(3_750_000n);
+    expect(bill.perInterval.map((i) => i.band)).to.deep.equal([1, 2]);
+    const cdr = exportOcpiCdr(bill, { points, imported: imp });
+    expect(cdr.exact.inclVatUnits).to.equal(4_537_500n); // 3.75 * 1.21
+    expect(cdr.charging_periods.map((p) => p.start_date_time)).to.deep.equal(["2023-11-15T15:30:00Z", "2023-11-15T16:00:00Z"]);
+  });
+
+  it("a restriction over midnight (start_time after end_time) and no default: unmatched hours cost nothing", () => {
+    // "When no Tariff Element with a specific Dimension is found for which the Restrictions match, and there is
+    // no Tariff Element in the list with the given Dimension without Restrictions, there will be no costs for that Tariff Dimension."
+    const json = edited("time_of_day_energy", (t) => {
+      t.elements = [{ price_components: [{ type: "ENERGY", price: 0.2, vat: 21, step_size: 1 }], restrictions: { start_time: "22:00", end_time: "07:00" } }];
+    });
+    const imp = importOcpiTariff(json, OPTS);
+    expect(imp.tariff.bandStart).to.deep.equal([0n, 7n * HOUR, 22n * HOUR, 22n * HOUR + 1n]);
+    expect(imp.tariff.energyPrice).to.deep.equal([200_000n, 0n, 200_000n, 200_000n]);
+  });
+
+  it("a FLAT 0.00 tariff is free: 'a Tariff with type = FLAT and price = 0.00 has to be provided'", () => {
+    const json = edited("simple_energy", (t) => { t.elements = [{ price_components: [{ type: "FLAT", price: 0, step_size: 0 }] }]; });
+    const imp = importOcpiTariff(json, OPTS);
+    expect(imp.vat).to.equal(null);
+    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 20_000n)];
+    const bill = computeBill(points, imp.tariff, RATED);
+    expect(bill.amount).to.equal(0n);
+    expect(exportOcpiCdr(bill, { points, imported: imp }).total_cost).to.deep.equal({ excl_vat: 0 });
+  });
+
+  it("accepts JSON text and prices with up to 6 decimals exactly", () => {
+    const text = JSON.stringify(edited("simple_energy", (t) => { t.elements[0].price_components[0].price = 0.123456; }));
+    expect(importOcpiTariff(text, OPTS).tariff.energyPrice[0]).to.equal(123_456n);
+  });
+});
+
+describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
+  it("PARKING_TIME with its own step_size / price", () => {
+    // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
+    refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
+    const json = edited("parking_priced", (t) => { t.elements[2].price_components[0].step_size = 1; });
+    const e = refusal(json, "elements[2].price_components[0].type PARKING_TIME");
+    expect(e.message).to.contain("bills parking at the charging rate");
+  });
+
+  it("TIME without an equal PARKING_TIME price ('TIME: Time charging', 'PARKING_TIME: Time not charging')", () => {
+    const json = edited("flat_energy_time", (t) => { t.elements[2].price_components.pop(); });
+    refusal(json, "elements[2].price_components[0].type TIME");
+  });
+
+  it("step_size 300 on TIME ('If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed.')", () => {
+    refusal(edited("flat_energy_time", (t) => { t.elements[2].price_components[0].step_size = 300; }),
+      "elements[2].price_components[0].step_size 300 on TIME");
+  });
+
+  it("step_size 25 on ENERGY ('When step_size = 25, then the same amount would be billed for 101 to 125 Wh')", () => {
+    refusal(edited("simple_energy", (t) => { t.elements[0].price_components[0].step_size = 25; }),
+      "elements[0].price_components[0].step_size 25 on ENERGY");
+  });
+
+  it("min_price ('a Charging Session with this tariff will at least cost this amount')", () => {
+    refusal(edited("simple_energy", (t) => { t.min_price = { excl_vat: 1, incl_vat: 1.1 }; }), "min_price");
+  });
+
+  const restriction = (r: object) => edited("time_of_day_energy", (t) => { t.elements[1].restrictions = { ...t.elements[1].restrictions, ...r }; });
+  for (const [key, value] of [
+    ["day_of_week", ["SATURDAY", "SUNDAY"]], ["min_duration", 1800], ["max_duration", 7200], ["min_kwh", 20], ["max_kwh", 50],
+    ["min_power", 5], ["max_power", 20], ["min_current", 5], ["max_current", 32], ["start_date", "2023-12-24"],
+    ["end_date", "2023-12-27"], ["reservation", "RESERVATION"],
+  ] as const) {
+    it(`restriction ${key}`, () => refusal(restriction({ [key]: value }), `elements[1].restrictions.${key}`));
+  }
+
+  it("day_of_week listing all seven days is no restriction", () => {
+    const all = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    expect(importOcpiTariff(restriction({ day_of_week: all }), OPTS).tariff.energyPrice[2]).to.equal(450_000n);
+  });
+
+  it("currency not EUR", () => refusal(edited("simple_energy", (t) => { t.currency = "CHF"; }), "currency CHF"));
+
+  it("per-component VAT differences", () => {
+    refusal(edited("flat_energy_time", (t) => { t.elements[0].price_components[0].vat = 19; }),
+      "elements[1].price_components[0].vat 20");
+  });
+
+  it("a price that is not a whole number of base units (7 decimals)", () => {
+    refusal(edited("simple_energy", (t) => { t.elements[0].price_components[0].price = 0.1234567; }),
+      "elements[0].price_components[0].price 0.1234567");
+  });
+
+  it("more than 4 ENERGY price bands a day (an off-peak window over midnight needs a fifth)", () => {
+    const e = refusal(edited("time_of_day_energy", (t) => { t.elements[0].restrictions = { start_time: "23:00", end_time: "07:00" }; }),
+      "elements[].restrictions.start_time/end_time (ENERGY)");
+    expect(e.message).to.contain("00:00, 07:00, 17:00, 20:00, 23:00");
+  });
+
+  it("time-of-day TIME prices and time-of-day FLAT fees", () => {
+    refusal(edited("flat_energy_time", (t) => { t.elements[2].restrictions = { start_time: "08:00", end_time: "18:00" }; }),
+      "elements[2].restrictions.start_time/end_time on TIME");
+    refusal(edited("flat_energy_time", (t) => { t.elements[0].restrictions = { start_time: "08:00" }; }),
+      "elements[0].restrictions.start_time/end_time on FLAT");
+  });
+
+  it("a max_price incl. VAT that is not excl. VAT plus the VAT ('they both apply')", () => {
+    refusal(edited("flat_energy_time", (t) => { t.max_price.incl_vat = 23; }), "max_price.incl_vat 23");
+  });
+});
+
+describe("sdk/tariff/ocpi: bad OCPI JSON is refused naming the path", () => {
+  it("names the field", () => {
+    badJson(edited("simple_energy", (t) => { t.elements[0].price_components[0].price = "0.25"; }), "elements[0].price_components[0].price");
+    badJson(edited("simple_energy", (t) => { delete t.last_updated; }), "last_updated");
+    badJson(edited("simple_energy", (t) => { t.elements[0].price_components[0].type = "POWER"; }), "elements[0].price_components[0].type");
+    badJson(edited("time_of_day_energy", (t) => { t.elements[1].restrictions.start_time = "5:00"; }), "elements[1].restrictions.start_time");
+    badJson(edited("simple_energy", (t) => { t.elements = []; }), "elements");
+    badJson(edited("simple_energy", (t) => { t.max_price = { excl_vat: -1 }; }), "max_price.excl_vat");
+  });
+
+  it("names non-JSON text", () => {
+    expect(() => importOcpiTariff("{not json", OPTS)).to.throw(InvalidInputError, "OCPI tariff is not JSON");
+  });
+});
+
+describe("sdk/tariff/ocpi: applyVat", () => {
+  it("rounds half up to a base unit, once on the total", () => {
+    expect(applyVat(1n, "50")).to.equal(2n); // 1.5 -> 2
+    expect(applyVat(1n, "49")).to.equal(1n); // 1.49 -> 1
+    expect(applyVat(3n, "10")).to.equal(3n); // 3.3 -> 3
+    expect(applyVat(1_000_000n, "21")).to.equal(1_210_000n);
+    expect(applyVat(999n, "5.5")).to.equal(1054n); // 1053.945 -> 1054
+    expect(applyVat(999n, null)).to.equal(999n);
+  });
+});
