@@ -33,6 +33,23 @@ export {
   type Point,
   type Tariff,
 } from "./tariff/tariff.ts";
+export {
+  applyVat,
+  exportOcpiCdr,
+  importOcpiTariff,
+  ocpiTariffSchema,
+  parseOcpiTariff,
+  UnsupportedTariffError,
+  type ImportedOcpiTariff,
+  type ImportOcpiOptions,
+  type OcpiCdrDimension,
+  type OcpiCdrPart,
+  type OcpiChargingPeriod,
+  type OcpiPriceComponent,
+  type OcpiSessionInfo,
+  type OcpiTariff,
+  type OcpiTariffRestrictions,
+} from "./tariff/ocpi.ts";
 
 // Meters and their signed records (sdk/meter)
 export { Meter, MeterSession, type MeterOptions } from "./meter/meter.ts";
