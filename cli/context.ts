@@ -6,16 +6,21 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { detail, say } from "./format.ts";
 import { checkRequired } from "./options.ts";
+import { reconcile } from "./reconcile.ts";
+import { attach, TxWatch } from "./rpc.ts";
 import { loadState, saveState, type CliState } from "./state.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
 export const DEFAULT_STATE = ".zkcharge/state.json";
 
-/** Where a command runs: the state file (absolute path) and the JSON-RPC endpoint. */
+/** Where a command runs: the state file (absolute path), the JSON-RPC endpoint and the bound on waiting for it. */
 export interface RunContext {
   statePath: string;
   rpc: string;
+  /** Bounds every request and every sent transaction's receipt (`--timeout`). */
+  watch: TxWatch;
 }
 
 /**
@@ -65,16 +70,55 @@ export function defineCommand(root: Command, name: string, description: string):
 interface GlobalOptions {
   state: string;
   rpc: string;
+  /** Seconds. */
+  timeout: bigint;
 }
 
-/** Sets `handler` as `command`'s action: load the state, run, save the new state atomically (only on success). */
-export function runs<O>(command: Command, handler: Handler<O>): Command {
+/** How a command uses the state file. */
+export interface RunsOptions {
+  /**
+   * Reconcile a loaded state with the chain before the handler runs (default true). Off only for commands that
+   * replace the state or never act on what it says is paid or open (`deploy`, `driver new`, `chain advance`).
+   */
+  reconcile?: boolean;
+}
+
+/**
+ * Sets `handler` as `command`'s action: load the state, reconcile it with the chain (repairs are printed and saved
+ * at once: they are facts from the chain, kept even if the command then fails), run, save the new state atomically
+ * (only on success). The run fails with the transaction's hash when a sent transaction's receipt does not come
+ * within `--timeout`.
+ */
+export function runs<O>(command: Command, handler: Handler<O>, how: RunsOptions = {}): Command {
   return command.action(async (options: O, self: Command) => {
     checkRequired(self);
     const globals = self.optsWithGlobals<GlobalOptions>();
-    const ctx: RunContext = { statePath: resolve(globals.state), rpc: globals.rpc };
-    const state = loadState(ctx.statePath);
-    const next = await handler(ctx, state, options);
-    if (next !== undefined && next !== state) saveState(ctx.statePath, next);
+    const watch = new TxWatch(globals.rpc, Number(globals.timeout) * 1000);
+    const ctx: RunContext = { statePath: resolve(globals.state), rpc: globals.rpc, watch };
+    try {
+      await Promise.race([watch.failure, (async () => {
+        let state = loadState(ctx.statePath);
+        if (state && how.reconcile !== false) state = await repair(ctx, state);
+        const next = await handler(ctx, state, options);
+        if (next !== undefined && next !== state) saveState(ctx.statePath, next);
+      })()]);
+    } finally {
+      watch.dispose();
+    }
   });
+}
+
+/** `state` reconciled with the chain; repairs are printed and saved. */
+async function repair(ctx: RunContext, state: CliState): Promise<CliState> {
+  const d = await attach(ctx, state);
+  try {
+    const { state: repaired, repairs } = await reconcile(d, state);
+    if (repairs.length === 0) return state;
+    say(`State file repaired from the chain (${ctx.statePath}):`);
+    for (const line of repairs) detail(line);
+    saveState(ctx.statePath, repaired);
+    return repaired;
+  } finally {
+    d.provider.destroy();
+  }
 }

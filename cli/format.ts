@@ -3,7 +3,7 @@
  * bills, chain points and escrows. Every line format the commands share is written here once.
  */
 import type { TransactionReceipt } from "ethers";
-import { BILL_DIVISOR, clock, formatAmount, timeOfDay, type Bill, type Point, type Tariff } from "../sdk/index.ts";
+import { BILL_DIVISOR, clock, formatAmount, timeOfDay, type Bill, type Point, type PrivacyReport, type Tariff } from "../sdk/index.ts";
 import { DAY, HOUR } from "../dev/localNetwork.ts";
 import type { EscrowRecord } from "./state.ts";
 
@@ -81,4 +81,12 @@ export function describeEscrow(e: EscrowRecord, tariff: Tariff): string {
   if (e.status === "open") return `open, ${terms}`;
   if (e.status === "refunded") return `refunded in full (${formatAmount(e.cap)})`;
   return `closed ${e.closeMode === "tail" ? "from a live tail" : "by the session end"}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}`;
+}
+
+/** A prepared spend's privacy warnings (sdk/actors/privacy.ts), each with what to do instead. */
+export function printPrivacy(report: PrivacyReport): void {
+  for (const w of report.warnings) {
+    detail(`privacy warning ${w.code}: ${w.message}`);
+    detail(`    instead: ${w.advice}`);
+  }
 }

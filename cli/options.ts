@@ -86,6 +86,12 @@ export const addressArg: Parse<string> = (text) => {
   return getAddress(text);
 };
 
+/** A transaction hash, 0x + 64 hex digits. */
+export const txHashArg: Parse<string> = (text) => {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new Error(`"${text}" is not a transaction hash (0x and 64 hex digits)`);
+  return text.toLowerCase();
+};
+
 /** A UTC offset `+HH:MM` / `-HH:MM` as the tariff's `tzOffset` (seconds added to UTC, negative zones mod one day). */
 export const utcOffsetArg: Parse<bigint> = (text) => {
   const m = /^([+-])(\d{1,2}):([0-5]\d)$/.exec(text);
@@ -102,3 +108,7 @@ export function listArg<T>(count: number, parse: Parse<T>): Parse<T[]> {
     return parts.map(parse);
   };
 }
+
+/** `--accept-linkable`: send a spend the wallet's privacy report flags as linkable (refused without it). */
+export const acceptLinkableOption = (): Option =>
+  new Option("--accept-linkable", "send it even if the privacy report says it is linkable (a fresh deposit or merge, custom escrow terms)");

@@ -1,104 +1,24 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `zkcharge`: the demo story, one step per command, against any JSON-RPC endpoint (e.g. `npx hardhat node`),
- * with what must survive between commands (addresses, ids, keys, sessions) in a local JSON state file.
- * Run `npm run zkcharge -- --help`, or `... <command> --help` for a command's options.
- *
- * This file is the program: global options, help and error reporting. The commands are in `commands/`.
+ * `zkcharge`, the entry point: the CLI runs on the compiled contracts (ABIs in artifacts/, typed handles in
+ * types/ethers-contracts/), never a compiler. `npm install` compiles once (the `postinstall` script); if the
+ * compiled files are missing this says so in one line instead of failing on a missing module. The program is
+ * cli/main.ts.
  */
-import { Command, CommanderError, Help, Option } from "commander";
-import { ZkchargeError, decodeRevert, shutdownProver } from "../sdk/index.ts";
-import { DEFAULT_RPC, DEFAULT_STATE, declarationOrder } from "./context.ts";
-import { CliError } from "./errors.ts";
-import { registerChainCommands } from "./commands/chain.ts";
-import { registerCpoCommands } from "./commands/cpo.ts";
-import { registerDriverCommands } from "./commands/driver.ts";
-import { registerEscrowCommands } from "./commands/escrow.ts";
-import { registerSessionCommands } from "./commands/session.ts";
-import { isRequired } from "./options.ts";
-import { StateFormatError } from "./state.ts";
+import { existsSync } from "node:fs";
 
-const ABOUT = `Private EV-charging payments, step by step, against a JSON-RPC node (a dev tool).
-Each command's options: zkcharge <command> --help.`;
+const ROOT = new URL("../", import.meta.url);
+/** What the CLI loads: the typed handles (the SDK imports them) and the artifacts `deploy` links. */
+const COMPILED = [
+  "types/ethers-contracts/index.ts",
+  "artifacts/contracts/Pool.sol/Pool.json",
+  "artifacts/contracts/Registry.sol/Registry.json",
+];
 
-const AFTER_HELP = `
-The story, in order (npm run zkcharge -- <command>):
-  deploy, cpo register, meter add --power-w 22000, tariff publish, driver new, driver deposit --amount 20.00,
-  session simulate --from 16:30 --minutes 70 --power-w 11000, driver pay --session s1, cpo withdraw,
-  driver balance, driver withdraw --to <addr>, status
-  Escrowed: session start --from 21:30, driver lock --session s2 --cap 15.00, cpo verify-escrow --escrow e1,
-  session simulate --session s2 --minutes 50 --power-w 11000 [--keep-open], cpo close --escrow e1 [--tail],
-  driver refund --escrow e1 (after the claim deadline; chain advance --minutes <n> moves a dev chain's clock)
-
-Accounts: the node's unlocked accounts (eth_accounts), with fixed roles:
-  0 deployer   1 CPO admin (registers, adds meters, publishes tariffs, submits payments, closes escrows,
-               withdraws)
-  2 payer (funds the driver's deposits)   3 relayer (submits the driver's withdrawals, locks and refunds)
-The driver itself has no account: it is a Semaphore identity kept in the state file.
-
-The state file is written atomically (temp file, fsync, rename). It holds SECRETS IN PLAINTEXT
-(the driver's identity, the meters' private keys): this is a development tool, for test chains only.
-A command that fails (exit code 1) leaves the state file untouched.`;
-
-/** The root command: global options and help settings, which every (sub)command created after it inherits. */
-function program(): Command {
-  const root = new Command("zkcharge")
-    .description(ABOUT)
-    .addOption(new Option("--rpc <url>", "JSON-RPC endpoint").env("ZKCHARGE_RPC").default(DEFAULT_RPC))
-    .addOption(new Option("--state <path>", "state file").default(DEFAULT_STATE))
-    .addHelpText("after", AFTER_HELP)
-    .exitOverride()
-    .showHelpAfterError("(see --help)")
-    .configureOutput({ outputError: (text, write) => write(`zkcharge: ${text}`) })
-    .configureHelp({
-      showGlobalOptions: true,
-      helpWidth: 120,
-      // List every command with its full name ("driver pay") in the order declared, not the groups; no `help` command
-      // (it works, but --help is the way shown).
-      visibleCommands(cmd) {
-        const leaves = (c: Command): Command[] => (c.commands.length > 0 ? c.commands.flatMap(leaves) : [c]);
-        return cmd.commands.flatMap(leaves).sort((a, b) => declarationOrder(a) - declarationOrder(b));
-      },
-      optionDescription(option) {
-        const text = Help.prototype.optionDescription.call(this, option);
-        return isRequired(option) ? `${text} (required)` : text;
-      },
-      subcommandTerm(cmd) {
-        const name = cmd.parent?.parent ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name();
-        return cmd.options.length > 0 ? `${name} [options]` : name;
-      },
-    });
-  registerChainCommands(root);
-  registerCpoCommands(root);
-  registerDriverCommands(root);
-  registerSessionCommands(root);
-  registerEscrowCommands(root);
-  return root;
+const missing = COMPILED.filter((path) => !existsSync(new URL(path, ROOT)));
+if (missing.length > 0) {
+  console.error(`zkcharge: error: the compiled contracts are missing (${missing.join(", ")}): run \`npm run compile\` ` +
+    "once (npm install does it too), and again after changing contracts/");
+  process.exit(1);
 }
-
-/** One line for an error: ours and the SDK's name their cause; a contract revert is shown by its custom error. */
-function describe(error: unknown): string {
-  if (error instanceof CliError || error instanceof ZkchargeError || error instanceof StateFormatError) return error.message;
-  const e = error as { revert?: { name?: string; args?: unknown[] }; shortMessage?: string; message?: string };
-  if (e?.revert?.name) return `transaction reverted with ${e.revert.name}(${(e.revert.args ?? []).join(", ")})`;
-  const decoded = decodeRevert(error); // revert data ethers could not decode itself (e.g. from a raw provider call)
-  if (decoded) return `transaction reverted with ${decoded.text}`;
-  return e?.shortMessage ?? e?.message ?? String(error);
-}
-
-let code: number;
-try {
-  await program().parseAsync(process.argv.slice(2), { from: "user" });
-  code = 0;
-} catch (error) {
-  if (error instanceof CommanderError) {
-    code = error.exitCode; // commander printed the help or the usage error already (0 for --help)
-  } else {
-    console.error(`zkcharge: error: ${describe(error)}`);
-    if (process.env.ZKCHARGE_DEBUG) console.error(error);
-    code = 1;
-  }
-} finally {
-  await shutdownProver();
-}
-process.exit(code);
+await import("./main.ts");

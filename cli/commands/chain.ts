@@ -1,14 +1,15 @@
 /**
- * The deployment and the chain: `deploy`, `status` and the dev-chain clock (`chain advance`).
+ * The deployment and the chain: `deploy`, `status`, the dev-chain clock (`chain advance`) and what became of a
+ * transaction (`chain tx`).
  */
 import { Option, type Command } from "commander";
-import { Driver, DriverIdentity, EscrowStatus, formatAmount, readEscrow } from "../../sdk/index.ts";
+import { Driver, DriverIdentity, EscrowStatus, ZkchargeError, decodeRevert, formatAmount, readEscrow } from "../../sdk/index.ts";
 import { deployZkcharge } from "../../dev/deploy.ts";
 import { defineCommand, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { describeEscrow, detail, kwh, localClock, localDate, say, short, txLine, tzText } from "../format.ts";
 import { tariffOfEscrow } from "../lookup.ts";
-import { option, required, wholeArg } from "../options.ts";
+import { option, required, txHashArg, wholeArg } from "../options.ts";
 import { attach, chainTime, connect, tokenBalance } from "../rpc.ts";
 import { STATE_VERSION } from "../state.ts";
 
@@ -25,19 +26,18 @@ export function registerChainCommands(root: Command): void {
         throw new CliError(`${ctx.statePath} already holds a deployment (pool ${state.addresses.pool} on chain ${state.chainId}): ` +
           "pass --force to deploy afresh and replace it (its secrets are lost), or use another --state");
       }
-      const chain = await connect(ctx.rpc); // clear error when the node is down, before loading Hardhat
-      chain.provider.destroy();
+      // Every transaction goes through our own bounded provider (the deploying signer's); Hardhat only links the
+      // compiled artifacts (and reads, with the same time-out).
+      const chain = await connect(ctx);
+      const [deployer, payer] = [await chain.signer(0), await chain.signer(2)];
+      await chain.signer(3); // all four roles exist
       const { network } = await import("hardhat");
-      const connection = await network.create({ network: "localhost", override: { url: ctx.rpc } });
+      const connection = await network.create({ network: "localhost", override: { url: ctx.rpc, timeout: ctx.watch.timeoutMs } });
       try {
-        const { ethers } = connection;
-        const signers = await ethers.getSigners();
-        if (signers.length < 4) throw new CliError(`the node at ${ctx.rpc} exposes ${signers.length} unlocked account(s); zkcharge needs 4`);
-        const [deployer, , payer] = signers;
-        say(`Deploying to ${ctx.rpc} (chain ${chain.chainId}) from ${deployer!.address}`);
-        const deployment = await deployZkcharge(ethers, { signer: deployer, log: (m) => detail(m) });
-        const mint = (await (await deployment.testToken!.mint(payer!.address, PAYER_FUNDS)).wait())!;
-        txLine(`minted ${formatAmount(PAYER_FUNDS)} to the payer ${payer!.address}`, mint);
+        say(`Deploying to ${ctx.rpc} (chain ${chain.chainId}) from ${deployer.address}`);
+        const deployment = await deployZkcharge(connection.ethers, { signer: deployer, log: (m) => detail(m) });
+        const mint = (await (await deployment.testToken!.mint(payer.address, PAYER_FUNDS)).wait())!;
+        txLine(`minted ${formatAmount(PAYER_FUNDS)} to the payer ${payer.address}`, mint);
         const a = deployment.addresses;
         say(`Deployed; state written to ${ctx.statePath}`);
         return {
@@ -45,10 +45,13 @@ export function registerChainCommands(root: Command): void {
           addresses: { token: a.token, registry: a.registry, pool: a.pool, payVerifier: a.payVerifier, transactVerifier: a.transactVerifier },
           meters: [], tariffs: [], sessions: [],
         };
+      } catch (error) {
+        throw deployFailure(ctx.rpc, error);
       } finally {
-        await connection.close();
+        chain.provider.destroy();
+        await connection.close().catch(() => {}); // a dead endpoint must not turn the real error into another one
       }
-    });
+    }, { reconcile: false });
 
   runs<object>(
     defineCommand(root, "status", "addresses, CPO, meters, tariffs, driver, sessions and escrows, with their state on chain")
@@ -110,7 +113,7 @@ export function registerChainCommands(root: Command): void {
       .helpGroup(HEADING)
       .addOption(required(option("--minutes <n>", "how far, in minutes", wholeArg(365n * 24n * 60n)), "130")),
     async (ctx, state, o) => {
-      const chain = await connect(ctx.rpc);
+      const chain = await connect(ctx);
       // Raw calls: the provider caches identical requests briefly, and the clock moves between these two.
       const now = async () => BigInt(((await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string }).timestamp);
       try {
@@ -129,5 +132,37 @@ export function registerChainCommands(root: Command): void {
         chain.provider.destroy();
       }
       return undefined;
-    });
+    }, { reconcile: false });
+
+  runs<{ hash: string }>(
+    defineCommand(root, "chain tx", "what became of a transaction (e.g. one a timed-out command sent): mined, pending or unknown to the node")
+      .helpGroup(HEADING)
+      .addOption(required(option("--hash <0x...>", "the transaction hash", txHashArg), "0x...")),
+    async (ctx, _state, o) => {
+      const chain = await connect(ctx);
+      try {
+        const [tx, receipt] = await Promise.all([chain.provider.getTransaction(o.hash), chain.provider.getTransactionReceipt(o.hash)]);
+        if (receipt) {
+          const block = await chain.provider.getBlock(receipt.blockNumber);
+          say(`Transaction ${o.hash}: mined, ${receipt.status === 1 ? "succeeded" : "REVERTED"}`);
+          detail(`block ${receipt.blockNumber} (${new Date((block?.timestamp ?? 0) * 1000).toISOString()}), gas ${receipt.gasUsed.toLocaleString("en-US")}, from ${receipt.from}`);
+          if (receipt.status === 1) detail("the next command reconciles the state file with it (e.g. `zkcharge status`)");
+        } else if (tx) {
+          say(`Transaction ${o.hash}: pending (the node has it, not mined yet): wait and ask again`);
+        } else {
+          say(`Transaction ${o.hash}: unknown to the node at ${ctx.rpc}: it never arrived (or the node was restarted); nothing happened on chain`);
+        }
+      } finally {
+        chain.provider.destroy();
+      }
+      return undefined;
+    }, { reconcile: false });
+}
+
+/** A deployment that failed on a Hardhat or network error, as one line (Hardhat's errors carry pages of stack). */
+function deployFailure(rpc: string, error: unknown): unknown {
+  if (error instanceof CliError || error instanceof ZkchargeError || decodeRevert(error)) return error;
+  const message = ((error as Error)?.message ?? String(error)).split("\n")[0]!.replace(/^HHE\d+: /, "");
+  return new CliError(`deploying to ${rpc} failed: ${message}. Nothing was written to the state file; ` +
+    "when the node answers again, deploy afresh (`deploy`, or `deploy --force` over an existing state)");
 }

@@ -13,6 +13,13 @@ import { attach, chainTime, tokenBalance } from "../rpc.ts";
 
 const HEADING = "Charge point operator (account 1):";
 const MAX_POWER_W = (1n << 24n) - 1n; // the circuit's ratedPower range
+/**
+ * How long after "now" a published tariff starts. The Registry refuses `validFrom` below the timestamp of the block
+ * that includes the publish, and that block's time is at least the wall clock at mining (automine, real chains),
+ * however old the latest block is: so "now" is the later of the latest block's time and the wall clock (a dev
+ * chain moved ahead with `chain advance` runs ahead of the wall clock), and the margin covers the time to inclusion.
+ */
+const TARIFF_START_MARGIN = 60n;
 
 /** The options of `tariff publish` (each defaults to the demo tariff's value). */
 interface TariffOptions {
@@ -87,7 +94,7 @@ export function registerCpoCommands(root: Command): void {
   const base = demoTariff(0n);
   const eur = (x: bigint) => formatAmount(x, "");
   runs<TariffOptions>(
-    defineCommand(root, "tariff publish", "publish a tariff, valid from a minute after chain time (default: the demo 4-band tariff)")
+    defineCommand(root, "tariff publish", "publish a tariff, valid from a minute after now (the later of chain time and the clock; default: the demo 4-band tariff)")
       .helpGroup(HEADING)
       .addOption(option("--flat-fee <EUR>", "per-session fee", amountArg({ positive: false })).default(base.flatFee, eur(base.flatFee)))
       .addOption(option("--energy-prices <EUR,EUR,EUR,EUR>", "EUR per kWh of bands 0..3", listArg(4, amountArg({ positive: false })))
@@ -113,7 +120,9 @@ export function registerCpoCommands(root: Command): void {
       const cpo = needCpo(state);
       validateTariff({ ...fields, cpoId: cpo.cpoId, validFrom: 0n, validTo: o.validDays * DAY }); // before any transaction
       const d = await attach(ctx, state);
-      const validFrom = (await chainTime(d.provider)) + 60n;
+      const wallClock = BigInt(Math.floor(Date.now() / 1000));
+      const latest = await chainTime(d.provider);
+      const validFrom = (latest > wallClock ? latest : wallClock) + TARIFF_START_MARGIN;
       const tariff: Tariff = { ...fields, cpoId: cpo.cpoId, validFrom, validTo: validFrom + o.validDays * DAY };
       const hash = await operatorOf(d, cpo, await d.signer(1)).publishTariff(tariff);
       const [event] = await d.registry.queryFilter(d.registry.filters.TariffPublished(cpo.cpoId, hash));

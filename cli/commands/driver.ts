@@ -3,28 +3,32 @@
  * the relayer submits for it): `driver new`, `deposit`, `pay`, `balance`, `withdraw`.
  */
 import { Option, type Command } from "commander";
-import { Driver, DriverIdentity, EscrowStatus, formatAmount, submitTransaction } from "../../sdk/index.ts";
+import { Driver, DriverIdentity, EscrowStatus, InvalidInputError, formatAmount, submitTransaction, type Transaction } from "../../sdk/index.ts";
 import { defineCommand, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, printBill, proofLine, say, short, txLine } from "../format.ts";
 import { findSession, needCpo, needDriver, needState, operatorOf, tariffOfEscrow } from "../lookup.ts";
-import { addressArg, amountArg, option, required } from "../options.ts";
-import { attach, tokenBalance } from "../rpc.ts";
+import { acceptLinkableOption, addressArg, amountArg, option, required } from "../options.ts";
+import { enforcePrivacy } from "../privacy.ts";
+import { attach, chainTime, tokenBalance } from "../rpc.ts";
 import type { CliState } from "../state.ts";
 
 const HEADING = "Driver (a Semaphore identity in the state file):";
 /** What the relayer takes for submitting a withdrawal, a lock or a refund, unless --fee says otherwise. */
 export const DEFAULT_RELAYER_FEE = 20_000n;
 
-/** The driver's escrows as rebuilt from events, with the state's handles where known. */
-function printDriverEscrows(state: CliState, driver: Driver): void {
+/** The driver's escrows as rebuilt from events, with the state's handles where known; `now` is the chain time. */
+function printDriverEscrows(state: CliState, driver: Driver, now: bigint): void {
   for (const e of driver.escrows) {
     const rec = (state.escrows ?? []).find((r) => r.escrowId === e.escrowId);
     const name = rec ? `escrow ${rec.id} (session ${rec.sessionRef})` : `escrow ${short(e.escrowId)}`;
     const tariff = rec ? tariffOfEscrow(state, rec) : state.tariffs.at(-1)?.tariff;
     const when = (t: bigint) => (tariff ? localDate(t, tariff) : t.toString());
     if (e.status === EscrowStatus.Open) {
-      detail(`${name}: open, ${formatAmount(e.cap)} locked (settle by ${when(e.settleDeadline)}, refundable after ${when(e.claimDeadline)})`);
+      // Past the claim deadline nobody can close it any more: the driver may take it back at once.
+      const refund = now > e.claimDeadline ? `refundable now: \`driver refund --escrow ${rec?.id ?? e.escrowId}\`` :
+        `refundable after ${when(e.claimDeadline)}`;
+      detail(`${name}: open, ${formatAmount(e.cap)} locked (settle by ${when(e.settleDeadline)}, ${refund})`);
     } else if (e.status === EscrowStatus.Refunded) {
       detail(`${name}: refunded, ${formatAmount(e.cap)} back in the wallet`);
     } else {
@@ -49,7 +53,7 @@ export function registerDriverCommands(root: Command): void {
       say("Driver identity created (Semaphore v4); its secret is stored in plaintext in the state file");
       detail(`identity commitment ${short(identity.commitment)} (never published)`);
       return { ...state, driver: { secret: identity.export(), createdAt: new Date().toISOString() } };
-    });
+    }, { reconcile: false }); // offline: creates a key, acts on nothing paid or open
 
   runs<{ amount: bigint }>(
     defineCommand(root, "driver deposit", "deposit into a new private note, paid by the payer account (account 2)")
@@ -71,10 +75,11 @@ export function registerDriverCommands(root: Command): void {
       return state;
     });
 
-  runs<{ session: string }>(
+  runs<{ session: string; acceptLinkable?: boolean }>(
     defineCommand(root, "driver pay", "prove the payment of an ended session; the CPO checks and submits it")
       .helpGroup(HEADING)
-      .addOption(required(new Option("--session <id>", "the session (id like s1, or its session id)"), "s1")),
+      .addOption(required(new Option("--session <id>", "the session (id like s1, or its session id)"), "s1"))
+      .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       const entry = findSession(state, o.session);
@@ -96,6 +101,7 @@ export function registerDriverCommands(root: Command): void {
       printBill(payment.bill, session.tariff);
       detail(`total ${formatAmount(payment.pub.amount)}`);
       proofLine(payment.witnessMs, payment.proveMs, wall);
+      enforcePrivacy("pay", payment.privacy, o.acceptLinkable);
       await operator.checkPayment(payment, session);
       detail("CPO checked it: amount, tariff, meter root, note root, nullifier, session unpaid, proof");
       const paid = await operator.submitPayment(payment);
@@ -117,28 +123,38 @@ export function registerDriverCommands(root: Command): void {
       const notes = (await driver.sync()).filter((n) => n.note.value > 0n);
       say(`Driver balance: ${formatAmount(driver.balance)} in ${notes.length} note(s) (rebuilt from events in ${Date.now() - started} ms)`);
       for (const n of notes) detail(`note #${n.leafIndex}: ${formatAmount(n.note.value)}`);
-      printDriverEscrows(state, driver);
+      printDriverEscrows(state, driver, await chainTime(d.provider));
       return undefined;
     });
 
-  runs<{ to: string; amount?: bigint; fee: bigint }>(
+  runs<{ to: string; amount?: bigint; fee: bigint; acceptLinkable?: boolean }>(
     defineCommand(root, "driver withdraw", "withdraw via the relayer account (account 3), which submits and takes --fee")
       .helpGroup(HEADING)
       .addOption(required(option("--to <addr>", "recipient address", addressArg), "0x..."))
       .addOption(option("--amount <EUR>", "amount (default: everything)", amountArg()))
-      .addOption(option("--fee <EUR>", "the relayer's fee", amountArg({ positive: false })).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, ""))),
+      .addOption(option("--fee <EUR>", "the relayer's fee", amountArg({ positive: false })).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")))
+      .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       const identity = needDriver(state);
       const d = await attach(ctx, state);
       const relayer = await d.signer(3);
+      const input = `--fee ${formatAmount(o.fee)}${o.amount === undefined ? " (withdrawing everything)" : `, --amount ${formatAmount(o.amount)}`}`;
       const driver = new Driver(identity, d.pool.connect(d.provider));
       const started = Date.now();
-      const withdrawal = await driver.prepareWithdraw({ to: o.to, amount: o.amount, relayer: relayer.address, fee: o.fee });
+      let withdrawal: Transaction;
+      try {
+        withdrawal = await driver.prepareWithdraw({ to: o.to, amount: o.amount, relayer: relayer.address, fee: o.fee });
+      } catch (error) {
+        if (error instanceof InvalidInputError) throw new CliError(`${input}: ${error.message}`);
+        throw error;
+      }
       const wall = Date.now() - started;
       const out = -withdrawal.ext.extAmount;
+      if (out <= 0n) throw new CliError(`${input}: the withdrawal would send ${formatAmount(out)}, nothing was sent`);
       say(`Withdrawing ${formatAmount(out)} to ${o.to} via the relayer ${relayer.address} (fee ${formatAmount(o.fee)})`);
       proofLine(withdrawal.witnessMs, withdrawal.proveMs, wall);
+      enforcePrivacy("withdrawal", withdrawal.privacy, o.acceptLinkable);
       const receipt = await submitTransaction(d.pool, withdrawal, relayer);
       txLine("relayer submitted transact", receipt);
       await driver.sync();

@@ -5,13 +5,14 @@
  * takes it all back (`driver refund`).
  */
 import { Option, type Command } from "commander";
-import { Driver, EscrowStatus, formatAmount, readEscrow, submitLock, type LiveEvidence, type SignedSession } from "../../sdk/index.ts";
+import { Driver, EscrowStatus, formatAmount, readEscrow, roundDeadline, submitLock, type LiveEvidence, type SignedSession } from "../../sdk/index.ts";
 import { HOUR } from "../../dev/localNetwork.ts";
 import { defineCommand, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, minutesUntil, printBill, proofLine, say, short, txLine } from "../format.ts";
 import { escrowSession, findEscrow, findSession, needCpo, needDriver, needState, operatorOf, restoreSession, tariffOfEscrow } from "../lookup.ts";
-import { amountArg, option, type Parse, required, wholeArg } from "../options.ts";
+import { acceptLinkableOption, amountArg, option, type Parse, required, wholeArg } from "../options.ts";
+import { enforcePrivacy } from "../privacy.ts";
 import { attach, chainTime } from "../rpc.ts";
 import type { EscrowRecord } from "../state.ts";
 import { DEFAULT_RELAYER_FEE } from "./driver.ts";
@@ -23,6 +24,7 @@ const VERIFY_MIN_SECONDS_TO_SETTLE = HOUR; // what `cpo verify-escrow` requires 
 const DEFAULT_MIN_CAP = 10_000_000n;
 
 interface LockOptions {
+  acceptLinkable?: boolean;
   session: string;
   cap: bigint;
   settleMinutes: bigint;
@@ -44,10 +46,11 @@ export function registerEscrowCommands(root: Command): void {
       .helpGroup(HEADING)
       .addOption(required(new Option("--session <id>", "a session begun with `session start`, before charging"), "s2"))
       .addOption(required(option("--cap <EUR>", "the most the session may charge", amountArg()), "15.00"))
-      .addOption(option("--settle-minutes <n>", "settle deadline = session start + this", wholeArg(30n * 24n * 60n)).default(120n, "120"))
+      .addOption(option("--settle-minutes <n>", "settle deadline = session start + this, rounded up to the 15-minute grid (so it does not tell when you plugged in)", wholeArg(30n * 24n * 60n)).default(120n, "120"))
       .addOption(option("--claim-hours <n>", `claim deadline = settle deadline + this (>= ${MIN_CLAIM_HOURS})`, claimHoursArg).default(48n, "48"))
       .addOption(option("--fee <EUR>", "the relayer's fee, paid on top of the cap", amountArg({ positive: false }))
-        .default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, ""))),
+        .default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")))
+      .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       const entry = findSession(state, o.session);
@@ -59,7 +62,7 @@ export function registerEscrowCommands(root: Command): void {
       const identity = needDriver(state);
       const cpo = needCpo(state);
       const { tariff } = entry.live;
-      const settleDeadline = entry.live.start.t + o.settleMinutes * 60n;
+      const settleDeadline = roundDeadline(entry.live.start.t + o.settleMinutes * 60n);
       const claimDeadline = settleDeadline + o.claimHours * HOUR;
       const d = await attach(ctx, state);
       const now = await chainTime(d.provider);
@@ -74,6 +77,7 @@ export function registerEscrowCommands(root: Command): void {
         cpoId: cpo.cpoId, ...entry.nonces, sessionId: entry.live.sessionId, cap: o.cap, settleDeadline, claimDeadline, fee: o.fee, relayer: relayer.address,
       });
       const wall = Date.now() - started;
+      enforcePrivacy("lock", lock.privacy, o.acceptLinkable);
       const receipt = await submitLock(d.pool, lock, relayer);
       const id = `e${(state.escrows ?? []).length + 1}`;
       say(`Escrow ${id} locked for session ${entry.id}: cap ${formatAmount(o.cap)}, via the relayer ${relayer.address} (fee ${formatAmount(o.fee)})`);
