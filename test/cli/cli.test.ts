@@ -7,46 +7,17 @@
  * input that must fail with a clear message and leave the state file byte-identical.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { network } from "hardhat";
 import type { JsonRpcServer } from "hardhat/types/network";
 import { parseState, type CliState } from "../../cli/state.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
-const CLI = join(ROOT, "cli", "zkcharge.ts");
-
-interface Run { code: number | null; stdout: string; stderr: string }
+import { freePort, zkcharge as run, type Run } from "./harness.ts";
 
 /** Runs the CLI as a child process (asynchronously: the JSON-RPC server lives in this event loop). */
-function zkcharge(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const zkcharge = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> => run(env, args);
 
 describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
   this.timeout(240_000);
@@ -126,7 +97,10 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     await fails(/--amount: "1\.2345678" has 7 decimals; the token has only 6/, "driver", "deposit", "--amount", "1.2345678");
     await fails(/unknown session "s9" \(known: s1/, "driver", "pay", "--session", "s9");
 
-    out = await ok("driver", "pay", "--session", "s1");
+    // Paying minutes after the deposit that made the note links the two by timing: refused unless accepted.
+    await fails(/this pay is linkable \(FRESH_DEPOSIT\).*--accept-linkable/, "driver", "pay", "--session", "s1");
+    out = await ok("driver", "pay", "--session", "s1", "--accept-linkable");
+    expect(out).to.match(/privacy warning FRESH_DEPOSIT: note #0 was created by the deposit/);
     expect(out).to.match(/17:00-17:40 band 2 @ 0\.45 EUR\/kWh/);
     expect(out).to.match(/proof: witness \d+ ms \+ prove \d+ ms/);
     expect(out).to.match(/CPO submitted it, 6\.08485 EUR paid: tx 0x[0-9a-f]{64}/);
@@ -143,7 +117,7 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     const fresh = Wallet.createRandom().address;
     await fails(/balance 13\.91515 EUR is less than the withdrawal 100\.00 EUR/, "driver", "withdraw", "--to", fresh, "--amount", "100");
 
-    out = await ok("driver", "withdraw", "--to", fresh, "--amount", "10.00", "--fee", "0.05");
+    out = await ok("driver", "withdraw", "--to", fresh, "--amount", "10.00", "--fee", "0.05", "--accept-linkable");
     expect(out).to.match(/via the relayer 0x[0-9a-fA-F]{40} \(fee 0\.05 EUR\)/);
     const token = new Contract(deployed.addresses.token, ["function balanceOf(address) view returns (uint256)"], provider);
     expect(await token.getFunction("balanceOf")(fresh)).to.equal(10_000_000n);
@@ -167,7 +141,7 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     await fails(/session s1 was not begun with `session start`/, "driver", "lock", "--session", "s1", "--cap", "15.00");
     await fails(/unknown escrow "e1" \(known: none/, "cpo", "verify-escrow", "--escrow", "e1");
 
-    out = await ok("driver", "lock", "--session", "s2", "--cap", "15.00");
+    out = await ok("driver", "lock", "--session", "s2", "--cap", "15.00", "--accept-linkable");
     expect(out).to.match(/Escrow e1 locked for session s2: cap 15\.00 EUR, via the relayer 0x[0-9a-fA-F]{40} \(fee 0\.02 EUR\)/);
     expect(out).to.match(/settle deadline \d{4}-\d\d-\d\d 23:30, claim deadline \d{4}-\d\d-\d\d 23:30 \(local\)/);
     expect(out).to.match(/relayer submitted lock: tx 0x[0-9a-f]{64}/);
@@ -194,7 +168,7 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
 
   it("closes a disputed escrow from the last live tail after the settle deadline; the refund reaches the wallet", async () => {
     await ok("session", "start", "--from", "06:40");
-    let out = await ok("driver", "lock", "--session", "s3", "--cap", "15.00");
+    let out = await ok("driver", "lock", "--session", "s3", "--cap", "15.00", "--accept-linkable");
     expect(out).to.match(/Escrow e2 locked for session s3/);
     out = await ok("cpo", "verify-escrow", "--escrow", "e2");
     expect(out).to.match(/Escrow e2 OK/);
@@ -231,7 +205,7 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
 
   it("refunds an escrow nobody closed, only after its claim deadline", async () => {
     await ok("session", "start", "--from", "12:00");
-    await ok("driver", "lock", "--session", "s4", "--cap", "5.00", "--claim-hours", "24");
+    await ok("driver", "lock", "--session", "s4", "--cap", "5.00", "--claim-hours", "24", "--accept-linkable");
     const before = readFileSync(statePath);
     const early = await zkcharge(env, "driver", "refund", "--escrow", "e3", "--state", statePath);
     expect(early.code).to.equal(1);

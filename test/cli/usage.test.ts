@@ -4,32 +4,14 @@
  * file with a bad field names the field and stays byte-identical, and every command has its own --help.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { serializeState, STATE_VERSION, type CliState } from "../../cli/state.ts";
+import { ROOT, runFile, zkcharge as run, type Run } from "./harness.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
-const CLI = join(ROOT, "cli", "zkcharge.ts");
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function zkcharge(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // A port nobody listens on: a command that got as far as the network would fail differently.
-    const env = { ...process.env, ZKCHARGE_RPC: "http://127.0.0.1:9" };
-    const child = spawn(TSX, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs the CLI against a port nobody listens on: a command that got as far as the network would fail differently. */
+const zkcharge = (...args: string[]): Promise<Run> => run({ ...process.env, ZKCHARGE_RPC: "http://127.0.0.1:9" }, args);
 
 /** A state file with one ended session, structurally complete (the values need not verify). */
 function stateWithSession(): CliState {
@@ -132,5 +114,21 @@ describe("zkcharge CLI usage errors and help", function () {
     writeFileSync(statePath, good.replace('"status": "unpaid"', '"status": "done"'));
     await refused(/sessions\[0\]\.status: expected "started" \| "unpaid" \| "paid", got "done"/, "driver", "new");
     rmSync(statePath);
+  });
+
+  it("runs on the compiled contracts, never a compiler: a tree without them gets one line naming `npm run compile`", async () => {
+    const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.zkcharge).to.equal("tsx cli/zkcharge.ts"); // no `hardhat compile` before every command
+    expect(scripts.postinstall).to.match(/^hardhat compile --quiet$/); // compiled once, at install
+    // The entry point alone in a tree with no artifacts/ and no types/ethers-contracts/.
+    const tree = join(dir, "tree");
+    mkdirSync(join(tree, "cli"), { recursive: true });
+    copyFileSync(join(ROOT, "package.json"), join(tree, "package.json"));
+    copyFileSync(join(ROOT, "cli", "zkcharge.ts"), join(tree, "cli", "zkcharge.ts"));
+    const r = await runFile(join(tree, "cli", "zkcharge.ts"), ["--help"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal("zkcharge: error: the compiled contracts are missing (types/ethers-contracts/index.ts, " +
+      "artifacts/contracts/Pool.sol/Pool.json, artifacts/contracts/Registry.sol/Registry.json): run `npm run compile` once " +
+      "(npm install does it too), and again after changing contracts/\n");
   });
 });
