@@ -32,6 +32,8 @@ export interface DecodedRevert {
 export class ContractRevertError extends ZkchargeError {
   /** The decoded revert. */
   readonly revert: DecodedRevert;
+  /** The raw revert data (selector and arguments), as ethers' CallException carries it, so tools can decode it too. */
+  readonly data: string;
 
   /**
    * @param action what was attempted (e.g. `pay`)
@@ -41,6 +43,7 @@ export class ContractRevertError extends ZkchargeError {
   constructor(action: string, revert: DecodedRevert, cause?: unknown) {
     super("CONTRACT_REVERT", `${action} reverted: ${revert.text}`);
     this.revert = revert;
+    this.data = revertData(cause) ?? "0x";
     if (cause !== undefined) this.cause = cause;
   }
 }
