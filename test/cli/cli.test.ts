@@ -98,7 +98,7 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     await fails(/unknown session "s9" \(known: s1/, "driver", "pay", "--session", "s9");
 
     // Paying minutes after the deposit that made the note links the two by timing: refused unless accepted.
-    await fails(/this pay is linkable \(FRESH_DEPOSIT\).*--accept-linkable/, "driver", "pay", "--session", "s1");
+    await fails(/this pay is linkable \(FRESH_DEPOSIT; see the warnings above\).*--accept-linkable/, "driver", "pay", "--session", "s1");
     out = await ok("driver", "pay", "--session", "s1", "--accept-linkable");
     expect(out).to.match(/privacy warning FRESH_DEPOSIT: note #0 was created by the deposit/);
     expect(out).to.match(/17:00-17:40 band 2 @ 0\.45 EUR\/kWh/);
