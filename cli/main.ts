@@ -24,9 +24,10 @@ Each command's options: zkcharge <command> --help.`;
 const AFTER_HELP = `
 The story, in order (npm run zkcharge -- <command>):
   deploy, cpo register, meter add --power-w 22000, tariff publish, driver new, driver deposit --amount 20.00,
+  chain advance --minutes 31 (paying right after a deposit links the two: refused unless --accept-linkable),
   session simulate --from 16:30 --minutes 70 --power-w 11000, driver pay --session s1, cpo withdraw,
   driver balance, driver withdraw --to <addr>, status
-  Escrowed: session start --from 21:30, driver lock --session s2 --cap 15.00, cpo verify-escrow --escrow e1,
+  Escrowed: session start --from 21:30, driver lock --session s2 --cap 20.00, cpo verify-escrow --escrow e1,
   session simulate --session s2 --minutes 50 --power-w 11000 [--keep-open], cpo close --escrow e1 [--tail],
   driver refund --escrow e1 (after the claim deadline; chain advance --minutes <n> moves a dev chain's clock)
 
@@ -38,7 +39,10 @@ The driver itself has no account: it is a Semaphore identity kept in the state f
 
 The state file is written atomically (temp file, fsync, rename). It holds SECRETS IN PLAINTEXT
 (the driver's identity, the meters' private keys): this is a development tool, for test chains only.
-A command that fails (exit code 1) leaves the state file untouched.`;
+Every command first reconciles the state file with the chain (sessions paid, escrows closed, refunded or locked
+by a command killed after sending) and prints what it repaired. A command that fails (exit code 1) leaves the
+state file untouched apart from such repairs. Every wait on the node is bounded by --timeout; a transaction sent
+but not confirmed in time is named with its hash: check it with \`chain tx --hash <hash>\`.`;
 
 /** The root command: global options and help settings, which every (sub)command created after it inherits. */
 function program(): Command {

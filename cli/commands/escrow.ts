@@ -45,7 +45,7 @@ export function registerEscrowCommands(root: Command): void {
     defineCommand(root, "driver lock", "lock up to --cap for a started session, submitted by the relayer (account 3)")
       .helpGroup(HEADING)
       .addOption(required(new Option("--session <id>", "a session begun with `session start`, before charging"), "s2"))
-      .addOption(required(option("--cap <EUR>", "the most the session may charge", amountArg()), "15.00"))
+      .addOption(required(option("--cap <EUR>", "the most the session may charge", amountArg()), "20.00"))
       .addOption(option("--settle-minutes <n>", "settle deadline = session start + this, rounded up to the 15-minute grid (so it does not tell when you plugged in)", wholeArg(30n * 24n * 60n)).default(120n, "120"))
       .addOption(option("--claim-hours <n>", `claim deadline = settle deadline + this (>= ${MIN_CLAIM_HOURS})`, claimHoursArg).default(48n, "48"))
       .addOption(option("--fee <EUR>", "the relayer's fee, paid on top of the cap", amountArg({ positive: false }))

@@ -127,7 +127,7 @@ export function registerSessionCommands(root: Command): void {
       const id = `s${state.sessions.length + 1}`;
       say(`Session ${id} started on meter ${record.id}: plug-in ${localDate(start, tariff)} local, register ${kwh(START_ENERGY)}`);
       detail(`session id ${short(live.sessionId)} (tariff fixed at plug-in: ${short(live.tariffHash)})`);
-      detail(`next: \`driver lock --session ${id} --cap 15.00\`, \`cpo verify-escrow\`, then \`session simulate --session ${id} --minutes <n> --power-w <W>\``);
+      detail(`next: \`driver lock --session ${id} --cap 20.00\`, \`cpo verify-escrow\`, then \`session simulate --session ${id} --minutes <n> --power-w <W>\``);
       return { ...state, sessions: [...state.sessions, { id, meterId: record.id, status: "started", live: startLiveSessionLog(live), nonces }] };
     });
 }
