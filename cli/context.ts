@@ -9,18 +9,18 @@ import type { Command } from "commander";
 import { detail, say } from "./format.ts";
 import { checkRequired } from "./options.ts";
 import { reconcile } from "./reconcile.ts";
-import { attach, TxWatch } from "./rpc.ts";
+import { attach, TxWatch, type Endpoint } from "./rpc.ts";
 import { loadState, saveState, type CliState } from "./state.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
 export const DEFAULT_STATE = ".zkcharge/state.json";
 
-/** Where a command runs: the state file (absolute path), the JSON-RPC endpoint and the bound on waiting for it. */
-export interface RunContext {
+/**
+ * Where a command runs: the state file (absolute path), the JSON-RPC endpoint and the bound on waiting for it
+ * (`watch`: every request and every sent transaction's receipt, `--timeout`).
+ */
+export interface RunContext extends Endpoint {
   statePath: string;
-  rpc: string;
-  /** Bounds every request and every sent transaction's receipt (`--timeout`). */
-  watch: TxWatch;
 }
 
 /**

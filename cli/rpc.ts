@@ -9,7 +9,6 @@
  */
 import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, keccak256, type JsonRpcPayload, type JsonRpcResult, type JsonRpcSigner } from "ethers";
 import { Pool__factory, Registry__factory, type Pool, type Registry } from "../sdk/index.ts";
-import type { RunContext } from "./context.ts";
 import { CliError } from "./errors.ts";
 import type { CliState } from "./state.ts";
 
@@ -164,6 +163,12 @@ class WatchedProvider extends JsonRpcProvider {
   }
 }
 
+/** Where a command's node is: the endpoint and the bound on waiting for it. */
+export interface Endpoint {
+  rpc: string;
+  watch: TxWatch;
+}
+
 /** A connected node. */
 export interface Chain {
   provider: JsonRpcProvider;
@@ -186,7 +191,7 @@ const ROLE_NAMES = ["deployer", "CPO", "payer", "relayer"];
  * Connects to the run's endpoint; the chain id is asked first with a plain fetch, so a node that is down fails
  * fast and clearly. Every later request and sent transaction is bounded by `ctx.watch`.
  */
-export async function connect(ctx: RunContext): Promise<Chain> {
+export async function connect(ctx: Endpoint): Promise<Chain> {
   const { rpc, watch } = ctx;
   let chainId: bigint;
   try {
@@ -221,7 +226,7 @@ export async function connect(ctx: RunContext): Promise<Chain> {
 }
 
 /** Connects and checks that the node is the state's chain and still holds its Pool (a restarted node does not). */
-export async function attach(ctx: RunContext, state: CliState): Promise<Deployed> {
+export async function attach(ctx: Endpoint & { statePath: string }, state: CliState): Promise<Deployed> {
   const chain = await connect(ctx);
   if (chain.chainId !== state.chainId) {
     throw new CliError(`${ctx.rpc} is chain ${chain.chainId}, but ${ctx.statePath} was deployed on chain ${state.chainId}`);

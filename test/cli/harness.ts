@@ -33,12 +33,19 @@ export function zkcharge(env: NodeJS.ProcessEnv, args: string[], killAfterMs = 6
 export function runFile(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, killAfterMs = 600_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(TSX, [file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: tsx runs the program in a child process, and a hung run is killed as a whole.
+    const child = spawn(TSX, [file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, killAfterMs);
     child.once("error", reject);
     child.once("close", (code) => {
       clearTimeout(killer);
