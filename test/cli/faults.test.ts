@@ -158,6 +158,21 @@ describe("zkcharge CLI: crash, RPC and state faults", function () {
     proxy.revive();
   });
 
+  it("deploy --force with the node gone after the first send (connection refused): one clear error line", async () => {
+    const other = join(dir, "other.json");
+    const gone = new DyingProxy(node.rpc);
+    try {
+      const env = { ...process.env, ZKCHARGE_RPC: await gone.listen(), ZKCHARGE_TIMEOUT: String(TIMEOUT_S) };
+      gone.dieAfterSend("refuse");
+      const r = await run(env, ["deploy", "--force"], other);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(1);
+      expect(r.stderr).to.include(gone.sent[0]!).and.match(/^zkcharge: error: .*\(contract creation\).*`zkcharge chain tx --hash 0x[0-9a-f]{64}`/);
+      expect(r.stderr.trim().split("\n"), "one line, no stack trace").to.have.length(1);
+    } finally {
+      await gone.close();
+    }
+  });
+
   it("repairs escrows from the chain: a lost lock, then its close", async () => {
     await ok(["session", "start", "--from", "21:30"]);
     const beforeLock = readFileSync(statePath, "utf8");

@@ -86,6 +86,7 @@ export class DyingProxy {
   #sockets = new Set<Socket>();
   #dieAfterSend = false;
   #dead = false;
+  #refuse = false;
   /** Transaction hashes the proxy forwarded (the node's answers to eth_sendTransaction / eth_sendRawTransaction). */
   readonly sent: string[] = [];
   url = "";
@@ -105,9 +106,13 @@ export class DyingProxy {
     return this.url;
   }
 
-  /** From the next transaction send on, go silent (after forwarding that send and its answer). */
-  dieAfterSend(): void {
+  /**
+   * From the next transaction send on, go silent (after forwarding that send and its answer); with `refuse`, stop
+   * listening instead, so that later connections are refused (a node that was killed).
+   */
+  dieAfterSend(how: "silent" | "refuse" = "silent"): void {
     this.#dieAfterSend = true;
+    this.#refuse = how === "refuse";
   }
 
   /** Answer again. */
@@ -135,12 +140,17 @@ export class DyingProxy {
       if (this.#dieAfterSend) this.#dead = true;
     }
     res.writeHead(response.status, { "content-type": "application/json" });
-    res.end(text);
+    res.end(text, () => {
+      if (this.#dead && this.#refuse) void this.close();
+    });
   }
 
   /** Stops listening and drops every held connection. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+  #closed = false;
 }
