@@ -138,11 +138,16 @@ function toUnits(x: number, path: string, bits: number): bigint {
   const shift = TOKEN_DECIMALS - d.scale;
   const units = shift >= 0 ? d.int * 10n ** BigInt(shift) : d.int / 10n ** BigInt(-shift);
   if (shift < 0 && units * 10n ** BigInt(-shift) !== d.int) {
-    throw new UnsupportedTariffError(`${path} ${x}`,
-      `has more than ${TOKEN_DECIMALS} decimals; the token's base unit is 10^-${TOKEN_DECIMALS} ${CURRENCY} (no silent rounding)`);
+    throw new UnsupportedTariffError(
+      `${path} ${x}`,
+      `has more than ${TOKEN_DECIMALS} decimals; the token's base unit is 10^-${TOKEN_DECIMALS} ${CURRENCY} (no silent rounding)`,
+    );
   }
   if (units >> BigInt(bits) !== 0n) {
-    throw new UnsupportedTariffError(`${path} ${x}`, `is ${units} base units, more than the circuit's ${bits}-bit range`);
+    throw new UnsupportedTariffError(
+      `${path} ${x}`,
+      `is ${units} base units, more than the circuit's ${bits}-bit range`,
+    );
   }
   return units;
 }
@@ -231,17 +236,21 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   // One VAT rate for every priced component: VAT is applied once on the total (see applyVat).
   let vat: string | null | undefined;
   let vatPath = "";
-  ocpi.elements.forEach((el, i) => el.price_components.forEach((pc, j) => {
-    const path = `elements[${i}].price_components[${j}]`;
-    const v = pc.vat === undefined ? null : String(pc.vat);
-    if (vat === undefined) {
-      vat = v;
-      vatPath = path;
-    } else if (v !== vat) {
-      throw new UnsupportedTariffError(`${path}.vat ${v ?? "(none)"}`,
-        `differs from ${vatPath}.vat ${vat ?? "(none)"}: per-component VAT is not supported yet (one rate, applied once)`);
-    }
-  }));
+  ocpi.elements.forEach((el, i) =>
+    el.price_components.forEach((pc, j) => {
+      const path = `elements[${i}].price_components[${j}]`;
+      const v = pc.vat === undefined ? null : String(pc.vat);
+      if (vat === undefined) {
+        vat = v;
+        vatPath = path;
+      } else if (v !== vat) {
+        throw new UnsupportedTariffError(
+          `${path}.vat ${v ?? "(none)"}`,
+          `differs from ${vatPath}.vat ${vat ?? "(none)"}: per-component VAT is not supported yet (one rate, applied once)`,
+        );
+      }
+    }),
+  );
 
   let flatFee: bigint | undefined;
   let timePrice: { units: bigint; path: string } | undefined;
@@ -251,12 +260,18 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     const at = `elements[${i}].restrictions`;
     if (r) {
       const unsupported: [keyof OcpiTariffRestrictions, string][] = [
-        ["day_of_week", "day-of-week prices"], ["start_date", "date restrictions"], ["end_date", "date restrictions"],
-        ["min_kwh", "energy-dependent prices"], ["max_kwh", "energy-dependent prices"],
-        ["min_current", "current-dependent prices"], ["max_current", "current-dependent prices"],
-        ["min_power", "power-dependent prices"], ["max_power", "power-dependent prices"],
+        ["day_of_week", "day-of-week prices"],
+        ["start_date", "date restrictions"],
+        ["end_date", "date restrictions"],
+        ["min_kwh", "energy-dependent prices"],
+        ["max_kwh", "energy-dependent prices"],
+        ["min_current", "current-dependent prices"],
+        ["max_current", "current-dependent prices"],
+        ["min_power", "power-dependent prices"],
+        ["max_power", "power-dependent prices"],
         ["min_duration", "duration-dependent prices (grace periods, blocking fees)"],
-        ["max_duration", "duration-dependent prices"], ["reservation", "reservation prices"],
+        ["max_duration", "duration-dependent prices"],
+        ["reservation", "reservation prices"],
       ];
       for (const [key, what] of unsupported) {
         if (r[key] === undefined) continue;
@@ -269,18 +284,27 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     el.price_components.forEach((pc, j) => {
       const path = `elements[${i}].price_components[${j}]`;
       if (pc.type === "FLAT") {
-        if (timeRestricted) throw new UnsupportedTariffError(`${at}.start_time/end_time on FLAT`, "a time-of-day flat fee is not supported yet");
+        if (timeRestricted)
+          throw new UnsupportedTariffError(
+            `${at}.start_time/end_time on FLAT`,
+            "a time-of-day flat fee is not supported yet",
+          );
         flatFee ??= toUnits(pc.price, `${path}.price`, BITS.flatFee); // only the first FLAT applies (spec)
         return;
       }
       // step_size multiplier 1 Wh (ENERGY), 1 s (TIME, PARKING_TIME): 1 bills the meter's own resolution exactly.
       if (pc.step_size !== 1) {
-        throw new UnsupportedTariffError(`${path}.step_size ${pc.step_size} on ${pc.type}`,
-          `zkcharge bills every Wh and every second exactly (step_size 1); rounding the last period up is not in the circuit yet`);
+        throw new UnsupportedTariffError(
+          `${path}.step_size ${pc.step_size} on ${pc.type}`,
+          `zkcharge bills every Wh and every second exactly (step_size 1); rounding the last period up is not in the circuit yet`,
+        );
       }
       if (pc.type === "ENERGY") return; // priced per minute of day below
       if (timeRestricted) {
-        throw new UnsupportedTariffError(`${at}.start_time/end_time on ${pc.type}`, "time-of-day time prices are not supported yet");
+        throw new UnsupportedTariffError(
+          `${at}.start_time/end_time on ${pc.type}`,
+          "time-of-day time prices are not supported yet",
+        );
       }
       const units = toUnits(pc.price, `${path}.price`, BITS.timePrice);
       if (pc.type === "TIME") timePrice ??= { units, path };
@@ -293,8 +317,10 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   const parking = parkingPrice?.units ?? 0n;
   if (time !== parking) {
     const which = parkingPrice ?? timePrice!;
-    throw new UnsupportedTariffError(`${which.path}.type ${parkingPrice ? "PARKING_TIME" : "TIME"}`,
-      `TIME ${time} and PARKING_TIME ${parking} base units/h differ: the session-bill circuit bills parking at the charging rate (no separate PARKING_TIME price yet)`);
+    throw new UnsupportedTariffError(
+      `${which.path}.type ${parkingPrice ? "PARKING_TIME" : "TIME"}`,
+      `TIME ${time} and PARKING_TIME ${parking} base units/h differ: the session-bill circuit bills parking at the charging rate (no separate PARKING_TIME price yet)`,
+    );
   }
 
   // Energy price at each minute of the local day: the first element with an ENERGY component whose
@@ -319,8 +345,10 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   const starts: number[] = [0];
   for (let m = 1; m < MINUTES_PER_DAY; m++) if (perMinute[m] !== perMinute[m - 1]) starts.push(m);
   if (starts.length > N_BANDS) {
-    throw new UnsupportedTariffError(`elements[].restrictions.start_time/end_time (ENERGY)`,
-      `the ENERGY prices change ${starts.length} times a day (at ${starts.map((m) => `${String(m / 60 | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`).join(", ")}); the circuit has ${N_BANDS} bands`);
+    throw new UnsupportedTariffError(
+      `elements[].restrictions.start_time/end_time (ENERGY)`,
+      `the ENERGY prices change ${starts.length} times a day (at ${starts.map((m) => `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`).join(", ")}); the circuit has ${N_BANDS} bands`,
+    );
   }
   const bandStart = starts.map((m) => BigInt(m * MIN));
   const energyPrice = starts.map((m) => perMinute[m]!);
@@ -337,13 +365,16 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     if (ocpi.max_price.incl_vat !== undefined) {
       const incl = toUnits(ocpi.max_price.incl_vat, "max_price.incl_vat", BITS.maxPrice);
       if (incl !== applyVat(maxPrice, vat ?? null)) {
-        throw new UnsupportedTariffError(`max_price.incl_vat ${ocpi.max_price.incl_vat}`,
-          `is not max_price.excl_vat plus VAT ${vat ?? "(none)"}% (${applyVat(maxPrice, vat ?? null)} base units): a separate incl.-VAT cap is not supported`);
+        throw new UnsupportedTariffError(
+          `max_price.incl_vat ${ocpi.max_price.incl_vat}`,
+          `is not max_price.excl_vat plus VAT ${vat ?? "(none)"}% (${applyVat(maxPrice, vat ?? null)} base units): a separate incl.-VAT cap is not supported`,
+        );
       }
     }
   }
   const validFrom = opts.validFrom ?? (ocpi.start_date_time ? unixSeconds(ocpi.start_date_time) : 0n);
-  const validTo = opts.validTo ?? (ocpi.end_date_time ? unixSeconds(ocpi.end_date_time) : (1n << BigInt(BITS.time)) - 1n);
+  const validTo =
+    opts.validTo ?? (ocpi.end_date_time ? unixSeconds(ocpi.end_date_time) : (1n << BigInt(BITS.time)) - 1n);
   const tariff: Tariff = {
     cpoId: opts.cpoId,
     flatFee: flatFee ?? 0n,
@@ -421,7 +452,9 @@ function money(units: bigint): number {
 export function exportOcpiCdr(bill: Bill, info: OcpiSessionInfo): OcpiCdrPart {
   const { points, imported } = info;
   if (bill.perInterval.length !== points.length - 1) {
-    throw new InvalidInputError(`bill has ${bill.perInterval.length} intervals but the session has ${points.length} points`);
+    throw new InvalidInputError(
+      `bill has ${bill.perInterval.length} intervals but the session has ${points.length} points`,
+    );
   }
   const charging_periods: OcpiChargingPeriod[] = bill.perInterval.map((iv) => ({
     start_date_time: iso(iv.tStart),
@@ -438,7 +471,9 @@ export function exportOcpiCdr(bill: Bill, info: OcpiSessionInfo): OcpiCdrPart {
   const energyWh = last.e - first.e;
   const inclVatUnits = applyVat(bill.amount, imported.vat);
   const withVat = (units: bigint) =>
-    imported.vat === null ? { excl_vat: money(units) } : { excl_vat: money(units), incl_vat: money(applyVat(units, imported.vat)) };
+    imported.vat === null
+      ? { excl_vat: money(units) }
+      : { excl_vat: money(units), incl_vat: money(applyVat(units, imported.vat)) };
   return {
     start_date_time: iso(first.t),
     end_date_time: iso(last.t),

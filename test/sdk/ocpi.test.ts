@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests edit OCPI JSON freely, into invalid shapes too */
 /**
  * OCPI 2.2.1 tariff import and CDR export (sdk/tariff/ocpi.ts). Spec sentences quoted beside cases are from
  * OCPI 2.2.1 mod_tariffs.asciidoc.
@@ -9,7 +10,8 @@ import { applyVat, exportOcpiCdr, importOcpiTariff, UnsupportedTariffError } fro
 import { computeBill, type Point } from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR } from "./helpers.ts";
 
-const fixture = (name: string): any => JSON.parse(readFileSync(new URL(`./fixtures/ocpi/${name}.json`, import.meta.url), "utf8"));
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(new URL(`./fixtures/ocpi/${name}.json`, import.meta.url), "utf8"));
 const OPTS = { cpoId: 7n, tzOffset: HOUR };
 const RATED = 50_000n;
 const P = (t: bigint, e: bigint): Point => ({ t, e });
@@ -54,11 +56,16 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
     expect(cdr.total_cost).to.deep.equal({ excl_vat: 5, incl_vat: 5.5 });
     expect(cdr.total_energy).to.equal(20);
     expect(cdr.total_time).to.equal(1);
-    expect(cdr.charging_periods).to.deep.equal([{
-      start_date_time: "2023-11-15T10:00:00Z",
-      dimensions: [{ type: "ENERGY", volume: 20 }, { type: "TIME", volume: 1 }],
-      tariff_id: "11",
-    }]);
+    expect(cdr.charging_periods).to.deep.equal([
+      {
+        start_date_time: "2023-11-15T10:00:00Z",
+        dimensions: [
+          { type: "ENERGY", volume: 20 },
+          { type: "TIME", volume: 1 },
+        ],
+        tariff_id: "11",
+      },
+    ]);
   });
 
   it("FLAT + ENERGY + TIME equal to PARKING_TIME + max_price, validity from start/end_date_time", () => {
@@ -77,9 +84,16 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
     expect(cdr.total_cost).to.deep.equal({ excl_vat: 8.5, incl_vat: 10.2 });
     expect(cdr.total_fixed_cost).to.deep.equal({ excl_vat: 0.5, incl_vat: 0.6 });
     expect(cdr.total_parking_time).to.equal(0.5);
-    expect(cdr.charging_periods[1]!.dimensions).to.deep.equal([{ type: "ENERGY", volume: 0 }, { type: "PARKING_TIME", volume: 0.5 }]);
+    expect(cdr.charging_periods[1]!.dimensions).to.deep.equal([
+      { type: "ENERGY", volume: 0 },
+      { type: "PARKING_TIME", volume: 0.5 },
+    ]);
     // The sum of the periods' dimensions is the totals.
-    const sum = (type: string) => cdr.charging_periods.flatMap((p) => p.dimensions).filter((d) => d.type === type).reduce((s, d) => s + d.volume, 0);
+    const sum = (type: string) =>
+      cdr.charging_periods
+        .flatMap((p) => p.dimensions)
+        .filter((d) => d.type === type)
+        .reduce((s, d) => s + d.volume, 0);
     expect(sum("ENERGY")).to.equal(cdr.total_energy);
     expect(sum("TIME") + sum("PARKING_TIME")).to.equal(cdr.total_time);
   });
@@ -98,20 +112,32 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
     expect(imp.tariff.bandStart).to.deep.equal([0n, 7n * HOUR, 17n * HOUR, 20n * HOUR]);
     expect(imp.tariff.energyPrice).to.deep.equal([200_000n, 300_000n, 450_000n, 300_000n]);
     // Local 16:30-17:30 (UTC+1), 5 kWh before 17:00 and 5 kWh after: 1.50 + 2.25 = 3.75 EUR.
-    const points = [P(DAY0 + 15n * HOUR + 1800n, 0n), P(DAY0 + 16n * HOUR, 5_000n), P(DAY0 + 16n * HOUR + 1800n, 10_000n)];
+    const points = [
+      P(DAY0 + 15n * HOUR + 1800n, 0n),
+      P(DAY0 + 16n * HOUR, 5_000n),
+      P(DAY0 + 16n * HOUR + 1800n, 10_000n),
+    ];
     const bill = computeBill(points, imp.tariff, RATED);
     expect(bill.amount).to.equal(3_750_000n);
     expect(bill.perInterval.map((i) => i.band)).to.deep.equal([1, 2]);
     const cdr = exportOcpiCdr(bill, { points, imported: imp });
     expect(cdr.exact.inclVatUnits).to.equal(4_537_500n); // 3.75 * 1.21
-    expect(cdr.charging_periods.map((p) => p.start_date_time)).to.deep.equal(["2023-11-15T15:30:00Z", "2023-11-15T16:00:00Z"]);
+    expect(cdr.charging_periods.map((p) => p.start_date_time)).to.deep.equal([
+      "2023-11-15T15:30:00Z",
+      "2023-11-15T16:00:00Z",
+    ]);
   });
 
   it("a restriction over midnight (start_time after end_time) and no default: unmatched hours cost nothing", () => {
     // "When no Tariff Element with a specific Dimension is found for which the Restrictions match, and there is
     // no Tariff Element in the list with the given Dimension without Restrictions, there will be no costs for that Tariff Dimension."
     const json = edited("time_of_day_energy", (t) => {
-      t.elements = [{ price_components: [{ type: "ENERGY", price: 0.2, vat: 21, step_size: 1 }], restrictions: { start_time: "22:00", end_time: "07:00" } }];
+      t.elements = [
+        {
+          price_components: [{ type: "ENERGY", price: 0.2, vat: 21, step_size: 1 }],
+          restrictions: { start_time: "22:00", end_time: "07:00" },
+        },
+      ];
     });
     const imp = importOcpiTariff(json, OPTS);
     expect(imp.tariff.bandStart).to.deep.equal([0n, 7n * HOUR, 22n * HOUR, 22n * HOUR + 1n]);
@@ -119,7 +145,9 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
   });
 
   it("a FLAT 0.00 tariff is free: 'a Tariff with type = FLAT and price = 0.00 has to be provided'", () => {
-    const json = edited("simple_energy", (t) => { t.elements = [{ price_components: [{ type: "FLAT", price: 0, step_size: 0 }] }]; });
+    const json = edited("simple_energy", (t) => {
+      t.elements = [{ price_components: [{ type: "FLAT", price: 0, step_size: 0 }] }];
+    });
     const imp = importOcpiTariff(json, OPTS);
     expect(imp.vat).to.equal(null);
     const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 20_000n)];
@@ -129,7 +157,11 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
   });
 
   it("accepts JSON text and prices with up to 6 decimals exactly", () => {
-    const text = JSON.stringify(edited("simple_energy", (t) => { t.elements[0].price_components[0].price = 0.123456; }));
+    const text = JSON.stringify(
+      edited("simple_energy", (t) => {
+        t.elements[0].price_components[0].price = 0.123456;
+      }),
+    );
     expect(importOcpiTariff(text, OPTS).tariff.energyPrice[0]).to.equal(123_456n);
   });
 });
@@ -138,35 +170,64 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
   it("PARKING_TIME with its own step_size / price", () => {
     // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
     refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
-    const json = edited("parking_priced", (t) => { t.elements[2].price_components[0].step_size = 1; });
+    const json = edited("parking_priced", (t) => {
+      t.elements[2].price_components[0].step_size = 1;
+    });
     const e = refusal(json, "elements[2].price_components[0].type PARKING_TIME");
     expect(e.message).to.contain("bills parking at the charging rate");
   });
 
   it("TIME without an equal PARKING_TIME price ('TIME: Time charging', 'PARKING_TIME: Time not charging')", () => {
-    const json = edited("flat_energy_time", (t) => { t.elements[2].price_components.pop(); });
+    const json = edited("flat_energy_time", (t) => {
+      t.elements[2].price_components.pop();
+    });
     refusal(json, "elements[2].price_components[0].type TIME");
   });
 
   it("step_size 300 on TIME ('If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed.')", () => {
-    refusal(edited("flat_energy_time", (t) => { t.elements[2].price_components[0].step_size = 300; }),
-      "elements[2].price_components[0].step_size 300 on TIME");
+    refusal(
+      edited("flat_energy_time", (t) => {
+        t.elements[2].price_components[0].step_size = 300;
+      }),
+      "elements[2].price_components[0].step_size 300 on TIME",
+    );
   });
 
   it("step_size 25 on ENERGY ('When step_size = 25, then the same amount would be billed for 101 to 125 Wh')", () => {
-    refusal(edited("simple_energy", (t) => { t.elements[0].price_components[0].step_size = 25; }),
-      "elements[0].price_components[0].step_size 25 on ENERGY");
+    refusal(
+      edited("simple_energy", (t) => {
+        t.elements[0].price_components[0].step_size = 25;
+      }),
+      "elements[0].price_components[0].step_size 25 on ENERGY",
+    );
   });
 
   it("min_price ('a Charging Session with this tariff will at least cost this amount')", () => {
-    refusal(edited("simple_energy", (t) => { t.min_price = { excl_vat: 1, incl_vat: 1.1 }; }), "min_price");
+    refusal(
+      edited("simple_energy", (t) => {
+        t.min_price = { excl_vat: 1, incl_vat: 1.1 };
+      }),
+      "min_price",
+    );
   });
 
-  const restriction = (r: object) => edited("time_of_day_energy", (t) => { t.elements[1].restrictions = { ...t.elements[1].restrictions, ...r }; });
+  const restriction = (r: object) =>
+    edited("time_of_day_energy", (t) => {
+      t.elements[1].restrictions = { ...t.elements[1].restrictions, ...r };
+    });
   for (const [key, value] of [
-    ["day_of_week", ["SATURDAY", "SUNDAY"]], ["min_duration", 1800], ["max_duration", 7200], ["min_kwh", 20], ["max_kwh", 50],
-    ["min_power", 5], ["max_power", 20], ["min_current", 5], ["max_current", 32], ["start_date", "2023-12-24"],
-    ["end_date", "2023-12-27"], ["reservation", "RESERVATION"],
+    ["day_of_week", ["SATURDAY", "SUNDAY"]],
+    ["min_duration", 1800],
+    ["max_duration", 7200],
+    ["min_kwh", 20],
+    ["max_kwh", 50],
+    ["min_power", 5],
+    ["max_power", 20],
+    ["min_current", 5],
+    ["max_current", 32],
+    ["start_date", "2023-12-24"],
+    ["end_date", "2023-12-27"],
+    ["reservation", "RESERVATION"],
   ] as const) {
     it(`restriction ${key}`, () => refusal(restriction({ [key]: value }), `elements[1].restrictions.${key}`));
   }
@@ -176,44 +237,105 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
     expect(importOcpiTariff(restriction({ day_of_week: all }), OPTS).tariff.energyPrice[2]).to.equal(450_000n);
   });
 
-  it("currency not EUR", () => refusal(edited("simple_energy", (t) => { t.currency = "CHF"; }), "currency CHF"));
+  it("currency not EUR", () =>
+    refusal(
+      edited("simple_energy", (t) => {
+        t.currency = "CHF";
+      }),
+      "currency CHF",
+    ));
 
   it("per-component VAT differences", () => {
-    refusal(edited("flat_energy_time", (t) => { t.elements[0].price_components[0].vat = 19; }),
-      "elements[1].price_components[0].vat 20");
+    refusal(
+      edited("flat_energy_time", (t) => {
+        t.elements[0].price_components[0].vat = 19;
+      }),
+      "elements[1].price_components[0].vat 20",
+    );
   });
 
   it("a price that is not a whole number of base units (7 decimals)", () => {
-    refusal(edited("simple_energy", (t) => { t.elements[0].price_components[0].price = 0.1234567; }),
-      "elements[0].price_components[0].price 0.1234567");
+    refusal(
+      edited("simple_energy", (t) => {
+        t.elements[0].price_components[0].price = 0.1234567;
+      }),
+      "elements[0].price_components[0].price 0.1234567",
+    );
   });
 
   it("more than 4 ENERGY price bands a day (an off-peak window over midnight needs a fifth)", () => {
-    const e = refusal(edited("time_of_day_energy", (t) => { t.elements[0].restrictions = { start_time: "23:00", end_time: "07:00" }; }),
-      "elements[].restrictions.start_time/end_time (ENERGY)");
+    const e = refusal(
+      edited("time_of_day_energy", (t) => {
+        t.elements[0].restrictions = { start_time: "23:00", end_time: "07:00" };
+      }),
+      "elements[].restrictions.start_time/end_time (ENERGY)",
+    );
     expect(e.message).to.contain("00:00, 07:00, 17:00, 20:00, 23:00");
   });
 
   it("time-of-day TIME prices and time-of-day FLAT fees", () => {
-    refusal(edited("flat_energy_time", (t) => { t.elements[2].restrictions = { start_time: "08:00", end_time: "18:00" }; }),
-      "elements[2].restrictions.start_time/end_time on TIME");
-    refusal(edited("flat_energy_time", (t) => { t.elements[0].restrictions = { start_time: "08:00" }; }),
-      "elements[0].restrictions.start_time/end_time on FLAT");
+    refusal(
+      edited("flat_energy_time", (t) => {
+        t.elements[2].restrictions = { start_time: "08:00", end_time: "18:00" };
+      }),
+      "elements[2].restrictions.start_time/end_time on TIME",
+    );
+    refusal(
+      edited("flat_energy_time", (t) => {
+        t.elements[0].restrictions = { start_time: "08:00" };
+      }),
+      "elements[0].restrictions.start_time/end_time on FLAT",
+    );
   });
 
   it("a max_price incl. VAT that is not excl. VAT plus the VAT ('they both apply')", () => {
-    refusal(edited("flat_energy_time", (t) => { t.max_price.incl_vat = 23; }), "max_price.incl_vat 23");
+    refusal(
+      edited("flat_energy_time", (t) => {
+        t.max_price.incl_vat = 23;
+      }),
+      "max_price.incl_vat 23",
+    );
   });
 });
 
 describe("sdk/tariff/ocpi: bad OCPI JSON is refused naming the path", () => {
   it("names the field", () => {
-    badJson(edited("simple_energy", (t) => { t.elements[0].price_components[0].price = "0.25"; }), "elements[0].price_components[0].price");
-    badJson(edited("simple_energy", (t) => { delete t.last_updated; }), "last_updated");
-    badJson(edited("simple_energy", (t) => { t.elements[0].price_components[0].type = "POWER"; }), "elements[0].price_components[0].type");
-    badJson(edited("time_of_day_energy", (t) => { t.elements[1].restrictions.start_time = "5:00"; }), "elements[1].restrictions.start_time");
-    badJson(edited("simple_energy", (t) => { t.elements = []; }), "elements");
-    badJson(edited("simple_energy", (t) => { t.max_price = { excl_vat: -1 }; }), "max_price.excl_vat");
+    badJson(
+      edited("simple_energy", (t) => {
+        t.elements[0].price_components[0].price = "0.25";
+      }),
+      "elements[0].price_components[0].price",
+    );
+    badJson(
+      edited("simple_energy", (t) => {
+        delete t.last_updated;
+      }),
+      "last_updated",
+    );
+    badJson(
+      edited("simple_energy", (t) => {
+        t.elements[0].price_components[0].type = "POWER";
+      }),
+      "elements[0].price_components[0].type",
+    );
+    badJson(
+      edited("time_of_day_energy", (t) => {
+        t.elements[1].restrictions.start_time = "5:00";
+      }),
+      "elements[1].restrictions.start_time",
+    );
+    badJson(
+      edited("simple_energy", (t) => {
+        t.elements = [];
+      }),
+      "elements",
+    );
+    badJson(
+      edited("simple_energy", (t) => {
+        t.max_price = { excl_vat: -1 };
+      }),
+      "max_price.excl_vat",
+    );
   });
 
   it("names non-JSON text", () => {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests edit OCPI JSON freely, into invalid shapes too */
 /**
  * Property: for random OCPI tariffs zkcharge can price (FLAT, ENERGY by whole-hour time-of-day windows, TIME =
  * PARKING_TIME, max_price), the imported tariff's computeBill equals an OCPI reference price computed here from
@@ -19,8 +20,14 @@ const tariffArb = fc.record({
   flat: cents,
   time: fc.integer({ min: 0, max: 1_000 }).map((c) => c / 100),
   energyDefault: fc.option(cents, { nil: undefined }),
-  windows: fc.array(fc.record({ start: fc.integer({ min: 0, max: 23 }), len: fc.integer({ min: 1, max: 23 }), price: cents }), { maxLength: 2 }),
-  maxPrice: fc.option(fc.integer({ min: 1, max: 10_000 }).map((c) => c / 100), { nil: undefined }),
+  windows: fc.array(
+    fc.record({ start: fc.integer({ min: 0, max: 23 }), len: fc.integer({ min: 1, max: 23 }), price: cents }),
+    { maxLength: 2 },
+  ),
+  maxPrice: fc.option(
+    fc.integer({ min: 1, max: 10_000 }).map((c) => c / 100),
+    { nil: undefined },
+  ),
   tzHours: fc.integer({ min: 0, max: 23 }),
 });
 
@@ -48,18 +55,33 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
     let refused = 0;
     let runs = 0;
     fc.assert(
-      fc.property(tariffArb, fc.integer({ min: 0, max: 86_399 }), fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 15 }),
+      fc.property(
+        tariffArb,
+        fc.integer({ min: 0, max: 86_399 }),
+        fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 15 }),
         (g, startTod, energies) => {
           const elements: any[] = [{ price_components: [{ type: "FLAT", price: g.flat, vat: 19, step_size: 1 }] }];
           for (const w of g.windows) {
-            elements.push({ price_components: [{ type: "ENERGY", price: w.price, vat: 19, step_size: 1 }],
-              restrictions: { start_time: hhmm(w.start), end_time: hhmm((w.start + w.len) % 24) } });
+            elements.push({
+              price_components: [{ type: "ENERGY", price: w.price, vat: 19, step_size: 1 }],
+              restrictions: { start_time: hhmm(w.start), end_time: hhmm((w.start + w.len) % 24) },
+            });
           }
-          if (g.energyDefault !== undefined) elements.push({ price_components: [{ type: "ENERGY", price: g.energyDefault, vat: 19, step_size: 1 }] });
-          elements.push({ price_components: [
-            { type: "TIME", price: g.time, vat: 19, step_size: 1 }, { type: "PARKING_TIME", price: g.time, vat: 19, step_size: 1 }] });
-          const json = { id: "p", currency: "EUR", elements, last_updated: "2023-01-01T00:00:00Z",
-            ...(g.maxPrice !== undefined ? { max_price: { excl_vat: g.maxPrice } } : {}) };
+          if (g.energyDefault !== undefined)
+            elements.push({ price_components: [{ type: "ENERGY", price: g.energyDefault, vat: 19, step_size: 1 }] });
+          elements.push({
+            price_components: [
+              { type: "TIME", price: g.time, vat: 19, step_size: 1 },
+              { type: "PARKING_TIME", price: g.time, vat: 19, step_size: 1 },
+            ],
+          });
+          const json = {
+            id: "p",
+            currency: "EUR",
+            elements,
+            last_updated: "2023-01-01T00:00:00Z",
+            ...(g.maxPrice !== undefined ? { max_price: { excl_vat: g.maxPrice } } : {}),
+          };
           runs++;
           const tz = BigInt(g.tzHours * 3600);
           let imported;
@@ -85,8 +107,9 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
           for (let i = 0; i + 1 < points.length; i++) {
             const a = points[i]!;
             const b = points[i + 1]!;
-            const hour = Number((((a.t + tz) % 86_400n) + 86_400n) % 86_400n / 3600n);
-            num += (b.e - a.e) * units(referenceEnergyPrice(elements, hour)) * 3600n + (b.t - a.t) * units(g.time) * 1000n;
+            const hour = Number(((((a.t + tz) % 86_400n) + 86_400n) % 86_400n) / 3600n);
+            num +=
+              (b.e - a.e) * units(referenceEnergyPrice(elements, hour)) * 3600n + (b.t - a.t) * units(g.time) * 1000n;
           }
           let ref = num / BILL_DIVISOR;
           if (g.maxPrice !== undefined && ref > units(g.maxPrice)) ref = units(g.maxPrice);
@@ -94,7 +117,8 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
           const cdr = exportOcpiCdr(bill, { points, imported });
           expect(cdr.exact.exclVatUnits).to.equal(bill.amount);
           expect(cdr.charging_periods.length).to.equal(points.length - 1);
-        }),
+        },
+      ),
       { numRuns: 300 }, // cheap (no signatures, no witness): a fresh seed each run, as test/fixtures/property.ts says
     );
     expect(refused, "most generated tariffs must import (not a vacuous property)").to.be.below(runs / 2);
