@@ -30,35 +30,40 @@ module.exports = {
     ...upward,
     {
       name: "no-circular",
-      comment: "One concept per module, imports only downward: a cycle means two modules are one concept, or a seam is missing.",
+      comment:
+        "One concept per module, imports only downward: a cycle means two modules are one concept, or a seam is missing.",
       severity: "error",
       from: {},
       to: { circular: true },
     },
     {
       name: "faces use the SDK's entry point",
-      comment: "cli/, station/, charger/, relayer/, web/ import sdk/index.ts (and dev/ on dev chains), never SDK or prover internals.",
+      comment:
+        "cli/, station/, charger/, relayer/, web/ import sdk/index.ts (and dev/ on dev chains), never SDK or prover internals.",
       severity: "error",
       from: { path: "^(cli|station|charger|relayer|web)/" },
       to: { path: "^(sdk/(?!index\\.ts$)|prover/)" },
     },
     {
       name: "SDK domain code runs in a browser",
-      comment: "No Node built-ins in sdk/ outside the Node-only adapters in sdk/node/ (selected by package.json imports).",
+      comment:
+        "No Node built-ins in sdk/ outside the Node-only adapters in sdk/node/ (selected by package.json imports).",
       severity: "error",
       from: { path: "^sdk/(?!node/)" },
       to: { dependencyTypes: ["core"] },
     },
     {
       name: "the proof engine runs in a browser",
-      comment: "No Node built-ins in prover/ outside prover/node/ (selected by package.json imports, #prover-platform).",
+      comment:
+        "No Node built-ins in prover/ outside prover/node/ (selected by package.json imports, #prover-platform).",
       severity: "error",
       from: { path: "^prover/(?!node/)" },
       to: { dependencyTypes: ["core"] },
     },
     {
       name: "generated contract types only where the chain is",
-      comment: "types/ethers-contracts (typechain) is for sdk/actors, dev/ and above; the domain layers know no contract.",
+      comment:
+        "types/ethers-contracts (typechain) is for sdk/actors, dev/ and above; the domain layers know no contract.",
       severity: "error",
       from: { path: "^(prover|sdk/(core|tariff|meter|proofs|node))/" },
       to: { path: "^types/" },

@@ -12,7 +12,15 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import { loadArtifacts, REPO_ROOT, shutdownProver } from "../prover/node/index.ts";
 import {
-  circuitFacts, closeInput, compileNaive, lockInput, payInput, timeProvers, transactInput, type CircuitFacts, type ProverTiming,
+  circuitFacts,
+  closeInput,
+  compileNaive,
+  lockInput,
+  payInput,
+  timeProvers,
+  transactInput,
+  type CircuitFacts,
+  type ProverTiming,
 } from "./circuits.ts";
 import { measureGas, type GasRow } from "./gas.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
@@ -21,7 +29,8 @@ const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 7));
 const t0 = performance.now();
 const load = { start: loadavg()[0]!, afterProver: NaN, end: NaN };
 const log = (line = "") => console.log(line);
-const progress = (what: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0)}s] ${what}\n`);
+const progress = (what: string) =>
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0)}s] ${what}\n`);
 
 const manifest = (await loadArtifacts("pay")).manifest;
 const ptauPower = Number(manifest.ptau.name.match(/pot(\d+)/)?.[1] ?? NaN);
@@ -31,12 +40,16 @@ const ptauPower = Number(manifest.ptau.name.match(/pot(\d+)/)?.[1] ?? NaN);
 progress("compiling the naive circuit (circom --O2, r1cs only)");
 const naive = await compileNaive();
 const CIRCUITS = ["pay", "transact", "lock", "close"] as const;
-const facts: Record<string, CircuitFacts> = Object.fromEntries(await Promise.all(CIRCUITS.map(async (n) => [n, await circuitFacts(n)])));
+const facts: Record<string, CircuitFacts> = Object.fromEntries(
+  await Promise.all(CIRCUITS.map(async (n) => [n, await circuitFacts(n)])),
+);
 progress(`proving: 1 warm-up each, then ${RUNS} rounds of ${CIRCUITS.join(" + ")}`);
 const timing: Record<string, ProverTiming> = await timeProvers(
   [
-    { name: "pay", input: payInput() }, { name: "transact", input: transactInput() },
-    { name: "lock", input: lockInput() }, { name: "close", input: closeInput() },
+    { name: "pay", input: payInput() },
+    { name: "transact", input: transactInput() },
+    { name: "lock", input: lockInput() },
+    { name: "close", input: closeInput() },
   ],
   RUNS,
   (round) => progress(`round ${round + 1}/${RUNS}`),
@@ -76,71 +89,149 @@ const ratios = {
 
 const pow2 = (n: number) => `2^${Math.log2(n)}`;
 log();
-log(`zkcharge bench: ${cpus()[0]?.model.trim() ?? "?"}, ${availableParallelism()} cores, ${mib(totalmem())} RAM, node ${process.version}`);
-log(`circom ${manifest.circom}, snarkjs ${manifest.snarkjs}, Groth16/BN254, ptau ${manifest.ptau.name} (max domain 2^${ptauPower})` +
-  `${manifest.insecure ? ", dev keys" : ""}; timings: median (min-max) of ${RUNS} interleaved runs after 1 warm-up`);
-log(`1-min load average: ${load.start.toFixed(1)} at start, ${load.afterProver.toFixed(1)} after the timed proofs` +
-  ` (${availableParallelism()} cores; a proof keeps about ${availableParallelism()} threads busy)`);
+log(
+  `zkcharge bench: ${cpus()[0]?.model.trim() ?? "?"}, ${availableParallelism()} cores, ${mib(totalmem())} RAM, node ${process.version}`,
+);
+log(
+  `circom ${manifest.circom}, snarkjs ${manifest.snarkjs}, Groth16/BN254, ptau ${manifest.ptau.name} (max domain 2^${ptauPower})` +
+    `${manifest.insecure ? ", dev keys" : ""}; timings: median (min-max) of ${RUNS} interleaved runs after 1 warm-up`,
+);
+log(
+  `1-min load average: ${load.start.toFixed(1)} at start, ${load.afterProver.toFixed(1)} after the timed proofs` +
+    ` (${availableParallelism()} cores; a proof keeps about ${availableParallelism()} threads busy)`,
+);
 if (Math.max(load.start, load.afterProver) > availableParallelism() + 1) {
   log("WARNING: other processes competed for the cores; timings are inflated and noisy (rerun on an idle machine).");
 }
 log();
 log("1. Circuits and prover");
-log(table(
-  ["circuit", "constraints", "public", "domain (free rows)", "witness", "proof", "verify", "zkey"],
-  CIRCUITS.map((n) => {
-    const f = facts[n]!;
-    const t = timing[n]!;
-    return [n, int(f.constraints), String(f.publicInputs), `${pow2(f.domainSize)} (${int(f.headroom)}, ${(100 * f.headroom / f.domainSize).toFixed(1)}%)`,
-      spread(t.witness), spread(t.prove), ms(t.verify.median), mib(f.zkeyBytes)];
-  }),
-));
-log(`   warm-up (first proof of each circuit, pay's in a fresh worker): ` +
-  CIRCUITS.map((n) => `${n} ${timing[n]!.warmup.setupMs > 0 ? `setup ${ms(timing[n]!.warmup.setupMs)} + ` : ""}${ms(timing[n]!.warmup.proveMs)}`).join(", "));
-log("   lock: fee 0; close: mode 0 (session-end record, the pay scenario's 15 readings, bill < cap); mode 1 is the same circuit.");
+log(
+  table(
+    ["circuit", "constraints", "public", "domain (free rows)", "witness", "proof", "verify", "zkey"],
+    CIRCUITS.map((n) => {
+      const f = facts[n]!;
+      const t = timing[n]!;
+      return [
+        n,
+        int(f.constraints),
+        String(f.publicInputs),
+        `${pow2(f.domainSize)} (${int(f.headroom)}, ${((100 * f.headroom) / f.domainSize).toFixed(1)}%)`,
+        spread(t.witness),
+        spread(t.prove),
+        ms(t.verify.median),
+        mib(f.zkeyBytes),
+      ];
+    }),
+  ),
+);
+log(
+  `   warm-up (first proof of each circuit, pay's in a fresh worker): ` +
+    CIRCUITS.map(
+      (n) =>
+        `${n} ${timing[n]!.warmup.setupMs > 0 ? `setup ${ms(timing[n]!.warmup.setupMs)} + ` : ""}${ms(timing[n]!.warmup.proveMs)}`,
+    ).join(", "),
+);
+log(
+  "   lock: fee 0; close: mode 0 (session-end record, the pay scenario's 15 readings, bill < cap); mode 1 is the same circuit.",
+);
 log("   domain = 2^ceil(log2(constraints + public + 1)) from the zkey header; free rows = domain - that sum.");
 log("   verify = verifyProof() wall time (worker round trip + snarkjs groth16.verify, 4 pairings).");
 log();
 
 log("2. Naive design: one EdDSA signature per reading instead of the hash chain (signatures only: a lower bound)");
-log(table(
-  ["", "constraints", "domain", "proof"],
-  [
-    ["1 EdDSA-Poseidon verifier (as pay's MeterSignature)", int(naive.perSignature), "", ""],
-    [`naive_session.circom: ${naive.signatures} verifiers`, int(naive.constraints), "", ""],
-    ["pay (hash chain + 1 signature), measured", int(pay.constraints), pow2(pay.domainSize), ms(payProve)],
-    [`naive pay = pay - 1 + ${naive.signatures} EdDSA`, int(naiveTotal), `2^${naiveDomainPower}`, `~${ms(naiveProveEstimate)} ESTIMATED`],
-  ],
-));
-log(`   ESTIMATED proof time = pay's measured median proof time per constraint x naive constraints (linear; FFTs scale with the`);
-log(`   domain, 2^${Math.log2(pay.domainSize)} -> 2^${naiveDomainPower}, so the real figure is likely higher). Not proved here: 2^${naiveDomainPower}` +
-  ` exceeds the dev ptau's 2^${ptauPower}.`);
+log(
+  table(
+    ["", "constraints", "domain", "proof"],
+    [
+      ["1 EdDSA-Poseidon verifier (as pay's MeterSignature)", int(naive.perSignature), "", ""],
+      [`naive_session.circom: ${naive.signatures} verifiers`, int(naive.constraints), "", ""],
+      ["pay (hash chain + 1 signature), measured", int(pay.constraints), pow2(pay.domainSize), ms(payProve)],
+      [
+        `naive pay = pay - 1 + ${naive.signatures} EdDSA`,
+        int(naiveTotal),
+        `2^${naiveDomainPower}`,
+        `~${ms(naiveProveEstimate)} ESTIMATED`,
+      ],
+    ],
+  ),
+);
+log(
+  `   ESTIMATED proof time = pay's measured median proof time per constraint x naive constraints (linear; FFTs scale with the`,
+);
+log(
+  `   domain, 2^${Math.log2(pay.domainSize)} -> 2^${naiveDomainPower}, so the real figure is likely higher). Not proved here: 2^${naiveDomainPower}` +
+    ` exceeds the dev ptau's 2^${ptauPower}.`,
+);
 log(`   The row counts only signatures: the per-reading message hashes, interval and tariff logic would come on top.`);
 log();
 
 log("3. Ratios (this run)");
 log(`   naive pay / pay constraints: ${ratios.naiveOverPayConstraints.toFixed(2)}x`);
-log(`   pay / transact proof time:   ${ratios.payOverTransactProve.toFixed(2)}x  (constraints ${ratios.payOverTransactConstraints.toFixed(2)}x)`);
-log(`   lock / pay proof time:       ${ratios.lockOverPayProve.toFixed(2)}x  (constraints ${ratios.lockOverPayConstraints.toFixed(2)}x)`);
-log(`   close / pay proof time:      ${ratios.closeOverPayProve.toFixed(2)}x  (constraints ${ratios.closeOverPayConstraints.toFixed(2)}x)`);
+log(
+  `   pay / transact proof time:   ${ratios.payOverTransactProve.toFixed(2)}x  (constraints ${ratios.payOverTransactConstraints.toFixed(2)}x)`,
+);
+log(
+  `   lock / pay proof time:       ${ratios.lockOverPayProve.toFixed(2)}x  (constraints ${ratios.lockOverPayConstraints.toFixed(2)}x)`,
+);
+log(
+  `   close / pay proof time:      ${ratios.closeOverPayProve.toFixed(2)}x  (constraints ${ratios.closeOverPayConstraints.toFixed(2)}x)`,
+);
 log();
 
 const where = (r: GasRow) =>
-  r.leaves === undefined ? (r.note ?? "") :
-  `${r.treeSize} -> leaf ${r.leaves.map((i) => `${i} (${i.toString(2).split("").filter((b) => b === "1").length})`).join(", ")}` +
-  (r.note ? `; ${r.note}` : "");
+  r.leaves === undefined
+    ? (r.note ?? "")
+    : `${r.treeSize} -> leaf ${r.leaves
+        .map(
+          (i) =>
+            `${i} (${
+              i
+                .toString(2)
+                .split("")
+                .filter((b) => b === "1").length
+            })`,
+        )
+        .join(", ")}` + (r.note ? `; ${r.note}` : "");
 log("4. Gas (in-process Hardhat chain, Prague rules, real proofs; tx gasUsed incl. 21k + calldata)");
 log("   young pool (SDK flow, first leaves: few hashes, many fresh 22.1k SSTOREs)");
-log(table(["   operation", "gas", "note-tree size -> leaf (popcount); context"],
-  gas.young.map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
-log("   escrowed sessions, same young pool, continued (the CPO's withdrawal above comes after them; deadlines reached with");
-log("   networkHelpers.time.increaseTo; every lock writes 3 fresh escrow slots and a nullifier, every close a sessionPaid flag)");
-log(table(["   operation", "gas", "note-tree size -> leaf (popcount); context"],
-  gas.escrow.map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
-log(table(["   registry", "gas", "context"], gas.registry.map((r) => [`   ${r.op}`, int(r.gas), r.note ?? ""])));
-log(table(["   verifier", "estimateGas - intrinsic", "gasUsed - intrinsic", "public inputs"],
-  gas.verifiers.map((v) => [`   ${v.circuit}Verifier.verifyProof`, int(v.execution), int(v.executionUsed), String(v.publicInputs)])));
-log("   (intrinsic = 21000 + EIP-2028 calldata gas of the same call; estimateGas adds the 63/64-rule margin of the pairing call)");
+log(
+  table(
+    ["   operation", "gas", "note-tree size -> leaf (popcount); context"],
+    gas.young.map((r) => [`   ${r.op}`, int(r.gas), where(r)]),
+  ),
+);
+log(
+  "   escrowed sessions, same young pool, continued (the CPO's withdrawal above comes after them; deadlines reached with",
+);
+log(
+  "   networkHelpers.time.increaseTo; every lock writes 3 fresh escrow slots and a nullifier, every close a sessionPaid flag)",
+);
+log(
+  table(
+    ["   operation", "gas", "note-tree size -> leaf (popcount); context"],
+    gas.escrow.map((r) => [`   ${r.op}`, int(r.gas), where(r)]),
+  ),
+);
+log(
+  table(
+    ["   registry", "gas", "context"],
+    gas.registry.map((r) => [`   ${r.op}`, int(r.gas), r.note ?? ""]),
+  ),
+);
+log(
+  table(
+    ["   verifier", "estimateGas - intrinsic", "gasUsed - intrinsic", "public inputs"],
+    gas.verifiers.map((v) => [
+      `   ${v.circuit}Verifier.verifyProof`,
+      int(v.execution),
+      int(v.executionUsed),
+      String(v.publicInputs),
+    ]),
+  ),
+);
+log(
+  "   (intrinsic = 21000 + EIP-2028 calldata gas of the same call; estimateGas adds the 63/64-rule margin of the pairing call)",
+);
 const gasOf = (rows: GasRow[], op: string) => {
   const row = rows.find((r) => r.op === op);
   if (!row) throw new Error(`bench: no gas row "${op}"`);
@@ -152,53 +243,91 @@ const withoutVerifier = [
   ["lock, fee 0", gasOf(gas.escrow, "lock, fee 0"), verifierUsed("lock")],
   ["close mode 0", gasOf(gas.escrow, "close mode 0 (session-end record)"), verifierUsed("close")],
 ] as const;
-log(`   without the verifier (gasUsed - verifyProof gasUsed - intrinsic): ` +
-  withoutVerifier.map(([op, g, v]) => `${op} ${int(g - v)}`).join(", "));
+log(
+  `   without the verifier (gasUsed - verifyProof gasUsed - intrinsic): ` +
+    withoutVerifier.map(([op, g, v]) => `${op} ${int(g - v)}`).join(", "),
+);
 log();
-log("   mature pool (all tree and ring slots non-zero, CPO balance non-zero; leaf index 0b1010..10 = average popcount)");
-log(table(["   operation", "gas", "note-tree size -> leaf (popcount); context"],
-  [...gas.mature, ...gas.matureEscrow].map((r) => [`   ${r.op}`, int(r.gas), where(r)])));
+log(
+  "   mature pool (all tree and ring slots non-zero, CPO balance non-zero; leaf index 0b1010..10 = average popcount)",
+);
+log(
+  table(
+    ["   operation", "gas", "note-tree size -> leaf (popcount); context"],
+    [...gas.mature, ...gas.matureEscrow].map((r) => [`   ${r.op}`, int(r.gas), where(r)]),
+  ),
+);
 const payMature = gasOf(gas.mature, "pay, fee 0 @ 2^20-leaf pool");
 const lockMature = gasOf(gas.matureEscrow, "lock, fee 0 @ 2^20-leaf pool");
 const escrowSettle = lockMature + gasOf(gas.matureEscrow, "close mode 0 @ 2^20-leaf pool");
 const escrowRefund = lockMature + gasOf(gas.matureEscrow, "refund @ 2^20-leaf pool");
-log(`   escrowed session @ 2^20 (each transaction inserts one leaf of popcount 10): lock + close mode 0 = ${int(escrowSettle)}` +
-  ` gas,\n   ${(escrowSettle / payMature).toFixed(2)}x pay, fee 0 (${int(payMature)}); lock + refund = ${int(escrowRefund)} gas`);
+log(
+  `   escrowed session @ 2^20 (each transaction inserts one leaf of popcount 10): lock + close mode 0 = ${int(escrowSettle)}` +
+    ` gas,\n   ${(escrowSettle / payMature).toFixed(2)}x pay, fee 0 (${int(payMature)}); lock + refund = ${int(escrowRefund)} gas`,
+);
 const f = gas.perHash;
-log(`   per 1-bit of the inserted leaf index (one PoseidonT3 + loop): ${int(f.slope)} gas` +
-  ` (least squares over ${f.points.length} deposits at popcount ${f.points[0]!.popcount}..${f.points.at(-1)!.popcount},` +
-  ` depth 21; max residual ${int(f.maxResidual)} gas)`);
-log(table(
-  ["   pay, fee 0, at tree size", "avg popcount", "projected", "measured", "diff"],
-  gas.projection.map((p, i) => [
-    `   2^${p.depth}${i === 0 ? " (anchor)" : ""}`, String(p.popcount), int(p.projected), int(p.measured),
-    `${p.measured - p.projected >= 0 ? "+" : ""}${int(p.measured - p.projected)}`,
-  ]),
-));
+log(
+  `   per 1-bit of the inserted leaf index (one PoseidonT3 + loop): ${int(f.slope)} gas` +
+    ` (least squares over ${f.points.length} deposits at popcount ${f.points[0]!.popcount}..${f.points.at(-1)!.popcount},` +
+    ` depth 21; max residual ${int(f.maxResidual)} gas)`,
+);
+log(
+  table(
+    ["   pay, fee 0, at tree size", "avg popcount", "projected", "measured", "diff"],
+    gas.projection.map((p, i) => [
+      `   2^${p.depth}${i === 0 ? " (anchor)" : ""}`,
+      String(p.popcount),
+      int(p.projected),
+      int(p.measured),
+      `${p.measured - p.projected >= 0 ? "+" : ""}${int(p.measured - p.projected)}`,
+    ]),
+  ),
+);
 const anchor = gas.projection[0]!;
 const perLevel = gas.projection.slice(1).map((p) => (p.measured - p.projected) / (p.depth - anchor.depth));
-log(`   projected = pay @ 2^${anchor.depth} + ${int(f.slope)} x (d/2 - ${anchor.popcount}); diff = measured - projected` +
-  ` = ${perLevel.map((g) => g.toFixed(0)).join(" / ")} gas per extra tree level (insert loop over 0-bits)`);
+log(
+  `   projected = pay @ 2^${anchor.depth} + ${int(f.slope)} x (d/2 - ${anchor.popcount}); diff = measured - projected` +
+    ` = ${perLevel.map((g) => g.toFixed(0)).join(" / ")} gas per extra tree level (insert loop over 0-bits)`,
+);
 log();
 log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s; results in bench/results.json`);
 
-writeFileSync(join(REPO_ROOT, "bench", "results.json"), JSON.stringify({
-  date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model.trim(), cores: availableParallelism(), memoryBytes: totalmem(), node: process.version },
-  toolchain: { circom: manifest.circom, snarkjs: manifest.snarkjs, ptau: manifest.ptau.name, ptauMaxDomainPower: ptauPower, insecure: manifest.insecure },
-  runs: RUNS,
-  loadAverage1m: load,
-  circuits: Object.fromEntries(CIRCUITS.map((n) => [n, { ...facts[n], timingMs: timing[n] }])),
-  naive: {
-    ...naive,
-    payConstraints: pay.constraints,
-    naivePayConstraints: naiveTotal,
-    naiveDomainPower,
-    provable: naiveDomainPower <= ptauPower,
-    proveMsEstimated: naiveProveEstimate,
-    estimateMethod: "pay median proof time / pay constraints x naive constraints (linear); signatures only, lower bound",
-  },
-  ratios,
-  gas,
-  benchSeconds: (performance.now() - t0) / 1000,
-}, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+writeFileSync(
+  join(REPO_ROOT, "bench", "results.json"),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model.trim(),
+        cores: availableParallelism(),
+        memoryBytes: totalmem(),
+        node: process.version,
+      },
+      toolchain: {
+        circom: manifest.circom,
+        snarkjs: manifest.snarkjs,
+        ptau: manifest.ptau.name,
+        ptauMaxDomainPower: ptauPower,
+        insecure: manifest.insecure,
+      },
+      runs: RUNS,
+      loadAverage1m: load,
+      circuits: Object.fromEntries(CIRCUITS.map((n) => [n, { ...facts[n], timingMs: timing[n] }])),
+      naive: {
+        ...naive,
+        payConstraints: pay.constraints,
+        naivePayConstraints: naiveTotal,
+        naiveDomainPower,
+        provable: naiveDomainPower <= ptauPower,
+        proveMsEstimated: naiveProveEstimate,
+        estimateMethod:
+          "pay median proof time / pay constraints x naive constraints (linear); signatures only, lower bound",
+      },
+      ratios,
+      gas,
+      benchSeconds: (performance.now() - t0) / 1000,
+    },
+    (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+    2,
+  ) + "\n",
+);

@@ -108,10 +108,19 @@ export function transactInput(): CircuitInput {
 export function lockInput(): CircuitInput {
   const s = payScenario();
   return buildLockWitness({
-    secretScalar: s.identity.secretScalar, note: s.note, notePath: s.request.notePath,
-    cap: 20_000_000n, fee: 0n, cpoId: s.session.cpoId, ...SCENARIO_NONCES, sessionId: s.session.sessionId,
-    settleDeadline: SESSION_START + 4n * 3600n, claimDeadline: SESSION_START + 28n * 3600n,
-    changeBlinding: randomFieldElement(), refundBlinding: randomFieldElement(), extDataHash: 4242n,
+    secretScalar: s.identity.secretScalar,
+    note: s.note,
+    notePath: s.request.notePath,
+    cap: 20_000_000n,
+    fee: 0n,
+    cpoId: s.session.cpoId,
+    ...SCENARIO_NONCES,
+    sessionId: s.session.sessionId,
+    settleDeadline: SESSION_START + 4n * 3600n,
+    claimDeadline: SESSION_START + 28n * 3600n,
+    changeBlinding: randomFieldElement(),
+    refundBlinding: randomFieldElement(),
+    extDataHash: 4242n,
   }).input;
 }
 
@@ -125,7 +134,9 @@ export function closeInput(): CircuitInput {
   return buildCloseWitness({
     escrow: {
       refundPrecommitment: precommitment(s.identity.commitment, randomFieldElement()),
-      cap: 20_000_000n, cpoId: s.session.cpoId, sessionId: s.session.sessionId,
+      cap: 20_000_000n,
+      cpoId: s.session.cpoId,
+      sessionId: s.session.sessionId,
     },
     record: s.session,
     meterPath: s.request.meterPath,
@@ -144,11 +155,20 @@ export async function timeProvers(
   runs: number,
   onRound: (round: number) => void = () => {},
 ): Promise<Record<string, ProverTiming>> {
-  const acc = new Map<string, { warmup: ProverTiming["warmup"]; witness: number[]; prove: number[]; verify: number[] }>();
+  const acc = new Map<
+    string,
+    { warmup: ProverTiming["warmup"]; witness: number[]; prove: number[]; verify: number[] }
+  >();
   for (const { name, input } of circuits) {
     const first = await generateProof(name, input);
-    if (!(await verifyProof(name, first.proof, first.publicSignals))) throw new Error(`${name}: warm-up proof does not verify`);
-    acc.set(name, { warmup: { setupMs: first.setupMs, witnessMs: first.witnessMs, proveMs: first.proveMs }, witness: [], prove: [], verify: [] });
+    if (!(await verifyProof(name, first.proof, first.publicSignals)))
+      throw new Error(`${name}: warm-up proof does not verify`);
+    acc.set(name, {
+      warmup: { setupMs: first.setupMs, witnessMs: first.witnessMs, proveMs: first.proveMs },
+      witness: [],
+      prove: [],
+      verify: [],
+    });
   }
   for (let i = 0; i < runs; i++) {
     onRound(i);
@@ -163,9 +183,17 @@ export async function timeProvers(
       if (!ok) throw new Error(`${name}: proof ${i} does not verify`);
     }
   }
-  return Object.fromEntries([...acc].map(([name, a]) => [name, {
-    warmup: a.warmup, witness: sample(a.witness), prove: sample(a.prove), verify: sample(a.verify),
-  }]));
+  return Object.fromEntries(
+    [...acc].map(([name, a]) => [
+      name,
+      {
+        warmup: a.warmup,
+        witness: sample(a.witness),
+        prove: sample(a.prove),
+        verify: sample(a.verify),
+      },
+    ]),
+  );
 }
 
 /** Static facts of a built circuit: manifest constraints, public inputs, zkey size and domain. */
@@ -182,7 +210,8 @@ export interface CircuitFacts {
 export async function circuitFacts(name: string): Promise<CircuitFacts> {
   const art = await loadArtifacts(name);
   const header = await readZkeyHeader(art.zkeyPath);
-  if (header.nPublic !== art.vkey.nPublic) throw new Error(`${name}: zkey has ${header.nPublic} public inputs, vkey ${art.vkey.nPublic}`);
+  if (header.nPublic !== art.vkey.nPublic)
+    throw new Error(`${name}: zkey has ${header.nPublic} public inputs, vkey ${art.vkey.nPublic}`);
   const constraints = art.circuit.constraints;
   return {
     constraints,
@@ -203,7 +232,15 @@ const NAIVE_OUT = join(REPO_ROOT, "build", "tmp", "bench");
 /** r1cs-only compile with the pinned circom (--O2, circomlib from node_modules, paths relative to the repo). */
 function compileR1cs(mainPath: string): Promise<{ constraints: number; ms: number }> {
   const t0 = performance.now();
-  const args = [relative(REPO_ROOT, mainPath), "--r1cs", "--O2", "-l", "node_modules", "-o", relative(REPO_ROOT, NAIVE_OUT)];
+  const args = [
+    relative(REPO_ROOT, mainPath),
+    "--r1cs",
+    "--O2",
+    "-l",
+    "node_modules",
+    "-o",
+    relative(REPO_ROOT, NAIVE_OUT),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(CIRCOM2, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -211,13 +248,17 @@ function compileR1cs(mainPath: string): Promise<{ constraints: number; ms: numbe
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => {
+      // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes circom prints
       output = output.replace(/\x1b\[[0-9;]*m/g, "");
       if (code !== 0 || !output.includes("Everything went okay")) {
         reject(new Error(`circom failed on ${mainPath}:\n${output}`));
         return;
       }
       const count = (label: string) => Number(output.match(new RegExp(`^${label}: (\\d+)`, "m"))?.[1] ?? NaN);
-      resolve({ constraints: count("non-linear constraints") + count("linear constraints"), ms: performance.now() - t0 });
+      resolve({
+        constraints: count("non-linear constraints") + count("linear constraints"),
+        ms: performance.now() - t0,
+      });
     });
   });
 }
@@ -242,13 +283,16 @@ export async function compileNaive(): Promise<NaiveCircuit> {
   if (!version.endsWith(CIRCOM_VERSION)) throw new Error(`circom2 reports "${version}", expected ${CIRCOM_VERSION}`);
   mkdirSync(NAIVE_OUT, { recursive: true });
   const single = join(NAIVE_OUT, "naive_single.circom");
-  writeFileSync(single, [
-    `pragma circom ${CIRCOM_VERSION};`,
-    "// Generated by bench/circuits.ts: one signature of the naive design.",
-    `include "${relative(NAIVE_OUT, join(NAIVE_DIR, "naive_lib.circom"))}";`,
-    "component main = NaiveSession(1);",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    single,
+    [
+      `pragma circom ${CIRCOM_VERSION};`,
+      "// Generated by bench/circuits.ts: one signature of the naive design.",
+      `include "${relative(NAIVE_OUT, join(NAIVE_DIR, "naive_lib.circom"))}";`,
+      "component main = NaiveSession(1);",
+      "",
+    ].join("\n"),
+  );
   const main = join(NAIVE_DIR, "naive_session.circom");
   const signatures = Number(readFileSync(main, "utf8").match(/component main\s*=\s*NaiveSession\((\d+)\)/)?.[1] ?? NaN);
   if (!Number.isInteger(signatures)) throw new Error(`${main}: no "component main = NaiveSession(N)"`);

@@ -43,7 +43,15 @@
  * same call sent as a transaction is reported next to it.
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { AbiCoder, ZeroAddress, getBytes, keccak256, toBeHex, type ContractTransactionReceipt, type Signer } from "ethers";
+import {
+  AbiCoder,
+  ZeroAddress,
+  getBytes,
+  keccak256,
+  toBeHex,
+  type ContractTransactionReceipt,
+  type Signer,
+} from "ethers";
 import { generateProof } from "../prover/index.ts";
 import { buildLockWitness, type SessionNonces } from "../sdk/proofs/lockInput.ts";
 import { buildPayWitness } from "../sdk/proofs/payInput.ts";
@@ -63,7 +71,16 @@ import { Operator } from "../sdk/actors/operator.ts";
 import { computeBill } from "../sdk/tariff/tariff.ts";
 import { rootFromPath, type MerklePath } from "../sdk/core/tree.ts";
 import type { Pool } from "../types/ethers-contracts/index.js";
-import { DAY, HOUR, chargeSession, demoTariff, freshNonces, nextLocalTime, setUpNetwork, type Network } from "../test/fixtures/chain.ts";
+import {
+  DAY,
+  HOUR,
+  chargeSession,
+  demoTariff,
+  freshNonces,
+  nextLocalTime,
+  setUpNetwork,
+  type Network,
+} from "../test/fixtures/chain.ts";
 import { linearFit, popcount, type LinearFit } from "./stats.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
 
@@ -143,8 +160,15 @@ function recorder(pool: Pool, rows: GasRow[]) {
     const treeSize = Number(await pool.noteTreeSize());
     const gas = await run();
     const after = Number(await pool.noteTreeSize());
-    if (after !== treeSize + inserts) throw new Error(`bench: ${op} inserted ${after - treeSize} leaves, expected ${inserts}`);
-    rows.push({ op, gas, treeSize, leaves: inserts > 0 ? Array.from({ length: inserts }, (_, k) => treeSize + k) : undefined, note });
+    if (after !== treeSize + inserts)
+      throw new Error(`bench: ${op} inserted ${after - treeSize} leaves, expected ${inserts}`);
+    rows.push({
+      op,
+      gas,
+      treeSize,
+      leaves: inserts > 0 ? Array.from({ length: inserts }, (_, k) => treeSize + k) : undefined,
+      note,
+    });
   };
 }
 
@@ -175,24 +199,51 @@ async function youngPool(ethers: HardhatEthers, net: Network, proveMs: number[])
     return p;
   };
 
-  await record("deposit (pool's first)", 1, async () => Number((await driver.deposit(50_000_000n, payer)).receipt.gasUsed),
-    "SDK deposit (exact approve)");
+  await record(
+    "deposit (pool's first)",
+    1,
+    async () => Number((await driver.deposit(50_000_000n, payer)).receipt.gasUsed),
+    "SDK deposit (exact approve)",
+  );
   let p = await pay(0n);
-  await record("pay, fee 0 (CPO's first credit)", 1, async () => Number((await net.operator.submitPayment(p)).gasUsed), "CPO submits");
+  await record(
+    "pay, fee 0 (CPO's first credit)",
+    1,
+    async () => Number((await net.operator.submitPayment(p)).gasUsed),
+    "CPO submits",
+  );
   p = await pay(10_000n);
-  await record("pay + relayer fee", 1, () => gasOf(pool.connect(relayer).pay(p.proof, p.pub, p.ext)), "relayer submits");
+  await record(
+    "pay + relayer fee",
+    1,
+    () => gasOf(pool.connect(relayer).pay(p.proof, p.pub, p.ext)),
+    "relayer submits",
+  );
   const lastPay = await pay(0n);
   await record("pay, fee 0", 1, async () => Number((await net.operator.submitPayment(lastPay)).gasUsed), "CPO submits");
-  await record("deposit", 1, async () => Number((await driver.deposit(3_000_000n, payer)).receipt.gasUsed), "SDK deposit (exact approve)");
+  await record(
+    "deposit",
+    1,
+    async () => Number((await driver.deposit(3_000_000n, payer)).receipt.gasUsed),
+    "SDK deposit (exact approve)",
+  );
   const merge = await driver.prepareMerge();
   proveMs.push(merge.proveMs);
-  await record("transact merge (2 notes -> 1, fee 0)", 2, async () => Number((await submitTransaction(pool, merge, relayer)).gasUsed),
-    "relayer submits");
+  await record(
+    "transact merge (2 notes -> 1, fee 0)",
+    2,
+    async () => Number((await submitTransaction(pool, merge, relayer)).gasUsed),
+    "relayer submits",
+  );
   const fresh = ethers.Wallet.createRandom().address;
   const withdrawal = await driver.prepareWithdraw({ to: fresh, relayer: relayerAddress, fee: 20_000n });
   proveMs.push(withdrawal.proveMs);
-  await record("transact withdraw + relayer fee", 2, async () => Number((await submitTransaction(pool, withdrawal, relayer)).gasUsed),
-    "to a fresh address");
+  await record(
+    "transact withdraw + relayer fee",
+    2,
+    async () => Number((await submitTransaction(pool, withdrawal, relayer)).gasUsed),
+    "to a fresh address",
+  );
   return { rows, lastPay, withdrawal, driver };
 }
 
@@ -234,7 +285,11 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   const { plugIn, settleDeadline, claimDeadline } = escrowTimes(net, await latestTime(ethers));
   const lockFor = async (session: BenchSession, cap: bigint, fee = 0n): Promise<Locking> => {
     const lock = await driver.prepareLock({
-      cpoId: net.operator.cpoId, ...session, cap, settleDeadline, claimDeadline,
+      cpoId: net.operator.cpoId,
+      ...session,
+      cap,
+      settleDeadline,
+      claimDeadline,
       ...(fee > 0n ? { fee, relayer: relayerAddress } : {}),
     });
     proveMs.push(lock.proveMs);
@@ -252,9 +307,19 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   await record("lock, fee 0", 1, async () => Number((await submitLock(pool, lockA, cpo)).gasUsed), "CPO submits");
   await checked(lockA, settled.sessionId, 20_000_000n);
   const disputedSession = freshSession();
-  const disputed = net.meter.startSession({ sessionId: disputedSession.sessionId, tariff: net.tariff, t: plugIn, e: 5_000_000n });
+  const disputed = net.meter.startSession({
+    sessionId: disputedSession.sessionId,
+    tariff: net.tariff,
+    t: plugIn,
+    e: 5_000_000n,
+  });
   const lockB = await lockFor(disputedSession, 15_000_000n, 10_000n);
-  await record("lock + relayer fee", 1, async () => Number((await submitLock(pool, lockB, relayer)).gasUsed), "relayer submits");
+  await record(
+    "lock + relayer fee",
+    1,
+    async () => Number((await submitLock(pool, lockB, relayer)).gasUsed),
+    "relayer submits",
+  );
   await checked(lockB, disputed.sessionId, 15_000_000n);
   const abandoned = freshSession();
   const lockC = await lockFor(abandoned, 10_000_000n);
@@ -264,15 +329,21 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   await submitLock(pool, lockD, relayer);
 
   const liveTail = simulateCharging(disputed, { to: plugIn + 40n * 60n, powerW: 11_000n, stepSeconds: 300n })
-    .filter((r): r is LiveTail => r.kind === "live").at(-1)!;
+    .filter((r): r is LiveTail => r.kind === "live")
+    .at(-1)!;
   await networkHelpers.time.increaseTo(plugIn + 71n * 60n);
 
   let closeA: Closing | undefined;
-  await record("close mode 0 (session-end record)", 1, async () => {
-    const { closing, receipt } = await net.operator.close(lockA.escrowId, finished(settled.sessionId));
-    closeA = closing;
-    return Number(receipt.gasUsed);
-  }, "CPO submits; bill < cap: refund note inserted");
+  await record(
+    "close mode 0 (session-end record)",
+    1,
+    async () => {
+      const { closing, receipt } = await net.operator.close(lockA.escrowId, finished(settled.sessionId));
+      closeA = closing;
+      return Number(receipt.gasUsed);
+    },
+    "CPO submits; bill < cap: refund note inserted",
+  );
   proveMs.push(closeA!.proveMs);
   if (closeA!.pub.amount >= lockA.pub.cap) throw new Error("bench: escrow A's bill should be below its cap");
 
@@ -280,23 +351,40 @@ async function youngEscrows(chain: BenchChain, net: Network, driver: Driver, pro
   const closeD = await prepareClose(pool, lockD.escrowId, sessionD, (await net.operator.receipt(sessionD)).meterPath);
   proveMs.push(closeD.proveMs);
   if (closeD.pub.amount !== lockD.pub.cap) throw new Error("bench: escrow D's bill should exceed its cap");
-  await record("close mode 0, bill >= cap", 0, async () => Number((await submitClose(pool, closeD, other)).gasUsed),
-    "another account submits (mode 0 checks no sender); charged the cap, no refund note");
+  await record(
+    "close mode 0, bill >= cap",
+    0,
+    async () => Number((await submitClose(pool, closeD, other)).gasUsed),
+    "another account submits (mode 0 checks no sender); charged the cap, no refund note",
+  );
 
   await networkHelpers.time.increaseTo(settleDeadline + 1n);
   const evidence = disputed.evidence(liveTail);
   const closeB = await prepareClose(pool, lockB.escrowId, evidence, (await net.operator.receipt(evidence)).meterPath);
   proveMs.push(closeB.proveMs);
-  await record("close mode 1 (live tail)", 1, async () => Number((await submitClose(pool, closeB, cpo)).gasUsed),
-    "CPO submits after the settle deadline; bill < cap");
+  await record(
+    "close mode 1 (live tail)",
+    1,
+    async () => Number((await submitClose(pool, closeB, cpo)).gasUsed),
+    "CPO submits after the settle deadline; bill < cap",
+  );
 
   await networkHelpers.time.increaseTo(claimDeadline + 1n);
-  await record("refund", 1, async () => Number((await driver.refund(lockC.escrowId, other)).gasUsed),
-    "another account, after the claim deadline; full cap back");
+  await record(
+    "refund",
+    1,
+    async () => Number((await driver.refund(lockC.escrowId, other)).gasUsed),
+    "another account, after the claim deadline; full cap back",
+  );
 
-  for (const [lock, status] of [[lockA, EscrowStatus.Closed], [lockB, EscrowStatus.Closed], [lockC, EscrowStatus.Refunded],
-    [lockD, EscrowStatus.Closed]] as const) {
-    if ((await readEscrow(pool, lock.escrowId)).status !== status) throw new Error("bench: escrow ended in the wrong status");
+  for (const [lock, status] of [
+    [lockA, EscrowStatus.Closed],
+    [lockB, EscrowStatus.Closed],
+    [lockC, EscrowStatus.Refunded],
+    [lockD, EscrowStatus.Closed],
+  ] as const) {
+    if ((await readEscrow(pool, lock.escrowId)).status !== status)
+      throw new Error("bench: escrow ended in the wrong status");
   }
   return { rows, lockA, closeA: closeA! };
 }
@@ -319,8 +407,16 @@ async function registryOps(net: Network): Promise<GasRow[]> {
   }
   const now = BigInt((await registry.runner!.provider!.getBlock("latest"))!.timestamp);
   const tariff = { ...demoTariff(now + 60n), cpoId };
-  rows.push({ op: "publishTariff", gas: await gasOf(registry.connect(admin).publishTariff(toTariffStruct(tariff))), note: "hash recomputed on-chain" });
-  rows.push({ op: "revokeMeter", gas: Number((await op.revokeMeter(meters[1]!.leaf)).gasUsed), note: "meter 1 of 3 (2 siblings)" });
+  rows.push({
+    op: "publishTariff",
+    gas: await gasOf(registry.connect(admin).publishTariff(toTariffStruct(tariff))),
+    note: "hash recomputed on-chain",
+  });
+  rows.push({
+    op: "revokeMeter",
+    gas: Number((await op.revokeMeter(meters[1]!.leaf)).gasUsed),
+    note: "meter 1 of 3 (2 siblings)",
+  });
   return rows;
 }
 
@@ -334,11 +430,14 @@ async function verifierGas(
   signals: bigint[],
 ): Promise<VerifierGas> {
   const verifier = {
-    pay: net.deployment.payVerifier, transact: net.deployment.transactVerifier,
-    lock: net.deployment.lockVerifier, close: net.deployment.closeVerifier,
+    pay: net.deployment.payVerifier,
+    transact: net.deployment.transactVerifier,
+    lock: net.deployment.lockVerifier,
+    close: net.deployment.closeVerifier,
   }[circuit];
   const args = [proof.a, proof.b, proof.c, signals] as const;
-  if (!(await verifier.getFunction("verifyProof").staticCall(...args))) throw new Error(`${circuit}Verifier rejects the proof`);
+  if (!(await verifier.getFunction("verifyProof").staticCall(...args)))
+    throw new Error(`${circuit}Verifier rejects the proof`);
   const to = await verifier.getAddress();
   const data = verifier.interface.encodeFunctionData("verifyProof", [...args]);
   const from = net.signers.deployer;
@@ -346,8 +445,13 @@ async function verifierGas(
   const used = Number((await (await from.sendTransaction({ to, data })).wait())!.gasUsed);
   const intrinsic = intrinsicGas(data);
   return {
-    circuit, publicInputs: signals.length, calldataBytes: getBytes(data).length, intrinsic,
-    estimateGas: estimate, execution: estimate - intrinsic, executionUsed: used - intrinsic,
+    circuit,
+    publicInputs: signals.length,
+    calldataBytes: getBytes(data).length,
+    intrinsic,
+    estimateGas: estimate,
+    execution: estimate - intrinsic,
+    executionUsed: used - intrinsic,
   };
 }
 
@@ -399,7 +503,8 @@ class MaturePool {
     for (let l = 0; l <= NOTE_TREE_DEPTH; l++) await this.#set(this.sideNodeSlot(l), randomFieldElement() | 1n);
     for (let k = 0n; k < 256n; k++) await this.#set(this.ringSlot(k), randomFieldElement() | 1n);
     await this.setSize((1n << 20n) + 5n); // depth 21: root() = sideNodes[21]
-    if ((await this.pool.noteRoot()) !== (await this.sideNode(21))) throw new Error("bench: NoteTree side-node layout changed");
+    if ((await this.pool.noteRoot()) !== (await this.sideNode(21)))
+      throw new Error("bench: NoteTree side-node layout changed");
   }
 
   async setSize(size: bigint): Promise<void> {
@@ -413,7 +518,9 @@ class MaturePool {
   /** Checks that the last insert recorded keccak256(root, size) in the ring slot we pre-filled. */
   async checkRing(): Promise<void> {
     const size = await this.pool.noteTreeSize();
-    const key = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [await this.pool.noteRoot(), size]));
+    const key = keccak256(
+      AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [await this.pool.noteRoot(), size]),
+    );
     if ((await this.#get(this.ringSlot(size))) !== BigInt(key)) throw new Error("bench: root-history layout changed");
   }
 
@@ -446,7 +553,9 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
   /** A deposit exactly as the SDK makes it (approve the value, then deposit with a real ciphertext). */
   const deposit = async (note: Note) => {
     await (await token.approve(poolAddress, note.value)).wait();
-    return gasOf(pool.connect(payer).deposit(note.precommitment, note.value, hex(encryptNote(note, identity.encryptionPublicKey))));
+    return gasOf(
+      pool.connect(payer).deposit(note.precommitment, note.value, hex(encryptNote(note, identity.encryptionPublicKey))),
+    );
   };
 
   await deposit(Note.random(identity.commitment, 1_000_000n));
@@ -460,10 +569,17 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
   for (let p = 1; p <= 20; p++) {
     const index = (1n << 20n) + ((1n << BigInt(p)) - 2n); // bits 1..p-1 and bit 20
     await m.setSize(index);
-    points.push({ leafIndex: Number(index), popcount: popcount(index), gas: await deposit(Note.random(identity.commitment, 1_000_000n)) });
+    points.push({
+      leafIndex: Number(index),
+      popcount: popcount(index),
+      gas: await deposit(Note.random(identity.commitment, 1_000_000n)),
+    });
     await m.checkRing();
   }
-  const fit = linearFit(points.map((q) => q.popcount), points.map((q) => q.gas));
+  const fit = linearFit(
+    points.map((q) => q.popcount),
+    points.map((q) => q.gas),
+  );
 
   /** 0b1010...10: popcount depth/2, top bit depth-1 (the average index of a ~2^depth-leaf pool). */
   const averageIndex = (depth: number) => {
@@ -483,7 +599,8 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
     const note = Note.random(identity.commitment, 50_000_000n);
     const gas = await deposit(note);
     const notePath: MerklePath = { leaf: note.commitment, leafIndex: noteIndex, treeSize: index, siblings };
-    if (rootFromPath(notePath) !== (await pool.noteRoot())) throw new Error("bench: note path does not match the mature pool's root");
+    if (rootFromPath(notePath) !== (await pool.noteRoot()))
+      throw new Error("bench: note path does not match the mature pool's root");
     return { note, notePath, gas, noteIndex };
   };
 
@@ -493,18 +610,32 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
   for (const depth of [10, 20, 24]) {
     const index = averageIndex(depth);
     const { note, notePath, gas: depositGas, noteIndex } = await noteBelow(index);
-    rows.push({ op: `deposit @ 2^${depth}-leaf pool`, gas: depositGas, treeSize: Number(noteIndex), leaves: [Number(noteIndex)] });
+    rows.push({
+      op: `deposit @ 2^${depth}-leaf pool`,
+      gas: depositGas,
+      treeSize: Number(noteIndex),
+      leaves: [Number(noteIndex)],
+    });
 
     const { session, meterPath } = await net.operator.receipt(chargeSession(net.meter, net.tariff, net.now));
     const amount = computeBill(session.points, session.tariff, session.ratedPowerW).amount;
     const changeBlinding = randomFieldElement();
     const change = new Note(note.value - amount, changeBlinding, identity.commitment);
     const ext = {
-      recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 0n,
-      encryptedOutput1: hex(encryptNote(change, identity.encryptionPublicKey)), encryptedOutput2: "0x",
+      recipient: ZeroAddress,
+      relayer: ZeroAddress,
+      extAmount: 0n,
+      encryptedOutput1: hex(encryptNote(change, identity.encryptionPublicKey)),
+      encryptedOutput2: "0x",
     };
     const w = buildPayWitness({
-      secretScalar: identity.secretScalar, note, notePath, session, meterPath, fee: 0n, changeBlinding,
+      secretScalar: identity.secretScalar,
+      note,
+      notePath,
+      session,
+      meterPath,
+      fee: 0n,
+      changeBlinding,
       extDataHash: extDataHash({ chainId, pool: poolAddress, ...ext }),
     });
     const proof = await generateProof("pay", w.input);
@@ -533,13 +664,28 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
     const changeBlinding = randomFieldElement();
     const refundBlinding = randomFieldElement();
     const ext = {
-      recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 0n,
-      encryptedOutput1: hex(encryptNote(new Note(note.value - cap, changeBlinding, identity.commitment), identity.encryptionPublicKey)),
-      encryptedOutput2: hex(encryptNote(new Note(cap, refundBlinding, identity.commitment), identity.encryptionPublicKey)),
+      recipient: ZeroAddress,
+      relayer: ZeroAddress,
+      extAmount: 0n,
+      encryptedOutput1: hex(
+        encryptNote(new Note(note.value - cap, changeBlinding, identity.commitment), identity.encryptionPublicKey),
+      ),
+      encryptedOutput2: hex(
+        encryptNote(new Note(cap, refundBlinding, identity.commitment), identity.encryptionPublicKey),
+      ),
     };
     const w = buildLockWitness({
-      secretScalar: identity.secretScalar, note, notePath, cap, fee: 0n, cpoId: net.operator.cpoId, ...session,
-      settleDeadline, claimDeadline, changeBlinding, refundBlinding,
+      secretScalar: identity.secretScalar,
+      note,
+      notePath,
+      cap,
+      fee: 0n,
+      cpoId: net.operator.cpoId,
+      ...session,
+      settleDeadline,
+      claimDeadline,
+      changeBlinding,
+      refundBlinding,
       extDataHash: extDataHash({ chainId, pool: poolAddress, ...ext }),
     });
     const proof = await generateProof("lock", w.input);
@@ -556,14 +702,23 @@ async function maturePool(chain: BenchChain, net: Network, proveMs: number[]) {
   await m.setSize(index);
   const closed = await net.operator.close(lockA.escrowId, finishedSession(net, settled.sessionId, plugIn));
   proveMs.push(closed.closing.proveMs);
-  if (closed.closing.pub.amount >= 20_000_000n) throw new Error("bench: the mature escrow's bill should be below its cap");
+  if (closed.closing.pub.amount >= 20_000_000n)
+    throw new Error("bench: the mature escrow's bill should be below its cap");
   await m.checkRing();
-  escrowRows.push({ op: `close mode 0 @ 2^${escrowDepth}-leaf pool`, gas: Number(closed.receipt.gasUsed), ...at,
-    note: "CPO submits; refund note inserted" });
+  escrowRows.push({
+    op: `close mode 0 @ 2^${escrowDepth}-leaf pool`,
+    gas: Number(closed.receipt.gasUsed),
+    ...at,
+    note: "CPO submits; refund note inserted",
+  });
   await chain.networkHelpers.time.increaseTo(claimDeadline + 1n);
   await m.setSize(index);
-  escrowRows.push({ op: `refund @ 2^${escrowDepth}-leaf pool`, gas: await gasOf(pool.connect(net.signers.other).refund(lockC.escrowId)), ...at,
-    note: "another account, after the claim deadline" });
+  escrowRows.push({
+    op: `refund @ 2^${escrowDepth}-leaf pool`,
+    gas: await gasOf(pool.connect(net.signers.other).refund(lockC.escrowId)),
+    ...at,
+    note: "another account, after the claim deadline",
+  });
   await m.checkRing();
   return { rows, fit: { ...fit, points }, projection, escrowRows };
 }
@@ -583,7 +738,11 @@ export async function measureGas(chain: BenchChain, matureChain: BenchChain): Pr
   const escrow = await youngEscrows(chain, net, young.driver, proveMs);
   // After the escrows: the pool still holds the driver's notes, so the withdrawal does not empty its token balance
   // (which would add a 4.8k clearing refund, as a CPO withdrawing from an otherwise empty pool gets).
-  young.rows.push({ op: "CPO withdraw", gas: Number((await net.operator.withdraw()).gasUsed), note: "to its payout (pool not emptied)" });
+  young.rows.push({
+    op: "CPO withdraw",
+    gas: Number((await net.operator.withdraw()).gasUsed),
+    note: "to its payout (pool not emptied)",
+  });
   const verifiers = [
     await verifierGas(ethers, net, "pay", young.lastPay.proof, paySignalArray(young.lastPay.pub)),
     await verifierGas(ethers, net, "transact", young.withdrawal.proof, transactSignalArray(young.withdrawal.pub)),
@@ -592,7 +751,14 @@ export async function measureGas(chain: BenchChain, matureChain: BenchChain): Pr
   ];
   const mature = await maturePool(matureChain, await setUpNetwork(matureChain.ethers), proveMs);
   return {
-    young: young.rows, escrow: escrow.rows, registry, verifiers, perHash: mature.fit, mature: mature.rows,
-    matureEscrow: mature.escrowRows, projection: mature.projection, proveMs,
+    young: young.rows,
+    escrow: escrow.rows,
+    registry,
+    verifiers,
+    perHash: mature.fit,
+    mature: mature.rows,
+    matureEscrow: mature.escrowRows,
+    projection: mature.projection,
+    proveMs,
   };
 }

@@ -56,8 +56,7 @@ export function defineCommand(root: Command, name: string, description: string):
   let parent = root;
   if (words.length === 2) {
     const group = words[0]!;
-    parent = root.commands.find((c) => c.name() === group) ??
-      root.command(group).description(GROUPS[group] ?? group);
+    parent = root.commands.find((c) => c.name() === group) ?? root.command(group).description(GROUPS[group] ?? group);
   } else if (words.length !== 1) {
     throw new Error(`command names have one or two words: "${name}"`);
   }
@@ -96,12 +95,15 @@ export function runs<O>(command: Command, handler: Handler<O>, how: RunsOptions 
     const watch = new TxWatch(globals.rpc, Number(globals.timeout) * 1000);
     const ctx: RunContext = { statePath: resolve(globals.state), rpc: globals.rpc, watch };
     try {
-      await Promise.race([watch.failure, (async () => {
-        let state = loadState(ctx.statePath);
-        if (state && how.reconcile !== false) state = await repair(ctx, state);
-        const next = await handler(ctx, state, options);
-        if (next !== undefined && next !== state) saveState(ctx.statePath, next);
-      })()]);
+      await Promise.race([
+        watch.failure,
+        (async () => {
+          let state = loadState(ctx.statePath);
+          if (state && how.reconcile !== false) state = await repair(ctx, state);
+          const next = await handler(ctx, state, options);
+          if (next !== undefined && next !== state) saveState(ctx.statePath, next);
+        })(),
+      ]);
     } finally {
       watch.dispose();
     }

@@ -3,7 +3,16 @@
  * bills, chain points and escrows. Every line format the commands share is written here once.
  */
 import type { TransactionReceipt } from "ethers";
-import { BILL_DIVISOR, clock, formatAmount, timeOfDay, type Bill, type Point, type PrivacyReport, type Tariff } from "../sdk/index.ts";
+import {
+  BILL_DIVISOR,
+  clock,
+  formatAmount,
+  timeOfDay,
+  type Bill,
+  type Point,
+  type PrivacyReport,
+  type Tariff,
+} from "../sdk/index.ts";
 import { DAY, HOUR } from "../dev/localNetwork.ts";
 import type { EscrowRecord } from "./state.ts";
 
@@ -57,7 +66,9 @@ export function txLine(what: string, r: Pick<TransactionReceipt, "hash" | "block
 
 /** A proof's timings: witness and prove in ms, the whole preparation in s. */
 export function proofLine(witnessMs: number, proveMs: number, wallMs: number): void {
-  detail(`proof: witness ${Math.round(witnessMs)} ms + prove ${Math.round(proveMs)} ms (${(wallMs / 1000).toFixed(1)} s)`);
+  detail(
+    `proof: witness ${Math.round(witnessMs)} ms + prove ${Math.round(proveMs)} ms (${(wallMs / 1000).toFixed(1)} s)`,
+  );
 }
 
 /** A session's chain points, local time and register. */
@@ -69,9 +80,11 @@ export function printChainPoints(points: readonly Point[], tariff: Tariff): void
 export function printBill(bill: Bill, tariff: Tariff, tailFrom?: bigint): void {
   detail(`flat fee ${formatAmount(tariff.flatFee)}`);
   for (const iv of bill.perInterval) {
-    detail(`${localClock(iv.tStart, tariff)}-${localClock(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
-      `${kwh(iv.de)} = ${formatAmount(iv.energyNumerator / BILL_DIVISOR)}, ${iv.dt / 60n} min plugged in = ${formatAmount(iv.timeNumerator / BILL_DIVISOR)}` +
-      (tailFrom !== undefined && iv.tStart === tailFrom ? " (live tail interval)" : ""));
+    detail(
+      `${localClock(iv.tStart, tariff)}-${localClock(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
+        `${kwh(iv.de)} = ${formatAmount(iv.energyNumerator / BILL_DIVISOR)}, ${iv.dt / 60n} min plugged in = ${formatAmount(iv.timeNumerator / BILL_DIVISOR)}` +
+        (tailFrom !== undefined && iv.tStart === tailFrom ? " (live tail interval)" : ""),
+    );
   }
 }
 

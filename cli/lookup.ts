@@ -4,7 +4,14 @@
  * SDK objects a record stands for (the meter, the operator, a started session rebuilt from its log).
  */
 import type { JsonRpcSigner } from "ethers";
-import { DriverIdentity, Meter, Operator, restoreLiveSession, type RestoredLiveSession, type Tariff } from "../sdk/index.ts";
+import {
+  DriverIdentity,
+  Meter,
+  Operator,
+  restoreLiveSession,
+  type RestoredLiveSession,
+  type Tariff,
+} from "../sdk/index.ts";
 import type { RunContext } from "./context.ts";
 import { CliError } from "./errors.ts";
 import type { Deployed } from "./rpc.ts";
@@ -56,10 +63,14 @@ export function activeMeter(state: CliState, ref: string | undefined): MeterReco
 
 /** The session `ref` (id like s1, or its session id). */
 export function findSession(state: CliState, ref: string): SessionRecordEntry {
-  const session = state.sessions.find((s) => s.id === ref || (s.session?.sessionId ?? s.live?.sessionId)?.toString() === ref);
+  const session = state.sessions.find(
+    (s) => s.id === ref || (s.session?.sessionId ?? s.live?.sessionId)?.toString() === ref,
+  );
   if (!session) {
-    throw new CliError(`unknown session "${ref}" (known: ${state.sessions.map((s) => s.id).join(", ") || "none"}; ` +
-      "create one with `zkcharge session simulate` or `zkcharge session start`)");
+    throw new CliError(
+      `unknown session "${ref}" (known: ${state.sessions.map((s) => s.id).join(", ") || "none"}; ` +
+        "create one with `zkcharge session simulate` or `zkcharge session start`)",
+    );
   }
   return session;
 }
@@ -69,8 +80,10 @@ export function findEscrow(state: CliState, ref: string): EscrowRecord {
   const escrows = state.escrows ?? [];
   const escrow = escrows.find((e) => e.id === ref || e.escrowId.toString() === ref);
   if (!escrow) {
-    throw new CliError(`unknown escrow "${ref}" (known: ${escrows.map((e) => e.id).join(", ") || "none"}; ` +
-      "lock one with `zkcharge driver lock --session <id> --cap <EUR>`)");
+    throw new CliError(
+      `unknown escrow "${ref}" (known: ${escrows.map((e) => e.id).join(", ") || "none"}; ` +
+        "lock one with `zkcharge driver lock --session <id> --cap <EUR>`)",
+    );
   }
   return escrow;
 }
@@ -86,7 +99,11 @@ export function tariffOfEscrow(state: CliState, escrow: EscrowRecord): Tariff {
 }
 
 export function meterOf(record: MeterRecord): Meter {
-  return new Meter({ cpoId: record.cpoId, ratedPowerW: record.ratedPowerW, privateKey: Buffer.from(record.privateKey.slice(2), "hex") });
+  return new Meter({
+    cpoId: record.cpoId,
+    ratedPowerW: record.ratedPowerW,
+    privateKey: Buffer.from(record.privateKey.slice(2), "hex"),
+  });
 }
 
 export function operatorOf(d: Deployed, cpo: Cpo, signer: JsonRpcSigner): Operator {

@@ -50,8 +50,15 @@ function program(): Command {
     .description(ABOUT)
     .addOption(new Option("--rpc <url>", "JSON-RPC endpoint").env("ZKCHARGE_RPC").default(DEFAULT_RPC))
     .addOption(new Option("--state <path>", "state file").default(DEFAULT_STATE))
-    .addOption(option("--timeout <s>", "the longest wait for the node: an answer to a request, a sent transaction's receipt",
-      wholeArg(24n * 3600n)).env("ZKCHARGE_TIMEOUT").default(BigInt(DEFAULT_TIMEOUT_SECONDS), String(DEFAULT_TIMEOUT_SECONDS)))
+    .addOption(
+      option(
+        "--timeout <s>",
+        "the longest wait for the node: an answer to a request, a sent transaction's receipt",
+        wholeArg(24n * 3600n),
+      )
+        .env("ZKCHARGE_TIMEOUT")
+        .default(BigInt(DEFAULT_TIMEOUT_SECONDS), String(DEFAULT_TIMEOUT_SECONDS)),
+    )
     .addHelpText("after", AFTER_HELP)
     .exitOverride()
     .showHelpAfterError("(see --help)")
@@ -88,7 +95,8 @@ function program(): Command {
  * and ethers' messages run to pages; ZKCHARGE_DEBUG=1 prints the whole error).
  */
 function describe(error: unknown): string {
-  if (error instanceof CliError || error instanceof ZkchargeError || error instanceof StateFormatError) return error.message;
+  if (error instanceof CliError || error instanceof ZkchargeError || error instanceof StateFormatError)
+    return error.message;
   const decoded = decodeRevert(error);
   if (decoded) return `transaction reverted with ${decoded.text}`;
   const e = error as { shortMessage?: string; message?: string };

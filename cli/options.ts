@@ -111,4 +111,7 @@ export function listArg<T>(count: number, parse: Parse<T>): Parse<T[]> {
 
 /** `--accept-linkable`: send a spend the wallet's privacy report flags as linkable (refused without it). */
 export const acceptLinkableOption = (): Option =>
-  new Option("--accept-linkable", "send it even if the privacy report says it is linkable (a fresh deposit or merge, custom escrow terms)");
+  new Option(
+    "--accept-linkable",
+    "send it even if the privacy report says it is linkable (a fresh deposit or merge, custom escrow terms)",
+  );

@@ -17,8 +17,10 @@ export function enforcePrivacy(kind: string, report: PrivacyReport, accepted: bo
   printPrivacy(report);
   if (!report.linkable) return;
   if (!accepted) {
-    throw new CliError(`this ${kind} is linkable (${report.warnings.map((w) => w.code).join(", ")}; see the warnings above): ` +
-      "nothing was sent. Follow the advice, or pass --accept-linkable to send it anyway");
+    throw new CliError(
+      `this ${kind} is linkable (${report.warnings.map((w) => w.code).join(", ")}; see the warnings above): ` +
+        "nothing was sent. Follow the advice, or pass --accept-linkable to send it anyway",
+    );
   }
   detail(`sending it anyway (--accept-linkable)`);
 }

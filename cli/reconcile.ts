@@ -21,7 +21,12 @@ export interface Reconciled {
 const POOL = Pool__factory.createInterface();
 
 /** The escrow record of an escrow the chain holds but the file lost (the lock's receipt never reached the file). */
-async function recoverEscrow(d: Deployed, id: string, entry: SessionRecordEntry, escrowId: bigint): Promise<EscrowRecord> {
+async function recoverEscrow(
+  d: Deployed,
+  id: string,
+  entry: SessionRecordEntry,
+  escrowId: bigint,
+): Promise<EscrowRecord> {
   const onChain = await readEscrow(d.pool, escrowId);
   const [locked] = await d.pool.queryFilter(d.pool.filters.EscrowLocked(escrowId), 0);
   const lockTx = locked?.transactionHash ?? "unknown";
@@ -30,8 +35,15 @@ async function recoverEscrow(d: Deployed, id: string, entry: SessionRecordEntry,
   const parsed = tx ? POOL.parseTransaction({ data: tx.data }) : null;
   const fee = parsed?.name === "lock" ? (parsed.args[1] as { fee: bigint }).fee : 0n;
   return {
-    id, escrowId, sessionRef: entry.id, cap: onChain.cap, fee, settleDeadline: onChain.settleDeadline,
-    claimDeadline: onChain.claimDeadline, lockTx, status: "open",
+    id,
+    escrowId,
+    sessionRef: entry.id,
+    cap: onChain.cap,
+    fee,
+    settleDeadline: onChain.settleDeadline,
+    claimDeadline: onChain.claimDeadline,
+    lockTx,
+    status: "open",
   };
 }
 
@@ -42,19 +54,27 @@ async function settleEscrow(d: Deployed, escrow: EscrowRecord, repairs: string[]
     const [ev] = await d.pool.queryFilter(d.pool.filters.EscrowClosed(escrow.escrowId), 0);
     const charged = ev?.args.amount ?? 0n;
     const closeMode = ev && BigInt(ev.args.mode) === 1n ? "tail" : "final";
-    repairs.push(`escrow ${escrow.id}: closed on chain (tx ${ev?.transactionHash}, charged ${formatAmount(charged)}), the state said open: marked closed`);
+    repairs.push(
+      `escrow ${escrow.id}: closed on chain (tx ${ev?.transactionHash}, charged ${formatAmount(charged)}), the state said open: marked closed`,
+    );
     return { ...escrow, status: "closed", charged, closeMode, closeTx: ev?.transactionHash };
   }
   if (onChain.status === EscrowStatus.Refunded) {
     const [ev] = await d.pool.queryFilter(d.pool.filters.EscrowRefunded(escrow.escrowId), 0);
-    repairs.push(`escrow ${escrow.id}: refunded on chain (tx ${ev?.transactionHash}), the state said open: marked refunded`);
+    repairs.push(
+      `escrow ${escrow.id}: refunded on chain (tx ${ev?.transactionHash}), the state said open: marked refunded`,
+    );
     return { ...escrow, status: "refunded", refundTx: ev?.transactionHash };
   }
   return escrow;
 }
 
 /** How session `sessionId` of `cpoId` was paid: by a pay (SessionPaid) or an escrow close (EscrowClosed). */
-async function paidBy(d: Deployed, cpoId: bigint, sessionId: bigint): Promise<{ tx?: string; amount?: bigint; how: string }> {
+async function paidBy(
+  d: Deployed,
+  cpoId: bigint,
+  sessionId: bigint,
+): Promise<{ tx?: string; amount?: bigint; how: string }> {
   const [paid] = await d.pool.queryFilter(d.pool.filters.SessionPaid(cpoId, sessionId), 0);
   if (paid) return { tx: paid.transactionHash, amount: paid.args.amount, how: "paid" };
   const closes = await d.pool.queryFilter(d.pool.filters.EscrowClosed(undefined, cpoId), 0);
@@ -78,7 +98,9 @@ export async function reconcile(d: Deployed, state: CliState): Promise<Reconcile
     const escrowId = await d.pool.sessionEscrow(cpo.cpoId, entry.live.sessionId);
     if (escrowId === 0n) continue;
     const record = await recoverEscrow(d, `e${escrows.length + 1}`, entry, escrowId);
-    repairs.push(`escrow ${record.id}: locked on chain for session ${entry.id} (tx ${record.lockTx}), missing from the state: added`);
+    repairs.push(
+      `escrow ${record.id}: locked on chain for session ${entry.id} (tx ${record.lockTx}), missing from the state: added`,
+    );
     escrows.push(record);
   }
   escrows = await Promise.all(escrows.map((e) => (e.status === "open" ? settleEscrow(d, e, repairs) : e)));

@@ -7,7 +7,17 @@
  * after a transaction went out, the command fails naming the transaction's hash and how to check it, instead of
  * waiting forever (ethers' `wait()` has no bound, and its receipt polling swallows network errors).
  */
-import { Contract, FetchRequest, Interface, JsonRpcProvider, Network, keccak256, type JsonRpcPayload, type JsonRpcResult, type JsonRpcSigner } from "ethers";
+import {
+  Contract,
+  FetchRequest,
+  Interface,
+  JsonRpcProvider,
+  Network,
+  keccak256,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+  type JsonRpcSigner,
+} from "ethers";
 import { Pool__factory, Registry__factory, type Pool, type Registry } from "../sdk/index.ts";
 import { CliError } from "./errors.ts";
 import type { CliState } from "./state.ts";
@@ -27,7 +37,14 @@ export class RpcTimeoutError extends CliError {
 const NAMED: readonly [string, Interface][] = [
   ["Pool", Pool__factory.createInterface()],
   ["Registry", Registry__factory.createInterface()],
-  ["token", new Interface(["function approve(address,uint256)", "function mint(address,uint256)", "function transfer(address,uint256)"])],
+  [
+    "token",
+    new Interface([
+      "function approve(address,uint256)",
+      "function mint(address,uint256)",
+      "function transfer(address,uint256)",
+    ]),
+  ],
 ];
 
 /** What a transaction request does, e.g. `Pool.pay` or `contract creation`. */
@@ -62,7 +79,9 @@ export class TxWatch {
   constructor(rpc: string, timeoutMs: number) {
     this.rpc = rpc;
     this.timeoutMs = timeoutMs;
-    this.failure = new Promise<never>((_, reject) => { this.#fail = reject; });
+    this.failure = new Promise<never>((_, reject) => {
+      this.#fail = reject;
+    });
     this.failure.catch(() => {}); // raced by `runs`; never an unhandled rejection after the command ended
   }
 
@@ -74,8 +93,12 @@ export class TxWatch {
   /** The node accepted transaction `hash` (`what`, e.g. `Pool.pay`): its receipt is due within the time-out. */
   sent(hash: string, what: string): void {
     const timer = setTimeout(() => {
-      this.#fail(new RpcTimeoutError(`sent transaction ${hash} (${what}) to ${this.rpc}, but no receipt came within ${this.bound}: ` +
-        `the node stopped answering. ${this.#advice(hash)}`));
+      this.#fail(
+        new RpcTimeoutError(
+          `sent transaction ${hash} (${what}) to ${this.rpc}, but no receipt came within ${this.bound}: ` +
+            `the node stopped answering. ${this.#advice(hash)}`,
+        ),
+      );
     }, this.timeoutMs);
     timer.unref();
     this.#pending.set(hash.toLowerCase(), { what, timer });
@@ -95,26 +118,37 @@ export class TxWatch {
   }
 
   #advice(hash: string): string {
-    return `It may still be mined: once the node answers, check it with \`zkcharge chain tx --hash ${hash}\` before sending it again ` +
-      "(every command also reconciles the state file with the chain first)";
+    return (
+      `It may still be mined: once the node answers, check it with \`zkcharge chain tx --hash ${hash}\` before sending it again ` +
+      "(every command also reconciles the state file with the chain first)"
+    );
   }
 
   /** An error for a request that failed (time-out or network), naming any transaction this request or an earlier one sent. */
   requestFailed(payload: JsonRpcPayload, error: unknown): CliError {
     const e = error as { code?: string; shortMessage?: string; message?: string; cause?: { code?: string } };
-    const why = e.code === "TIMEOUT" ? `did not answer ${payload.method} within ${this.bound}` :
-      `failed on ${payload.method} (${e.cause?.code ?? e.shortMessage ?? e.message ?? String(error)})`;
+    const why =
+      e.code === "TIMEOUT"
+        ? `did not answer ${payload.method} within ${this.bound}`
+        : `failed on ${payload.method} (${e.cause?.code ?? e.shortMessage ?? e.message ?? String(error)})`;
     if (SEND_METHODS.has(payload.method)) {
       const params = payload.params as unknown[];
-      const what = payload.method === "eth_sendTransaction" ? txName(params[0] as { to?: string; data?: string }) : "a signed transaction";
+      const what =
+        payload.method === "eth_sendTransaction"
+          ? txName(params[0] as { to?: string; data?: string })
+          : "a signed transaction";
       const raw = payload.method === "eth_sendRawTransaction" ? ` (hash ${keccak256(params[0] as string)})` : "";
-      return new RpcTimeoutError(`the node at ${this.rpc} ${why} while sending ${what}${raw}: the transaction may or may not have been sent. ` +
-        "Once the node answers, run `zkcharge status` (it reconciles the state file with the chain) before trying again");
+      return new RpcTimeoutError(
+        `the node at ${this.rpc} ${why} while sending ${what}${raw}: the transaction may or may not have been sent. ` +
+          "Once the node answers, run `zkcharge status` (it reconciles the state file with the chain) before trying again",
+      );
     }
     const pending = this.pendingText();
     if (pending) {
       const first = [...this.#pending.keys()][0]!;
-      return new RpcTimeoutError(`the node at ${this.rpc} ${why} after this command sent ${pending}, which has no receipt yet. ${this.#advice(first)}`);
+      return new RpcTimeoutError(
+        `the node at ${this.rpc} ${why} after this command sent ${pending}, which has no receipt yet. ${this.#advice(first)}`,
+      );
     }
     return new RpcTimeoutError(`the node at ${this.rpc} ${why}: is it still running?`);
   }
@@ -154,7 +188,12 @@ class WatchedProvider extends JsonRpcProvider {
       if (!r || !("result" in r)) continue;
       const params = p.params as unknown[];
       if (SEND_METHODS.has(p.method) && typeof r.result === "string") {
-        this.#watch.sent(r.result, p.method === "eth_sendTransaction" ? txName(params[0] as { to?: string; data?: string }) : "a signed transaction");
+        this.#watch.sent(
+          r.result,
+          p.method === "eth_sendTransaction"
+            ? txName(params[0] as { to?: string; data?: string })
+            : "a signed transaction",
+        );
       } else if (p.method === "eth_getTransactionReceipt" && r.result) {
         this.#watch.mined(params[0] as string);
       }
@@ -207,7 +246,9 @@ export async function connect(ctx: Endpoint): Promise<Chain> {
   } catch (error) {
     const inner = (error as { cause?: { code?: string; message?: string } }).cause;
     const cause = inner?.code ?? inner?.message ?? (error as Error).message;
-    throw new CliError(`cannot reach the JSON-RPC endpoint ${rpc} (${cause}): start one with \`npx hardhat node\`, or pass --rpc / set ZKCHARGE_RPC`);
+    throw new CliError(
+      `cannot reach the JSON-RPC endpoint ${rpc} (${cause}): start one with \`npx hardhat node\`, or pass --rpc / set ZKCHARGE_RPC`,
+    );
   }
   const provider = new WatchedProvider(watch, Network.from(chainId));
   let accounts: string[] | undefined;
@@ -217,8 +258,10 @@ export async function connect(ctx: Endpoint): Promise<Chain> {
     async signer(role) {
       accounts ??= (await provider.send("eth_accounts", [])) as string[];
       if (accounts.length <= role) {
-        throw new CliError(`the node at ${rpc} exposes ${accounts.length} unlocked account(s); the ${ROLE_NAMES[role]} is account ${role} ` +
-          "(zkcharge needs 4: use `npx hardhat node` or another dev node)");
+        throw new CliError(
+          `the node at ${rpc} exposes ${accounts.length} unlocked account(s); the ${ROLE_NAMES[role]} is account ${role} ` +
+            "(zkcharge needs 4: use `npx hardhat node` or another dev node)",
+        );
       }
       return provider.getSigner(role);
     },
@@ -229,11 +272,15 @@ export async function connect(ctx: Endpoint): Promise<Chain> {
 export async function attach(ctx: Endpoint & { statePath: string }, state: CliState): Promise<Deployed> {
   const chain = await connect(ctx);
   if (chain.chainId !== state.chainId) {
-    throw new CliError(`${ctx.rpc} is chain ${chain.chainId}, but ${ctx.statePath} was deployed on chain ${state.chainId}`);
+    throw new CliError(
+      `${ctx.rpc} is chain ${chain.chainId}, but ${ctx.statePath} was deployed on chain ${state.chainId}`,
+    );
   }
   if ((await chain.provider.getCode(state.addresses.pool)) === "0x") {
-    throw new CliError(`no Pool contract at ${state.addresses.pool} on ${ctx.rpc}: the node was restarted since \`deploy\`? ` +
-      "Run `deploy --force` to start over");
+    throw new CliError(
+      `no Pool contract at ${state.addresses.pool} on ${ctx.rpc}: the node was restarted since \`deploy\`? ` +
+        "Run `deploy --force` to start over",
+    );
   }
   return {
     ...chain,

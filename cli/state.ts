@@ -8,7 +8,17 @@
  * The file holds secrets in plaintext (the driver's identity, the meters' private keys): a dev tool.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { LiveSessionLog, Point, SignedSession, Tariff } from "../sdk/index.ts";
@@ -22,7 +32,11 @@ const BIGINT_TEXT = /^-?\d+n$/;
 /** A bigint, written `"<digits>n"`. */
 const bigint = z.unknown().transform((value, ctx) => {
   if (typeof value === "string" && BIGINT_TEXT.test(value)) return BigInt(value.slice(0, -1));
-  ctx.addIssue({ code: "custom", message: value === undefined ? "missing" : `expected a decimal integer string like "123n", got ${JSON.stringify(value)}` });
+  ctx.addIssue({
+    code: "custom",
+    message:
+      value === undefined ? "missing" : `expected a decimal integer string like "123n", got ${JSON.stringify(value)}`,
+  });
   return z.NEVER;
 });
 const text = z.string();
@@ -31,92 +45,126 @@ const bands = z.tuple([bigint, bigint, bigint, bigint]);
 
 // The SDK's types, checked against these schemas by the annotations.
 const point: z.ZodType<Point, z.ZodTypeDef, unknown> = z.object({ t: bigint, e: bigint }).strict();
-const tariff: z.ZodType<Tariff, z.ZodTypeDef, unknown> = z.object({
-  cpoId: bigint, flatFee: bigint, energyPrice: bands, bandStart: bands, timePricePerHour: bigint, maxPrice: bigint,
-  tzOffset: bigint, validFrom: bigint, validTo: bigint,
-}).strict();
-const signedSession: z.ZodType<SignedSession, z.ZodTypeDef, unknown> = z.object({
-  sessionId: bigint, cpoId: bigint, meterLeaf: bigint, ratedPowerW: bigint, tariff, tariffHash: bigint,
-  points: z.array(point), n: z.number().int().nonnegative(), signature: z.object({ R8: pair, S: bigint }).strict(),
-  meterPublicKey: pair, final: bigint,
-}).strict();
+const tariff: z.ZodType<Tariff, z.ZodTypeDef, unknown> = z
+  .object({
+    cpoId: bigint,
+    flatFee: bigint,
+    energyPrice: bands,
+    bandStart: bands,
+    timePricePerHour: bigint,
+    maxPrice: bigint,
+    tzOffset: bigint,
+    validFrom: bigint,
+    validTo: bigint,
+  })
+  .strict();
+const signedSession: z.ZodType<SignedSession, z.ZodTypeDef, unknown> = z
+  .object({
+    sessionId: bigint,
+    cpoId: bigint,
+    meterLeaf: bigint,
+    ratedPowerW: bigint,
+    tariff,
+    tariffHash: bigint,
+    points: z.array(point),
+    n: z.number().int().nonnegative(),
+    signature: z.object({ R8: pair, S: bigint }).strict(),
+    meterPublicKey: pair,
+    final: bigint,
+  })
+  .strict();
 /**
  * A session begun with `session start`, kept as what rebuilds the meter session (`restoreLiveSession`): the
  * session id, the tariff fixed at plug-in, the start point and every reading after it.
  */
-const liveSession: z.ZodType<LiveSessionLog, z.ZodTypeDef, unknown> = z.object({
-  sessionId: bigint, tariff, start: point, readings: z.array(point),
-}).strict();
+const liveSession: z.ZodType<LiveSessionLog, z.ZodTypeDef, unknown> = z
+  .object({
+    sessionId: bigint,
+    tariff,
+    start: point,
+    readings: z.array(point),
+  })
+  .strict();
 
-const meterRecord = z.object({
-  /** Short handle, `m1`, `m2`, ... */
-  id: text,
-  leaf: bigint,
-  cpoId: bigint,
-  ratedPowerW: bigint,
-  /** EdDSA-Poseidon private key, 0x-hex (plaintext). */
-  privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected a 32-byte 0x-hex private key"),
-  revoked: z.boolean(),
-  addedTx: text,
-  revokedTx: text.optional(),
-}).strict();
+const meterRecord = z
+  .object({
+    /** Short handle, `m1`, `m2`, ... */
+    id: text,
+    leaf: bigint,
+    cpoId: bigint,
+    ratedPowerW: bigint,
+    /** EdDSA-Poseidon private key, 0x-hex (plaintext). */
+    privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected a 32-byte 0x-hex private key"),
+    revoked: z.boolean(),
+    addedTx: text,
+    revokedTx: text.optional(),
+  })
+  .strict();
 
 const tariffRecord = z.object({ hash: bigint, tariff, tx: text }).strict();
 
-const sessionRecord = z.object({
-  /** Short handle, `s1`, `s2`, ... */
-  id: text,
-  meterId: text,
-  /** The meter-signed session, once it ended (absent while a started session is open). */
-  session: signedSession.optional(),
-  /** The bill: of the ended session's readings, or what an escrow close charged. */
-  amount: bigint.optional(),
-  /** started: plugged in, not ended (maybe live tails only); unpaid: ended; paid: by `driver pay` or an escrow close. */
-  status: z.enum(["started", "unpaid", "paid"]),
-  /** The pay or close transaction. */
-  payTx: text.optional(),
-  /** Present for sessions begun with `session start`. */
-  live: liveSession.optional(),
-  /** The nonces that make the session id (sessions begun with `session start`): the lock proof shows them. */
-  nonces: z.object({ stationNonce: bigint, driverNonce: bigint }).strict().optional(),
-}).strict();
+const sessionRecord = z
+  .object({
+    /** Short handle, `s1`, `s2`, ... */
+    id: text,
+    meterId: text,
+    /** The meter-signed session, once it ended (absent while a started session is open). */
+    session: signedSession.optional(),
+    /** The bill: of the ended session's readings, or what an escrow close charged. */
+    amount: bigint.optional(),
+    /** started: plugged in, not ended (maybe live tails only); unpaid: ended; paid: by `driver pay` or an escrow close. */
+    status: z.enum(["started", "unpaid", "paid"]),
+    /** The pay or close transaction. */
+    payTx: text.optional(),
+    /** Present for sessions begun with `session start`. */
+    live: liveSession.optional(),
+    /** The nonces that make the session id (sessions begun with `session start`): the lock proof shows them. */
+    nonces: z.object({ stationNonce: bigint, driverNonce: bigint }).strict().optional(),
+  })
+  .strict();
 
-const escrowRecord = z.object({
-  /** Short handle, `e1`, `e2`, ... */
-  id: text,
-  /** The escrow id on chain (the lock's nullifier). */
-  escrowId: bigint,
-  /** The session handle (`s2`) it pre-authorises. */
-  sessionRef: text,
-  cap: bigint,
-  /** Relayer fee paid on top of the cap. */
-  fee: bigint,
-  settleDeadline: bigint,
-  claimDeadline: bigint,
-  lockTx: text,
-  status: z.enum(["open", "closed", "refunded"]),
-  /** What the close charged (closed escrows). */
-  charged: bigint.optional(),
-  /** Closed with the session-end record, or from the last live tail. */
-  closeMode: z.enum(["final", "tail"]).optional(),
-  closeTx: text.optional(),
-  refundTx: text.optional(),
-}).strict();
+const escrowRecord = z
+  .object({
+    /** Short handle, `e1`, `e2`, ... */
+    id: text,
+    /** The escrow id on chain (the lock's nullifier). */
+    escrowId: bigint,
+    /** The session handle (`s2`) it pre-authorises. */
+    sessionRef: text,
+    cap: bigint,
+    /** Relayer fee paid on top of the cap. */
+    fee: bigint,
+    settleDeadline: bigint,
+    claimDeadline: bigint,
+    lockTx: text,
+    status: z.enum(["open", "closed", "refunded"]),
+    /** What the close charged (closed escrows). */
+    charged: bigint.optional(),
+    /** Closed with the session-end record, or from the last live tail. */
+    closeMode: z.enum(["final", "tail"]).optional(),
+    closeTx: text.optional(),
+    refundTx: text.optional(),
+  })
+  .strict();
 
-const cliState = z.object({
-  version: z.literal(STATE_VERSION),
-  chainId: bigint,
-  deployedAt: text,
-  addresses: z.object({ token: text, registry: text, pool: text, payVerifier: text, transactVerifier: text }).strict(),
-  cpo: z.object({ cpoId: bigint, admin: text, payout: text, tx: text }).strict().optional(),
-  meters: z.array(meterRecord),
-  tariffs: z.array(tariffRecord),
-  /** The driver's Semaphore identity export (plaintext secret). */
-  driver: z.object({ secret: text, createdAt: text }).strict().optional(),
-  sessions: z.array(sessionRecord),
-  /** Escrows locked with `driver lock` (absent in state files written before escrows existed). */
-  escrows: z.array(escrowRecord).optional(),
-}).strict();
+const cliState = z
+  .object({
+    version: z.literal(STATE_VERSION),
+    chainId: bigint,
+    deployedAt: text,
+    addresses: z
+      .object({ token: text, registry: text, pool: text, payVerifier: text, transactVerifier: text })
+      .strict(),
+    cpo: z.object({ cpoId: bigint, admin: text, payout: text, tx: text }).strict().optional(),
+    meters: z.array(meterRecord),
+    tariffs: z.array(tariffRecord),
+    /** The driver's Semaphore identity export (plaintext secret). */
+    driver: z.object({ secret: text, createdAt: text }).strict().optional(),
+    sessions: z.array(sessionRecord),
+    /** Escrows locked with `driver lock` (absent in state files written before escrows existed). */
+    escrows: z.array(escrowRecord).optional(),
+  })
+  .strict();
 
 export type MeterRecord = z.output<typeof meterRecord>;
 export type TariffRecord = z.output<typeof tariffRecord>;
@@ -171,7 +219,8 @@ export function parseState(text: string): CliState {
     throw new StateFormatError(`not JSON (${(error as Error).message})`);
   }
   const version = (raw as { version?: unknown } | null)?.version;
-  if (version !== STATE_VERSION) throw new StateFormatError(`unsupported state file version ${JSON.stringify(version)} (expected ${STATE_VERSION})`);
+  if (version !== STATE_VERSION)
+    throw new StateFormatError(`unsupported state file version ${JSON.stringify(version)} (expected ${STATE_VERSION})`);
   const parsed = cliState.safeParse(raw);
   if (!parsed.success) {
     const [first, ...more] = parsed.error.issues;

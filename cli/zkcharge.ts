@@ -17,8 +17,10 @@ const COMPILED = [
 
 const missing = COMPILED.filter((path) => !existsSync(new URL(path, ROOT)));
 if (missing.length > 0) {
-  console.error(`zkcharge: error: the compiled contracts are missing (${missing.join(", ")}): run \`npm run compile\` ` +
-    "once (npm install does it too), and again after changing contracts/");
+  console.error(
+    `zkcharge: error: the compiled contracts are missing (${missing.join(", ")}): run \`npm run compile\` ` +
+      "once (npm install does it too), and again after changing contracts/",
+  );
   process.exit(1);
 }
 await import("./main.ts");

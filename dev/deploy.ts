@@ -144,7 +144,14 @@ export async function deployZkcharge(ethers: HardhatEthers, opts: DeployOptions 
 
   const pool = (await ethers.deployContract(
     "Pool",
-    [tokenAddress, registryAddress, payVerifierAddress, transactVerifierAddress, lockVerifierAddress, closeVerifierAddress],
+    [
+      tokenAddress,
+      registryAddress,
+      payVerifierAddress,
+      transactVerifierAddress,
+      lockVerifierAddress,
+      closeVerifierAddress,
+    ],
     { signer, libraries: { PoseidonT3: poseidon.PoseidonT3, PoseidonT4: poseidon.PoseidonT4 } },
   )) as Pool;
   await pool.waitForDeployment();
@@ -212,6 +219,7 @@ async function deployPoseidon(ethers: HardhatEthers, signer: Signer, lib: Presig
   }
   const tx = await signer.sendTransaction({ data: lib.bytecode });
   const receipt = await tx.wait();
-  if (receipt?.contractAddress == null) throw new Error("deployZkcharge: Poseidon library deployment failed");
+  if (receipt?.contractAddress === null || receipt?.contractAddress === undefined)
+    throw new Error("deployZkcharge: Poseidon library deployment failed");
   return receipt.contractAddress;
 }

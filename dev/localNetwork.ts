@@ -64,7 +64,12 @@ export async function setUpNetwork(ethers: HardhatEthers): Promise<Network> {
   const tariffFields = demoTariff(now + 60n);
   const tariffHash = await operator.publishTariff(tariffFields);
   return {
-    deployment, operator, meter, tariff: { ...tariffFields, cpoId: operator.cpoId }, tariffHash, now,
+    deployment,
+    operator,
+    meter,
+    tariff: { ...tariffFields, cpoId: operator.cpoId },
+    tariffHash,
+    now,
     signers: { deployer: deployer!, cpo: cpo!, payer: payer!, relayer: relayer!, recipient: recipient!, other: other! },
   };
 }
@@ -111,7 +116,11 @@ export function chargeSession(meter: Meter, tariff: Tariff, after: bigint, opts:
  * may never end (the escrow dispute path closes it from a live tail).
  */
 export function startLiveSession(
-  meter: Meter, tariff: Tariff, start: bigint, e = 5_000_000n, nonces: SessionNonces = freshNonces(),
+  meter: Meter,
+  tariff: Tariff,
+  start: bigint,
+  e = 5_000_000n,
+  nonces: SessionNonces = freshNonces(),
 ): ReturnType<Meter["startSession"]> {
   const id = makeSessionId(nonces.stationNonce, nonces.driverNonce);
   return meter.startSession({ sessionId: id, tariff, t: start, e });

@@ -81,8 +81,19 @@ export { provePay, verifyPay, type PayProof, type PayRequest } from "./proofs/pa
 export { proveLock, verifyLock, type LockProof, type LockRequest } from "./proofs/lock.ts";
 export { proveClose, verifyClose, type CloseProof, type CloseRequest } from "./proofs/close.ts";
 export { proveTransact, verifyTransact, type TransactProof, type TransactRequest } from "./proofs/transact.ts";
-export { PublicSignalMismatchError, type CircuitName, type ProofTimings, type ProofWithSignals, type ProvedCircuit } from "./proofs/prove.ts";
-export type { ClosePublicSignals, LockPublicSignals, PayPublicSignals, TransactPublicSignals } from "./proofs/publicSignals.ts";
+export {
+  PublicSignalMismatchError,
+  type CircuitName,
+  type ProofTimings,
+  type ProofWithSignals,
+  type ProvedCircuit,
+} from "./proofs/prove.ts";
+export type {
+  ClosePublicSignals,
+  LockPublicSignals,
+  PayPublicSignals,
+  TransactPublicSignals,
+} from "./proofs/publicSignals.ts";
 export type { EscrowTerms } from "./proofs/closeInput.ts";
 export type { SessionNonces } from "./proofs/lockInput.ts";
 export type { TransactOutput } from "./proofs/transactInput.ts";
@@ -106,9 +117,27 @@ export {
 
 // Contracts (typed ethers handles generated from the ABIs) and the actors on a deployed pool (sdk/actors)
 export { Pool__factory, Registry__factory, type Pool, type Registry } from "../types/ethers-contracts/index.js";
-export { Driver, handover, submitLock, submitTransaction, type PaymentHandover, type Locking, type OwnedEscrow, type OwnedNote, type Payment, type Transaction } from "./actors/driver.ts";
+export {
+  Driver,
+  handover,
+  submitLock,
+  submitTransaction,
+  type PaymentHandover,
+  type Locking,
+  type OwnedEscrow,
+  type OwnedNote,
+  type Payment,
+  type Transaction,
+} from "./actors/driver.ts";
 export { Operator, EscrowRejectedError, PaymentRejectedError, type SessionReceipt } from "./actors/operator.ts";
-export { ContractRevertError, decodeRevert, revertData, sendAndWait, withRevertReason, type DecodedRevert } from "./actors/revert.ts";
+export {
+  ContractRevertError,
+  decodeRevert,
+  revertData,
+  sendAndWait,
+  withRevertReason,
+  type DecodedRevert,
+} from "./actors/revert.ts";
 export {
   DEADLINE_GRID_SECONDS,
   LINKABILITY_WINDOW_SECONDS,

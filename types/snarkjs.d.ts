@@ -54,7 +54,10 @@ declare module "snarkjs" {
       proof: Groth16Proof,
       logger?: Logger,
     ): Promise<boolean>;
-    function exportSolidityCallData(proof: Groth16Proof, publicSignals: ReadonlyArray<string | bigint>): Promise<string>;
+    function exportSolidityCallData(
+      proof: Groth16Proof,
+      publicSignals: ReadonlyArray<string | bigint>,
+    ): Promise<string>;
   }
 
   export namespace wtns {
@@ -78,24 +81,48 @@ declare module "snarkjs" {
       numIterationsExp: number,
       logger?: Logger,
     ): Promise<Uint8Array>;
-    function verifyFromR1cs(r1csFile: FileLike, ptauFile: FileLike, zkeyFile: FileLike, logger?: Logger): Promise<boolean>;
-    function verifyFromInit(initFile: FileLike, ptauFile: FileLike, zkeyFile: FileLike, logger?: Logger): Promise<boolean>;
+    function verifyFromR1cs(
+      r1csFile: FileLike,
+      ptauFile: FileLike,
+      zkeyFile: FileLike,
+      logger?: Logger,
+    ): Promise<boolean>;
+    function verifyFromInit(
+      initFile: FileLike,
+      ptauFile: FileLike,
+      zkeyFile: FileLike,
+      logger?: Logger,
+    ): Promise<boolean>;
     function exportVerificationKey(zkeyFile: FileLike, logger?: Logger): Promise<VerificationKey>;
     /** `templates.groth16` is the text of `snarkjs/templates/verifier_groth16.sol.ejs`. */
-    function exportSolidityVerifier(zkeyFile: FileLike, templates: { groth16?: string }, logger?: Logger): Promise<string>;
+    function exportSolidityVerifier(
+      zkeyFile: FileLike,
+      templates: { groth16?: string },
+      logger?: Logger,
+    ): Promise<string>;
   }
 
   export namespace powersOfTau {
     function newAccumulator(curve: unknown, power: number, ptauFile: FileLike, logger?: Logger): Promise<unknown>;
-    function contribute(oldPtau: FileLike, newPtau: FileLike, name: string, entropy: string, logger?: Logger): Promise<unknown>;
+    function contribute(
+      oldPtau: FileLike,
+      newPtau: FileLike,
+      name: string,
+      entropy: string,
+      logger?: Logger,
+    ): Promise<unknown>;
     function preparePhase2(oldPtau: FileLike, newPtau: FileLike, logger?: Logger): Promise<void>;
   }
 
   export namespace curves {
     /** `name` is e.g. `"bn128"`; the multi-threaded curve is a process-wide singleton until `terminate()`. */
-    function getCurveFromName(name: string, options?: { singleThread?: boolean }): Promise<{ terminate(): Promise<void> }>;
+    function getCurveFromName(
+      name: string,
+      options?: { singleThread?: boolean },
+    ): Promise<{ terminate(): Promise<void> }>;
   }
 }
 
 /** ffjavascript's process-wide BN254 curve singleton (holds worker threads until terminated). */
+// eslint-disable-next-line no-var -- a global declared by ffjavascript must be a `var` to live on globalThis
 declare var curve_bn128: { terminate(): Promise<void> } | null | undefined;

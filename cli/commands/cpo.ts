@@ -50,7 +50,8 @@ export function registerCpoCommands(root: Command): void {
       detail(`admin ${admin.address}, payout ${payout}`);
       txLine("registerCpo", receipt);
       return { ...state, cpo: { cpoId: operator.cpoId, admin: admin.address, payout, tx: receipt.hash } };
-    });
+    },
+  );
 
   runs<{ powerW: bigint }>(
     defineCommand(root, "meter add", "create a meter key (kept in the state file) and register the meter")
@@ -68,12 +69,21 @@ export function registerCpoCommands(root: Command): void {
       txLine("addMeter", receipt);
       return {
         ...state,
-        meters: [...state.meters, {
-          id, leaf: meter.leaf, cpoId: cpo.cpoId, ratedPowerW: o.powerW,
-          privateKey: "0x" + Buffer.from(privateKey).toString("hex"), revoked: false, addedTx: receipt.hash,
-        }],
+        meters: [
+          ...state.meters,
+          {
+            id,
+            leaf: meter.leaf,
+            cpoId: cpo.cpoId,
+            ratedPowerW: o.powerW,
+            privateKey: "0x" + Buffer.from(privateKey).toString("hex"),
+            revoked: false,
+            addedTx: receipt.hash,
+          },
+        ],
       };
-    });
+    },
+  );
 
   runs<{ meter: string }>(
     defineCommand(root, "meter revoke", "revoke a meter: payments proved against earlier meter roots are refused")
@@ -88,23 +98,60 @@ export function registerCpoCommands(root: Command): void {
       const receipt = await operatorOf(d, cpo, await d.signer(1)).revokeMeter(meter.leaf);
       say(`Meter ${meter.id} revoked: payments proved against earlier meter roots are now refused`);
       txLine("revokeMeter", receipt);
-      return { ...state, meters: state.meters.map((m) => (m.id === meter.id ? { ...m, revoked: true, revokedTx: receipt.hash } : m)) };
-    });
+      return {
+        ...state,
+        meters: state.meters.map((m) => (m.id === meter.id ? { ...m, revoked: true, revokedTx: receipt.hash } : m)),
+      };
+    },
+  );
 
   const base = demoTariff(0n);
   const eur = (x: bigint) => formatAmount(x, "");
   runs<TariffOptions>(
-    defineCommand(root, "tariff publish", "publish a tariff, valid from a minute after now (the later of chain time and the clock; default: the demo 4-band tariff)")
+    defineCommand(
+      root,
+      "tariff publish",
+      "publish a tariff, valid from a minute after now (the later of chain time and the clock; default: the demo 4-band tariff)",
+    )
       .helpGroup(HEADING)
-      .addOption(option("--flat-fee <EUR>", "per-session fee", amountArg({ positive: false })).default(base.flatFee, eur(base.flatFee)))
-      .addOption(option("--energy-prices <EUR,EUR,EUR,EUR>", "EUR per kWh of bands 0..3", listArg(4, amountArg({ positive: false })))
-        .default(base.energyPrice, base.energyPrice.map(eur).join(",")))
-      .addOption(option("--band-starts <HH:MM,HH:MM,HH:MM>", "local start of bands 1..3 (band 0 starts at 00:00)", listArg(3, clockArg))
-        .default(base.bandStart.slice(1), base.bandStart.slice(1).map(hhmm).join(",")))
-      .addOption(option("--time-price <EUR>", "EUR per hour plugged in", amountArg({ positive: false }))
-        .default(base.timePricePerHour, eur(base.timePricePerHour)))
-      .addOption(option("--max-price <EUR>", "cap on a session's amount (0: no cap)", amountArg({ positive: false })).default(base.maxPrice, "0"))
-      .addOption(option("--tz <offset>", "local time zone as a UTC offset, e.g. +01:00 or -05:00", utcOffsetArg).default(base.tzOffset, tzText(base.tzOffset).slice(3)))
+      .addOption(
+        option("--flat-fee <EUR>", "per-session fee", amountArg({ positive: false })).default(
+          base.flatFee,
+          eur(base.flatFee),
+        ),
+      )
+      .addOption(
+        option(
+          "--energy-prices <EUR,EUR,EUR,EUR>",
+          "EUR per kWh of bands 0..3",
+          listArg(4, amountArg({ positive: false })),
+        ).default(base.energyPrice, base.energyPrice.map(eur).join(",")),
+      )
+      .addOption(
+        option(
+          "--band-starts <HH:MM,HH:MM,HH:MM>",
+          "local start of bands 1..3 (band 0 starts at 00:00)",
+          listArg(3, clockArg),
+        ).default(base.bandStart.slice(1), base.bandStart.slice(1).map(hhmm).join(",")),
+      )
+      .addOption(
+        option("--time-price <EUR>", "EUR per hour plugged in", amountArg({ positive: false })).default(
+          base.timePricePerHour,
+          eur(base.timePricePerHour),
+        ),
+      )
+      .addOption(
+        option("--max-price <EUR>", "cap on a session's amount (0: no cap)", amountArg({ positive: false })).default(
+          base.maxPrice,
+          "0",
+        ),
+      )
+      .addOption(
+        option("--tz <offset>", "local time zone as a UTC offset, e.g. +01:00 or -05:00", utcOffsetArg).default(
+          base.tzOffset,
+          tzText(base.tzOffset).slice(3),
+        ),
+      )
       .addOption(option("--valid-days <n>", "validity from now, in days", wholeArg(36_500n)).default(180n, "180")),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
@@ -128,19 +175,21 @@ export function registerCpoCommands(root: Command): void {
       const [event] = await d.registry.queryFilter(d.registry.filters.TariffPublished(cpo.cpoId, hash));
       const receipt = (await d.provider.getTransactionReceipt(event!.transactionHash))!;
       say(`Tariff published: ${short(hash)} (${tzText(tariff.tzOffset)}, valid ${o.validDays} days)`);
-      detail(`flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h` +
-        (tariff.maxPrice > 0n ? `, capped at ${formatAmount(tariff.maxPrice)}` : ""));
+      detail(
+        `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h` +
+          (tariff.maxPrice > 0n ? `, capped at ${formatAmount(tariff.maxPrice)}` : ""),
+      );
       tariff.bandStart.forEach((start, k) => {
         const end = k < 3 ? tariff.bandStart[k + 1]! : DAY;
         detail(`band ${k}: ${hhmm(start)}-${hhmm(end)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`);
       });
       txLine("publishTariff", receipt);
       return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };
-    });
+    },
+  );
 
   runs<object>(
-    defineCommand(root, "cpo withdraw", "withdraw the CPO's earnings to its payout address")
-      .helpGroup(HEADING),
+    defineCommand(root, "cpo withdraw", "withdraw the CPO's earnings to its payout address").helpGroup(HEADING),
     async (ctx, maybe) => {
       const state = needState(ctx, maybe);
       const cpo = needCpo(state);
@@ -153,5 +202,6 @@ export function registerCpoCommands(root: Command): void {
       txLine("withdraw", receipt);
       detail(`payout balance: ${formatAmount(await tokenBalance(d, cpo.payout))}`);
       return state;
-    });
+    },
+  );
 }

@@ -3,7 +3,15 @@
  * the relayer submits for it): `driver new`, `deposit`, `pay`, `balance`, `withdraw`.
  */
 import { Option, type Command } from "commander";
-import { Driver, DriverIdentity, EscrowStatus, InvalidInputError, formatAmount, submitTransaction, type Transaction } from "../../sdk/index.ts";
+import {
+  Driver,
+  DriverIdentity,
+  EscrowStatus,
+  InvalidInputError,
+  formatAmount,
+  submitTransaction,
+  type Transaction,
+} from "../../sdk/index.ts";
 import { defineCommand, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, printBill, proofLine, say, short, txLine } from "../format.ts";
@@ -26,15 +34,24 @@ function printDriverEscrows(state: CliState, driver: Driver, now: bigint): void 
     const when = (t: bigint) => (tariff ? localDate(t, tariff) : t.toString());
     if (e.status === EscrowStatus.Open) {
       // Past the claim deadline nobody can close it any more: the driver may take it back at once.
-      const refund = now > e.claimDeadline ? `refundable now: \`driver refund --escrow ${rec?.id ?? e.escrowId}\`` :
-        `refundable after ${when(e.claimDeadline)}`;
+      const refund =
+        now > e.claimDeadline
+          ? `refundable now: \`driver refund --escrow ${rec?.id ?? e.escrowId}\``
+          : `refundable after ${when(e.claimDeadline)}`;
       detail(`${name}: open, ${formatAmount(e.cap)} locked (settle by ${when(e.settleDeadline)}, ${refund})`);
     } else if (e.status === EscrowStatus.Refunded) {
       detail(`${name}: refunded, ${formatAmount(e.cap)} back in the wallet`);
     } else {
-      const how = rec?.closeMode === "tail" ? "closed from a live tail" : rec?.closeMode === "final" ? "closed by the session end" : "closed";
-      detail(`${name}: ${how}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}, ` +
-        `refund ${formatAmount(e.cap - (e.charged ?? 0n))} back in the wallet`);
+      const how =
+        rec?.closeMode === "tail"
+          ? "closed from a live tail"
+          : rec?.closeMode === "final"
+            ? "closed by the session end"
+            : "closed";
+      detail(
+        `${name}: ${how}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}, ` +
+          `refund ${formatAmount(e.cap - (e.charged ?? 0n))} back in the wallet`,
+      );
     }
   }
 }
@@ -47,13 +64,17 @@ export function registerDriverCommands(root: Command): void {
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       if (state.driver && !o.force) {
-        throw new CliError("a driver identity already exists in this state: pass --force to replace it (its notes become unreachable)");
+        throw new CliError(
+          "a driver identity already exists in this state: pass --force to replace it (its notes become unreachable)",
+        );
       }
       const identity = DriverIdentity.random();
       say("Driver identity created (Semaphore v4); its secret is stored in plaintext in the state file");
       detail(`identity commitment ${short(identity.commitment)} (never published)`);
       return { ...state, driver: { secret: identity.export(), createdAt: new Date().toISOString() } };
-    }, { reconcile: false }); // offline: creates a key, acts on nothing paid or open
+    },
+    { reconcile: false },
+  ); // offline: creates a key, acts on nothing paid or open
 
   runs<{ amount: bigint }>(
     defineCommand(root, "driver deposit", "deposit into a new private note, paid by the payer account (account 2)")
@@ -65,15 +86,21 @@ export function registerDriverCommands(root: Command): void {
       const d = await attach(ctx, state);
       const payer = await d.signer(2);
       const funds = await tokenBalance(d, payer.address);
-      if (funds < o.amount) throw new CliError(`the payer ${payer.address} holds ${formatAmount(funds)}, less than ${formatAmount(o.amount)}`);
+      if (funds < o.amount)
+        throw new CliError(
+          `the payer ${payer.address} holds ${formatAmount(funds)}, less than ${formatAmount(o.amount)}`,
+        );
       const driver = new Driver(identity, d.pool.connect(d.provider));
       const { receipt } = await driver.deposit(o.amount, payer);
       await driver.sync();
       say(`Deposited ${formatAmount(o.amount)} from the payer ${payer.address}`);
       txLine("deposit", receipt);
-      detail(`driver's private balance: ${formatAmount(driver.balance)} in ${driver.notes.filter((n) => n.note.value > 0n).length} note(s)`);
+      detail(
+        `driver's private balance: ${formatAmount(driver.balance)} in ${driver.notes.filter((n) => n.note.value > 0n).length} note(s)`,
+      );
       return state;
-    });
+    },
+  );
 
   runs<{ session: string; acceptLinkable?: boolean }>(
     defineCommand(root, "driver pay", "prove the payment of an ended session; the CPO checks and submits it")
@@ -85,7 +112,9 @@ export function registerDriverCommands(root: Command): void {
       const entry = findSession(state, o.session);
       if (entry.status === "paid") throw new CliError(`session ${entry.id} is already paid (tx ${entry.payTx})`);
       if (!entry.session) {
-        throw new CliError(`session ${entry.id} has not ended: end it with \`session simulate --session ${entry.id} --minutes <n> --power-w <W>\``);
+        throw new CliError(
+          `session ${entry.id} has not ended: end it with \`session simulate --session ${entry.id} --minutes <n> --power-w <W>\``,
+        );
       }
       const identity = needDriver(state);
       const cpo = needCpo(state);
@@ -108,12 +137,19 @@ export function registerDriverCommands(root: Command): void {
       txLine(`CPO submitted it, ${formatAmount(payment.pub.amount)} paid`, paid);
       await driver.sync();
       detail(`driver's private balance: ${formatAmount(driver.balance)}`);
-      return { ...state, sessions: state.sessions.map((s) => (s.id === entry.id ? { ...s, status: "paid", payTx: paid.hash } : s)) };
-    });
+      return {
+        ...state,
+        sessions: state.sessions.map((s) => (s.id === entry.id ? { ...s, status: "paid", payTx: paid.hash } : s)),
+      };
+    },
+  );
 
   runs<object>(
-    defineCommand(root, "driver balance", "rebuild the wallet from the pool's events; print the notes and escrows")
-      .helpGroup(HEADING),
+    defineCommand(
+      root,
+      "driver balance",
+      "rebuild the wallet from the pool's events; print the notes and escrows",
+    ).helpGroup(HEADING),
     async (ctx, maybe) => {
       const state = needState(ctx, maybe);
       const identity = needDriver(state);
@@ -121,18 +157,30 @@ export function registerDriverCommands(root: Command): void {
       const driver = new Driver(identity, d.pool.connect(d.provider));
       const started = Date.now();
       const notes = (await driver.sync()).filter((n) => n.note.value > 0n);
-      say(`Driver balance: ${formatAmount(driver.balance)} in ${notes.length} note(s) (rebuilt from events in ${Date.now() - started} ms)`);
+      say(
+        `Driver balance: ${formatAmount(driver.balance)} in ${notes.length} note(s) (rebuilt from events in ${Date.now() - started} ms)`,
+      );
       for (const n of notes) detail(`note #${n.leafIndex}: ${formatAmount(n.note.value)}`);
       printDriverEscrows(state, driver, await chainTime(d.provider));
       return undefined;
-    });
+    },
+  );
 
   runs<{ to: string; amount?: bigint; fee: bigint; acceptLinkable?: boolean }>(
-    defineCommand(root, "driver withdraw", "withdraw via the relayer account (account 3), which submits and takes --fee")
+    defineCommand(
+      root,
+      "driver withdraw",
+      "withdraw via the relayer account (account 3), which submits and takes --fee",
+    )
       .helpGroup(HEADING)
       .addOption(required(option("--to <addr>", "recipient address", addressArg), "0x..."))
       .addOption(option("--amount <EUR>", "amount (default: everything)", amountArg()))
-      .addOption(option("--fee <EUR>", "the relayer's fee", amountArg({ positive: false })).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")))
+      .addOption(
+        option("--fee <EUR>", "the relayer's fee", amountArg({ positive: false })).default(
+          DEFAULT_RELAYER_FEE,
+          formatAmount(DEFAULT_RELAYER_FEE, ""),
+        ),
+      )
       .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
@@ -152,13 +200,18 @@ export function registerDriverCommands(root: Command): void {
       const wall = Date.now() - started;
       const out = -withdrawal.ext.extAmount;
       if (out <= 0n) throw new CliError(`${input}: the withdrawal would send ${formatAmount(out)}, nothing was sent`);
-      say(`Withdrawing ${formatAmount(out)} to ${o.to} via the relayer ${relayer.address} (fee ${formatAmount(o.fee)})`);
+      say(
+        `Withdrawing ${formatAmount(out)} to ${o.to} via the relayer ${relayer.address} (fee ${formatAmount(o.fee)})`,
+      );
       proofLine(withdrawal.witnessMs, withdrawal.proveMs, wall);
       enforcePrivacy("withdrawal", withdrawal.privacy, o.acceptLinkable);
       const receipt = await submitTransaction(d.pool, withdrawal, relayer);
       txLine("relayer submitted transact", receipt);
       await driver.sync();
-      detail(`${o.to} now holds ${formatAmount(await tokenBalance(d, o.to))}; driver's private balance ${formatAmount(driver.balance)}`);
+      detail(
+        `${o.to} now holds ${formatAmount(await tokenBalance(d, o.to))}; driver's private balance ${formatAmount(driver.balance)}`,
+      );
       return state;
-    });
+    },
+  );
 }

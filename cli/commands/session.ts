@@ -5,7 +5,13 @@
  */
 import { Option, type Command } from "commander";
 import {
-  appendReadings, billSoFar, computeBill, formatAmount, simulateCharging, startLiveSessionLog, type Tariff,
+  appendReadings,
+  billSoFar,
+  computeBill,
+  formatAmount,
+  simulateCharging,
+  startLiveSessionLog,
+  type Tariff,
 } from "../../sdk/index.ts";
 import { freshNonces, nextLocalTime, simulateSession, startLiveSession } from "../../dev/localNetwork.ts";
 import { defineCommand, runs, type RunContext } from "../context.ts";
@@ -35,40 +41,58 @@ async function nextStart(ctx: RunContext, state: CliState, tariff: Tariff, from:
   const d = await attach(ctx, state);
   const now = await chainTime(d.provider);
   const start = nextLocalTime(now > tariff.validFrom ? now : tariff.validFrom, from, tariff.tzOffset);
-  if (start > tariff.validTo) throw new CliError("the next such start is after the latest tariff's validity: publish a new tariff");
+  if (start > tariff.validTo)
+    throw new CliError("the next such start is after the latest tariff's validity: publish a new tariff");
   return start;
 }
 
 function checkPower(powerW: bigint, record: MeterRecord): void {
-  if (powerW > record.ratedPowerW) throw new CliError(`--power-w: ${powerW} W exceeds meter ${record.id}'s rating of ${record.ratedPowerW} W`);
+  if (powerW > record.ratedPowerW)
+    throw new CliError(`--power-w: ${powerW} W exceeds meter ${record.id}'s rating of ${record.ratedPowerW} W`);
 }
 
 /** `session simulate --session sN`: charges a started session on, then ends it (or, with --keep-open, leaves only live tails). */
 function continueSession(state: CliState, o: SimulateOptions & { session: string }): CliState {
-  if (o.from !== undefined) throw new CliError("--from does not apply with --session: the session started at plug-in (`session start --from`)");
+  if (o.from !== undefined)
+    throw new CliError("--from does not apply with --session: the session started at plug-in (`session start --from`)");
   const entry = findSession(state, o.session);
   if (!entry.live) throw new CliError(`session ${entry.id} was not begun with \`session start\`: nothing to continue`);
-  if (entry.status !== "started") throw new CliError(`session ${entry.id} has ${entry.status === "paid" ? "been paid" : "ended"}: nothing to continue`);
+  if (entry.status !== "started")
+    throw new CliError(
+      `session ${entry.id} has ${entry.status === "paid" ? "been paid" : "ended"}: nothing to continue`,
+    );
   const record = findMeter(state, entry.meterId);
   if (record.revoked) throw new CliError(`meter ${record.id} was revoked since the session started`);
   checkPower(o.powerW, record);
   const log = entry.live;
   const { tariff } = log;
   const { session: live, liveTails } = restoreSession(state, entry);
-  const added = simulateCharging(live, { to: live.lastReading.t + o.minutes * 60n, powerW: o.powerW, stepSeconds: STEP_SECONDS });
+  const added = simulateCharging(live, {
+    to: live.lastReading.t + o.minutes * 60n,
+    powerW: o.powerW,
+    stepSeconds: STEP_SECONDS,
+  });
   const next: SessionRecordEntry = { ...entry, live: appendReadings(log, added) };
   const last = live.lastReading;
   const energy = kwh(last.e - log.start.e);
   const span = `${localClock(log.start.t, tariff)}-${localClock(last.t, tariff)} local`;
-  const replace = (s: SessionRecordEntry) => ({ ...state, sessions: state.sessions.map((x) => (x.id === entry.id ? s : x)) });
+  const replace = (s: SessionRecordEntry) => ({
+    ...state,
+    sessions: state.sessions.map((x) => (x.id === entry.id ? s : x)),
+  });
   if (o.keepOpen) {
     const lastAdded = added.at(-1);
     const tail = lastAdded?.kind === "live" ? lastAdded : undefined;
     const tails = liveTails + added.filter((r) => r.kind === "live").length;
-    say(`Session ${entry.id} charging, not ended: ${span}, ${energy} so far, bill so far ${formatAmount(billSoFar(live, tail).amount)}`);
+    say(
+      `Session ${entry.id} charging, not ended: ${span}, ${energy} so far, bill so far ${formatAmount(billSoFar(live, tail).amount)}`,
+    );
     printChainPoints(live.points, tariff);
-    detail(tail ? `${tails} live tail(s) signed, the last at ${localClock(tail.t, tariff)} (register ${kwh(tail.e)})` :
-      "the last reading is a chain point (a tariff boundary): no live tail after it yet");
+    detail(
+      tail
+        ? `${tails} live tail(s) signed, the last at ${localClock(tail.t, tariff)} (register ${kwh(tail.e)})`
+        : "the last reading is a chain point (a tariff boundary): no live tail after it yet",
+    );
     return replace(next);
   }
   const session = live.end(last.t, last.e);
@@ -81,16 +105,34 @@ function continueSession(state: CliState, o: SimulateOptions & { session: string
 
 export function registerSessionCommands(root: Command): void {
   runs<SimulateOptions>(
-    defineCommand(root, "session simulate",
+    defineCommand(
+      root,
+      "session simulate",
       "a meter-signed session starting at the next local --from under the latest tariff (a chain point at every band " +
-      "boundary); with --session: charge a started session on, then the meter signs the session end")
+        "boundary); with --session: charge a started session on, then the meter signs the session end",
+    )
       .helpGroup(HEADING)
       .addOption(option("--from <HH:MM>", "local start time (not with --session)", clockArg))
       .addOption(required(option("--minutes <n>", "how long to charge", wholeArg(24n * 60n)), "70"))
-      .addOption(required(option("--power-w <W>", "charging power in W (at most the meter's rating)", wholeArg(MAX_POWER_W)), "11000"))
-      .addOption(new Option("--meter <id>", "the meter (id like m1; default: the last active one; with --session: the one it started on)"))
+      .addOption(
+        required(
+          option("--power-w <W>", "charging power in W (at most the meter's rating)", wholeArg(MAX_POWER_W)),
+          "11000",
+        ),
+      )
+      .addOption(
+        new Option(
+          "--meter <id>",
+          "the meter (id like m1; default: the last active one; with --session: the one it started on)",
+        ),
+      )
       .addOption(new Option("--session <id>", "a session begun with `session start`, to charge on"))
-      .addOption(new Option("--keep-open", "with --session: no session end (the driver disappeared), the meter only signs live tails")),
+      .addOption(
+        new Option(
+          "--keep-open",
+          "with --session: no session end (the driver disappeared), the meter only signs live tails",
+        ),
+      ),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       if (o.session !== undefined) return continueSession(state, { ...o, session: o.session });
@@ -104,16 +146,25 @@ export function registerSessionCommands(root: Command): void {
       const bill = computeBill(session.points, tariff, session.ratedPowerW);
       const id = `s${state.sessions.length + 1}`;
       const end = session.points.at(-1)!;
-      say(`Session ${id} on meter ${record.id}: ${localClock(start, tariff)}-${localClock(end.t, tariff)} local ` +
-        `(${new Date(Number(start) * 1000).toISOString().slice(0, 10)}), ${kwh(end.e - session.points[0]!.e)}, bill ${formatAmount(bill.amount)}`);
+      say(
+        `Session ${id} on meter ${record.id}: ${localClock(start, tariff)}-${localClock(end.t, tariff)} local ` +
+          `(${new Date(Number(start) * 1000).toISOString().slice(0, 10)}), ${kwh(end.e - session.points[0]!.e)}, bill ${formatAmount(bill.amount)}`,
+      );
       printChainPoints(session.points, tariff);
       detail(`signed by the meter, session id ${short(session.sessionId)}`);
-      return { ...state, sessions: [...state.sessions, { id, meterId: record.id, session, amount: bill.amount, status: "unpaid" }] };
-    });
+      return {
+        ...state,
+        sessions: [...state.sessions, { id, meterId: record.id, session, amount: bill.amount, status: "unpaid" }],
+      };
+    },
+  );
 
   runs<{ from: bigint; meter?: string }>(
-    defineCommand(root, "session start",
-      "plug-in: start a session at the next local --from under the latest tariff (a fresh session id, no readings yet)")
+    defineCommand(
+      root,
+      "session start",
+      "plug-in: start a session at the next local --from under the latest tariff (a fresh session id, no readings yet)",
+    )
       .helpGroup(HEADING)
       .addOption(required(option("--from <HH:MM>", "local plug-in time", clockArg), "21:30"))
       .addOption(new Option("--meter <id>", "the meter (id like m1; default: the last active one)")),
@@ -125,9 +176,20 @@ export function registerSessionCommands(root: Command): void {
       const nonces = freshNonces(); // the station's and the driver's; the driver shows them when it locks an escrow
       const live = startLiveSession(meterOf(record), tariff, start, START_ENERGY, nonces);
       const id = `s${state.sessions.length + 1}`;
-      say(`Session ${id} started on meter ${record.id}: plug-in ${localDate(start, tariff)} local, register ${kwh(START_ENERGY)}`);
+      say(
+        `Session ${id} started on meter ${record.id}: plug-in ${localDate(start, tariff)} local, register ${kwh(START_ENERGY)}`,
+      );
       detail(`session id ${short(live.sessionId)} (tariff fixed at plug-in: ${short(live.tariffHash)})`);
-      detail(`next: \`driver lock --session ${id} --cap 20.00\`, \`cpo verify-escrow\`, then \`session simulate --session ${id} --minutes <n> --power-w <W>\``);
-      return { ...state, sessions: [...state.sessions, { id, meterId: record.id, status: "started", live: startLiveSessionLog(live), nonces }] };
-    });
+      detail(
+        `next: \`driver lock --session ${id} --cap 20.00\`, \`cpo verify-escrow\`, then \`session simulate --session ${id} --minutes <n> --power-w <W>\``,
+      );
+      return {
+        ...state,
+        sessions: [
+          ...state.sessions,
+          { id, meterId: record.id, status: "started", live: startLiveSessionLog(live), nonces },
+        ],
+      };
+    },
+  );
 }

@@ -17,6 +17,11 @@ contract HashVectors {
     using InternalLeanIMT for LeanIMTData;
     using NoteTree for NoteTree.Data;
 
+    /// @notice A tree library's stored root differs from the root its insert returned.
+    error HashVectors__RootMismatch();
+    /// @notice `constantOf` was asked for a constant Constants.sol does not define.
+    error HashVectors__UnknownConstant(string name);
+
     mapping(uint256 => LeanIMTData) internal _imts;
     mapping(uint256 => NoteTree.Data) internal _noteTrees;
     uint256 internal _nonce;
@@ -45,10 +50,10 @@ contract HashVectors {
     function leanImtRoots(uint256[] calldata leaves) external returns (uint256[] memory roots) {
         LeanIMTData storage tree = _imts[++_nonce];
         roots = new uint256[](leaves.length);
-        for (uint256 i = 0; i < leaves.length; i++) {
+        for (uint256 i = 0; i < leaves.length; ++i) {
             roots[i] = tree._insert(leaves[i]);
         }
-        if (leaves.length > 0 && tree._root() != roots[leaves.length - 1]) revert("root mismatch");
+        if (leaves.length > 0 && tree._root() != roots[leaves.length - 1]) revert HashVectors__RootMismatch();
     }
 
     /// @notice Roots of the pool's NoteTree library after each insert of `leaves` (returned and read back).
@@ -56,9 +61,9 @@ contract HashVectors {
         NoteTree.Data storage tree = _noteTrees[++_nonce];
         roots = new uint256[](leaves.length);
         indices = new uint256[](leaves.length);
-        for (uint256 i = 0; i < leaves.length; i++) {
+        for (uint256 i = 0; i < leaves.length; ++i) {
             (uint256 index, uint256 root) = tree.insert(leaves[i]);
-            if (tree.root() != root) revert("root mismatch");
+            if (tree.root() != root) revert HashVectors__RootMismatch();
             roots[i] = root;
             indices[i] = index;
         }
@@ -89,6 +94,6 @@ contract HashVectors {
         if (h == keccak256("MAX_TIME")) return Constants.MAX_TIME;
         if (h == keccak256("MAX_NOTE_TREE_SIZE")) return Constants.MAX_NOTE_TREE_SIZE;
         if (h == keccak256("MAX_METER_TREE_SIZE")) return Constants.MAX_METER_TREE_SIZE;
-        revert("unknown constant");
+        revert HashVectors__UnknownConstant(name);
     }
 }

@@ -57,10 +57,9 @@ export async function readMeterTree(registry: Registry, cpoId: bigint): Promise<
     registry.queryFilter(registry.filters.MeterAdded(cpoId), 0),
     registry.queryFilter(registry.filters.MeterRevoked(cpoId), 0),
   ]);
-  const events = [
-    ...added.map((ev) => ({ ev, add: true })),
-    ...revoked.map((ev) => ({ ev, add: false })),
-  ].sort((a, b) => a.ev.blockNumber - b.ev.blockNumber || a.ev.index - b.ev.index);
+  const events = [...added.map((ev) => ({ ev, add: true })), ...revoked.map((ev) => ({ ev, add: false }))].sort(
+    (a, b) => a.ev.blockNumber - b.ev.blockNumber || a.ev.index - b.ev.index,
+  );
   const tree = new MeterTree();
   for (const { ev, add } of events) {
     const leaf = ev.args.leaf as bigint;
@@ -124,7 +123,9 @@ export interface LockedEscrow {
 
 /** Every escrow the pool locked, and which were closed (with the amount charged) or refunded. */
 export async function readEscrowEvents(pool: Pool): Promise<{
-  locked: LockedEscrow[]; closed: Map<bigint, { amount: bigint; mode: bigint }>; refunded: Set<bigint>;
+  locked: LockedEscrow[];
+  closed: Map<bigint, { amount: bigint; mode: bigint }>;
+  refunded: Set<bigint>;
 }> {
   const [locked, closed, refunded] = await Promise.all([
     pool.queryFilter(pool.filters.EscrowLocked(), 0),
@@ -133,9 +134,14 @@ export async function readEscrowEvents(pool: Pool): Promise<{
   ]);
   return {
     locked: locked.map((ev) => ({
-      escrowId: ev.args.escrowId, cpoId: ev.args.cpoId, sessionId: ev.args.sessionId,
-      refundPrecommitment: ev.args.refundPrecommitment, cap: ev.args.cap,
-      settleDeadline: ev.args.settleDeadline, claimDeadline: ev.args.claimDeadline, encryptedRefund: ev.args.encryptedRefund,
+      escrowId: ev.args.escrowId,
+      cpoId: ev.args.cpoId,
+      sessionId: ev.args.sessionId,
+      refundPrecommitment: ev.args.refundPrecommitment,
+      cap: ev.args.cap,
+      settleDeadline: ev.args.settleDeadline,
+      claimDeadline: ev.args.claimDeadline,
+      encryptedRefund: ev.args.encryptedRefund,
     })),
     closed: new Map(closed.map((ev) => [ev.args.escrowId, { amount: ev.args.amount, mode: BigInt(ev.args.mode) }])),
     refunded: new Set(refunded.map((ev) => ev.args.escrowId)),
@@ -160,7 +166,17 @@ export async function readNoteProvenance(pool: Pool, leaves: readonly NoteLeaf[]
     hashes(pool.filters.EscrowRefunded()),
   ]);
   const origin = (tx: string): NoteOrigin =>
-    deposits.has(tx) ? "deposit" : pays.has(tx) ? "pay" : locks.has(tx) ? "lock" : closes.has(tx) ? "close" : refunds.has(tx) ? "refund" : "transact";
+    deposits.has(tx)
+      ? "deposit"
+      : pays.has(tx)
+        ? "pay"
+        : locks.has(tx)
+          ? "lock"
+          : closes.has(tx)
+            ? "close"
+            : refunds.has(tx)
+              ? "refund"
+              : "transact";
   const provider = pool.runner?.provider;
   if (!provider) throw new Error("readNoteProvenance: the pool contract is not connected to a provider");
   const times = new Map<number, bigint>();
@@ -169,5 +185,9 @@ export async function readNoteProvenance(pool: Pool, leaves: readonly NoteLeaf[]
     if (!block) throw new Error(`block ${n} of a note leaf is not available from the provider`);
     times.set(n, BigInt(block.timestamp));
   }
-  return leaves.map((l) => ({ leafIndex: l.index, origin: origin(l.transactionHash), createdAt: times.get(l.blockNumber)! }));
+  return leaves.map((l) => ({
+    leafIndex: l.index,
+    origin: origin(l.transactionHash),
+    createdAt: times.get(l.blockNumber)!,
+  }));
 }

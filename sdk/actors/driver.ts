@@ -58,7 +58,6 @@ export interface Locking {
   proveMs: number;
 }
 
-
 /** A proved payment, ready for the CPO backend or a relayer to check and submit. */
 export interface Payment {
   proof: SolidityCalldata;
@@ -199,9 +198,16 @@ export class Driver {
   }
 
   /** Timing privacy of spending `spent` now (latest block time), as {@link assessSpend} reports it. */
-  async #assess(kind: Parameters<typeof assessSpend>[0]["kind"], spent: readonly OwnedNote[], emptiesWallet = false): Promise<PrivacyReport> {
+  async #assess(
+    kind: Parameters<typeof assessSpend>[0]["kind"],
+    spent: readonly OwnedNote[],
+    emptiesWallet = false,
+  ): Promise<PrivacyReport> {
     const state = this.#state ?? (await this.#fresh());
-    const provenance = await readNoteProvenance(this.pool, spent.map((o) => state.leaves[o.leafIndex]!));
+    const provenance = await readNoteProvenance(
+      this.pool,
+      spent.map((o) => state.leaves[o.leafIndex]!),
+    );
     const now = BigInt((await this.pool.runner!.provider!.getBlock("latest"))!.timestamp);
     return assessSpend({ kind, spent: provenance, now, emptiesWallet });
   }
@@ -221,7 +227,9 @@ export class Driver {
     const token = await this.pool.token();
     const erc20 = new Contract(token, ["function approve(address,uint256) returns (bool)"], payer);
     await sendAndWait("approve", async () => erc20.getFunction("approve")(await this.pool.getAddress(), value));
-    const receipt = await sendAndWait("deposit", () => this.pool.connect(payer).deposit(note.precommitment, value, hexlify(ciphertext)));
+    const receipt = await sendAndWait("deposit", () =>
+      this.pool.connect(payer).deposit(note.precommitment, value, hexlify(ciphertext)),
+    );
     return { note, receipt };
   }
 
@@ -233,18 +241,27 @@ export class Driver {
    * @param args.relayer address that receives `fee` (the submitter); zero address when fee is 0
    * @throws InsufficientBalanceError naming the balance and the total when no single note covers it
    */
-  async preparePayment(args: { session: SignedSession; meterPath: MerklePath; fee?: bigint; relayer?: string }): Promise<Payment> {
+  async preparePayment(args: {
+    session: SignedSession;
+    meterPath: MerklePath;
+    fee?: bigint;
+    relayer?: string;
+  }): Promise<Payment> {
     const fee = args.fee ?? 0n;
     const relayer = args.relayer ?? ZeroAddress;
     if (fee > 0n && relayer === ZeroAddress) throw new InvalidInputError("a relayer fee needs a relayer address");
     const state = await this.#fresh();
     const bill = computeBill(args.session.points, args.session.tariff, args.session.ratedPowerW);
     const due = bill.amount + fee;
-    const candidates = this.#owned.filter((o) => o.note.value >= due).sort((x, y) => (x.note.value < y.note.value ? -1 : 1));
+    const candidates = this.#owned
+      .filter((o) => o.note.value >= due)
+      .sort((x, y) => (x.note.value < y.note.value ? -1 : 1));
     const chosen = candidates[0];
     if (!chosen) {
       const hint = this.balance >= due ? " in one note: merge notes first" : "";
-      throw new InsufficientBalanceError(`balance ${formatAmount(this.balance)} is less than the session total ${formatAmount(due)}${hint}`);
+      throw new InsufficientBalanceError(
+        `balance ${formatAmount(this.balance)} is less than the session total ${formatAmount(due)}${hint}`,
+      );
     }
     const changeBlinding = randomFieldElement();
     const change = new Note(chosen.note.value - due, changeBlinding, this.identity.commitment);
@@ -255,19 +272,30 @@ export class Driver {
       encryptedOutput1: hexlify(encryptNote(change, this.identity.encryptionPublicKey)),
       encryptedOutput2: "0x",
     };
-    const proved = await provePay({
-      secretScalar: this.identity.secretScalar,
-      note: chosen.note,
-      notePath: state.tree.path(chosen.leafIndex),
-      session: args.session,
-      meterPath: args.meterPath,
-      fee,
-      changeBlinding,
-      extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
-      bill,
-    }, this.#prover);
+    const proved = await provePay(
+      {
+        secretScalar: this.identity.secretScalar,
+        note: chosen.note,
+        notePath: state.tree.path(chosen.leafIndex),
+        session: args.session,
+        meterPath: args.meterPath,
+        fee,
+        changeBlinding,
+        extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
+        bill,
+      },
+      this.#prover,
+    );
     const privacy = await this.#assess("pay", [chosen]);
-    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, bill: proved.bill, privacy, ...timings(proved.timings) };
+    return {
+      proof: proved.calldata,
+      groth16: proved.proof,
+      pub: proved.publicSignals,
+      ext,
+      bill: proved.bill,
+      privacy,
+      ...timings(proved.timings),
+    };
   }
 
   /**
@@ -278,16 +306,28 @@ export class Driver {
    * @throws InsufficientBalanceError when no single note covers cap + fee
    * @throws InvalidInputError when a nonce is not 128-bit or the nonces do not make `sessionId`
    */
-  async prepareLock(args: SessionNonces & {
-    cpoId: bigint; sessionId?: bigint; cap: bigint; settleDeadline: bigint; claimDeadline: bigint; fee?: bigint; relayer?: string;
-  }): Promise<Locking> {
+  async prepareLock(
+    args: SessionNonces & {
+      cpoId: bigint;
+      sessionId?: bigint;
+      cap: bigint;
+      settleDeadline: bigint;
+      claimDeadline: bigint;
+      fee?: bigint;
+      relayer?: string;
+    },
+  ): Promise<Locking> {
     const fee = args.fee ?? 0n;
     const state = await this.#fresh();
     const due = args.cap + fee;
-    const chosen = this.#owned.filter((o) => o.note.value >= due).sort((x, y) => (x.note.value < y.note.value ? -1 : 1))[0];
+    const chosen = this.#owned
+      .filter((o) => o.note.value >= due)
+      .sort((x, y) => (x.note.value < y.note.value ? -1 : 1))[0];
     if (!chosen) {
-      throw new InsufficientBalanceError(`balance ${formatAmount(this.balance)} has no note covering the cap ${formatAmount(args.cap)}` +
-        (fee > 0n ? ` plus fee ${formatAmount(fee)}` : ""));
+      throw new InsufficientBalanceError(
+        `balance ${formatAmount(this.balance)} has no note covering the cap ${formatAmount(args.cap)}` +
+          (fee > 0n ? ` plus fee ${formatAmount(fee)}` : ""),
+      );
     }
     const changeBlinding = randomFieldElement();
     const refundBlinding = randomFieldElement();
@@ -300,16 +340,37 @@ export class Driver {
       encryptedOutput1: hexlify(encryptNote(change, this.identity.encryptionPublicKey)),
       encryptedOutput2: hexlify(encryptNote(refund, this.identity.encryptionPublicKey)),
     };
-    const proved = await proveLock({
-      secretScalar: this.identity.secretScalar, note: chosen.note, notePath: state.tree.path(chosen.leafIndex),
-      cap: args.cap, fee, cpoId: args.cpoId, stationNonce: args.stationNonce, driverNonce: args.driverNonce, sessionId: args.sessionId,
-      settleDeadline: args.settleDeadline, claimDeadline: args.claimDeadline, changeBlinding, refundBlinding,
-      extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
-    }, this.#prover);
+    const proved = await proveLock(
+      {
+        secretScalar: this.identity.secretScalar,
+        note: chosen.note,
+        notePath: state.tree.path(chosen.leafIndex),
+        cap: args.cap,
+        fee,
+        cpoId: args.cpoId,
+        stationNonce: args.stationNonce,
+        driverNonce: args.driverNonce,
+        sessionId: args.sessionId,
+        settleDeadline: args.settleDeadline,
+        claimDeadline: args.claimDeadline,
+        changeBlinding,
+        refundBlinding,
+        extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
+      },
+      this.#prover,
+    );
     const spendPrivacy = await this.#assess("lock", [chosen]);
     const warnings = [...spendPrivacy.warnings, ...assessEscrowTerms(args)];
     const privacy = { linkable: warnings.length > 0, warnings };
-    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, escrowId: proved.escrowId, privacy, ...timings(proved.timings) };
+    return {
+      proof: proved.calldata,
+      groth16: proved.proof,
+      pub: proved.publicSignals,
+      ext,
+      escrowId: proved.escrowId,
+      privacy,
+      ...timings(proved.timings),
+    };
   }
 
   /**
@@ -317,7 +378,8 @@ export class Driver {
    * CPO's backend, never the driver's own address. Returns the escrow id the CPO checks before switching on.
    */
   async lock(
-    args: Parameters<Driver["prepareLock"]>[0], submitter: Signer,
+    args: Parameters<Driver["prepareLock"]>[0],
+    submitter: Signer,
   ): Promise<{ escrowId: bigint; locking: Locking; receipt: ContractTransactionReceipt }> {
     const locking = await this.prepareLock(args);
     return { escrowId: locking.escrowId, locking, receipt: await submitLock(this.pool, locking, submitter) };
@@ -351,19 +413,30 @@ export class Driver {
       encryptedOutput1: encrypt(args.outputNotes[0], keys[0]),
       encryptedOutput2: encrypt(args.outputNotes[1], keys[1]),
     };
-    const proved = await proveTransact({
-      secretScalar: this.identity.secretScalar,
-      inputs: [inputs[0]!, inputs[1]!],
-      outputs: args.outputs,
-      extAmount: args.extAmount,
-      fee: args.fee,
-      extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
-    }, this.#prover);
+    const proved = await proveTransact(
+      {
+        secretScalar: this.identity.secretScalar,
+        inputs: [inputs[0]!, inputs[1]!],
+        outputs: args.outputs,
+        extAmount: args.extAmount,
+        fee: args.fee,
+        extDataHash: extDataHash({ chainId: await this.#chainId(), pool: await this.pool.getAddress(), ...ext }),
+      },
+      this.#prover,
+    );
     const kind = args.extAmount < 0n ? "withdraw" : args.recipientKeys ? "transfer" : "merge";
     const keptValue = args.outputs.reduce((sum, o) => sum + o.value, 0n);
     const emptiesWallet = kind === "withdraw" && keptValue === 0n && args.spend.length === this.#owned.length;
     const privacy = await this.#assess(kind, args.spend, emptiesWallet);
-    return { proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, fee: args.fee, privacy, ...timings(proved.timings) };
+    return {
+      proof: proved.calldata,
+      groth16: proved.proof,
+      pub: proved.publicSignals,
+      ext,
+      fee: args.fee,
+      privacy,
+      ...timings(proved.timings),
+    };
   }
 
   /** Proves a merge of the two largest notes into one (no tokens move; a relayer may take `fee`). */
@@ -376,8 +449,15 @@ export class Driver {
     const merged = Note.random(this.identity.commitment, total);
     const pad = Note.random(this.identity.commitment, 0n);
     return this.prepareTransact({
-      spend, fee, extAmount: 0n, recipient: ZeroAddress, relayer: opts.relayer ?? ZeroAddress,
-      outputs: [{ precommitment: merged.precommitment, value: total }, { precommitment: pad.precommitment, value: 0n }],
+      spend,
+      fee,
+      extAmount: 0n,
+      recipient: ZeroAddress,
+      relayer: opts.relayer ?? ZeroAddress,
+      outputs: [
+        { precommitment: merged.precommitment, value: total },
+        { precommitment: pad.precommitment, value: 0n },
+      ],
       outputNotes: [merged, pad],
     });
   }
@@ -399,25 +479,38 @@ export class Driver {
     const available = spend.reduce((s, o) => s + o.note.value, 0n);
     if (args.amount === undefined && fee >= available) {
       throw new InvalidInputError(
-        `relayer fee ${formatAmount(fee)} is not below the withdrawable balance ${formatAmount(available)}: nothing would be withdrawn`);
+        `relayer fee ${formatAmount(fee)} is not below the withdrawable balance ${formatAmount(available)}: nothing would be withdrawn`,
+      );
     }
     const amount = args.amount ?? available - fee;
     if (available < amount + fee) {
       throw new InsufficientBalanceError(
-        `balance ${formatAmount(available)} is less than the withdrawal ${formatAmount(amount)} plus fee ${formatAmount(fee)}`);
+        `balance ${formatAmount(available)} is less than the withdrawal ${formatAmount(amount)} plus fee ${formatAmount(fee)}`,
+      );
     }
     const change = Note.random(this.identity.commitment, available - amount - fee);
     const pad = Note.random(this.identity.commitment, 0n);
     return this.prepareTransact({
-      spend, fee, extAmount: -amount, recipient: args.to, relayer: args.relayer,
-      outputs: [{ precommitment: change.precommitment, value: change.value }, { precommitment: pad.precommitment, value: 0n }],
+      spend,
+      fee,
+      extAmount: -amount,
+      recipient: args.to,
+      relayer: args.relayer,
+      outputs: [
+        { precommitment: change.precommitment, value: change.value },
+        { precommitment: pad.precommitment, value: 0n },
+      ],
       outputNotes: [change, pad],
     });
   }
 }
 
 /** Submits a proved transact from any account (a relayer); returns the receipt. */
-export async function submitTransaction(pool: Pool, tx: Transaction, submitter: Signer): Promise<ContractTransactionReceipt> {
+export async function submitTransaction(
+  pool: Pool,
+  tx: Transaction,
+  submitter: Signer,
+): Promise<ContractTransactionReceipt> {
   return sendAndWait("transact", () => pool.connect(submitter).transact(tx.proof, tx.pub, tx.ext, tx.fee));
 }
 

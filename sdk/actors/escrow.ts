@@ -63,20 +63,47 @@ export async function readEscrow(pool: Pool, escrowId: bigint): Promise<Escrow> 
  * the escrow's terms from the chain. Nothing secret is needed.
  */
 export async function prepareClose(
-  pool: Pool, escrowId: bigint, record: SessionRecord, meterPath: MerklePath, prover: ProverOptions = {},
+  pool: Pool,
+  escrowId: bigint,
+  record: SessionRecord,
+  meterPath: MerklePath,
+  prover: ProverOptions = {},
 ): Promise<Closing> {
   const escrow = await readEscrow(pool, escrowId);
-  const ext = { recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 0n, encryptedOutput1: "0x", encryptedOutput2: "0x" };
+  const ext = {
+    recipient: ZeroAddress,
+    relayer: ZeroAddress,
+    extAmount: 0n,
+    encryptedOutput1: "0x",
+    encryptedOutput2: "0x",
+  };
   const { chainId } = await pool.runner!.provider!.getNetwork();
-  const proved = await proveClose({
-    escrow, record, meterPath,
-    extDataHash: extDataHash({ chainId, pool: await pool.getAddress(), ...ext }),
-  }, prover);
-  return { escrowId, proof: proved.calldata, groth16: proved.proof, pub: proved.publicSignals, ext, bill: proved.bill, proveMs: proved.timings.proveMs };
+  const proved = await proveClose(
+    {
+      escrow,
+      record,
+      meterPath,
+      extDataHash: extDataHash({ chainId, pool: await pool.getAddress(), ...ext }),
+    },
+    prover,
+  );
+  return {
+    escrowId,
+    proof: proved.calldata,
+    groth16: proved.proof,
+    pub: proved.publicSignals,
+    ext,
+    bill: proved.bill,
+    proveMs: proved.timings.proveMs,
+  };
 }
 
 /** Submits a proved close from `submitter` (the CPO admin for a live-tail close). */
-export async function submitClose(pool: Pool, closing: Closing, submitter: Signer): Promise<ContractTransactionReceipt> {
+export async function submitClose(
+  pool: Pool,
+  closing: Closing,
+  submitter: Signer,
+): Promise<ContractTransactionReceipt> {
   // The escrow's own terms (the first four signals) come from storage, not from the caller.
   const { mode, meterRoot, tariffHash, amount, refundCommitment, extDataHash: extHash } = closing.pub;
   const pub = { mode, meterRoot, tariffHash, amount, refundCommitment, extDataHash: extHash };

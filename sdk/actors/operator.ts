@@ -67,7 +67,13 @@ export class Operator {
   }
 
   /** Registers a new CPO with `signer` as admin, paying out to `payout` (default: the admin). */
-  static async register(args: { registry: Registry; pool: Pool; signer: Signer; payout?: string; prover?: ProverOptions }): Promise<Operator> {
+  static async register(args: {
+    registry: Registry;
+    pool: Pool;
+    signer: Signer;
+    payout?: string;
+    prover?: ProverOptions;
+  }): Promise<Operator> {
     const payout = args.payout ?? (await args.signer.getAddress());
     const receipt = await sendAndWait("registerCpo", () => args.registry.connect(args.signer).registerCpo(payout));
     const cpoId = eventArg<bigint>(receipt, args.registry, "CpoRegistered", "cpoId");
@@ -76,7 +82,8 @@ export class Operator {
 
   /** Registers a meter (its key and rated power) in this CPO's meter tree. */
   async addMeter(meter: Pick<Meter, "publicKey" | "ratedPowerW" | "cpoId">): Promise<ContractTransactionReceipt> {
-    if (meter.cpoId !== this.cpoId) throw new InvalidInputError(`meter belongs to CPO ${meter.cpoId}, not ${this.cpoId}`);
+    if (meter.cpoId !== this.cpoId)
+      throw new InvalidInputError(`meter belongs to CPO ${meter.cpoId}, not ${this.cpoId}`);
     const [ax, ay] = meter.publicKey;
     return sendAndWait("addMeter", () => this.registry.addMeter(this.cpoId, ax, ay, meter.ratedPowerW));
   }
@@ -102,7 +109,10 @@ export class Operator {
   async receipt<R extends SessionRecord = SignedSession>(session: R): Promise<{ session: R; meterPath: MerklePath }> {
     const tree = await readMeterTree(this.registry, this.cpoId);
     const index = tree.indexOf(session.meterLeaf);
-    if (index < 0) throw new InvalidInputError(`session ${session.sessionId} was signed by a meter CPO ${this.cpoId} never registered`);
+    if (index < 0)
+      throw new InvalidInputError(
+        `session ${session.sessionId} was signed by a meter CPO ${this.cpoId} never registered`,
+      );
     return { session, meterPath: tree.path(index) };
   }
 
@@ -113,22 +123,29 @@ export class Operator {
    */
   async checkPayment(payment: PaymentHandover, session?: SignedSession): Promise<void> {
     const { pub } = payment;
-    const reject = (why: string) => { throw new PaymentRejectedError(why); };
+    const reject = (why: string) => {
+      throw new PaymentRejectedError(why);
+    };
     if (pub.cpoId !== this.cpoId) reject(`payment is for CPO ${pub.cpoId}, not ${this.cpoId}`);
     if (session) {
-      if (pub.sessionId !== session.sessionId) reject(`payment is for session ${pub.sessionId}, not ${session.sessionId}`);
+      if (pub.sessionId !== session.sessionId)
+        reject(`payment is for session ${pub.sessionId}, not ${session.sessionId}`);
       const expected = computeBill(session.points, session.tariff, session.ratedPowerW).amount;
-      if (pub.amount !== expected) reject(`payment of ${formatAmount(pub.amount)} differs from the session total ${formatAmount(expected)}`);
+      if (pub.amount !== expected)
+        reject(`payment of ${formatAmount(pub.amount)} differs from the session total ${formatAmount(expected)}`);
     }
     if ((await this.registry.tariffCpo(pub.tariffHash)) !== this.cpoId) reject("tariff is not one this CPO published");
-    if (!(await this.registry.isValidMeterRoot(this.cpoId, pub.meterRoot))) reject("meter root is not current (revoked or unknown)");
-    if (!(await this.pool.isKnownRoot(pub.noteRoot, pub.noteTreeSize))) reject("note root is unknown or too old: ask the driver to prove again");
+    if (!(await this.registry.isValidMeterRoot(this.cpoId, pub.meterRoot)))
+      reject("meter root is not current (revoked or unknown)");
+    if (!(await this.pool.isKnownRoot(pub.noteRoot, pub.noteTreeSize)))
+      reject("note root is unknown or too old: ask the driver to prove again");
     if (await this.pool.nullifierSpent(pub.nullifier)) reject("the note was already spent");
     if (await this.pool.sessionPaid(pub.cpoId, pub.sessionId)) reject("the session is already paid");
     const { chainId } = await this.signer.provider!.getNetwork();
     const ext = extDataHash({ chainId, pool: await this.pool.getAddress(), ...payment.ext });
     if (ext !== pub.extDataHash) reject("ext data does not match the proof");
-    if (!(await verifyPay({ proof: payment.groth16, publicSignals: pub }, this.#prover))) reject("the proof does not verify");
+    if (!(await verifyPay({ proof: payment.groth16, publicSignals: pub }, this.#prover)))
+      reject("the proof does not verify");
   }
 
   /** Submits a checked payment (this CPO's backend pays the gas); returns the receipt. */
@@ -142,20 +159,30 @@ export class Operator {
    * with at least `minCap` locked and at least `minSecondsToSettle` before its settle deadline.
    * @throws EscrowRejectedError naming the first shortfall
    */
-  async verifyEscrow(escrowId: bigint, expect: { sessionId: bigint; minCap: bigint; minSecondsToSettle: bigint }): Promise<Escrow> {
+  async verifyEscrow(
+    escrowId: bigint,
+    expect: { sessionId: bigint; minCap: bigint; minSecondsToSettle: bigint },
+  ): Promise<Escrow> {
     const escrow = await readEscrow(this.pool, escrowId);
-    const reject = (why: string): never => { throw new EscrowRejectedError(`escrow ${escrowId}: ${why}`); };
-    if (escrow.status !== EscrowStatus.Open) reject(escrow.status === EscrowStatus.None ? "does not exist" : "is no longer open");
+    const reject = (why: string): never => {
+      throw new EscrowRejectedError(`escrow ${escrowId}: ${why}`);
+    };
+    if (escrow.status !== EscrowStatus.Open)
+      reject(escrow.status === EscrowStatus.None ? "does not exist" : "is no longer open");
     if (escrow.cpoId !== this.cpoId) reject(`is for CPO ${escrow.cpoId}, not ${this.cpoId}`);
     if (escrow.sessionId !== expect.sessionId) reject(`is for session ${escrow.sessionId}, not ${expect.sessionId}`);
     // The pool keeps one escrow per session; checking it here too means no other escrow can settle the session.
     const theEscrow = await this.pool.sessionEscrow(this.cpoId, escrow.sessionId);
-    if (theEscrow !== escrowId) reject(`is not the escrow of session ${escrow.sessionId} (that is escrow ${theEscrow})`);
-    if (escrow.cap < expect.minCap) reject(`caps at ${formatAmount(escrow.cap)}, below the required ${formatAmount(expect.minCap)}`);
+    if (theEscrow !== escrowId)
+      reject(`is not the escrow of session ${escrow.sessionId} (that is escrow ${theEscrow})`);
+    if (escrow.cap < expect.minCap)
+      reject(`caps at ${formatAmount(escrow.cap)}, below the required ${formatAmount(expect.minCap)}`);
     if (await this.pool.sessionPaid(this.cpoId, escrow.sessionId)) reject("its session is already paid");
     const now = BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp);
     if (escrow.settleDeadline - now < expect.minSecondsToSettle) {
-      reject(`leaves ${escrow.settleDeadline - now} s before its settle deadline, ${expect.minSecondsToSettle} s required`);
+      reject(
+        `leaves ${escrow.settleDeadline - now} s before its settle deadline, ${expect.minSecondsToSettle} s required`,
+      );
     }
     return escrow;
   }
@@ -164,7 +191,10 @@ export class Operator {
    * Closes an escrow of this CPO: with the session-end record (any time before the claim deadline), or
    * with the last live tail once the settle deadline has passed (the driver disappeared mid-session).
    */
-  async close(escrowId: bigint, record: SessionRecord): Promise<{ closing: Closing; receipt: ContractTransactionReceipt }> {
+  async close(
+    escrowId: bigint,
+    record: SessionRecord,
+  ): Promise<{ closing: Closing; receipt: ContractTransactionReceipt }> {
     const { meterPath } = await this.receipt(record);
     const closing = await prepareClose(this.pool, escrowId, record, meterPath, this.#prover);
     return { closing, receipt: await submitClose(this.pool, closing, this.signer) };

@@ -65,8 +65,10 @@ export function assessSpend(args: {
   for (const note of args.spent) {
     const age = args.now - note.createdAt;
     if (age < 0n || age >= window) continue;
-    const made = { deposit: "the deposit", transact: "the merge or transfer" }[note.origin as string] ?? `the ${note.origin}`;
-    const code = note.origin === "deposit" ? "FRESH_DEPOSIT" : note.origin === "transact" ? "FRESH_MERGE" : "FRESH_NOTE";
+    const made =
+      { deposit: "the deposit", transact: "the merge or transfer" }[note.origin as string] ?? `the ${note.origin}`;
+    const code =
+      note.origin === "deposit" ? "FRESH_DEPOSIT" : note.origin === "transact" ? "FRESH_MERGE" : "FRESH_NOTE";
     warnings.push({
       code,
       leafIndex: note.leafIndex,
@@ -79,7 +81,8 @@ export function assessSpend(args: {
     if (merged) {
       warnings.push({
         code: "EXACT_REMAINDER_AFTER_MERGE",
-        message: "withdrawing the exact remainder right after a merge lets an observer match the amount against deposits",
+        message:
+          "withdrawing the exact remainder right after a merge lets an observer match the amount against deposits",
         advice: "withdraw a round amount and leave the rest, or wait a while after merging",
       });
     }
@@ -127,7 +130,11 @@ export function roundDeadline(t: bigint, grid: bigint = DEADLINE_GRID_SECONDS): 
  * Warnings for escrow terms off the standard menu or off the deadline grid: such terms can tell one driver's escrows
  * from everyone else's.
  */
-export function assessEscrowTerms(terms: { cap: bigint; settleDeadline: bigint; claimDeadline: bigint }): PrivacyWarning[] {
+export function assessEscrowTerms(terms: {
+  cap: bigint;
+  settleDeadline: bigint;
+  claimDeadline: bigint;
+}): PrivacyWarning[] {
   const warnings: PrivacyWarning[] = [];
   if (!isStandardCap(terms.cap)) {
     warnings.push({
@@ -136,7 +143,10 @@ export function assessEscrowTerms(terms: { cap: bigint; settleDeadline: bigint; 
       advice: `use standardCap(): ${STANDARD_CAPS.map((c) => formatAmount(c)).join(", ")}`,
     });
   }
-  for (const [name, t] of [["settle", terms.settleDeadline], ["claim", terms.claimDeadline]] as const) {
+  for (const [name, t] of [
+    ["settle", terms.settleDeadline],
+    ["claim", terms.claimDeadline],
+  ] as const) {
     if (t % DEADLINE_GRID_SECONDS !== 0n) {
       warnings.push({
         code: "CUSTOM_ESCROW_TERMS",

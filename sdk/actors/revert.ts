@@ -4,7 +4,13 @@
  * (`execution reverted (unknown custom error)`). {@link decodeRevert} finds the revert data wherever the provider
  * put it and decodes it against every zkcharge contract's ABI (and Solidity's built-in `Error` / `Panic`).
  */
-import { Interface, isHexString, type ContractTransactionReceipt, type ContractTransactionResponse, type ErrorDescription } from "ethers";
+import {
+  Interface,
+  isHexString,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type ErrorDescription,
+} from "ethers";
 import { ZkchargeError } from "../core/errors.ts";
 import { Pool__factory, Registry__factory } from "../../types/ethers-contracts/index.js";
 
@@ -16,7 +22,11 @@ const TOKEN_ERRORS = new Interface([
   "error ERC20InvalidReceiver(address receiver)",
 ]);
 
-const INTERFACES: readonly Interface[] = [Pool__factory.createInterface(), Registry__factory.createInterface(), TOKEN_ERRORS];
+const INTERFACES: readonly Interface[] = [
+  Pool__factory.createInterface(),
+  Registry__factory.createInterface(),
+  TOKEN_ERRORS,
+];
 
 /** A decoded contract revert. */
 export interface DecodedRevert {

@@ -28,7 +28,8 @@ export function assertFieldElement(x: bigint, what: string): void {
 export function assertBits(x: bigint, bits: number, what: string): void {
   if (typeof x !== "bigint") throw new InvalidInputError(`${what} must be a bigint, got ${typeof x}`);
   if (x < 0n) throw new InvalidInputError(`${what} = ${x} is negative`);
-  if (x >> BigInt(bits) !== 0n) throw new InvalidInputError(`${what} = ${x} does not fit in ${bits} bits (max 2^${bits}-1)`);
+  if (x >> BigInt(bits) !== 0n)
+    throw new InvalidInputError(`${what} = ${x} does not fit in ${bits} bits (max 2^${bits}-1)`);
 }
 
 /** Uniformly random integer in `[0, 2^bits)` from the platform CSPRNG. */

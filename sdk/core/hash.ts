@@ -3,8 +3,22 @@
  * assemble Poseidon inputs themselves.
  */
 import {
-  poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8,
-  poseidon9, poseidon10, poseidon11, poseidon12, poseidon13, poseidon14, poseidon15, poseidon16,
+  poseidon1,
+  poseidon2,
+  poseidon3,
+  poseidon4,
+  poseidon5,
+  poseidon6,
+  poseidon7,
+  poseidon8,
+  poseidon9,
+  poseidon10,
+  poseidon11,
+  poseidon12,
+  poseidon13,
+  poseidon14,
+  poseidon15,
+  poseidon16,
 } from "poseidon-lite";
 import { AbiCoder, getBytes, hexlify, isAddress, keccak256 } from "ethers";
 import { BABYJUB_SUBGROUP_ORDER, BITS, FIELD_MODULUS, TAGS } from "./constants.ts";
@@ -12,8 +26,22 @@ import { InvalidInputError } from "./errors.ts";
 import { assertBits, assertFieldElement } from "./field.ts";
 
 const POSEIDON = [
-  poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7, poseidon8,
-  poseidon9, poseidon10, poseidon11, poseidon12, poseidon13, poseidon14, poseidon15, poseidon16,
+  poseidon1,
+  poseidon2,
+  poseidon3,
+  poseidon4,
+  poseidon5,
+  poseidon6,
+  poseidon7,
+  poseidon8,
+  poseidon9,
+  poseidon10,
+  poseidon11,
+  poseidon12,
+  poseidon13,
+  poseidon14,
+  poseidon15,
+  poseidon16,
 ] as const;
 
 /**
@@ -163,8 +191,15 @@ export function extDataHash(ext: ExtData): bigint {
   };
   const encoded = AbiCoder.defaultAbiCoder().encode(
     ["uint256", "address", "address", "address", "int256", "bytes", "bytes"],
-    [ext.chainId, ext.pool, ext.recipient, ext.relayer, ext.extAmount,
-      bytes(ext.encryptedOutput1, "encryptedOutput1"), bytes(ext.encryptedOutput2, "encryptedOutput2")],
+    [
+      ext.chainId,
+      ext.pool,
+      ext.recipient,
+      ext.relayer,
+      ext.extAmount,
+      bytes(ext.encryptedOutput1, "encryptedOutput1"),
+      bytes(ext.encryptedOutput2, "encryptedOutput2"),
+    ],
   );
   return BigInt(keccak256(encoded)) % FIELD_MODULUS;
 }

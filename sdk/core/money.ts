@@ -33,7 +33,10 @@ export function parseAmount(text: string, symbol: string = CURRENCY): bigint {
   let s = text.trim();
   if (symbol && s.endsWith(symbol)) s = s.slice(0, -symbol.length).trim();
   const m = /^(\d+)(?:\.(\d*))?$/.exec(s);
-  if (!m) throw new InvalidInputError(`"${text}" is not an amount (expected digits with an optional decimal point, e.g. "3.45")`);
+  if (!m)
+    throw new InvalidInputError(
+      `"${text}" is not an amount (expected digits with an optional decimal point, e.g. "3.45")`,
+    );
   const frac = m[2] ?? "";
   if (frac.length > TOKEN_DECIMALS) {
     throw new InvalidInputError(`"${text}" has ${frac.length} decimals; the token has only ${TOKEN_DECIMALS}`);

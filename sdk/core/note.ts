@@ -4,7 +4,14 @@
  */
 import { BITS } from "./constants.ts";
 import { InvalidInputError } from "./errors.ts";
-import { assertBits, assertFieldElement, bigintToBytes, bytesToBigint, isFieldElement, randomFieldElement } from "./field.ts";
+import {
+  assertBits,
+  assertFieldElement,
+  bigintToBytes,
+  bytesToBigint,
+  isFieldElement,
+  randomFieldElement,
+} from "./field.ts";
 import { noteCommitment, nullifier, precommitment } from "./hash.ts";
 
 /** Length in bytes of an encoded note opening: blinding (32) || value (8), both big-endian. */

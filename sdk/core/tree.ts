@@ -34,7 +34,8 @@ export function hasSibling(leafIndex: bigint, treeSize: bigint, level: number): 
 }
 
 function checkShape(leafIndex: bigint, treeSize: bigint, depth: number): void {
-  if (!Number.isInteger(depth) || depth < 1 || depth > 64) throw new InvalidInputError(`tree depth ${depth} must be 1..64`);
+  if (!Number.isInteger(depth) || depth < 1 || depth > 64)
+    throw new InvalidInputError(`tree depth ${depth} must be 1..64`);
   if (treeSize > 1n << BigInt(depth)) throw new InvalidInputError(`tree size ${treeSize} exceeds 2^${depth} leaves`);
   if (leafIndex < 0n || leafIndex >= treeSize) {
     throw new InvalidInputError(`leaf index ${leafIndex} is outside the tree of ${treeSize} leaves`);
@@ -68,7 +69,8 @@ export class MerkleTree {
    * @param leaves initial leaves, inserted in order
    */
   constructor(depth: number, leaves: readonly bigint[] = []) {
-    if (!Number.isInteger(depth) || depth < 1 || depth > 32) throw new InvalidInputError(`tree depth ${depth} must be 1..32`);
+    if (!Number.isInteger(depth) || depth < 1 || depth > 32)
+      throw new InvalidInputError(`tree depth ${depth} must be 1..32`);
     this.depth = depth;
     this.#tree = new LeanIMT<bigint>(merkleNode);
     if (leaves.length > 0) this.insertMany(leaves);

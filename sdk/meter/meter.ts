@@ -7,9 +7,25 @@ import { BITS, N_POINTS } from "../core/constants.ts";
 import { InvalidInputError, InvalidReadingsError, MeterError } from "../core/errors.ts";
 import { assertBits, assertFieldElement } from "../core/field.ts";
 import { chainFinal, chainStart, chainStep, liveTail, meterLeaf, tariffHash } from "../core/hash.ts";
-import { clock, computeBill, nextBoundaryAfter, timeOfDay, validateTariff, type Point, type Tariff } from "../tariff/tariff.ts";
+import {
+  clock,
+  computeBill,
+  nextBoundaryAfter,
+  timeOfDay,
+  validateTariff,
+  type Point,
+  type Tariff,
+} from "../tariff/tariff.ts";
 import { derivePublicKey, signMessage } from "./eddsa.ts";
-import type { ChainPointReading, LiveEvidence, LiveTail, MeterSignature, Reading, SignedChain, SignedSession } from "./record.ts";
+import type {
+  ChainPointReading,
+  LiveEvidence,
+  LiveTail,
+  MeterSignature,
+  Reading,
+  SignedChain,
+  SignedSession,
+} from "./record.ts";
 
 /** Options of {@link Meter}. */
 export interface MeterOptions {
@@ -61,7 +77,9 @@ export class Meter {
       throw new MeterError(`tariff belongs to CPO ${args.tariff.cpoId}, the meter to CPO ${this.cpoId}`);
     }
     if (args.t < args.tariff.validFrom || args.t > args.tariff.validTo) {
-      throw new MeterError(`session start ${args.t} is outside the tariff's validity window [${args.tariff.validFrom}, ${args.tariff.validTo}]`);
+      throw new MeterError(
+        `session start ${args.t} is outside the tariff's validity window [${args.tariff.validFrom}, ${args.tariff.validTo}]`,
+      );
     }
     return new MeterSession(this, (m) => this.#sign(m), args.sessionId, args.tariff, args.t, args.e);
   }
@@ -104,7 +122,14 @@ export class MeterSession {
   #ended = false;
 
   /** @internal use {@link Meter.startSession} */
-  constructor(meter: Meter, sign: (m: bigint) => MeterSignature, sessionId: bigint, tariff: Tariff, t: bigint, e: bigint) {
+  constructor(
+    meter: Meter,
+    sign: (m: bigint) => MeterSignature,
+    sessionId: bigint,
+    tariff: Tariff,
+    t: bigint,
+    e: bigint,
+  ) {
     this.#meter = meter;
     this.#sign = sign;
     this.sessionId = sessionId;
@@ -169,12 +194,15 @@ export class MeterSession {
     this.#checkRange(t, e);
     const last = this.#last;
     const at = (x: bigint) => clock(timeOfDay(x, this.tariff));
-    if (t < last.t) throw new InvalidReadingsError(`reading at ${at(t)} is earlier than the previous reading at ${at(last.t)}`);
-    if (e < last.e) throw new InvalidReadingsError(`reading at ${at(t)}: energy ${e} Wh is below the previous ${last.e} Wh`);
+    if (t < last.t)
+      throw new InvalidReadingsError(`reading at ${at(t)} is earlier than the previous reading at ${at(last.t)}`);
+    if (e < last.e)
+      throw new InvalidReadingsError(`reading at ${at(t)}: energy ${e} Wh is below the previous ${last.e} Wh`);
     const rated = this.#meter.ratedPowerW;
     if ((e - last.e) * 3600n > rated * (t - last.t)) {
       throw new InvalidReadingsError(
-        `readings ${at(last.t)}-${at(t)} add ${e - last.e} Wh, more than the meter's rating ${rated} W allows in ${t - last.t} s`);
+        `readings ${at(last.t)}-${at(t)} add ${e - last.e} Wh, more than the meter's rating ${rated} W allows in ${t - last.t} s`,
+      );
     }
     const anchor = this.#points[this.#points.length - 1]!;
     const limit = (1n << BigInt(BITS.interval)) - 1n;
@@ -184,7 +212,8 @@ export class MeterSession {
     const boundary = nextBoundaryAfter(anchor.t, this.tariff);
     if (t > boundary) {
       throw new InvalidReadingsError(
-        `reading at ${at(t)} skips the tariff boundary at ${at(boundary)}: take a reading exactly at the boundary first`);
+        `reading at ${at(t)} skips the tariff boundary at ${at(boundary)}: take a reading exactly at the boundary first`,
+      );
     }
     return boundary;
   }
@@ -200,7 +229,8 @@ export class MeterSession {
     if (t === boundary) {
       if (this.pointsLeft < 2) {
         throw new MeterError(
-          `session holds ${this.#points.length} of ${N_POINTS} chain points: only the end point fits, call end() at this boundary`);
+          `session holds ${this.#points.length} of ${N_POINTS} chain points: only the end point fits, call end() at this boundary`,
+        );
       }
       this.#last = { t, e };
       return this.#append(t, e);
@@ -217,7 +247,9 @@ export class MeterSession {
    */
   evidence(tail: LiveTail): LiveEvidence {
     if (tail.k !== this.#points.length || tail.tail !== liveTail(this.head, tail.t, tail.e)) {
-      throw new MeterError(`live tail at point ${tail.k} no longer extends this session (now ${this.#points.length} points)`);
+      throw new MeterError(
+        `live tail at point ${tail.k} no longer extends this session (now ${this.#points.length} points)`,
+      );
     }
     return { ...this.#chain(), tail: { t: tail.t, e: tail.e }, message: tail.tail, signature: tail.signature };
   }

@@ -86,7 +86,13 @@ export interface LiveEvidence extends SignedChain {
 /**
  * `[H_0, H_1, ..., H_n]` of a session: `H_0 = chainStart(...)`, `H_i = chainStep(H_{i-1}, t_i, e_i)`.
  */
-export function computeChain(sessionId: bigint, cpoId: bigint, leaf: bigint, tariffHashValue: bigint, points: readonly Point[]): bigint[] {
+export function computeChain(
+  sessionId: bigint,
+  cpoId: bigint,
+  leaf: bigint,
+  tariffHashValue: bigint,
+  points: readonly Point[],
+): bigint[] {
   const heads = [chainStart(sessionId, cpoId, leaf, tariffHashValue)];
   for (const p of points) heads.push(chainStep(heads[heads.length - 1]!, p.t, p.e));
   return heads;
@@ -128,4 +134,3 @@ export function verifyLiveEvidence(s: LiveEvidence): boolean {
     return false;
   }
 }
-

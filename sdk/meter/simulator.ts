@@ -33,7 +33,8 @@ export function simulateCharging(session: MeterSession, options: SimulateOptions
   for (let b = session.nextBoundary; b <= to; b = nextBoundaryAfter(b, session.tariff)) boundaries.push(b);
   if (boundaries.length > session.pointsLeft - 1) {
     throw new MeterError(
-      `simulating to ${to} crosses ${boundaries.length} tariff boundaries but only ${session.pointsLeft - 1} chain points are left besides the end point`);
+      `simulating to ${to} crosses ${boundaries.length} tariff boundaries but only ${session.pointsLeft - 1} chain points are left besides the end point`,
+    );
   }
   const times = new Set<bigint>(boundaries);
   for (let t = from + stepSeconds; t <= to; t += stepSeconds) times.add(t);

@@ -20,12 +20,22 @@ export interface CloseProof extends ProvedCircuit<ClosePublicSignals> {
  */
 export async function proveClose(request: CloseRequest, options: ProverOptions = {}): Promise<CloseProof> {
   const w = buildCloseWitness(request);
-  const proved = await proveCircuit("close", w.input, w.publicSignals, closeSignalArray(w.publicSignals), CLOSE_PUBLIC_SIGNALS, options);
+  const proved = await proveCircuit(
+    "close",
+    w.input,
+    w.publicSignals,
+    closeSignalArray(w.publicSignals),
+    CLOSE_PUBLIC_SIGNALS,
+    options,
+  );
   return { ...proved, bill: w.bill };
 }
 
 /** Verifies a close proof against the close verification key. */
-export function verifyClose(proof: ProofWithSignals<ClosePublicSignals>, options: ProverOptions = {}): Promise<boolean> {
+export function verifyClose(
+  proof: ProofWithSignals<ClosePublicSignals>,
+  options: ProverOptions = {},
+): Promise<boolean> {
   return verifyCircuit("close", proof.proof, closeSignalArray(proof.publicSignals), options);
 }
 

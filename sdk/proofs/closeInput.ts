@@ -47,10 +47,13 @@ export function buildCloseWitness(req: CloseRequest): CloseWitness {
     throw new InvalidInputError(`the meter's signature over session ${record.sessionId} does not verify`);
   }
   if (record.sessionId !== escrow.sessionId || record.cpoId !== escrow.cpoId) {
-    throw new InvalidInputError(`the readings are for CPO ${record.cpoId} session ${record.sessionId}, ` +
-      `the escrow for CPO ${escrow.cpoId} session ${escrow.sessionId}`);
+    throw new InvalidInputError(
+      `the readings are for CPO ${record.cpoId} session ${record.sessionId}, ` +
+        `the escrow for CPO ${escrow.cpoId} session ${escrow.sessionId}`,
+    );
   }
-  if (req.extDataHash < 0n || req.extDataHash >= FIELD_MODULUS) throw new InvalidInputError("extDataHash must be a field element");
+  if (req.extDataHash < 0n || req.extDataHash >= FIELD_MODULUS)
+    throw new InvalidInputError("extDataHash must be a field element");
   const bill = computeBill(live ? [...record.points, record.tail] : record.points, record.tariff, record.ratedPowerW);
   const amount = bill.amount < escrow.cap ? bill.amount : escrow.cap;
   const meter = sessionBillInputs(record, req.meterPath);

@@ -24,7 +24,14 @@ export interface LockProof extends ProvedCircuit<LockPublicSignals> {
  */
 export async function proveLock(request: LockRequest, options: ProverOptions = {}): Promise<LockProof> {
   const w = buildLockWitness(request);
-  const proved = await proveCircuit("lock", w.input, w.publicSignals, lockSignalArray(w.publicSignals), LOCK_PUBLIC_SIGNALS, options);
+  const proved = await proveCircuit(
+    "lock",
+    w.input,
+    w.publicSignals,
+    lockSignalArray(w.publicSignals),
+    LOCK_PUBLIC_SIGNALS,
+    options,
+  );
   return { ...proved, escrowId: w.publicSignals.nullifier, change: w.change, refund: w.refund };
 }
 

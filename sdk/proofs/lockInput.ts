@@ -58,20 +58,28 @@ export function buildLockWitness(req: LockRequest): LockWitness {
   const limit = 1n << BigInt(BITS.value);
   if (req.cap <= 0n || req.cap >= limit) throw new InvalidInputError(`cap ${req.cap} must be in 1..2^64-1`);
   if (req.fee < 0n || req.fee >= limit) throw new InvalidInputError(`fee ${req.fee} must be in 0..2^64-1`);
-  for (const [name, v] of [["cpoId", req.cpoId], ["extDataHash", req.extDataHash]] as const) {
+  for (const [name, v] of [
+    ["cpoId", req.cpoId],
+    ["extDataHash", req.extDataHash],
+  ] as const) {
     if (v < 0n || v >= FIELD_MODULUS) throw new InvalidInputError(`${name} must be a field element`);
   }
   const sessionId = makeSessionId(req.stationNonce, req.driverNonce); // checks both are 128-bit
   if (req.sessionId !== undefined && req.sessionId !== sessionId) {
-    throw new InvalidInputError(`the nonces do not make session ${req.sessionId} (they hash to ${sessionId}): ` +
-      "only the session's own nonces can lock it");
+    throw new InvalidInputError(
+      `the nonces do not make session ${req.sessionId} (they hash to ${sessionId}): ` +
+        "only the session's own nonces can lock it",
+    );
   }
   if (req.settleDeadline >= req.claimDeadline) {
-    throw new InvalidInputError(`settle deadline ${req.settleDeadline} must come before the claim deadline ${req.claimDeadline}`);
+    throw new InvalidInputError(
+      `settle deadline ${req.settleDeadline} must come before the claim deadline ${req.claimDeadline}`,
+    );
   }
   if (req.note.value < req.cap + req.fee) {
     throw new InsufficientBalanceError(
-      `balance ${formatAmount(req.note.value)} is less than the cap ${formatAmount(req.cap)} plus fee ${formatAmount(req.fee)}`);
+      `balance ${formatAmount(req.note.value)} is less than the cap ${formatAmount(req.cap)} plus fee ${formatAmount(req.fee)}`,
+    );
   }
   const spend = noteSpendInputs(req.secretScalar, req.note, req.notePath);
   const change = new Note(req.note.value - req.cap - req.fee, req.changeBlinding, req.note.idc);
@@ -92,8 +100,12 @@ export function buildLockWitness(req: LockRequest): LockWitness {
   };
   return {
     input: {
-      ...publicSignals, ...spend.inputs, changeBlinding: req.changeBlinding, refundBlinding: req.refundBlinding,
-      stationNonce: req.stationNonce, driverNonce: req.driverNonce,
+      ...publicSignals,
+      ...spend.inputs,
+      changeBlinding: req.changeBlinding,
+      refundBlinding: req.refundBlinding,
+      stationNonce: req.stationNonce,
+      driverNonce: req.driverNonce,
     },
     publicSignals,
     change,

@@ -25,7 +25,14 @@ export interface PayProof extends ProvedCircuit<PayPublicSignals> {
  */
 export async function provePay(request: PayRequest, options: ProverOptions = {}): Promise<PayProof> {
   const w = buildPayWitness(request);
-  const proved = await proveCircuit("pay", w.input, w.publicSignals, paySignalArray(w.publicSignals), PAY_PUBLIC_SIGNALS, options);
+  const proved = await proveCircuit(
+    "pay",
+    w.input,
+    w.publicSignals,
+    paySignalArray(w.publicSignals),
+    PAY_PUBLIC_SIGNALS,
+    options,
+  );
   return { ...proved, bill: w.bill, change: w.change };
 }
 

@@ -54,7 +54,9 @@ export interface PayWitness {
 export function buildPayWitness(req: PayRequest): PayWitness {
   const { session, note, notePath, meterPath } = req;
   if (!verifySignedSession(session)) {
-    throw new InvalidInputError(`session ${session.sessionId} does not carry a valid meter signature over its chain points`);
+    throw new InvalidInputError(
+      `session ${session.sessionId} does not carry a valid meter signature over its chain points`,
+    );
   }
   if (req.fee < 0n || req.fee >> BigInt(BITS.value) !== 0n) {
     throw new InvalidInputError(`fee ${req.fee} must be in 0..2^64-1`);
@@ -66,8 +68,10 @@ export function buildPayWitness(req: PayRequest): PayWitness {
   const bill = req.bill ?? computeBill(session.points, session.tariff, session.ratedPowerW);
   const due = bill.amount + req.fee;
   if (note.value < due) {
-    const what = req.fee > 0n ? `the session total ${formatAmount(bill.amount)} plus the relayer fee ${formatAmount(req.fee)}` :
-      `the session total ${formatAmount(bill.amount)}`;
+    const what =
+      req.fee > 0n
+        ? `the session total ${formatAmount(bill.amount)} plus the relayer fee ${formatAmount(req.fee)}`
+        : `the session total ${formatAmount(bill.amount)}`;
     throw new InsufficientBalanceError(`balance ${formatAmount(note.value)} is less than ${what}`);
   }
   const change = new Note(note.value - due, req.changeBlinding, note.idc);

@@ -71,7 +71,12 @@ export async function proveCircuit<S>(
     }
   });
   const { witnessMs, proveMs, setupMs } = generated;
-  return { proof: generated.proof, publicSignals, calldata: generated.calldata, timings: { witnessMs, proveMs, setupMs } };
+  return {
+    proof: generated.proof,
+    publicSignals,
+    calldata: generated.calldata,
+    timings: { witnessMs, proveMs, setupMs },
+  };
 }
 
 /** Verifies a proof of `circuit` against its verification key, with the public signals in circuit order. */

@@ -6,26 +6,59 @@
 
 /** Public inputs of the pay circuit, in order. */
 export const PAY_PUBLIC_SIGNALS = [
-  "noteRoot", "noteTreeSize", "nullifier", "changeCommitment", "meterRoot", "cpoId",
-  "tariffHash", "sessionId", "amount", "fee", "extDataHash",
+  "noteRoot",
+  "noteTreeSize",
+  "nullifier",
+  "changeCommitment",
+  "meterRoot",
+  "cpoId",
+  "tariffHash",
+  "sessionId",
+  "amount",
+  "fee",
+  "extDataHash",
 ] as const;
 
 /** Public inputs of the transact circuit, in order (arrays flattened). */
 export const TRANSACT_PUBLIC_SIGNALS = [
-  "noteRoot", "noteTreeSize", "inputNullifier[0]", "inputNullifier[1]",
-  "outputCommitment[0]", "outputCommitment[1]", "publicAmount", "extDataHash",
+  "noteRoot",
+  "noteTreeSize",
+  "inputNullifier[0]",
+  "inputNullifier[1]",
+  "outputCommitment[0]",
+  "outputCommitment[1]",
+  "publicAmount",
+  "extDataHash",
 ] as const;
 
 /** Public inputs of the lock circuit, in order. */
 export const LOCK_PUBLIC_SIGNALS = [
-  "noteRoot", "noteTreeSize", "nullifier", "changeCommitment", "refundPrecommitment", "cap", "fee",
-  "cpoId", "sessionId", "settleDeadline", "claimDeadline", "extDataHash",
+  "noteRoot",
+  "noteTreeSize",
+  "nullifier",
+  "changeCommitment",
+  "refundPrecommitment",
+  "cap",
+  "fee",
+  "cpoId",
+  "sessionId",
+  "settleDeadline",
+  "claimDeadline",
+  "extDataHash",
 ] as const;
 
 /** Public inputs of the close circuit, in order (the first four are the escrow's). */
 export const CLOSE_PUBLIC_SIGNALS = [
-  "refundPrecommitment", "cap", "cpoId", "sessionId", "meterRoot", "tariffHash", "mode",
-  "amount", "refundCommitment", "extDataHash",
+  "refundPrecommitment",
+  "cap",
+  "cpoId",
+  "sessionId",
+  "meterRoot",
+  "tariffHash",
+  "mode",
+  "amount",
+  "refundCommitment",
+  "extDataHash",
 ] as const;
 
 /** Named public signals of a lock proof. */

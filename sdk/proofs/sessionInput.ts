@@ -23,7 +23,9 @@ export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) 
     throw new InvalidInputError(`the meter path must have ${METER_TREE_DEPTH} siblings`);
   }
   if (meterPath.leaf !== record.meterLeaf) {
-    throw new InvalidInputError(`meter path proves leaf ${meterPath.leaf}, not the session's meter ${record.meterLeaf}`);
+    throw new InvalidInputError(
+      `meter path proves leaf ${meterPath.leaf}, not the session's meter ${record.meterLeaf}`,
+    );
   }
   const t = record.tariff;
   const [Ax, Ay] = record.meterPublicKey;

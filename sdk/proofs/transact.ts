@@ -21,7 +21,10 @@ export async function proveTransact(request: TransactRequest, options: ProverOpt
 }
 
 /** Verifies a transact proof against the transact verification key. */
-export function verifyTransact(proof: ProofWithSignals<TransactPublicSignals>, options: ProverOptions = {}): Promise<boolean> {
+export function verifyTransact(
+  proof: ProofWithSignals<TransactPublicSignals>,
+  options: ProverOptions = {},
+): Promise<boolean> {
   return verifyCircuit("transact", proof.proof, transactSignalArray(proof.publicSignals), options);
 }
 

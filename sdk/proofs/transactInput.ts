@@ -63,15 +63,19 @@ export function dummyInput(idc: bigint, path: MerklePath): TransactInput {
  */
 export function buildTransactWitness(req: TransactRequest): TransactWitness {
   const limit = 1n << BigInt(BITS.value);
-  if (req.extAmount <= -limit || req.extAmount >= limit) throw new InvalidInputError(`extAmount ${req.extAmount} must be within ±(2^64-1)`);
+  if (req.extAmount <= -limit || req.extAmount >= limit)
+    throw new InvalidInputError(`extAmount ${req.extAmount} must be within ±(2^64-1)`);
   if (req.fee < 0n || req.fee >= limit) throw new InvalidInputError(`fee ${req.fee} must be in 0..2^64-1`);
   const treeSize = req.inputs[0].path.treeSize;
   let root: bigint | undefined;
   for (const [j, { note, path }] of req.inputs.entries()) {
-    if (path.siblings.length !== NOTE_TREE_DEPTH) throw new InvalidInputError(`input ${j}: path must have ${NOTE_TREE_DEPTH} siblings`);
-    if (path.treeSize !== treeSize) throw new InvalidInputError(`input ${j}: both paths must be taken at the same tree size`);
+    if (path.siblings.length !== NOTE_TREE_DEPTH)
+      throw new InvalidInputError(`input ${j}: path must have ${NOTE_TREE_DEPTH} siblings`);
+    if (path.treeSize !== treeSize)
+      throw new InvalidInputError(`input ${j}: both paths must be taken at the same tree size`);
     if (note.value === 0n) continue;
-    if (path.leaf !== note.commitment) throw new InvalidInputError(`input ${j}: path proves ${path.leaf}, not the note's commitment`);
+    if (path.leaf !== note.commitment)
+      throw new InvalidInputError(`input ${j}: path proves ${path.leaf}, not the note's commitment`);
     const r = rootFromPath(path);
     if (root !== undefined && r !== root) throw new InvalidInputError("the two input paths lead to different roots");
     root = r;
@@ -82,18 +86,27 @@ export function buildTransactWitness(req: TransactRequest): TransactWitness {
   const sumIn = req.inputs[0].note.value + req.inputs[1].note.value;
   const sumOut = req.outputs[0].value + req.outputs[1].value;
   for (const [k, out] of req.outputs.entries()) {
-    if (out.value < 0n || out.value >= limit) throw new InvalidInputError(`output ${k}: value ${out.value} must be in 0..2^64-1`);
-    if (out.precommitment < 0n || out.precommitment >= FIELD_MODULUS) throw new InvalidInputError(`output ${k}: precommitment is not a field element`);
+    if (out.value < 0n || out.value >= limit)
+      throw new InvalidInputError(`output ${k}: value ${out.value} must be in 0..2^64-1`);
+    if (out.precommitment < 0n || out.precommitment >= FIELD_MODULUS)
+      throw new InvalidInputError(`output ${k}: precommitment is not a field element`);
   }
   if (sumIn + req.extAmount - req.fee !== sumOut) {
     const need = sumOut - req.extAmount + req.fee;
     if (sumIn < need) {
-      throw new InsufficientBalanceError(`balance ${formatAmount(sumIn)} is less than the ${formatAmount(need)} this transaction moves out`);
+      throw new InsufficientBalanceError(
+        `balance ${formatAmount(sumIn)} is less than the ${formatAmount(need)} this transaction moves out`,
+      );
     }
-    throw new InvalidInputError(`inputs ${formatAmount(sumIn)} + ${formatAmount(req.extAmount)} - fee ${formatAmount(req.fee)} do not equal the outputs ${formatAmount(sumOut)}`);
+    throw new InvalidInputError(
+      `inputs ${formatAmount(sumIn)} + ${formatAmount(req.extAmount)} - fee ${formatAmount(req.fee)} do not equal the outputs ${formatAmount(sumOut)}`,
+    );
   }
 
-  const nullifiers = req.inputs.map(({ note, path }) => note.nullifier(path.leafIndex, req.secretScalar)) as [bigint, bigint];
+  const nullifiers = req.inputs.map(({ note, path }) => note.nullifier(path.leafIndex, req.secretScalar)) as [
+    bigint,
+    bigint,
+  ];
   if (nullifiers[0] === nullifiers[1]) throw new InvalidInputError("the same note is spent twice in one transaction");
   const outputCommitments = req.outputs.map((o) => noteCommitment(o.precommitment, o.value)) as [bigint, bigint];
   const publicSignals: TransactPublicSignals = {

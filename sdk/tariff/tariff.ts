@@ -78,7 +78,8 @@ export interface Bill {
 function checkBits(field: string, x: bigint, bits: number): void {
   if (typeof x !== "bigint") throw new InvalidTariffError(field, `must be a bigint, got ${typeof x}`);
   if (x < 0n) throw new InvalidTariffError(field, `${x} is negative`);
-  if (x >> BigInt(bits) !== 0n) throw new InvalidTariffError(field, `${x} does not fit in ${bits} bits (max 2^${bits}-1)`);
+  if (x >> BigInt(bits) !== 0n)
+    throw new InvalidTariffError(field, `${x} does not fit in ${bits} bits (max 2^${bits}-1)`);
 }
 
 /**
@@ -90,24 +91,34 @@ export function validateTariff(tariff: Tariff): void {
     throw new InvalidTariffError("cpoId", `${tariff.cpoId} is not a field element`);
   }
   checkBits("flatFee", tariff.flatFee, BITS.flatFee);
-  if (tariff.energyPrice?.length !== N_BANDS) throw new InvalidTariffError("energyPrice", `must have ${N_BANDS} entries`);
+  if (tariff.energyPrice?.length !== N_BANDS)
+    throw new InvalidTariffError("energyPrice", `must have ${N_BANDS} entries`);
   tariff.energyPrice.forEach((p, k) => checkBits(`energyPrice[${k}]`, p, BITS.energyPrice));
   if (tariff.bandStart?.length !== N_BANDS) throw new InvalidTariffError("bandStart", `must have ${N_BANDS} entries`);
   tariff.bandStart.forEach((b, k) => checkBits(`bandStart[${k}]`, b, BITS.timeOfDay));
   if (tariff.bandStart[0] !== 0n) throw new InvalidTariffError("bandStart[0]", `must be 0, got ${tariff.bandStart[0]}`);
   for (let k = 1; k < N_BANDS; k++) {
     if (tariff.bandStart[k]! <= tariff.bandStart[k - 1]!) {
-      throw new InvalidTariffError(`bandStart[${k}]`, `${clock(tariff.bandStart[k]!)} must be after bandStart[${k - 1}] ${clock(tariff.bandStart[k - 1]!)}`);
+      throw new InvalidTariffError(
+        `bandStart[${k}]`,
+        `${clock(tariff.bandStart[k]!)} must be after bandStart[${k - 1}] ${clock(tariff.bandStart[k - 1]!)}`,
+      );
     }
   }
   if (tariff.bandStart[N_BANDS - 1]! >= DAY) {
-    throw new InvalidTariffError(`bandStart[${N_BANDS - 1}]`, `${tariff.bandStart[N_BANDS - 1]} must be below 86400 (before midnight)`);
+    throw new InvalidTariffError(
+      `bandStart[${N_BANDS - 1}]`,
+      `${tariff.bandStart[N_BANDS - 1]} must be below 86400 (before midnight)`,
+    );
   }
   checkBits("timePricePerHour", tariff.timePricePerHour, BITS.timePrice);
   checkBits("maxPrice", tariff.maxPrice, BITS.maxPrice);
   checkBits("tzOffset", tariff.tzOffset, BITS.timeOfDay);
   if (tariff.tzOffset >= DAY) {
-    throw new InvalidTariffError("tzOffset", `${tariff.tzOffset} must be below 86400 (write a negative zone modulo one day)`);
+    throw new InvalidTariffError(
+      "tzOffset",
+      `${tariff.tzOffset} must be below 86400 (write a negative zone modulo one day)`,
+    );
   }
   checkBits("validFrom", tariff.validFrom, BITS.time);
   checkBits("validTo", tariff.validTo, BITS.time);
@@ -183,13 +194,16 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
     throw new InvalidReadingsError(`ratedPowerW = ${ratedPowerW} does not fit in ${BITS.ratedPower} bits`);
   }
   points.forEach((p, i) => {
-    if (p.t < 0n || p.t >> BigInt(BITS.time) !== 0n) throw new InvalidReadingsError(`point ${i + 1}: time ${p.t} does not fit in ${BITS.time} bits`);
-    if (p.e < 0n || p.e >> BigInt(BITS.energy) !== 0n) throw new InvalidReadingsError(`point ${i + 1}: energy ${p.e} Wh does not fit in ${BITS.energy} bits`);
+    if (p.t < 0n || p.t >> BigInt(BITS.time) !== 0n)
+      throw new InvalidReadingsError(`point ${i + 1}: time ${p.t} does not fit in ${BITS.time} bits`);
+    if (p.e < 0n || p.e >> BigInt(BITS.energy) !== 0n)
+      throw new InvalidReadingsError(`point ${i + 1}: energy ${p.e} Wh does not fit in ${BITS.energy} bits`);
   });
   const t1 = points[0]!.t;
   if (t1 < tariff.validFrom || t1 > tariff.validTo) {
     throw new InvalidReadingsError(
-      `session start ${t1} is outside the tariff's validity window [${tariff.validFrom}, ${tariff.validTo}]`);
+      `session start ${t1} is outside the tariff's validity window [${tariff.validFrom}, ${tariff.validTo}]`,
+    );
   }
   const maxInterval = (1n << BigInt(BITS.interval)) - 1n;
   const perInterval: IntervalCharge[] = [];
@@ -216,7 +230,8 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
     const end = bandEnd(tod, tariff);
     if (tod + dt > end) {
       throw new InvalidReadingsError(
-        `${span} straddles the ${boundaryName(end)} boundary: a chain point must be taken exactly at the boundary`);
+        `${span} straddles the ${boundaryName(end)} boundary: a chain point must be taken exactly at the boundary`,
+      );
     }
     const energyNumerator = de * tariff.energyPrice[band]! * 3600n;
     const timeNumerator = dt * tariff.timePricePerHour * 1000n;

@@ -9,7 +9,10 @@ import { expect } from "chai";
 import { loadArtifacts } from "../../prover/artifacts.ts";
 import { artifactPaths } from "../../prover/node/fileSource.ts";
 import {
-  CLOSE_PUBLIC_SIGNALS, LOCK_PUBLIC_SIGNALS, PAY_PUBLIC_SIGNALS, TRANSACT_PUBLIC_SIGNALS,
+  CLOSE_PUBLIC_SIGNALS,
+  LOCK_PUBLIC_SIGNALS,
+  PAY_PUBLIC_SIGNALS,
+  TRANSACT_PUBLIC_SIGNALS,
 } from "../../sdk/proofs/publicSignals.ts";
 import { circuitSpecs, sourceHash } from "../../scripts/lib/circuits.ts";
 import { checkVerifier } from "../../scripts/lib/verifier.ts";

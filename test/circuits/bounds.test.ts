@@ -20,7 +20,7 @@ describe("field bounds", () => {
     // The circuit range-checks the bill to 64 bits: every provable session must fit, with room to spare.
     expect(numerator / BILL_DIVISOR < 1n << BigInt(BITS.value)).to.equal(true);
     // Division is unique: bill * D + remainder < 2^64 * 2^22 is far below r.
-    expect((max(BITS.value) * BILL_DIVISOR + BILL_DIVISOR) < FIELD_MODULUS).to.equal(true);
+    expect(max(BITS.value) * BILL_DIVISOR + BILL_DIVISOR < FIELD_MODULUS).to.equal(true);
   });
 
   it("the power check compares values below 2^56 (its LessEqThan width)", () => {

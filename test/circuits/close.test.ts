@@ -17,7 +17,13 @@ import { Note } from "../../sdk/core/note.ts";
 import { computeBill, type Point, type Tariff } from "../../sdk/tariff/tariff.ts";
 import { MeterTree } from "../../sdk/core/tree.ts";
 import {
-  CPO_ID, RATED_POWER_W, SESSION_START, payScenario, scenarioTariff, signChain, signLiveTail,
+  CPO_ID,
+  RATED_POWER_W,
+  SESSION_START,
+  payScenario,
+  scenarioTariff,
+  signChain,
+  signLiveTail,
 } from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
@@ -35,7 +41,9 @@ function closeScenario() {
   const s = payScenario();
   const escrowOf = (cap: bigint): EscrowTerms => ({
     refundPrecommitment: precommitment(s.identity.commitment, REFUND_BLINDING),
-    cap, cpoId: CPO_ID, sessionId: s.session.sessionId,
+    cap,
+    cpoId: CPO_ID,
+    sessionId: s.session.sessionId,
   });
   const close = (record: SessionRecord, cap: bigint) =>
     buildCloseWitness({ escrow: escrowOf(cap), record, meterPath: s.request.meterPath, extDataHash: 4242n });
@@ -43,7 +51,12 @@ function closeScenario() {
   const refundNote = (value: bigint) => new Note(value, REFUND_BLINDING, s.identity.commitment);
   /** The same session, still running at 17:10 local: chain points 16:30 and 17:00 and a live tail at 17:10. */
   const liveEvidence = (): LiveEvidence => {
-    const live = s.meter.startSession({ sessionId: s.session.sessionId, tariff: s.tariff, t: SESSION_START, e: 1_000_000n });
+    const live = s.meter.startSession({
+      sessionId: s.session.sessionId,
+      tariff: s.tariff,
+      t: SESSION_START,
+      e: 1_000_000n,
+    });
     const readings = simulateCharging(live, { to: SESSION_START + 40n * 60n, powerW: 11_000n, stepSeconds: 300n });
     const tail = readings.at(-1)!;
     expect(tail.kind).to.equal("live");
@@ -51,10 +64,23 @@ function closeScenario() {
   };
   /** Readings the meter key signed for this session's chain, without the MeterSession checks. */
   const signed = (points: Point[], opts: { tariff?: Tariff; sessionId?: bigint; n?: number } = {}) =>
-    signChain({ sessionId: opts.sessionId ?? s.session.sessionId, cpoId: CPO_ID, meterLeaf: s.meter.leaf,
-      tariff: opts.tariff ?? s.tariff, points, n: opts.n });
+    signChain({
+      sessionId: opts.sessionId ?? s.session.sessionId,
+      cpoId: CPO_ID,
+      meterLeaf: s.meter.leaf,
+      tariff: opts.tariff ?? s.tariff,
+      points,
+      n: opts.n,
+    });
   const signedTail = (points: Point[], tail: Point) =>
-    signLiveTail({ sessionId: s.session.sessionId, cpoId: CPO_ID, meterLeaf: s.meter.leaf, tariff: s.tariff, points, tail });
+    signLiveTail({
+      sessionId: s.session.sessionId,
+      cpoId: CPO_ID,
+      meterLeaf: s.meter.leaf,
+      tariff: s.tariff,
+      points,
+      tail,
+    });
 
   /**
    * A cheater's raw witness input: the escrow of `cap`, `record`'s readings and signature (no SDK checks),
@@ -65,16 +91,24 @@ function closeScenario() {
     const live = "tail" in record;
     const P = escrowOf(cap).refundPrecommitment;
     return {
-      ...escrowOf(cap), meterRoot: meter.meterRoot, tariffHash: record.tariffHash, mode: mode ?? (live ? 1n : 0n),
-      amount, refundCommitment: refundCommitmentOf(P, cap - amount), extDataHash: 4242n,
-      ...meter.inputs, tTail: live ? record.tail.t : 0n, eTail: live ? record.tail.e : 0n,
+      ...escrowOf(cap),
+      meterRoot: meter.meterRoot,
+      tariffHash: record.tariffHash,
+      mode: mode ?? (live ? 1n : 0n),
+      amount,
+      refundCommitment: refundCommitmentOf(P, cap - amount),
+      extDataHash: 4242n,
+      ...meter.inputs,
+      tTail: live ? record.tail.t : 0n,
+      eTail: live ? record.tail.e : 0n,
     };
   };
   return { ...s, escrowOf, close, refundNote, liveEvidence, signed, signedTail, raw };
 }
 
 /** H_3(TAG_NOTE, P, v mod r) without the SDK's 64-bit check (to forge negative refunds). */
-const refundCommitmentOf = (P: bigint, v: bigint) => poseidon([TAGS.note, P, ((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS]);
+const refundCommitmentOf = (P: bigint, v: bigint) =>
+  poseidon([TAGS.note, P, ((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS]);
 
 /** Accepted, with exactly the SDK's public signals at witness[1..10]. */
 async function expectHonest(w: ReturnType<typeof buildCloseWitness>): Promise<bigint[]> {
@@ -178,7 +212,14 @@ describe("close circuit", function () {
       const s = closeScenario();
       const ev = s.signedTail([{ t: SESSION_START, e: 0n }], { t: boundary + 1n, e: 1_000n });
       expect(() => s.close(ev, 10_000_000n)).to.throw(InvalidReadingsError, /straddles/);
-      const sloppy = computeBill([{ t: SESSION_START, e: 0n }, { t: boundary, e: 1_000n }], s.tariff, RATED_POWER_W).amount;
+      const sloppy = computeBill(
+        [
+          { t: SESSION_START, e: 0n },
+          { t: boundary, e: 1_000n },
+        ],
+        s.tariff,
+        RATED_POWER_W,
+      ).amount;
       await expectRejectedVia(s.raw(ev, 10_000_000n, sloppy), ["IntervalPrice"], "TailCharge");
     });
 
@@ -195,7 +236,10 @@ describe("close circuit", function () {
 
     it("rejects a tail going backwards in time or in energy (the difference would wrap the field)", async () => {
       const s = closeScenario();
-      const points = [{ t: SESSION_START, e: 1_000n }, { t: SESSION_START + 60n, e: 1_100n }];
+      const points = [
+        { t: SESSION_START, e: 1_000n },
+        { t: SESSION_START + 60n, e: 1_100n },
+      ];
       const bill = computeBill(points, s.tariff, RATED_POWER_W).amount;
       const past = s.signedTail(points, { t: SESSION_START + 59n, e: 1_100n });
       await expectRejectedVia(s.raw(past, 10_000_000n, bill), ["Num2Bits"], "TailCharge");
@@ -239,7 +283,9 @@ describe("close circuit", function () {
       const s = closeScenario();
       const w = s.close(s.session, 10_000_000n);
       const P = w.publicSignals.refundPrecommitment;
-      await expectRejected("close", { ...w.input, refundCommitment: refundCommitmentOf(P, 10_000_000n - BILL + 1n) }, ["Close"]);
+      await expectRejected("close", { ...w.input, refundCommitment: refundCommitmentOf(P, 10_000_000n - BILL + 1n) }, [
+        "Close",
+      ]);
       await expectRejected("close", { ...w.input, refundCommitment: refundCommitmentOf(P, 10_000_000n) }, ["Close"]);
       await expectRejected("close", s.raw(s.session, 10_000_000n, BILL - 1n), ["Close"]);
       // Bill above the cap: the whole cap is charged, nothing may come back.
@@ -252,14 +298,26 @@ describe("close circuit", function () {
     it("rejects another session's readings (the escrow's sessionId differs from the chain's)", async () => {
       const s = closeScenario();
       const other = s.signed(s.session.points, { sessionId: makeSessionId(1n, 2n) });
-      expect(() => buildCloseWitness({ escrow: s.escrowOf(10_000_000n), record: other, meterPath: s.request.meterPath, extDataHash: 4242n }))
-        .to.throw(InvalidInputError, /session/);
+      expect(() =>
+        buildCloseWitness({
+          escrow: s.escrowOf(10_000_000n),
+          record: other,
+          meterPath: s.request.meterPath,
+          extDataHash: 4242n,
+        }),
+      ).to.throw(InvalidInputError, /session/);
       const input = s.raw(other, 10_000_000n, BILL);
       expect(input.sessionId).to.equal(s.session.sessionId);
       await expectRejected("close", input, SIG);
       // Same with a live tail of the other session.
-      const ev = signLiveTail({ sessionId: makeSessionId(1n, 2n), cpoId: CPO_ID, meterLeaf: s.meter.leaf, tariff: s.tariff,
-        points: s.session.points.slice(0, 2), tail: { t: boundary + 60n, e: s.session.points[1]!.e + 100n } });
+      const ev = signLiveTail({
+        sessionId: makeSessionId(1n, 2n),
+        cpoId: CPO_ID,
+        meterLeaf: s.meter.leaf,
+        tariff: s.tariff,
+        points: s.session.points.slice(0, 2),
+        tail: { t: boundary + 60n, e: s.session.points[1]!.e + 100n },
+      });
       const bill = computeBill([...ev.points, ev.tail], s.tariff, RATED_POWER_W).amount;
       await expectRejected("close", s.raw(ev, 10_000_000n, bill), SIG);
     });
@@ -270,15 +328,28 @@ describe("close circuit", function () {
       const leaf2 = meterLeaf(s.meter.publicKey[0], s.meter.publicKey[1], 2n, RATED_POWER_W);
       const tree2 = new MeterTree([leaf2, 888n]);
       const path = tree2.path(0);
-      await expectRejected("close", {
-        ...input, meterRoot: tree2.root, meterIndex: path.leafIndex, meterTreeSize: path.treeSize, meterSiblings: path.siblings,
-      }, ["MeterMembership"]);
+      await expectRejected(
+        "close",
+        {
+          ...input,
+          meterRoot: tree2.root,
+          meterIndex: path.leafIndex,
+          meterTreeSize: path.treeSize,
+          meterSiblings: path.siblings,
+        },
+        ["MeterMembership"],
+      );
     });
 
     it("rejects a meter missing from the CPO's meter tree under the public meter root", async () => {
       const s = closeScenario();
       const lonely = new MeterTree([555n, 777n, s.meter.leaf]);
-      const input = buildCloseWitness({ escrow: s.escrowOf(10_000_000n), record: s.session, meterPath: lonely.path(2), extDataHash: 4242n }).input;
+      const input = buildCloseWitness({
+        escrow: s.escrowOf(10_000_000n),
+        record: s.session,
+        meterPath: lonely.path(2),
+        extDataHash: 4242n,
+      }).input;
       await expectRejected("close", { ...input, meterRoot: s.meterTree.root }, ["MeterMembership"]);
     });
 

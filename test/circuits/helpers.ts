@@ -23,7 +23,10 @@ export async function expectRejected(circuit: string, input: object, templates: 
   expect(error, "the circuit accepted a cheating witness").to.be.instanceOf(WitnessError);
   const e = error as WitnessError;
   const template = e.template ?? "";
-  expect(templates.some((t) => template === t || template.startsWith(`${t}_`) || template.startsWith(`${t}(`)),
-    `rejected in ${template}, expected one of ${templates.join(", ")}: ${e.message}`).to.equal(true);
-  if (via !== undefined) expect(e.originalMessage, e.message).to.match(new RegExp(`Error in template ${via}_\\d+ line`));
+  expect(
+    templates.some((t) => template === t || template.startsWith(`${t}_`) || template.startsWith(`${t}(`)),
+    `rejected in ${template}, expected one of ${templates.join(", ")}: ${e.message}`,
+  ).to.equal(true);
+  if (via !== undefined)
+    expect(e.originalMessage, e.message).to.match(new RegExp(`Error in template ${via}_\\d+ line`));
 }

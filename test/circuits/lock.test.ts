@@ -61,7 +61,9 @@ describe("lock circuit", function () {
       const w = s.witness;
       const witness = await expectAccepted("lock", w.input);
       expect(witness.slice(1, 13)).to.deep.equal(lockSignalArray(w.publicSignals));
-      expect(w.publicSignals.nullifier).to.equal(s.note.nullifier(s.request.notePath.leafIndex, s.identity.secretScalar));
+      expect(w.publicSignals.nullifier).to.equal(
+        s.note.nullifier(s.request.notePath.leafIndex, s.identity.secretScalar),
+      );
       expect(w.change.value).to.equal(50_000_000n - 20_000_000n - 100_000n);
       expect(w.refund.value).to.equal(20_000_000n);
       expect(w.publicSignals.refundPrecommitment).to.equal(w.refund.precommitment);
@@ -82,8 +84,13 @@ describe("lock circuit", function () {
       const s = lockScenario();
       const witness = await expectAccepted("lock", s.witness.input);
       const at = (name: (typeof LOCK_PUBLIC_SIGNALS)[number]) => witness[1 + LOCK_PUBLIC_SIGNALS.indexOf(name)];
-      expect([at("cpoId"), at("sessionId"), at("settleDeadline"), at("claimDeadline"), at("extDataHash")])
-        .to.deep.equal([CPO_ID, s.request.sessionId, s.request.settleDeadline, s.request.claimDeadline, 4242n]);
+      expect([
+        at("cpoId"),
+        at("sessionId"),
+        at("settleDeadline"),
+        at("claimDeadline"),
+        at("extDataHash"),
+      ]).to.deep.equal([CPO_ID, s.request.sessionId, s.request.settleDeadline, s.request.claimDeadline, 4242n]);
       expect(LOCK_PUBLIC_SIGNALS.indexOf("cpoId")).to.equal(7);
       expect(LOCK_PUBLIC_SIGNALS.indexOf("sessionId")).to.equal(8);
       // Only squared: another value is still a valid witness, but its square sits in the witness (the
@@ -102,8 +109,11 @@ describe("lock circuit", function () {
       const s = lockScenario();
       const aliased = s.identity.secretScalar + BABYJUB_SUBGROUP_ORDER;
       const nf = poseidon([TAGS.nullifier, s.note.commitment, s.request.notePath.leafIndex, aliased]);
-      await expectRejectedVia({ ...s.witness.input, secret: aliased, nullifier: nf }, ["IdentityCommitment", "Num2Bits"],
-        "IdentityCommitment");
+      await expectRejectedVia(
+        { ...s.witness.input, secret: aliased, nullifier: nf },
+        ["IdentityCommitment", "Num2Bits"],
+        "IdentityCommitment",
+      );
     });
 
     it("rejects a free leaf index (idx + 2^24): one note, one escrow id", async () => {
@@ -124,7 +134,9 @@ describe("lock circuit", function () {
   describe("balance", () => {
     it("rejects cap + fee above the note value (change wraps to r - 1)", async () => {
       const s = lockScenario();
-      expect(() => buildLockWitness({ ...s.request, cap: s.note.value - s.request.fee + 1n })).to.throw(InsufficientBalanceError);
+      expect(() => buildLockWitness({ ...s.request, cap: s.note.value - s.request.fee + 1n })).to.throw(
+        InsufficientBalanceError,
+      );
       const cap = s.note.value - s.request.fee + 1n;
       const change = changeOf(s.note, s.request.changeBlinding, -1n);
       await expectRejectedVia({ ...s.witness.input, cap, changeCommitment: change }, ["Num2Bits"], "NoteCommitment");
@@ -139,7 +151,11 @@ describe("lock circuit", function () {
       // cap = fee = 2^64 - 1 on a 2^64 - 1 note: each fits, their sum does not.
       const top = lockScenario({ value: MAX, cap: MAX, fee: 0n });
       const change = changeOf(top.note, top.request.changeBlinding, MAX - MAX - MAX);
-      await expectRejectedVia({ ...top.witness.input, fee: MAX, changeCommitment: change }, ["Num2Bits"], "NoteCommitment");
+      await expectRejectedVia(
+        { ...top.witness.input, fee: MAX, changeCommitment: change },
+        ["Num2Bits"],
+        "NoteCommitment",
+      );
     });
 
     it("rejects a smaller public cap than the value moved out (change kept too low)", async () => {
@@ -153,12 +169,25 @@ describe("lock circuit", function () {
     it("computes the SDK's session id from the nonces (random 128-bit nonces and the edges)", async () => {
       const s = lockScenario();
       const top = (1n << 128n) - 1n;
-      const pairs = [[0n, 0n], [top, top], [top, 0n], [randomBits(128), randomBits(128)], [randomBits(128), randomBits(128)]];
+      const pairs = [
+        [0n, 0n],
+        [top, top],
+        [top, 0n],
+        [randomBits(128), randomBits(128)],
+        [randomBits(128), randomBits(128)],
+      ];
       for (const [stationNonce, driverNonce] of pairs) {
-        const w = buildLockWitness({ ...s.request, stationNonce: stationNonce!, driverNonce: driverNonce!, sessionId: undefined });
+        const w = buildLockWitness({
+          ...s.request,
+          stationNonce: stationNonce!,
+          driverNonce: driverNonce!,
+          sessionId: undefined,
+        });
         expect(w.publicSignals.sessionId).to.equal(makeSessionId(stationNonce!, driverNonce!));
         const witness = await expectAccepted("lock", w.input);
-        expect(witness[1 + LOCK_PUBLIC_SIGNALS.indexOf("sessionId")]).to.equal(makeSessionId(stationNonce!, driverNonce!));
+        expect(witness[1 + LOCK_PUBLIC_SIGNALS.indexOf("sessionId")]).to.equal(
+          makeSessionId(stationNonce!, driverNonce!),
+        );
       }
     });
 
@@ -186,14 +215,25 @@ describe("lock circuit", function () {
 
     it("the SDK refuses nonces that do not make the requested session id, and nonces wider than 128 bits", () => {
       const s = lockScenario();
-      expect(() => buildLockWitness({ ...s.request, driverNonce: SCENARIO_NONCES.driverNonce + 1n }))
-        .to.throw(InvalidInputError, /do not make session/);
-      expect(() => buildLockWitness({ ...s.request, stationNonce: SCENARIO_NONCES.driverNonce, driverNonce: SCENARIO_NONCES.stationNonce }))
-        .to.throw(InvalidInputError, /do not make session/);
-      expect(() => buildLockWitness({ ...s.request, stationNonce: 1n << 128n, sessionId: undefined }))
-        .to.throw(InvalidInputError, /station nonce/);
-      expect(() => buildLockWitness({ ...s.request, driverNonce: -1n, sessionId: undefined }))
-        .to.throw(InvalidInputError, /driver nonce/);
+      expect(() => buildLockWitness({ ...s.request, driverNonce: SCENARIO_NONCES.driverNonce + 1n })).to.throw(
+        InvalidInputError,
+        /do not make session/,
+      );
+      expect(() =>
+        buildLockWitness({
+          ...s.request,
+          stationNonce: SCENARIO_NONCES.driverNonce,
+          driverNonce: SCENARIO_NONCES.stationNonce,
+        }),
+      ).to.throw(InvalidInputError, /do not make session/);
+      expect(() => buildLockWitness({ ...s.request, stationNonce: 1n << 128n, sessionId: undefined })).to.throw(
+        InvalidInputError,
+        /station nonce/,
+      );
+      expect(() => buildLockWitness({ ...s.request, driverNonce: -1n, sessionId: undefined })).to.throw(
+        InvalidInputError,
+        /driver nonce/,
+      );
     });
   });
 
@@ -201,9 +241,14 @@ describe("lock circuit", function () {
     it("rejects a refund precommitment of another identity: the refund must return to the spender", async () => {
       const s = lockScenario();
       const mallory = DriverIdentity.random();
-      await expectRejected("lock", {
-        ...s.witness.input, refundPrecommitment: precommitment(mallory.commitment, s.request.refundBlinding),
-      }, ["Lock"]);
+      await expectRejected(
+        "lock",
+        {
+          ...s.witness.input,
+          refundPrecommitment: precommitment(mallory.commitment, s.request.refundBlinding),
+        },
+        ["Lock"],
+      );
     });
 
     it("rejects change sent to another identity", async () => {

@@ -10,11 +10,25 @@ import fc from "fast-check";
 import { buildPayWitness, type PayRequest } from "../../sdk/proofs/payInput.ts";
 import { paySignalArray } from "../../sdk/proofs/publicSignals.ts";
 import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
-import { identityCommitment, meterLeaf, poseidon, sessionId as makeSessionId, tariffHash } from "../../sdk/core/hash.ts";
+import {
+  identityCommitment,
+  meterLeaf,
+  poseidon,
+  sessionId as makeSessionId,
+  tariffHash,
+} from "../../sdk/core/hash.ts";
 import { Note } from "../../sdk/core/note.ts";
 import { computeBill, type Point } from "../../sdk/tariff/tariff.ts";
 import { MeterTree, NoteTree } from "../../sdk/core/tree.ts";
-import { CPO_ID, HOUR, RATED_POWER_W, SESSION_START, payScenario, scenarioTariff, signChain } from "../fixtures/session.ts";
+import {
+  CPO_ID,
+  HOUR,
+  RATED_POWER_W,
+  SESSION_START,
+  payScenario,
+  scenarioTariff,
+  signChain,
+} from "../fixtures/session.ts";
 import { expectAccepted, expectRejected } from "./helpers.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
 import { slowPropertyRuns } from "../fixtures/property.ts";
@@ -30,8 +44,12 @@ function inputOf(request: PayRequest) {
 function withPoints(points: Point[], opts: { tariff?: ReturnType<typeof scenarioTariff>; n?: number } = {}) {
   const s = payScenario();
   const session = signChain({
-    sessionId: s.session.sessionId, cpoId: CPO_ID, meterLeaf: s.meter.leaf,
-    tariff: opts.tariff ?? s.tariff, points, n: opts.n,
+    sessionId: s.session.sessionId,
+    cpoId: CPO_ID,
+    meterLeaf: s.meter.leaf,
+    tariff: opts.tariff ?? s.tariff,
+    points,
+    n: opts.n,
   });
   return { s, session, request: { ...s.request, session } };
 }
@@ -39,19 +57,36 @@ function withPoints(points: Point[], opts: { tariff?: ReturnType<typeof scenario
 /** Raw witness input for a session the SDK would refuse: fills the bill fields by hand. */
 function rawInput(request: PayRequest, amount: bigint) {
   const honest = payScenario();
-  const base = buildPayWitness({ ...honest.request, ...request, session: honest.session, note: request.note, notePath: request.notePath }).input;
+  const base = buildPayWitness({
+    ...honest.request,
+    ...request,
+    session: honest.session,
+    note: request.note,
+    notePath: request.notePath,
+  }).input;
   const sess = request.session;
   const pad = (xs: bigint[]) => [...xs, ...new Array(16 - xs.length).fill(0n)];
   const change = new Note(request.note.value - amount - request.fee, request.changeBlinding, request.note.idc);
   return {
     ...base,
-    sessionId: sess.sessionId, tariffHash: sess.tariffHash,
-    flatFee: sess.tariff.flatFee, energyPrice: [...sess.tariff.energyPrice], bandStart: sess.tariff.bandStart.slice(1),
-    timePricePerHour: sess.tariff.timePricePerHour, maxPrice: sess.tariff.maxPrice, tzOffset: sess.tariff.tzOffset,
-    validFrom: sess.tariff.validFrom, validTo: sess.tariff.validTo,
-    n: BigInt(sess.n), t: pad(sess.points.map((p) => p.t)), e: pad(sess.points.map((p) => p.e)),
-    sigR8x: sess.signature.R8[0], sigR8y: sess.signature.R8[1], sigS: sess.signature.S,
-    amount, changeCommitment: change.commitment,
+    sessionId: sess.sessionId,
+    tariffHash: sess.tariffHash,
+    flatFee: sess.tariff.flatFee,
+    energyPrice: [...sess.tariff.energyPrice],
+    bandStart: sess.tariff.bandStart.slice(1),
+    timePricePerHour: sess.tariff.timePricePerHour,
+    maxPrice: sess.tariff.maxPrice,
+    tzOffset: sess.tariff.tzOffset,
+    validFrom: sess.tariff.validFrom,
+    validTo: sess.tariff.validTo,
+    n: BigInt(sess.n),
+    t: pad(sess.points.map((p) => p.t)),
+    e: pad(sess.points.map((p) => p.e)),
+    sigR8x: sess.signature.R8[0],
+    sigR8y: sess.signature.R8[1],
+    sigS: sess.signature.S,
+    amount,
+    changeCommitment: change.commitment,
   };
 }
 
@@ -98,16 +133,23 @@ describe("pay circuit", function () {
       const input = inputOf(s.request);
       const idx = s.request.notePath.leafIndex;
       const nf = (i: bigint) => poseidon([TAGS.nullifier, s.note.commitment, i, s.request.secretScalar]);
-      await expectRejected("pay", { ...input, leafIndex: idx + (1n << 24n), nullifier: nf(idx + (1n << 24n)) }, ["Num2Bits"]);
-      await expectRejected("pay", { ...input, leafIndex: s.request.notePath.treeSize, nullifier: nf(s.request.notePath.treeSize) },
-        ["LeanIMTRoot"]);
+      await expectRejected("pay", { ...input, leafIndex: idx + (1n << 24n), nullifier: nf(idx + (1n << 24n)) }, [
+        "Num2Bits",
+      ]);
+      await expectRejected(
+        "pay",
+        { ...input, leafIndex: s.request.notePath.treeSize, nullifier: nf(s.request.notePath.treeSize) },
+        ["LeanIMTRoot"],
+      );
     });
 
     it("rejects a note worth more than its commitment (value + 1)", async () => {
       const s = payScenario();
       const input = inputOf(s.request);
       const change = new Note(s.note.value + 1n - (input.amount as bigint), s.request.changeBlinding, s.note.idc);
-      await expectRejected("pay", { ...input, value: s.note.value + 1n, changeCommitment: change.commitment }, ["NoteSpend"]);
+      await expectRejected("pay", { ...input, value: s.note.value + 1n, changeCommitment: change.commitment }, [
+        "NoteSpend",
+      ]);
     });
 
     it("rejects a fee paid beyond the note (change would wrap), and fee = 2^64", async () => {
@@ -143,29 +185,55 @@ describe("pay circuit", function () {
       const cheap = scenarioTariff({ energyPrice: [1n, 1n, 1n, 1n] });
       const session = { ...s.session, tariff: cheap, tariffHash: tariffHash(cheap) };
       const bill = computeBill(session.points, cheap, RATED_POWER_W);
-      await expectRejected("pay", rawInput({ ...s.request, session }, bill.amount), ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier"]);
+      await expectRejected("pay", rawInput({ ...s.request, session }, bill.amount), [
+        "ForceEqualIfEnabled",
+        "EdDSAPoseidonVerifier",
+      ]);
     });
 
     it("rejects a retired tariff: session start after validTo, or before validFrom", async () => {
       const late = scenarioTariff({ validTo: SESSION_START - 1n });
-      const { request } = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 60n, e: 10n }], { tariff: late });
+      const { request } = withPoints(
+        [
+          { t: SESSION_START, e: 0n },
+          { t: SESSION_START + 60n, e: 10n },
+        ],
+        { tariff: late },
+      );
       const bill = computeBill(request.session.points, scenarioTariff(), RATED_POWER_W);
       await expectRejected("pay", rawInput(request, bill.amount), ["SessionBill"]);
       const early = scenarioTariff({ validFrom: SESSION_START + 1n });
-      const r2 = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 60n, e: 10n }], { tariff: early }).request;
+      const r2 = withPoints(
+        [
+          { t: SESSION_START, e: 0n },
+          { t: SESSION_START + 60n, e: 10n },
+        ],
+        { tariff: early },
+      ).request;
       await expectRejected("pay", rawInput(r2, bill.amount), ["SessionBill"]);
     });
 
     it("accepts a start exactly at validFrom and at validTo", async () => {
       for (const tariff of [scenarioTariff({ validFrom: SESSION_START }), scenarioTariff({ validTo: SESSION_START })]) {
-        const { request } = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 60n, e: 10n }], { tariff });
+        const { request } = withPoints(
+          [
+            { t: SESSION_START, e: 0n },
+            { t: SESSION_START + 60n, e: 10n },
+          ],
+          { tariff },
+        );
         await expectAccepted("pay", inputOf(request));
       }
     });
 
     it("caps the amount at maxPrice, and bills the flat fee alone for a one-point session", async () => {
-      const capped = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: 3_000n }],
-        { tariff: scenarioTariff({ maxPrice: 1_000_000n }) }).request;
+      const capped = withPoints(
+        [
+          { t: SESSION_START, e: 0n },
+          { t: SESSION_START + 600n, e: 3_000n },
+        ],
+        { tariff: scenarioTariff({ maxPrice: 1_000_000n }) },
+      ).request;
       const w = buildPayWitness(capped);
       expect(w.bill.capped).to.equal(true);
       expect(w.publicSignals.amount).to.equal(1_000_000n);
@@ -198,8 +266,11 @@ describe("pay circuit", function () {
       const prefix = { ...s.session, points: s.session.points.slice(0, n), n };
       const bill = computeBill(prefix.points, s.tariff, RATED_POWER_W);
       const change = new Note(s.note.value - bill.amount, s.request.changeBlinding, s.note.idc);
-      await expectRejected("pay", { ...input, n: BigInt(n), t, e, amount: bill.amount, changeCommitment: change.commitment },
-        ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier"]);
+      await expectRejected(
+        "pay",
+        { ...input, n: BigInt(n), t, e, amount: bill.amount, changeCommitment: change.commitment },
+        ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier"],
+      );
     });
 
     it("rejects the reading of another session, another meter, and another CPO", async () => {
@@ -210,14 +281,30 @@ describe("pay circuit", function () {
 
       // Meter B (in the tree too) signed it, but the chain names meter A's leaf: signature check fails.
       const keyB = Uint8Array.from({ length: 32 }, () => 9);
-      const other = signChain({ sessionId: s.session.sessionId, cpoId: CPO_ID, meterLeaf: s.meter.leaf, tariff: s.tariff,
-        points: s.session.points, key: keyB });
-      await expectRejected("pay", { ...input, sigR8x: other.signature.R8[0], sigR8y: other.signature.R8[1], sigS: other.signature.S }, sig);
+      const other = signChain({
+        sessionId: s.session.sessionId,
+        cpoId: CPO_ID,
+        meterLeaf: s.meter.leaf,
+        tariff: s.tariff,
+        points: s.session.points,
+        key: keyB,
+      });
+      await expectRejected(
+        "pay",
+        { ...input, sigR8x: other.signature.R8[0], sigR8y: other.signature.R8[1], sigS: other.signature.S },
+        sig,
+      );
 
       // CPO 2 with an identical tariff and meter key: its meter leaf is not in CPO 1's tree.
       const t2 = scenarioTariff({ cpoId: 2n });
       const leaf2 = meterLeaf(s.meter.publicKey[0], s.meter.publicKey[1], 2n, RATED_POWER_W);
-      const session2 = signChain({ sessionId: s.session.sessionId, cpoId: 2n, meterLeaf: leaf2, tariff: t2, points: s.session.points });
+      const session2 = signChain({
+        sessionId: s.session.sessionId,
+        cpoId: 2n,
+        meterLeaf: leaf2,
+        tariff: t2,
+        points: s.session.points,
+      });
       const raw = rawInput({ ...s.request, session: session2 }, input.amount as bigint);
       await expectRejected("pay", { ...raw, cpoId: 2n }, ["MeterMembership"]);
     });
@@ -230,21 +317,41 @@ describe("pay circuit", function () {
     });
 
     it("rejects an interval that straddles a band boundary, even by one second", async () => {
-      const straddle = [{ t: SESSION_START, e: 0n }, { t: boundary + 1n, e: 1_000n }];
+      const straddle = [
+        { t: SESSION_START, e: 0n },
+        { t: boundary + 1n, e: 1_000n },
+      ];
       const { request } = withPoints(straddle);
       expect(() => buildPayWitness(request)).to.throw(/16:30:00-17:00:01 straddles/);
-      const sloppy = computeBill([{ t: SESSION_START, e: 0n }, { t: boundary, e: 1_000n }], scenarioTariff(), RATED_POWER_W).amount;
+      const sloppy = computeBill(
+        [
+          { t: SESSION_START, e: 0n },
+          { t: boundary, e: 1_000n },
+        ],
+        scenarioTariff(),
+        RATED_POWER_W,
+      ).amount;
       await expectRejected("pay", rawInput(request, sloppy), ["IntervalPrice"]);
     });
 
     it("accepts a reading exactly on the boundary (end-inclusive), and midnight as the last band's end", async () => {
-      const exact = withPoints([{ t: SESSION_START, e: 0n }, { t: boundary, e: 1_000n }, { t: boundary + 60n, e: 1_100n }]).request;
+      const exact = withPoints([
+        { t: SESSION_START, e: 0n },
+        { t: boundary, e: 1_000n },
+        { t: boundary + 60n, e: 1_100n },
+      ]).request;
       const w = buildPayWitness(exact);
       expect(w.bill.perInterval.map((i) => i.band)).to.deep.equal([1, 2]);
       await expectAccepted("pay", w.input);
       const midnight = SESSION_START + 7n * HOUR + 30n * 60n; // 00:00 local next day
-      const late = withPoints([{ t: midnight - 600n, e: 0n }, { t: midnight, e: 500n }, { t: midnight + 60n, e: 600n }],
-        { tariff: scenarioTariff({ validFrom: SESSION_START }) }).request;
+      const late = withPoints(
+        [
+          { t: midnight - 600n, e: 0n },
+          { t: midnight, e: 500n },
+          { t: midnight + 60n, e: 600n },
+        ],
+        { tariff: scenarioTariff({ validFrom: SESSION_START }) },
+      ).request;
       const wl = buildPayWitness(late);
       expect(wl.bill.perInterval.map((i) => i.band)).to.deep.equal([3, 0]);
       await expectAccepted("pay", wl.input);
@@ -252,17 +359,29 @@ describe("pay circuit", function () {
 
     it("rejects power above the meter's rating by 1 Wh, and accepts exactly the rating", async () => {
       const atRating = (RATED_POWER_W * 600n) / 3600n; // 3666 Wh in 600 s at 22 kW (floor)
-      const ok = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: atRating }]).request;
+      const ok = withPoints([
+        { t: SESSION_START, e: 0n },
+        { t: SESSION_START + 600n, e: atRating },
+      ]).request;
       await expectAccepted("pay", inputOf(ok));
-      const over = withPoints([{ t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: atRating + 1n }]).request;
+      const over = withPoints([
+        { t: SESSION_START, e: 0n },
+        { t: SESSION_START + 600n, e: atRating + 1n },
+      ]).request;
       expect(() => buildPayWitness(over)).to.throw(/rating/);
       await expectRejected("pay", rawInput(over, buildPayWitness(ok).bill.amount), ["SessionBill"]);
     });
 
     it("rejects time or energy going backwards (the difference would wrap the field)", async () => {
-      const back = withPoints([{ t: SESSION_START, e: 1_000n }, { t: SESSION_START + 60n, e: 999n }]).request;
+      const back = withPoints([
+        { t: SESSION_START, e: 1_000n },
+        { t: SESSION_START + 60n, e: 999n },
+      ]).request;
       await expectRejected("pay", rawInput(back, 500_000n), ["Num2Bits"]);
-      const past = withPoints([{ t: SESSION_START + 60n, e: 0n }, { t: SESSION_START, e: 1n }]).request;
+      const past = withPoints([
+        { t: SESSION_START + 60n, e: 0n },
+        { t: SESSION_START, e: 1n },
+      ]).request;
       await expectRejected("pay", rawInput(past, 500_000n), ["Num2Bits"]);
     });
 
@@ -280,13 +399,26 @@ describe("pay circuit", function () {
     await fc.assert(
       fc.asyncProperty(
         fc.bigInt({ min: 0n, max: 22n * 3600n }), // start offset, seconds
-        fc.array(fc.record({ dt: fc.bigInt({ min: 0n, max: 5_000n }), pw: fc.bigInt({ min: 0n, max: RATED_POWER_W }) }),
-          { minLength: 0, maxLength: 6 }),
-        fc.bigInt({ min: 0n, max: 1_000_000n }), fc.bigInt({ min: 0n, max: 3_000_000n }),
+        fc.array(
+          fc.record({ dt: fc.bigInt({ min: 0n, max: 5_000n }), pw: fc.bigInt({ min: 0n, max: RATED_POWER_W }) }),
+          { minLength: 0, maxLength: 6 },
+        ),
+        fc.bigInt({ min: 0n, max: 1_000_000n }),
+        fc.bigInt({ min: 0n, max: 3_000_000n }),
         async (offset, steps, timePrice, maxPrice) => {
-          const tariff = scenarioTariff({ timePricePerHour: timePrice, maxPrice, validFrom: SESSION_START, validTo: SESSION_START + 86_400n });
+          const tariff = scenarioTariff({
+            timePricePerHour: timePrice,
+            maxPrice,
+            validFrom: SESSION_START,
+            validTo: SESSION_START + 86_400n,
+          });
           const s = payScenario();
-          const meterSession = s.meter.startSession({ sessionId: s.session.sessionId, tariff, t: SESSION_START + offset, e: 0n });
+          const meterSession = s.meter.startSession({
+            sessionId: s.session.sessionId,
+            tariff,
+            t: SESSION_START + offset,
+            e: 0n,
+          });
           let t = SESSION_START + offset;
           let e = 0n;
           for (const step of steps) {

@@ -9,8 +9,12 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { transactSignalArray } from "../../sdk/proofs/publicSignals.ts";
 import {
-  buildTransactWitness, dummyInput, publicAmountOf,
-  type TransactInput, type TransactOutput, type TransactWitness,
+  buildTransactWitness,
+  dummyInput,
+  publicAmountOf,
+  type TransactInput,
+  type TransactOutput,
+  type TransactWitness,
 } from "../../sdk/proofs/transactInput.ts";
 import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, NOTE_TREE_DEPTH, TAGS } from "../../sdk/core/constants.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
@@ -39,9 +43,16 @@ function scenario() {
   const real = (note: Note): TransactInput => ({ note, path: tree.path(tree.indexOf(note.commitment)) });
   const dummy = (): TransactInput => dummyInput(alice.commitment, tree.path(0));
   /** An output to Alice herself (fresh blinding). */
-  const own = (value: bigint): TransactOutput => ({ precommitment: precommitment(alice.commitment, randomFieldElement()), value });
-  const build = (inputs: [TransactInput, TransactInput], outputs: [TransactOutput, TransactOutput], extAmount = 0n, fee = 0n) =>
-    buildTransactWitness({ secretScalar: alice.secretScalar, inputs, outputs, extAmount, fee, extDataHash: EXT });
+  const own = (value: bigint): TransactOutput => ({
+    precommitment: precommitment(alice.commitment, randomFieldElement()),
+    value,
+  });
+  const build = (
+    inputs: [TransactInput, TransactInput],
+    outputs: [TransactOutput, TransactOutput],
+    extAmount = 0n,
+    fee = 0n,
+  ) => buildTransactWitness({ secretScalar: alice.secretScalar, inputs, outputs, extAmount, fee, extDataHash: EXT });
   /** The honest merge a + b -> (a + b, 0). */
   const merge = () => build([real(a), real(b)], [own(a.value + b.value), own(0n)]);
   return { alice, bob, a, b, bobNote, tree, real, dummy, own, build, merge };
@@ -61,7 +72,11 @@ function withOutputs(input: Input, values: [bigint, bigint]): Input {
 }
 
 /** Replaces input j's opening, recomputing its public nullifier with the witness's secret. */
-function withInput(input: Input, j: number, o: { value?: bigint; blinding?: bigint; leafIndex?: bigint; siblings?: bigint[]; idc: bigint }): Input {
+function withInput(
+  input: Input,
+  j: number,
+  o: { value?: bigint; blinding?: bigint; leafIndex?: bigint; siblings?: bigint[]; idc: bigint },
+): Input {
   const set = <T>(xs: T[], v: T | undefined) => xs.map((x, k) => (k === j && v !== undefined ? v : x));
   const inValue = set(arr(input.inValue), o.value);
   const inBlinding = set(arr(input.inBlinding), o.blinding);
@@ -90,7 +105,10 @@ describe("transact circuit", function () {
       const w = s.merge();
       expect(w.publicSignals.noteRoot).to.equal(s.tree.root);
       expect(w.publicSignals.noteTreeSize).to.equal(6n);
-      expect(w.publicSignals.inputNullifiers).to.deep.equal([s.a.nullifier(2, s.alice.secretScalar), s.b.nullifier(4, s.alice.secretScalar)]);
+      expect(w.publicSignals.inputNullifiers).to.deep.equal([
+        s.a.nullifier(2, s.alice.secretScalar),
+        s.b.nullifier(4, s.alice.secretScalar),
+      ]);
       expect(w.publicSignals.publicAmount).to.equal(0n);
       await expectHonest(w);
     });
@@ -107,7 +125,9 @@ describe("transact circuit", function () {
       expect(w.publicSignals.publicAmount).to.equal(R - 20_500_000n);
       await expectHonest(w);
       // Everything out: both outputs 0.
-      await expectHonest(s.build([s.real(s.a), s.real(s.b)], [s.own(0n), s.own(0n)], -(s.a.value + s.b.value - 1n), 1n));
+      await expectHonest(
+        s.build([s.real(s.a), s.real(s.b)], [s.own(0n), s.own(0n)], -(s.a.value + s.b.value - 1n), 1n),
+      );
     });
 
     it("tops up (extAmount > 0) with two dummy inputs, up to 2^64 - 1", async () => {
@@ -125,13 +145,19 @@ describe("transact circuit", function () {
       // the public noteRoot must be a root the pool recorded, i.e. the current tree root.
       // The circuit itself accepts the real root with two dummies:
       await expectAccepted("transact", { ...w.input, noteRoot: s.tree.root });
-      expect(w.publicSignals.noteRoot, "buildTransactWitness: noteRoot of a dummy-only transact is not a root of the tree").to.equal(s.tree.root);
+      expect(
+        w.publicSignals.noteRoot,
+        "buildTransactWitness: noteRoot of a dummy-only transact is not a root of the tree",
+      ).to.equal(s.tree.root);
     });
 
     it("transfers to another identity's precommitment, which that identity can then spend", async () => {
       const s = scenario();
       const gift = Note.random(s.bob.commitment, 7_000_000n);
-      const w = s.build([s.real(s.a), s.dummy()], [{ precommitment: gift.precommitment, value: gift.value }, s.own(s.a.value - gift.value)]);
+      const w = s.build(
+        [s.real(s.a), s.dummy()],
+        [{ precommitment: gift.precommitment, value: gift.value }, s.own(s.a.value - gift.value)],
+      );
       expect(w.publicSignals.outputCommitments[0]).to.equal(gift.commitment);
       await expectHonest(w);
 
@@ -141,13 +167,22 @@ describe("transact circuit", function () {
       const bobSpend = buildTransactWitness({
         secretScalar: s.bob.secretScalar,
         inputs: [s.real(gift), s.real(s.bobNote)],
-        outputs: [{ precommitment: precommitment(s.bob.commitment, 5n), value: gift.value + s.bobNote.value }, { precommitment: 6n, value: 0n }],
-        extAmount: 0n, fee: 0n, extDataHash: EXT,
+        outputs: [
+          { precommitment: precommitment(s.bob.commitment, 5n), value: gift.value + s.bobNote.value },
+          { precommitment: 6n, value: 0n },
+        ],
+        extAmount: 0n,
+        fee: 0n,
+        extDataHash: EXT,
       });
       await expectHonest(bobSpend);
       // ...and Alice cannot (she knows the opening, not Bob's secret).
       const stolen = withInput(s.merge().input, 0, {
-        idc: s.alice.commitment, value: gift.value, blinding: gift.blinding, leafIndex: 6n, siblings: s.tree.path(6).siblings,
+        idc: s.alice.commitment,
+        value: gift.value,
+        blinding: gift.blinding,
+        leafIndex: 6n,
+        siblings: s.tree.path(6).siblings,
       });
       await expectRejectedAt(withOutputs(stolen, [gift.value + s.b.value, 0n]), "ForceEqualIfEnabled", "Transact");
     });
@@ -156,7 +191,10 @@ describe("transact circuit", function () {
       const s = scenario();
       const total = s.a.value + s.b.value;
       await fc.assert(
-        fc.asyncProperty(fc.bigInt({ min: 0n, max: total }), fc.bigInt({ min: 0n, max: total }), fc.bigInt({ min: 0n, max: total }),
+        fc.asyncProperty(
+          fc.bigInt({ min: 0n, max: total }),
+          fc.bigInt({ min: 0n, max: total }),
+          fc.bigInt({ min: 0n, max: total }),
           async (x, y, z) => {
             // Cut 0..total at three points: out0, out1, fee, and the rest is withdrawn.
             const [p, q, c] = [x, y, z].sort((u, v) => (u < v ? -1 : u > v ? 1 : 0)) as [bigint, bigint, bigint];
@@ -165,7 +203,8 @@ describe("transact circuit", function () {
             await expectHonest(w);
             // One more unit out than in is refused.
             await expectRejectedAt(withOutputs(w.input, [out0 + 1n, out1]), "Transact");
-          }),
+          },
+        ),
         { numRuns: 8 },
       );
     });
@@ -177,7 +216,8 @@ describe("transact circuit", function () {
       const w = s.merge();
       const aliased = s.alice.secretScalar + L;
       const input = {
-        ...w.input, secret: aliased,
+        ...w.input,
+        secret: aliased,
         inputNullifier: [nf(s.a.commitment, 2n, aliased), nf(s.b.commitment, 4n, aliased)],
       };
       // s + l below 2^251 reaches the explicit s < l comparison; above it, IdentityCommitment's 251-bit check.
@@ -188,8 +228,15 @@ describe("transact circuit", function () {
     it("rejects secrets l and r - 1 (edge values) through IdentityCommitment", async () => {
       const s = scenario();
       const w = s.merge();
-      for (const [secret, inner] of [[L, "IdentityCommitment"], [R - 1n, "Num2Bits"]] as const) {
-        const input = { ...w.input, secret, inputNullifier: [nf(s.a.commitment, 2n, secret), nf(s.b.commitment, 4n, secret)] };
+      for (const [secret, inner] of [
+        [L, "IdentityCommitment"],
+        [R - 1n, "Num2Bits"],
+      ] as const) {
+        const input = {
+          ...w.input,
+          secret,
+          inputNullifier: [nf(s.a.commitment, 2n, secret), nf(s.b.commitment, 4n, secret)],
+        };
         await expectRejectedAt(input, inner, "IdentityCommitment");
       }
     });
@@ -198,7 +245,11 @@ describe("transact circuit", function () {
       const s = scenario();
       const w = s.merge();
       const input = withInput(w.input, 0, {
-        idc: s.alice.commitment, value: s.bobNote.value, blinding: s.bobNote.blinding, leafIndex: 3n, siblings: s.tree.path(3).siblings,
+        idc: s.alice.commitment,
+        value: s.bobNote.value,
+        blinding: s.bobNote.blinding,
+        leafIndex: 3n,
+        siblings: s.tree.path(3).siblings,
       });
       await expectRejectedAt(withOutputs(input, [s.bobNote.value + s.b.value, 0n]), "ForceEqualIfEnabled", "Transact");
     });
@@ -209,7 +260,11 @@ describe("transact circuit", function () {
       const s = scenario();
       const w = s.merge();
       const twice = withInput(w.input, 1, {
-        idc: s.alice.commitment, value: s.a.value, blinding: s.a.blinding, leafIndex: 2n, siblings: s.tree.path(2).siblings,
+        idc: s.alice.commitment,
+        value: s.a.value,
+        blinding: s.a.blinding,
+        leafIndex: 2n,
+        siblings: s.tree.path(2).siblings,
       });
       expect(arr(twice.inputNullifier)[0]).to.equal(arr(twice.inputNullifier)[1]);
       await expectRejectedAt(withOutputs(twice, [2n * s.a.value, 0n]), "Transact");
@@ -221,7 +276,11 @@ describe("transact circuit", function () {
       const s = scenario();
       const w = s.merge();
       const inflated = withInput(w.input, 0, { idc: s.alice.commitment, value: s.a.value + 1n });
-      await expectRejectedAt(withOutputs(inflated, [s.a.value + 1n + s.b.value, 0n]), "ForceEqualIfEnabled", "Transact");
+      await expectRejectedAt(
+        withOutputs(inflated, [s.a.value + 1n + s.b.value, 0n]),
+        "ForceEqualIfEnabled",
+        "Transact",
+      );
       const huge = withInput(w.input, 0, { idc: s.alice.commitment, value: 1n << 64n });
       await expectRejectedAt(withOutputs(huge, [MAX, s.b.value + 1n]), "Num2Bits", "NoteCommitment");
     });
@@ -234,7 +293,10 @@ describe("transact circuit", function () {
       await expectRejectedAt(withOutputs(fake, [s.a.value, 5_000_000n]), "ForceEqualIfEnabled", "Transact");
       // Two forged inputs, no real one: a top-up that creates money from nothing.
       const t = s.build([s.dummy(), s.dummy()], [s.own(1n), s.own(0n)], 1n);
-      const forged = withInput(withInput(t.input, 0, { idc: s.alice.commitment, value: 1_000_000n }), 1, { idc: s.alice.commitment, value: 1n });
+      const forged = withInput(withInput(t.input, 0, { idc: s.alice.commitment, value: 1_000_000n }), 1, {
+        idc: s.alice.commitment,
+        value: 1n,
+      });
       await expectRejectedAt(withOutputs(forged, [1_000_002n, 0n]), "ForceEqualIfEnabled", "Transact");
     });
 
@@ -247,9 +309,16 @@ describe("transact circuit", function () {
       await expectRejectedAt(past, "LeanIMTRoot");
       // Even a dummy is held to leafIndex < size (its nullifier must not be free either).
       const d = s.build([s.real(s.a), s.dummy()], [s.own(s.a.value), s.own(0n)]);
-      await expectRejectedAt(withInput(d.input, 1, { idc: s.alice.commitment, value: 0n, leafIndex: 1n << 24n }), "Num2Bits", "LeanIMTRoot");
+      await expectRejectedAt(
+        withInput(d.input, 1, { idc: s.alice.commitment, value: 0n, leafIndex: 1n << 24n }),
+        "Num2Bits",
+        "LeanIMTRoot",
+      );
       // Honest control: index 2^24 - 1 is in range for Num2Bits but past this tree.
-      await expectRejectedAt(withInput(d.input, 1, { idc: s.alice.commitment, value: 0n, leafIndex: (1n << 24n) - 1n }), "LeanIMTRoot");
+      await expectRejectedAt(
+        withInput(d.input, 1, { idc: s.alice.commitment, value: 0n, leafIndex: (1n << 24n) - 1n }),
+        "LeanIMTRoot",
+      );
     });
   });
 
@@ -271,7 +340,9 @@ describe("transact circuit", function () {
       await expectRejectedAt(withOutputs(input, [0n, 0n]), "Transact");
       // Balancing the field equation needs an output of r - 1, which the 64-bit range check refuses.
       await expectRejectedAt(withOutputs(input, [R - 1n, 0n]), "Num2Bits", "OutputNote");
-      expect(() => s.build([s.real(s.a), s.dummy()], [s.own(0n), s.own(0n)], 0n, fee)).to.throw(InsufficientBalanceError);
+      expect(() => s.build([s.real(s.a), s.dummy()], [s.own(0n), s.own(0n)], 0n, fee)).to.throw(
+        InsufficientBalanceError,
+      );
     });
 
     it("rejects withdrawing more than the inputs (extAmount = -(in + 1) wraps publicAmount)", async () => {
@@ -292,9 +363,17 @@ describe("transact circuit", function () {
       // 2^64 balanced by r - 2^64 + ... : the first output fails its range check.
       const w = s.merge();
       const total = s.a.value + s.b.value;
-      await expectRejectedAt(withOutputs(w.input, [1n << 64n, (total - (1n << 64n) + R) % R]), "Num2Bits", "OutputNote");
+      await expectRejectedAt(
+        withOutputs(w.input, [1n << 64n, (total - (1n << 64n) + R) % R]),
+        "Num2Bits",
+        "OutputNote",
+      );
       // 2^64 as a top-up output (publicAmount 2^64, which the pool would refuse anyway).
-      await expectRejectedAt(withOutputs({ ...t.input, publicAmount: 1n << 64n }, [1n << 64n, 0n]), "Num2Bits", "OutputNote");
+      await expectRejectedAt(
+        withOutputs({ ...t.input, publicAmount: 1n << 64n }, [1n << 64n, 0n]),
+        "Num2Bits",
+        "OutputNote",
+      );
     });
 
     it("binds the public output commitments and nullifiers", async () => {

@@ -64,7 +64,10 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
   it("prints help naming the roles and the plaintext secrets", async () => {
     const r = await zkcharge(env, "--help");
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.match(/0 deployer\s+1 CPO admin/).and.match(/2 payer/).and.match(/3 relayer/);
+    expect(r.stdout)
+      .to.match(/0 deployer\s+1 CPO admin/)
+      .and.match(/2 payer/)
+      .and.match(/3 relayer/);
     expect(r.stdout).to.match(/SECRETS IN PLAINTEXT/);
   });
 
@@ -94,11 +97,23 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     expect(s1.status).to.equal("unpaid");
 
     // Bad input: refused before touching the chain or the state.
-    await fails(/--amount: "1\.2345678" has 7 decimals; the token has only 6/, "driver", "deposit", "--amount", "1.2345678");
+    await fails(
+      /--amount: "1\.2345678" has 7 decimals; the token has only 6/,
+      "driver",
+      "deposit",
+      "--amount",
+      "1.2345678",
+    );
     await fails(/unknown session "s9" \(known: s1/, "driver", "pay", "--session", "s9");
 
     // Paying minutes after the deposit that made the note links the two by timing: refused unless accepted.
-    await fails(/this pay is linkable \(FRESH_DEPOSIT; see the warnings above\).*--accept-linkable/, "driver", "pay", "--session", "s1");
+    await fails(
+      /this pay is linkable \(FRESH_DEPOSIT; see the warnings above\).*--accept-linkable/,
+      "driver",
+      "pay",
+      "--session",
+      "s1",
+    );
     out = await ok("driver", "pay", "--session", "s1", "--accept-linkable");
     expect(out).to.match(/privacy warning FRESH_DEPOSIT: note #0 was created by the deposit/);
     expect(out).to.match(/17:00-17:40 band 2 @ 0\.45 EUR\/kWh/);
@@ -115,17 +130,31 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
 
     // A chain-side failure (not enough in the wallet) also leaves the state alone.
     const fresh = Wallet.createRandom().address;
-    await fails(/balance 13\.91515 EUR is less than the withdrawal 100\.00 EUR/, "driver", "withdraw", "--to", fresh, "--amount", "100");
+    await fails(
+      /balance 13\.91515 EUR is less than the withdrawal 100\.00 EUR/,
+      "driver",
+      "withdraw",
+      "--to",
+      fresh,
+      "--amount",
+      "100",
+    );
 
     out = await ok("driver", "withdraw", "--to", fresh, "--amount", "10.00", "--fee", "0.05", "--accept-linkable");
     expect(out).to.match(/via the relayer 0x[0-9a-fA-F]{40} \(fee 0\.05 EUR\)/);
-    const token = new Contract(deployed.addresses.token, ["function balanceOf(address) view returns (uint256)"], provider);
+    const token = new Contract(
+      deployed.addresses.token,
+      ["function balanceOf(address) view returns (uint256)"],
+      provider,
+    );
     expect(await token.getFunction("balanceOf")(fresh)).to.equal(10_000_000n);
     out = await ok("driver", "balance");
     expect(out).to.match(/Driver balance: 3\.86515 EUR/);
 
     out = await ok("status");
-    expect(out).to.match(/CPO 1: .*earnings 0\.00 EUR/).and.match(/session s1: 16:30-17:40, 12\.833 kWh, 6\.08485 EUR, paid/);
+    expect(out)
+      .to.match(/CPO 1: .*earnings 0\.00 EUR/)
+      .and.match(/session s1: 16:30-17:40, 12\.833 kWh, 6\.08485 EUR, paid/);
     expect(readdirSync(dir)).to.deep.equal(["state.json"]);
   });
 
@@ -137,12 +166,24 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     expect(state().sessions[1]!.status).to.equal("started");
 
     // Bad input, refused before any proof or transaction; the state stays byte-identical.
-    await fails(/--claim-hours: the pool requires at least 24 hours/, "driver", "lock", "--session", "s2", "--cap", "15.00", "--claim-hours", "12");
+    await fails(
+      /--claim-hours: the pool requires at least 24 hours/,
+      "driver",
+      "lock",
+      "--session",
+      "s2",
+      "--cap",
+      "15.00",
+      "--claim-hours",
+      "12",
+    );
     await fails(/session s1 was not begun with `session start`/, "driver", "lock", "--session", "s1", "--cap", "15.00");
     await fails(/unknown escrow "e1" \(known: none/, "cpo", "verify-escrow", "--escrow", "e1");
 
     out = await ok("driver", "lock", "--session", "s2", "--cap", "15.00", "--accept-linkable");
-    expect(out).to.match(/Escrow e1 locked for session s2: cap 15\.00 EUR, via the relayer 0x[0-9a-fA-F]{40} \(fee 0\.02 EUR\)/);
+    expect(out).to.match(
+      /Escrow e1 locked for session s2: cap 15\.00 EUR, via the relayer 0x[0-9a-fA-F]{40} \(fee 0\.02 EUR\)/,
+    );
     expect(out).to.match(/settle deadline \d{4}-\d\d-\d\d 23:30, claim deadline \d{4}-\d\d-\d\d 23:30 \(local\)/);
     expect(out).to.match(/relayer submitted lock: tx 0x[0-9a-f]{64}/);
     expect(out).to.match(/driver's private balance: 28\.84515 EUR \(\+ 15\.00 EUR in escrow\)/);
@@ -150,8 +191,18 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     expect(state().escrows![0]!.status).to.equal("open");
 
     out = await ok("cpo", "verify-escrow", "--escrow", "e1");
-    expect(out).to.match(/Escrow e1 OK for session s2: switch the charger on/).and.match(/cap 15\.00 EUR >= 10\.00 EUR required/);
-    await fails(/caps at 15\.00 EUR, below the required 20\.00 EUR/, "cpo", "verify-escrow", "--escrow", "e1", "--min-cap", "20");
+    expect(out)
+      .to.match(/Escrow e1 OK for session s2: switch the charger on/)
+      .and.match(/cap 15\.00 EUR >= 10\.00 EUR required/);
+    await fails(
+      /caps at 15\.00 EUR, below the required 20\.00 EUR/,
+      "cpo",
+      "verify-escrow",
+      "--escrow",
+      "e1",
+      "--min-cap",
+      "20",
+    );
     await fails(/session s2 has not ended/, "cpo", "close", "--escrow", "e1");
 
     out = await ok("session", "simulate", "--session", "s2", "--minutes", "50", "--power-w", "11000");
@@ -173,7 +224,9 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     out = await ok("cpo", "verify-escrow", "--escrow", "e2");
     expect(out).to.match(/Escrow e2 OK/);
     out = await ok("session", "simulate", "--session", "s3", "--minutes", "45", "--power-w", "11000", "--keep-open");
-    expect(out).to.match(/Session s3 charging, not ended: 06:40-07:25 local, 8\.250 kWh so far, bill so far 3\.29426 EUR/);
+    expect(out).to.match(
+      /Session s3 charging, not ended: 06:40-07:25 local, 8\.250 kWh so far, bill so far 3\.29426 EUR/,
+    );
     expect(out).to.match(/8 live tail\(s\) signed, the last at 07:25/);
     expect(state().sessions[2]!.session).to.equal(undefined);
 
@@ -181,7 +234,9 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     const before = readFileSync(statePath);
     const early = await zkcharge(env, "cpo", "close", "--escrow", "e2", "--tail", "--state", statePath);
     expect(early.code).to.equal(1);
-    const hint = /a live tail closes only after the settle deadline .* `zkcharge chain advance --minutes (\d+)`/.exec(early.stderr);
+    const hint = /a live tail closes only after the settle deadline .* `zkcharge chain advance --minutes (\d+)`/.exec(
+      early.stderr,
+    );
     expect(hint, early.stderr).to.not.equal(null);
     expect(readFileSync(statePath).equals(before)).to.equal(true);
 
@@ -196,11 +251,19 @@ describe("zkcharge CLI against a Hardhat JSON-RPC server", function () {
     // 3.86515 + change 9.96 + refunds 10.8252 and 11.70574.
     out = await ok("driver", "balance");
     expect(out).to.match(/Driver balance: 36\.35609 EUR in 4 note/);
-    expect(out).to.match(/escrow e1 \(session s2\): closed by the session end, charged 4\.1748 EUR of 15\.00 EUR, refund 10\.8252 EUR back in the wallet/);
-    expect(out).to.match(/escrow e2 \(session s3\): closed from a live tail, charged 3\.29426 EUR of 15\.00 EUR, refund 11\.70574 EUR back in the wallet/);
+    expect(out).to.match(
+      /escrow e1 \(session s2\): closed by the session end, charged 4\.1748 EUR of 15\.00 EUR, refund 10\.8252 EUR back in the wallet/,
+    );
+    expect(out).to.match(
+      /escrow e2 \(session s3\): closed from a live tail, charged 3\.29426 EUR of 15\.00 EUR, refund 11\.70574 EUR back in the wallet/,
+    );
     out = await ok("status");
-    expect(out).to.match(/session s3: started 06:40, last reading 07:25, 8\.250 kWh, paid 3\.29426 EUR from a live tail/);
-    expect(out).to.match(/escrow e2 \(session s3\): closed from a live tail, charged 3\.29426 EUR of 15\.00 EUR \[on chain: Closed\]/);
+    expect(out).to.match(
+      /session s3: started 06:40, last reading 07:25, 8\.250 kWh, paid 3\.29426 EUR from a live tail/,
+    );
+    expect(out).to.match(
+      /escrow e2 \(session s3\): closed from a live tail, charged 3\.29426 EUR of 15\.00 EUR \[on chain: Closed\]/,
+    );
   });
 
   it("refunds an escrow nobody closed, only after its claim deadline", async () => {

@@ -46,7 +46,9 @@ describe("zkcharge CLI: crash, RPC and state faults", function () {
     const before = readFileSync(statePath);
     const r = await run(direct, args);
     expect(r.code, `zkcharge ${args.join(" ")} should fail:\n${r.stdout}\n${r.stderr}`).to.equal(1);
-    expect(r.stderr).to.match(/^zkcharge: error: /).and.match(pattern);
+    expect(r.stderr)
+      .to.match(/^zkcharge: error: /)
+      .and.match(pattern);
     expect(readFileSync(statePath).equals(before), "state file changed").to.equal(true);
     return r;
   }
@@ -152,7 +154,9 @@ describe("zkcharge CLI: crash, RPC and state faults", function () {
     proxy.dieAfterSend();
     const r = await run(viaProxy, ["deploy", "--force"], other);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(1);
-    expect(r.stderr).to.match(/^zkcharge: error: sent transaction 0x[0-9a-f]{64} \(contract creation\) to .* no receipt came within 3 s/);
+    expect(r.stderr).to.match(
+      /^zkcharge: error: sent transaction 0x[0-9a-f]{64} \(contract creation\) to .* no receipt came within 3 s/,
+    );
     expect(r.stderr.trim().split("\n"), "one line, no stack trace").to.have.length(1);
     expect(readFileSync(other).equals(before)).to.equal(true);
     proxy.revive();
@@ -166,7 +170,9 @@ describe("zkcharge CLI: crash, RPC and state faults", function () {
       gone.dieAfterSend("refuse");
       const r = await run(env, ["deploy", "--force"], other);
       expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(1);
-      expect(r.stderr).to.include(gone.sent[0]!).and.match(/^zkcharge: error: .*\(contract creation\).*`zkcharge chain tx --hash 0x[0-9a-f]{64}`/);
+      expect(r.stderr)
+        .to.include(gone.sent[0]!)
+        .and.match(/^zkcharge: error: .*\(contract creation\).*`zkcharge chain tx --hash 0x[0-9a-f]{64}`/);
       expect(r.stderr.trim().split("\n"), "one line, no stack trace").to.have.length(1);
     } finally {
       await gone.close();
@@ -184,9 +190,15 @@ describe("zkcharge CLI: crash, RPC and state faults", function () {
     // The state as a kill right after the lock left it: no escrow, the session started.
     writeFileSync(statePath, beforeLock);
     const out = await ok(["status"]);
-    expect(out).to.match(/escrow e1: locked on chain for session s2 \(tx 0x[0-9a-f]{64}\), missing from the state: added/);
-    expect(out).to.match(/escrow e1: closed on chain \(tx 0x[0-9a-f]{64}, charged \d+\.\d+ EUR\), the state said open: marked closed/);
-    expect(out).to.match(/session s2: paid by an escrow close on chain \(tx 0x[0-9a-f]{64}\), the state said started: marked paid/);
+    expect(out).to.match(
+      /escrow e1: locked on chain for session s2 \(tx 0x[0-9a-f]{64}\), missing from the state: added/,
+    );
+    expect(out).to.match(
+      /escrow e1: closed on chain \(tx 0x[0-9a-f]{64}, charged \d+\.\d+ EUR\), the state said open: marked closed/,
+    );
+    expect(out).to.match(
+      /session s2: paid by an escrow close on chain \(tx 0x[0-9a-f]{64}\), the state said started: marked paid/,
+    );
     expect(out).to.match(/escrow e1 \(session s2\): closed by the session end, .* \[on chain: Closed\]/);
     const repaired = state();
     const e1 = closed.escrows![0]!;
@@ -196,33 +208,54 @@ describe("zkcharge CLI: crash, RPC and state faults", function () {
 
   it("refuses invalid withdrawal input naming it; an escrow past its claim deadline is refundable now", async () => {
     const to = Wallet.createRandom().address;
-    await fails(/--fee 5000\.00 EUR \(withdrawing everything\): relayer fee 5000\.00 EUR is not below the withdrawable balance/,
-      ["driver", "withdraw", "--to", to, "--fee", "5000"]);
+    await fails(
+      /--fee 5000\.00 EUR \(withdrawing everything\): relayer fee 5000\.00 EUR is not below the withdrawable balance/,
+      ["driver", "withdraw", "--to", to, "--fee", "5000"],
+    );
     await fails(/--amount: must be more than 0/, ["driver", "withdraw", "--to", to, "--amount", "0"]);
     await fails(/--amount: /, ["driver", "withdraw", "--to", to, "--amount=-5"]);
 
     await ok(["session", "start", "--from", "12:00"]);
     await ok(["driver", "lock", "--session", "s3", "--cap", "5.00", "--claim-hours", "24", "--accept-linkable"]);
-    expect(await ok(["driver", "balance"])).to.match(/escrow e2 \(session s3\): open, 5\.00 EUR locked \(settle by .*, refundable after \d{4}-/);
+    expect(await ok(["driver", "balance"])).to.match(
+      /escrow e2 \(session s3\): open, 5\.00 EUR locked \(settle by .*, refundable after \d{4}-/,
+    );
     await ok(["chain", "advance", "--minutes", String(3 * 24 * 60)]);
-    expect(await ok(["driver", "balance"])).to.match(/escrow e2 \(session s3\): open, 5\.00 EUR locked \(settle by .*, refundable now: `driver refund --escrow e2`\)/);
+    expect(await ok(["driver", "balance"])).to.match(
+      /escrow e2 \(session s3\): open, 5\.00 EUR locked \(settle by .*, refundable now: `driver refund --escrow e2`\)/,
+    );
   });
 
   it("refuses a linkable spend unless --accept-linkable, printing the warnings and sending nothing", async () => {
     await ok(["driver", "deposit", "--amount", "60.00"]); // the largest note: the next withdrawal spends it
     const to = Wallet.createRandom().address;
     const block = await latestBlockTime(node.rpc);
-    const r = await fails(/this withdrawal is linkable \(FRESH_DEPOSIT\b.*pass --accept-linkable/,
-      ["driver", "withdraw", "--to", to, "--amount", "1.00"]);
+    const r = await fails(/this withdrawal is linkable \(FRESH_DEPOSIT\b.*pass --accept-linkable/, [
+      "driver",
+      "withdraw",
+      "--to",
+      to,
+      "--amount",
+      "1.00",
+    ]);
     expect(r.stdout).to.match(/privacy warning FRESH_DEPOSIT: note #\d+ was created by the deposit 0 min ago/);
     expect(r.stdout).to.match(/instead: top up or merge well ahead/);
     expect(await latestBlockTime(node.rpc)).to.equal(block); // nothing was mined
 
     await ok(["session", "start", "--from", "09:00"]);
-    const lock = await fails(/this lock is linkable \(.*CUSTOM_ESCROW_TERMS/, ["driver", "lock", "--session", "s4", "--cap", "15.00"]);
+    const lock = await fails(/this lock is linkable \(.*CUSTOM_ESCROW_TERMS/, [
+      "driver",
+      "lock",
+      "--session",
+      "s4",
+      "--cap",
+      "15.00",
+    ]);
     expect(lock.stdout).to.match(/privacy warning CUSTOM_ESCROW_TERMS: the cap 15\.00 EUR is not on the standard menu/);
     const out = await ok(["driver", "withdraw", "--to", to, "--amount", "1.00", "--accept-linkable"]);
-    expect(out).to.match(/sending it anyway \(--accept-linkable\)/).and.match(/relayer submitted transact: tx 0x/);
+    expect(out)
+      .to.match(/sending it anyway \(--accept-linkable\)/)
+      .and.match(/relayer submitted transact: tx 0x/);
   });
 
   it("shows a contract revert over JSON-RPC by its custom error", async () => {

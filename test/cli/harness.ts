@@ -30,15 +30,24 @@ export function zkcharge(env: NodeJS.ProcessEnv, args: string[], killAfterMs = 6
 }
 
 /** Runs the TypeScript file `file` with tsx (see {@link zkcharge}). */
-export function runFile(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, killAfterMs = 600_000): Promise<Run> {
+export function runFile(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  killAfterMs = 600_000,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     // Its own process group: tsx runs the program in a child process, and a hung run is killed as a whole.
     const child = spawn(TSX, [file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
     const killer = setTimeout(() => {
       try {
         process.kill(-child.pid!, "SIGKILL");
@@ -130,7 +139,11 @@ export class DyingProxy {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString();
-    const response = await fetch(this.target, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const response = await fetch(this.target, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     const text = await response.text();
     const calls = ([] as { method?: string }[]).concat(JSON.parse(body) as { method?: string });
     if (calls.some((c) => SENDS.has(c.method ?? ""))) {

@@ -9,7 +9,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadState, parseState, saveState, serializeState, writeFileAtomic, STATE_VERSION, type CliState } from "../../cli/state.ts";
+import {
+  loadState,
+  parseState,
+  saveState,
+  serializeState,
+  writeFileAtomic,
+  STATE_VERSION,
+  type CliState,
+} from "../../cli/state.ts";
 
 const STATE_MODULE = fileURLToPath(new URL("../../cli/state.ts", import.meta.url));
 
@@ -30,10 +38,12 @@ function sampleState(tag: number, padding = 0): CliState {
 describe("cli state file", function () {
   this.timeout(60_000);
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), "zkcharge-state-")); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "zkcharge-state-"));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("round-trips bigints (as \"123n\") and leaves no temp file behind", () => {
+  it('round-trips bigints (as "123n") and leaves no temp file behind', () => {
     const path = join(dir, "nested", "state.json");
     const state = sampleState(7);
     state.cpo!.cpoId = 2n ** 200n + 1n;
@@ -48,8 +58,13 @@ describe("cli state file", function () {
     const path = join(dir, "state.json");
     saveState(path, sampleState(1));
     const before = readFileSync(path);
-    expect(() => saveState(path, sampleState(2), { beforeRename: () => { throw new Error("simulated crash"); } }))
-      .to.throw("simulated crash");
+    expect(() =>
+      saveState(path, sampleState(2), {
+        beforeRename: () => {
+          throw new Error("simulated crash");
+        },
+      }),
+    ).to.throw("simulated crash");
     expect(readFileSync(path).equals(before)).to.equal(true);
     expect(readdirSync(dir)).to.deep.equal(["state.json"]);
   });
@@ -67,7 +82,9 @@ describe("cli state file", function () {
       process.stdout.write("ready\\n");
       for (let i = 1; ; i++) writeFileAtomic(${JSON.stringify(path)}, texts[i % 3]);
     `;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", writer], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", writer], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((ok, fail) => {
       child.stdout.once("data", () => ok());
       child.once("exit", (code) => fail(new Error(`writer exited early with ${code}`)));
@@ -78,7 +95,10 @@ describe("cli state file", function () {
       while (Date.now() < deadline) {
         const text = readFileSync(path, "utf8");
         const index = versions.indexOf(text);
-        expect(index, `reader saw a file that is none of the complete versions (${text.length} bytes)`).to.be.greaterThan(-1);
+        expect(
+          index,
+          `reader saw a file that is none of the complete versions (${text.length} bytes)`,
+        ).to.be.greaterThan(-1);
         seen.add(index);
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -92,23 +112,66 @@ describe("cli state file", function () {
 
   it("checks every field against the schema and names the first bad one", () => {
     const good = JSON.parse(serializeState(sampleState(3))) as Record<string, unknown>;
-    const bad = (edit: (s: Record<string, any>) => void): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- edits the parsed JSON into invalid shapes on purpose
+    const bad = (edit: (s: Record<string, any>) => void): string => {
       const copy = structuredClone(good);
       edit(copy);
       return JSON.stringify(copy);
     };
-    expect(() => parseState(bad((s) => { s.chainId = 31337; })))
-      .to.throw(/^chainId: expected a decimal integer string like "123n", got 31337$/);
-    expect(() => parseState(bad((s) => { delete s.cpo.payout; }))).to.throw(/^cpo\.payout: missing$/);
-    expect(() => parseState(bad((s) => { s.meters = [{ id: "m1" }]; }))).to.throw(/^meters\[0\]\.leaf: missing \(and \d+ more problem\(s\)\)$/);
-    expect(() => parseState(bad((s) => { s.addresses.extra = "0x6"; }))).to.throw(/^addresses\.extra: unknown field$/);
-    expect(() => parseState(bad((s) => { s.sessions = "none"; }))).to.throw(/^sessions: expected array, got string$/);
-    expect(() => parseState(bad((s) => { s.version = 2; }))).to.throw(/unsupported state file version 2 \(expected 1\)/);
+    expect(() =>
+      parseState(
+        bad((s) => {
+          s.chainId = 31337;
+        }),
+      ),
+    ).to.throw(/^chainId: expected a decimal integer string like "123n", got 31337$/);
+    expect(() =>
+      parseState(
+        bad((s) => {
+          delete s.cpo.payout;
+        }),
+      ),
+    ).to.throw(/^cpo\.payout: missing$/);
+    expect(() =>
+      parseState(
+        bad((s) => {
+          s.meters = [{ id: "m1" }];
+        }),
+      ),
+    ).to.throw(/^meters\[0\]\.leaf: missing \(and \d+ more problem\(s\)\)$/);
+    expect(() =>
+      parseState(
+        bad((s) => {
+          s.addresses.extra = "0x6";
+        }),
+      ),
+    ).to.throw(/^addresses\.extra: unknown field$/);
+    expect(() =>
+      parseState(
+        bad((s) => {
+          s.sessions = "none";
+        }),
+      ),
+    ).to.throw(/^sessions: expected array, got string$/);
+    expect(() =>
+      parseState(
+        bad((s) => {
+          s.version = 2;
+        }),
+      ),
+    ).to.throw(/unsupported state file version 2 \(expected 1\)/);
     expect(() => parseState("{ not json")).to.throw(/^not JSON/);
     // loadState puts the file's path in front.
     const path = join(dir, "state.json");
-    writeFileSync(path, bad((s) => { s.cpo.cpoId = "1"; }));
-    expect(() => loadState(path)).to.throw(`state file ${path}: cpo.cpoId: expected a decimal integer string like "123n", got "1"`);
+    writeFileSync(
+      path,
+      bad((s) => {
+        s.cpo.cpoId = "1";
+      }),
+    );
+    expect(() => loadState(path)).to.throw(
+      `state file ${path}: cpo.cpoId: expected a decimal integer string like "123n", got "1"`,
+    );
   });
 
   it("writeFileAtomic creates missing directories and replaces an existing file", () => {

@@ -16,8 +16,15 @@ const zkcharge = (...args: string[]): Promise<Run> => run({ ...process.env, ZKCH
 /** A state file with one ended session, structurally complete (the values need not verify). */
 function stateWithSession(): CliState {
   const tariff = {
-    cpoId: 1n, flatFee: 500_000n, energyPrice: [1n, 2n, 3n, 4n] as const, bandStart: [0n, 25_200n, 61_200n, 79_200n] as const,
-    timePricePerHour: 120_000n, maxPrice: 0n, tzOffset: 3600n, validFrom: 1_000n, validTo: 2_000_000_000n,
+    cpoId: 1n,
+    flatFee: 500_000n,
+    energyPrice: [1n, 2n, 3n, 4n] as const,
+    bandStart: [0n, 25_200n, 61_200n, 79_200n] as const,
+    timePricePerHour: 120_000n,
+    maxPrice: 0n,
+    tzOffset: 3600n,
+    validFrom: 1_000n,
+    validTo: 2_000_000_000n,
   };
   return {
     version: STATE_VERSION,
@@ -25,16 +32,42 @@ function stateWithSession(): CliState {
     deployedAt: "2026-01-01T00:00:00Z",
     addresses: { token: "0x1", registry: "0x2", pool: "0x3", payVerifier: "0x4", transactVerifier: "0x5" },
     cpo: { cpoId: 1n, admin: "0xA", payout: "0xB", tx: "0xC" },
-    meters: [{ id: "m1", leaf: 7n, cpoId: 1n, ratedPowerW: 22_000n, privateKey: "0x" + "ab".repeat(32), revoked: false, addedTx: "0xD" }],
-    tariffs: [{ hash: 9n, tariff, tx: "0xE" }],
-    sessions: [{
-      id: "s1", meterId: "m1", status: "unpaid", amount: 6_084_850n,
-      session: {
-        sessionId: 5n, cpoId: 1n, meterLeaf: 7n, ratedPowerW: 22_000n, tariff, tariffHash: 9n,
-        points: [{ t: 1_000_000n, e: 5_000_000n }, { t: 1_001_800n, e: 5_005_500n }], n: 2,
-        signature: { R8: [1n, 2n], S: 3n }, meterPublicKey: [4n, 5n], final: 6n,
+    meters: [
+      {
+        id: "m1",
+        leaf: 7n,
+        cpoId: 1n,
+        ratedPowerW: 22_000n,
+        privateKey: "0x" + "ab".repeat(32),
+        revoked: false,
+        addedTx: "0xD",
       },
-    }],
+    ],
+    tariffs: [{ hash: 9n, tariff, tx: "0xE" }],
+    sessions: [
+      {
+        id: "s1",
+        meterId: "m1",
+        status: "unpaid",
+        amount: 6_084_850n,
+        session: {
+          sessionId: 5n,
+          cpoId: 1n,
+          meterLeaf: 7n,
+          ratedPowerW: 22_000n,
+          tariff,
+          tariffHash: 9n,
+          points: [
+            { t: 1_000_000n, e: 5_000_000n },
+            { t: 1_001_800n, e: 5_005_500n },
+          ],
+          n: 2,
+          signature: { R8: [1n, 2n], S: 3n },
+          meterPublicKey: [4n, 5n],
+          final: 6n,
+        },
+      },
+    ],
   };
 }
 
@@ -58,10 +91,22 @@ describe("zkcharge CLI usage errors and help", function () {
   }
 
   it("refuses a bad option value with an error naming the option, before touching the state", async () => {
-    await refused(/zkcharge: error: --amount: "1\.2345678" has 7 decimals; the token has only 6/, "driver", "deposit", "--amount", "1.2345678");
+    await refused(
+      /zkcharge: error: --amount: "1\.2345678" has 7 decimals; the token has only 6/,
+      "driver",
+      "deposit",
+      "--amount",
+      "1.2345678",
+    );
     await refused(/--minutes: "ninety" is not a whole number/, "chain", "advance", "--minutes", "ninety");
     await refused(/--from: "25:00" is not a time of day HH:MM/, "session", "start", "--from", "25:00");
-    await refused(/--energy-prices: expected 4 comma-separated values, got 2/, "tariff", "publish", "--energy-prices", "0.25,0.30");
+    await refused(
+      /--energy-prices: expected 4 comma-separated values, got 2/,
+      "tariff",
+      "publish",
+      "--energy-prices",
+      "0.25,0.30",
+    );
     await refused(/--tz: "\+15:00" is not a UTC offset/, "tariff", "publish", "--tz", "+15:00");
     await refused(/--to: "0x12" is not an Ethereum address/, "driver", "withdraw", "--to", "0x12");
     expect(existsSync(statePath), "a refused command created the state file").to.equal(false);
@@ -93,7 +138,16 @@ describe("zkcharge CLI usage errors and help", function () {
     // The top-level help lists every command by its full name, grouped.
     const top = await zkcharge("--help");
     expect(top.code).to.equal(0);
-    for (const name of ["deploy", "cpo register", "meter add", "tariff publish", "driver pay", "session simulate", "cpo close", "chain advance"]) {
+    for (const name of [
+      "deploy",
+      "cpo register",
+      "meter add",
+      "tariff publish",
+      "driver pay",
+      "session simulate",
+      "cpo close",
+      "chain advance",
+    ]) {
       expect(top.stdout).to.match(new RegExp(`\\n  ${name} `), name);
     }
     expect(top.stdout).to.match(/Escrowed sessions .*:\n +driver lock \[options\]/);
@@ -106,8 +160,13 @@ describe("zkcharge CLI usage errors and help", function () {
     writeFileSync(statePath, bad);
     const before = readFileSync(statePath);
     for (const args of [["driver", "new"], ["status"]]) {
-      await refused(new RegExp(`state file ${statePath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ` +
-        'sessions\\[0\\]\\.session\\.points\\[1\\]\\.t: expected a decimal integer string like "123n", got "18:30"'), ...args);
+      await refused(
+        new RegExp(
+          `state file ${statePath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ` +
+            'sessions\\[0\\]\\.session\\.points\\[1\\]\\.t: expected a decimal integer string like "123n", got "18:30"',
+        ),
+        ...args,
+      );
       expect(readFileSync(statePath).equals(before), "state file changed").to.equal(true);
     }
     // Another field, another message: an unknown status.
@@ -117,7 +176,9 @@ describe("zkcharge CLI usage errors and help", function () {
   });
 
   it("runs on the compiled contracts, never a compiler: a tree without them gets one line naming `npm run compile`", async () => {
-    const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
     expect(scripts.zkcharge).to.equal("tsx cli/zkcharge.ts"); // no `hardhat compile` before every command
     expect(scripts.postinstall).to.match(/^hardhat compile --quiet$/); // compiled once, at install
     // The entry point alone in a tree with no artifacts/ and no types/ethers-contracts/.
@@ -127,8 +188,10 @@ describe("zkcharge CLI usage errors and help", function () {
     copyFileSync(join(ROOT, "cli", "zkcharge.ts"), join(tree, "cli", "zkcharge.ts"));
     const r = await runFile(join(tree, "cli", "zkcharge.ts"), ["--help"]);
     expect(r.code).to.equal(1);
-    expect(r.stderr).to.equal("zkcharge: error: the compiled contracts are missing (types/ethers-contracts/index.ts, " +
-      "artifacts/contracts/Pool.sol/Pool.json, artifacts/contracts/Registry.sol/Registry.json): run `npm run compile` once " +
-      "(npm install does it too), and again after changing contracts/\n");
+    expect(r.stderr).to.equal(
+      "zkcharge: error: the compiled contracts are missing (types/ethers-contracts/index.ts, " +
+        "artifacts/contracts/Pool.sol/Pool.json, artifacts/contracts/Registry.sol/Registry.json): run `npm run compile` once " +
+        "(npm install does it too), and again after changing contracts/\n",
+    );
   });
 });

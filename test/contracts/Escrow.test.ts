@@ -66,7 +66,16 @@ describe("Pool escrows", function () {
     const otherTariffHash = await other.publishTariff(demoTariff((await latest()) + 60n));
     const { cpo, relayer, recipient: stranger } = net.signers;
     return {
-      net, pool, registry, testToken: testToken!, driver, other, otherTariffHash, cpo, relayer, stranger,
+      net,
+      pool,
+      registry,
+      testToken: testToken!,
+      driver,
+      other,
+      otherTariffHash,
+      cpo,
+      relayer,
+      stranger,
       relayerAddress: await relayer.getAddress(),
       strangerAddress: await stranger.getAddress(),
       poolAddress: await pool.getAddress(),
@@ -84,7 +93,10 @@ describe("Pool escrows", function () {
     const session = chargeSession(f.net.meter, f.net.tariff, f.net.now);
     const payment = await f.driver.preparePayment(await f.net.operator.receipt(session));
     await f.net.operator.submitPayment(payment);
-    return { ...f, paid: { cpoId: f.net.operator.cpoId, sessionId: session.sessionId, nullifier: payment.pub.nullifier } };
+    return {
+      ...f,
+      paid: { cpoId: f.net.operator.cpoId, sessionId: session.sessionId, nullifier: payment.pub.nullifier },
+    };
   }
   const loadPaid = () => networkHelpers.loadFixture(paidFixture);
 
@@ -106,7 +118,12 @@ describe("Pool escrows", function () {
   describe("lock: checks before the proof", function () {
     /** A lock whose every check before the proof passes (it reaches the verifier and fails there). */
     async function validLock(f: Fixture, over: Partial<LockPublicValue> = {}, extOver: Partial<ExtDataValue> = {}) {
-      const ext = extData({ relayer: f.relayerAddress, encryptedOutput1: "0xc0ffee", encryptedOutput2: "0xbeef", ...extOver });
+      const ext = extData({
+        relayer: f.relayerAddress,
+        encryptedOutput1: "0xc0ffee",
+        encryptedOutput2: "0xbeef",
+        ...extOver,
+      });
       const settleDeadline = (await latest()) + HOUR;
       const pub: LockPublicValue = {
         noteRoot: await f.pool.noteRoot(),
@@ -125,8 +142,16 @@ describe("Pool escrows", function () {
       };
       return { pub, ext };
     }
-    async function lockReverts(f: Fixture, l: { pub: LockPublicValue; ext: ExtDataValue }, error: string, overrides = {}) {
-      await expect(f.pool.connect(f.relayer).lock(ZERO_PROOF, l.pub, l.ext, overrides)).to.be.revertedWithCustomError(f.pool, error);
+    async function lockReverts(
+      f: Fixture,
+      l: { pub: LockPublicValue; ext: ExtDataValue },
+      error: string,
+      overrides = {},
+    ) {
+      await expect(f.pool.connect(f.relayer).lock(ZERO_PROOF, l.pub, l.ext, overrides)).to.be.revertedWithCustomError(
+        f.pool,
+        error,
+      );
     }
 
     it("reaches the verifier when every other check passes", async function () {
@@ -152,9 +177,17 @@ describe("Pool escrows", function () {
 
     it("refuses a session already paid (paid by a real pay)", async function () {
       const f = await loadPaid();
-      await lockReverts(f, await validLock(f, { cpoId: f.paid.cpoId, sessionId: f.paid.sessionId }), "Pool__SessionAlreadyPaid");
+      await lockReverts(
+        f,
+        await validLock(f, { cpoId: f.paid.cpoId, sessionId: f.paid.sessionId }),
+        "Pool__SessionAlreadyPaid",
+      );
       // The same session id at another CPO is a different session.
-      await lockReverts(f, await validLock(f, { cpoId: f.other.cpoId, sessionId: f.paid.sessionId }), "Pool__InvalidProof");
+      await lockReverts(
+        f,
+        await validLock(f, { cpoId: f.other.cpoId, sessionId: f.paid.sessionId }),
+        "Pool__InvalidProof",
+      );
     });
 
     it("refuses an unregistered CPO", async function () {
@@ -187,10 +220,18 @@ describe("Pool escrows", function () {
     it("refuses deadlines at or above 2^40", async function () {
       const f = await load();
       await lockReverts(f, await validLock(f, { claimDeadline: MAX_TIME + 1n }), "Pool__DeadlineOutOfRange");
-      await lockReverts(f, await validLock(f, { settleDeadline: MAX_TIME + 1n, claimDeadline: MAX_TIME + 1n + DAY }), "Pool__DeadlineOutOfRange");
+      await lockReverts(
+        f,
+        await validLock(f, { settleDeadline: MAX_TIME + 1n, claimDeadline: MAX_TIME + 1n + DAY }),
+        "Pool__DeadlineOutOfRange",
+      );
       // Huge values must not overflow settleDeadline + MIN_CLAIM_WINDOW before being refused.
       await lockReverts(f, await validLock(f, { settleDeadline: (1n << 256n) - 1n }), "Pool__DeadlineOutOfRange");
-      await lockReverts(f, await validLock(f, { settleDeadline: MAX_TIME - DAY, claimDeadline: MAX_TIME }), "Pool__InvalidProof");
+      await lockReverts(
+        f,
+        await validLock(f, { settleDeadline: MAX_TIME - DAY, claimDeadline: MAX_TIME }),
+        "Pool__InvalidProof",
+      );
     });
 
     it("refuses a settle window shorter than 15 minutes (boundary exact)", async function () {
@@ -208,14 +249,22 @@ describe("Pool escrows", function () {
         await time.setNextBlockTimestamp(T);
         await lockReverts(f, l, error, NO_ESTIMATE);
       }
-      await lockReverts(f, await validLock(f, { settleDeadline: 0n, claimDeadline: DAY }), "Pool__SettleWindowTooShort");
+      await lockReverts(
+        f,
+        await validLock(f, { settleDeadline: 0n, claimDeadline: DAY }),
+        "Pool__SettleWindowTooShort",
+      );
     });
 
     it("refuses a claim window shorter than one day after the settle deadline (boundary exact)", async function () {
       const f = await load();
       const l = await validLock(f);
       const s = l.pub.settleDeadline;
-      await lockReverts(f, { ...l, pub: { ...l.pub, claimDeadline: s + MIN_CLAIM_WINDOW - 1n } }, "Pool__ClaimWindowTooShort");
+      await lockReverts(
+        f,
+        { ...l, pub: { ...l.pub, claimDeadline: s + MIN_CLAIM_WINDOW - 1n } },
+        "Pool__ClaimWindowTooShort",
+      );
       await lockReverts(f, { ...l, pub: { ...l.pub, claimDeadline: s } }, "Pool__ClaimWindowTooShort");
       await lockReverts(f, { ...l, pub: { ...l.pub, claimDeadline: s - 1n } }, "Pool__ClaimWindowTooShort");
       await lockReverts(f, { ...l, pub: { ...l.pub, claimDeadline: s + MIN_CLAIM_WINDOW } }, "Pool__InvalidProof");
@@ -231,7 +280,11 @@ describe("Pool escrows", function () {
       ]) {
         await lockReverts(f, { ...l, ext }, "Pool__ExtDataHashMismatch");
       }
-      await lockReverts(f, { ...l, pub: { ...l.pub, extDataHash: l.pub.extDataHash + R } }, "Pool__ExtDataHashMismatch");
+      await lockReverts(
+        f,
+        { ...l, pub: { ...l.pub, extDataHash: l.pub.extDataHash + R } },
+        "Pool__ExtDataHashMismatch",
+      );
     });
 
     it("refuses a public input at or above the field modulus", async function () {
@@ -251,24 +304,49 @@ describe("Pool escrows", function () {
       const now = await latest();
       const nonces = freshNonces();
       const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
-      const args = { cpoId: f.net.operator.cpoId, ...nonces, sessionId, cap: 25_000_000n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY, fee: 50_000n, relayer: f.relayerAddress };
+      const args = {
+        cpoId: f.net.operator.cpoId,
+        ...nonces,
+        sessionId,
+        cap: 25_000_000n,
+        settleDeadline: now + HOUR,
+        claimDeadline: now + HOUR + DAY,
+        fee: 50_000n,
+        relayer: f.relayerAddress,
+      };
       expect(await f.pool.sessionEscrow(args.cpoId, sessionId)).to.equal(0n);
       const lock = await f.driver.prepareLock(args);
       const size = await f.pool.noteTreeSize();
       const relayerBefore = await f.testToken.balanceOf(f.relayerAddress);
       const tx = f.pool.connect(f.relayer).lock(lock.proof, lock.pub, lock.ext);
       await expect(tx).to.emit(f.pool, "NullifierSpent").withArgs(lock.escrowId);
-      await expect(tx).to.emit(f.pool, "NoteAdded").withArgs(size, lock.pub.changeCommitment, lock.ext.encryptedOutput1);
-      await expect(tx).to.emit(f.pool, "EscrowLocked").withArgs(
-        lock.escrowId, args.cpoId, args.sessionId, lock.pub.refundPrecommitment, args.cap, args.settleDeadline, args.claimDeadline, lock.ext.encryptedOutput2,
-      );
+      await expect(tx)
+        .to.emit(f.pool, "NoteAdded")
+        .withArgs(size, lock.pub.changeCommitment, lock.ext.encryptedOutput1);
+      await expect(tx)
+        .to.emit(f.pool, "EscrowLocked")
+        .withArgs(
+          lock.escrowId,
+          args.cpoId,
+          args.sessionId,
+          lock.pub.refundPrecommitment,
+          args.cap,
+          args.settleDeadline,
+          args.claimDeadline,
+          lock.ext.encryptedOutput2,
+        );
       const receipt = await (await tx).wait();
       console.log(`      lock gas: ${receipt!.gasUsed}`);
       expect(await f.testToken.balanceOf(f.relayerAddress)).to.equal(relayerBefore + args.fee);
       expect(await f.pool.nullifierSpent(lock.escrowId)).to.equal(true);
       expect(await f.pool.isKnownRoot(await f.pool.noteRoot(), size + 1n)).to.equal(true);
       const e = await readEscrow(f.pool, lock.escrowId);
-      expect(e).to.deep.include({ cpoId: args.cpoId, sessionId: args.sessionId, cap: args.cap, status: EscrowStatus.Open });
+      expect(e).to.deep.include({
+        cpoId: args.cpoId,
+        sessionId: args.sessionId,
+        cap: args.cap,
+        status: EscrowStatus.Open,
+      });
       expect(await f.pool.sessionEscrow(args.cpoId, sessionId)).to.equal(lock.escrowId);
       await expectInvariant(f);
       // The escrow id is a spent nullifier: the same lock cannot be replayed.
@@ -281,12 +359,18 @@ describe("Pool escrows", function () {
       const nonces = freshNonces();
       const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
       const lock = await f.driver.prepareLock({
-        cpoId: f.net.operator.cpoId, ...nonces, cap: 10_000_000n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY,
-        fee: 30_000n, relayer: f.relayerAddress,
+        cpoId: f.net.operator.cpoId,
+        ...nonces,
+        cap: 10_000_000n,
+        settleDeadline: now + HOUR,
+        claimDeadline: now + HOUR + DAY,
+        fee: 30_000n,
+        relayer: f.relayerAddress,
       });
       // A stranger who saw the pending lock cannot redirect the fee (or the change) to itself ...
-      await expect(f.pool.connect(f.stranger).lock(lock.proof, lock.pub, { ...lock.ext, relayer: f.strangerAddress }))
-        .to.be.revertedWithCustomError(f.pool, "Pool__ExtDataHashMismatch");
+      await expect(
+        f.pool.connect(f.stranger).lock(lock.proof, lock.pub, { ...lock.ext, relayer: f.strangerAddress }),
+      ).to.be.revertedWithCustomError(f.pool, "Pool__ExtDataHashMismatch");
       // ... and submitting the copy first performs exactly the driver's lock: its escrow, its relayer paid.
       const relayerBefore = await f.testToken.balanceOf(f.relayerAddress);
       const strangerBefore = await f.testToken.balanceOf(f.strangerAddress);
@@ -301,7 +385,6 @@ describe("Pool escrows", function () {
       await expect(submitLock(f.pool, lock, f.relayer)).to.be.revertedWithCustomError(f.pool, "Pool__NullifierSpent");
     });
   });
-
 
   type OpenEscrow = Omit<LockedEscrow, "encryptedRefund">;
 
@@ -330,7 +413,15 @@ describe("Pool escrows", function () {
     const cpoId = f.net.operator.cpoId;
     const lock = await f.driver.prepareLock({ cpoId, ...nonces, cap, settleDeadline, claimDeadline });
     await submitLock(f.pool, lock, f.relayer);
-    return { escrowId: lock.escrowId, cpoId, sessionId, refundPrecommitment: lock.pub.refundPrecommitment, cap, settleDeadline, claimDeadline };
+    return {
+      escrowId: lock.escrowId,
+      cpoId,
+      sessionId,
+      refundPrecommitment: lock.pub.refundPrecommitment,
+      cap,
+      settleDeadline,
+      claimDeadline,
+    };
   }
 
   /**
@@ -354,26 +445,39 @@ describe("Pool escrows", function () {
       // A real proof of a second, cap-1 lock by the same driver (who knows the nonces): refused, naming the escrow.
       const now = await latest();
       const second = await f.driver.prepareLock({
-        cpoId: e.cpoId, ...f.nonces, sessionId: e.sessionId, cap: 1n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY,
+        cpoId: e.cpoId,
+        ...f.nonces,
+        sessionId: e.sessionId,
+        cap: 1n,
+        settleDeadline: now + HOUR,
+        claimDeadline: now + HOUR + DAY,
       });
       await expect(submitLock(f.pool, second, f.relayer))
-        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow").withArgs(e.cpoId, e.sessionId, e.escrowId);
+        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow")
+        .withArgs(e.cpoId, e.sessionId, e.escrowId);
       // Refused before the verifier: a garbage proof for the session gets the same error, not Pool__InvalidProof.
       await expect(f.pool.connect(f.relayer).lock(ZERO_PROOF, second.pub, second.ext))
-        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow").withArgs(e.cpoId, e.sessionId, e.escrowId);
+        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow")
+        .withArgs(e.cpoId, e.sessionId, e.escrowId);
       // The same session id at another CPO is another session (no escrow yet): it reaches the verifier.
-      await expect(f.pool.connect(f.relayer).lock(ZERO_PROOF, { ...second.pub, cpoId: f.other.cpoId }, second.ext))
-        .to.be.revertedWithCustomError(f.pool, "Pool__InvalidProof");
+      await expect(
+        f.pool.connect(f.relayer).lock(ZERO_PROOF, { ...second.pub, cpoId: f.other.cpoId }, second.ext),
+      ).to.be.revertedWithCustomError(f.pool, "Pool__InvalidProof");
       expect(await f.pool.sessionEscrow(f.other.cpoId, e.sessionId)).to.equal(0n);
       // Still one escrow after the first is refunded; the session stays unpaid (a pay could still pay it).
       await time.increaseTo(e.claimDeadline + 1n);
       await f.pool.connect(f.stranger).refund(e.escrowId);
       const later = await latest();
       const third = await f.driver.prepareLock({
-        cpoId: e.cpoId, ...f.nonces, cap: 1n, settleDeadline: later + HOUR, claimDeadline: later + HOUR + DAY,
+        cpoId: e.cpoId,
+        ...f.nonces,
+        cap: 1n,
+        settleDeadline: later + HOUR,
+        claimDeadline: later + HOUR + DAY,
       });
       await expect(submitLock(f.pool, third, f.relayer))
-        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow").withArgs(e.cpoId, e.sessionId, e.escrowId);
+        .to.be.revertedWithCustomError(f.pool, "Pool__SessionHasEscrow")
+        .withArgs(e.cpoId, e.sessionId, e.escrowId);
       expect(await f.pool.sessionPaid(e.cpoId, e.sessionId)).to.equal(false);
       await expectInvariant(f);
     });
@@ -384,7 +488,13 @@ describe("Pool escrows", function () {
       const f = await load();
       const stored = await f.pool.escrow(123n);
       expect(stored.status).to.equal(BigInt(EscrowStatus.None));
-      expect([stored.cpoId, stored.cap, stored.sessionId, stored.refundPrecommitment, stored.claimDeadline]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
+      expect([
+        stored.cpoId,
+        stored.cap,
+        stored.sessionId,
+        stored.refundPrecommitment,
+        stored.claimDeadline,
+      ]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
     });
 
     it("exposes its wiring and windows", async function () {
@@ -403,7 +513,10 @@ describe("Pool escrows", function () {
       for (const i of [4, 5]) {
         const bad = [...args];
         bad[i] = ZeroAddress;
-        await expect(ethers.deployContract("Pool", bad, { libraries })).to.be.revertedWithCustomError(f.pool, "Pool__ZeroAddress");
+        await expect(ethers.deployContract("Pool", bad, { libraries })).to.be.revertedWithCustomError(
+          f.pool,
+          "Pool__ZeroAddress",
+        );
       }
     });
 
@@ -430,7 +543,9 @@ describe("Pool escrows", function () {
       expect(await word(2n)).to.equal(stored.refundPrecommitment);
       expect(await word(3n)).to.equal(0n);
       // sessionEscrow[cpoId][sessionId] at keccak256(sessionId . keccak256(cpoId . 286)).
-      const inner = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [e.cpoId, SESSION_ESCROW_SLOT]));
+      const inner = keccak256(
+        AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [e.cpoId, SESSION_ESCROW_SLOT]),
+      );
       const sessionSlot = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32"], [e.sessionId, inner]));
       expect(BigInt(await ethers.provider.getStorage(f.poolAddress, sessionSlot))).to.equal(e.escrowId);
       await expectInvariant(f);
@@ -441,7 +556,12 @@ describe("Pool escrows", function () {
 
   describe("close: checks before the proof", function () {
     /** A close whose every check before the proof passes, with the given mode and amount. */
-    async function validClose(f: Fixture, e: OpenEscrow, over: Partial<ClosePublicValue> = {}, extOver: Partial<ExtDataValue> = {}) {
+    async function validClose(
+      f: Fixture,
+      e: OpenEscrow,
+      over: Partial<ClosePublicValue> = {},
+      extOver: Partial<ExtDataValue> = {},
+    ) {
       const ext = extData(extOver);
       const amount = over.amount ?? e.cap / 3n;
       const pub: ClosePublicValue = {
@@ -456,19 +576,30 @@ describe("Pool escrows", function () {
       return { pub, ext };
     }
     async function closeReverts(
-      f: Fixture, e: OpenEscrow, c: { pub: ClosePublicValue; ext: ExtDataValue }, error: string,
-      from: Signer = f.stranger, overrides = {},
+      f: Fixture,
+      e: OpenEscrow,
+      c: { pub: ClosePublicValue; ext: ExtDataValue },
+      error: string,
+      from: Signer = f.stranger,
+      overrides = {},
     ) {
-      await expect(f.pool.connect(from).close(e.escrowId, ZERO_PROOF, c.pub, c.ext, overrides))
-        .to.be.revertedWithCustomError(f.pool, error);
+      await expect(
+        f.pool.connect(from).close(e.escrowId, ZERO_PROOF, c.pub, c.ext, overrides),
+      ).to.be.revertedWithCustomError(f.pool, error);
     }
 
     it("refuses an unknown escrow", async function () {
       const f = await loadEscrow();
       const { e } = f;
       const c = await validClose(f, e);
-      await expect(f.pool.close(e.escrowId + 1n, ZERO_PROOF, c.pub, c.ext)).to.be.revertedWithCustomError(f.pool, "Pool__EscrowNotOpen");
-      await expect(f.pool.close(0n, ZERO_PROOF, c.pub, c.ext)).to.be.revertedWithCustomError(f.pool, "Pool__EscrowNotOpen");
+      await expect(f.pool.close(e.escrowId + 1n, ZERO_PROOF, c.pub, c.ext)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__EscrowNotOpen",
+      );
+      await expect(f.pool.close(0n, ZERO_PROOF, c.pub, c.ext)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__EscrowNotOpen",
+      );
     });
 
     it("mode 0 (session-end record): anyone, any time up to the claim deadline, reaches the verifier", async function () {
@@ -599,7 +730,10 @@ describe("Pool escrows", function () {
       await time.increaseTo(e.settleDeadline + 1n);
       await expect(f.pool.refund(e.escrowId)).to.be.revertedWithCustomError(f.pool, "Pool__BeforeClaimDeadline");
       await time.setNextBlockTimestamp(e.claimDeadline);
-      await expect(f.pool.refund(e.escrowId, NO_ESTIMATE)).to.be.revertedWithCustomError(f.pool, "Pool__BeforeClaimDeadline");
+      await expect(f.pool.refund(e.escrowId, NO_ESTIMATE)).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__BeforeClaimDeadline",
+      );
     });
 
     it("refuses an unknown escrow", async function () {
@@ -632,12 +766,24 @@ describe("Pool escrows", function () {
       // The driver's wallet, rebuilt from events, holds the refund note.
       expect(f.driver.escrows.find((x) => x.escrowId === e.escrowId)?.status).to.equal(EscrowStatus.Refunded);
       // The status sits at bit 208 of the escrow's first word (read-only check of the documented layout).
-      expect(BigInt(await ethers.provider.getStorage(f.poolAddress, escrowSlot(e.escrowId)))).to.equal(packedWord(e, EscrowStatus.Refunded));
+      expect(BigInt(await ethers.provider.getStorage(f.poolAddress, escrowSlot(e.escrowId)))).to.equal(
+        packedWord(e, EscrowStatus.Refunded),
+      );
 
       // Exactly once: no second refund, no close afterwards.
       await expect(f.pool.refund(e.escrowId)).to.be.revertedWithCustomError(f.pool, "Pool__EscrowNotOpen");
-      const c = { mode: 0n, meterRoot: await f.registry.meterRoot(e.cpoId), tariffHash: f.net.tariffHash, amount: 0n, refundCommitment: commitment, extDataHash: hashExt(f, extData()) };
-      await expect(f.pool.connect(f.cpo).close(e.escrowId, ZERO_PROOF, c, extData())).to.be.revertedWithCustomError(f.pool, "Pool__EscrowNotOpen");
+      const c = {
+        mode: 0n,
+        meterRoot: await f.registry.meterRoot(e.cpoId),
+        tariffHash: f.net.tariffHash,
+        amount: 0n,
+        refundCommitment: commitment,
+        extDataHash: hashExt(f, extData()),
+      };
+      await expect(f.pool.connect(f.cpo).close(e.escrowId, ZERO_PROOF, c, extData())).to.be.revertedWithCustomError(
+        f.pool,
+        "Pool__EscrowNotOpen",
+      );
     });
 
     it("gas of a refund at a larger tree (several escrows refunded in a row)", async function () {
@@ -652,7 +798,7 @@ describe("Pool escrows", function () {
         gas.push(receipt!.gasUsed);
         expect(await f.pool.noteTreeSize()).to.equal(size + 1n);
       }
-      console.log(`      refund gas at sizes ${await f.pool.noteTreeSize() - 4n}..: ${gas.join(", ")}`);
+      console.log(`      refund gas at sizes ${(await f.pool.noteTreeSize()) - 4n}..: ${gas.join(", ")}`);
       await expectInvariant(f);
     });
   });

@@ -60,7 +60,10 @@ describe("Gas", function () {
     rows.push(["addMeter (2nd meter)", gas[1]!]);
     rows.push(["addMeter (16th meter)", gas[15]!]);
     const { siblings } = tree.generateProof(5);
-    rows.push([`revokeMeter (16 meters, ${siblings.length} siblings)`, await gasOf(registry.revokeMeter(1n, meterLeaf(105n, 200n, 1n, 22_000n), siblings))]);
+    rows.push([
+      `revokeMeter (16 meters, ${siblings.length} siblings)`,
+      await gasOf(registry.revokeMeter(1n, meterLeaf(105n, 200n, 1n, 22_000n), siblings)),
+    ]);
     const validFrom = BigInt(await networkHelpers.time.latest()) + 100n;
     rows.push(["publishTariff", await gasOf(registry.publishTariff(makeTariff(1n, validFrom)))]);
   });
@@ -103,18 +106,31 @@ describe("Gas", function () {
    */
   let sessions: [SignedSession, SignedSession] | undefined;
   function twoSessions(f: SizedPool): [SignedSession, SignedSession] {
-    return (sessions ??= [chargeSession(f.net.meter, f.net.tariff, f.net.now), chargeSession(f.net.meter, f.net.tariff, f.net.now)]);
+    return (sessions ??= [
+      chargeSession(f.net.meter, f.net.tariff, f.net.now),
+      chargeSession(f.net.meter, f.net.tariff, f.net.now),
+    ]);
   }
 
   /** "index i (popcount p)" of the next insert: an insert costs one Poseidon hash per 1-bit of its index. */
   async function at(f: { pool: { noteTreeSize(): Promise<bigint> } }): Promise<string> {
     const i = await f.pool.noteTreeSize();
-    const p = i.toString(2).split("").filter((b) => b === "1").length;
+    const p = i
+      .toString(2)
+      .split("")
+      .filter((b) => b === "1").length;
     return `index ${i} (popcount ${p})`;
   }
 
   /** A real pay proof spending `note` (leaf `index` of the pool's tree) for `session`, the change back to the driver. */
-  async function provePay(f: SizedPool, driver: Driver, note: Note, index: bigint, session: SignedSession, fee: bigint) {
+  async function provePay(
+    f: SizedPool,
+    driver: Driver,
+    note: Note,
+    index: bigint,
+    session: SignedSession,
+    fee: bigint,
+  ) {
     const { identity } = driver;
     const bill = computeBill(session.points, session.tariff, session.ratedPowerW).amount;
     const change = Note.random(identity.commitment, note.value - bill - fee);
@@ -155,7 +171,10 @@ describe("Gas", function () {
 
       const [session1, session2] = twoSessions(f);
       const pay1 = await provePay(f, driver, note, noteIndex, session1, 10_000n);
-      rows.push([`pay, CPO's first credit @ ${await at(f)}`, await gasOf(f.pool.connect(f.relayer).pay(pay1.proof, pay1.pub, pay1.ext))]);
+      rows.push([
+        `pay, CPO's first credit @ ${await at(f)}`,
+        await gasOf(f.pool.connect(f.relayer).pay(pay1.proof, pay1.pub, pay1.ext)),
+      ]);
       const change1Index = f.tree.insert(pay1.change.commitment);
       // A second pay of the CPO (its balance slot is now warm-from-nonzero), from the first one's change.
       const pay2 = await provePay(f, driver, pay1.change, change1Index, session2, 10_000n);
@@ -178,7 +197,10 @@ describe("Gas", function () {
       const witness = buildTransactWitness({
         secretScalar: identity.secretScalar,
         inputs: [{ note: pay2.change, path }, dummyInput(identity.commitment, path)],
-        outputs: [{ precommitment: rest.precommitment, value: rest.value }, { precommitment: pad.precommitment, value: 0n }],
+        outputs: [
+          { precommitment: rest.precommitment, value: rest.value },
+          { precommitment: pad.precommitment, value: 0n },
+        ],
         extAmount: ext.extAmount,
         fee,
         extDataHash: extDataHash({ chainId, pool: f.addresses.pool, ...ext }),

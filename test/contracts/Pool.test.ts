@@ -84,7 +84,16 @@ describe("Pool", function () {
     const leaves = await depositAll(d, [5_000_000n, 7_000_000n, 9_000_000n]);
     const poolAddress = await d.pool.getAddress();
     const [, , driver, relayer, stranger, recipient] = await ethers.getSigners();
-    return { ...d, ...cpos, leaves, poolAddress, driver: driver!, relayer: relayer!, stranger: stranger!, recipient: recipient! };
+    return {
+      ...d,
+      ...cpos,
+      leaves,
+      poolAddress,
+      driver: driver!,
+      relayer: relayer!,
+      stranger: stranger!,
+      recipient: recipient!,
+    };
   }
   /** loadFixture returns the same objects each time: give every test its own copy of the note tree. */
   async function load(fx: typeof realFixture) {
@@ -252,10 +261,7 @@ describe("Pool", function () {
       await token.mint(d.addresses.pool, 10n ** 6n);
       await token.approve(d.addresses.pool, 10n ** 12n);
       await token.arm(d.addresses.pool, d.pool.interface.encodeFunctionData("deposit", [1n, 1n, "0x"]));
-      await expect(d.pool.deposit(2n, 1n, "0x")).to.be.revertedWithCustomError(
-        d.pool,
-        "ReentrancyGuardReentrantCall",
-      );
+      await expect(d.pool.deposit(2n, 1n, "0x")).to.be.revertedWithCustomError(d.pool, "ReentrancyGuardReentrantCall");
       // Disarmed, the same token works.
       await token.arm(ZeroAddress, "0x");
       await expect(d.pool.deposit(2n, 1n, "0x")).to.emit(d.pool, "Deposited");
@@ -300,7 +306,12 @@ describe("Pool", function () {
 
     it("refuses an unknown root or a root with the wrong size", async function () {
       const f = await load(realFixture);
-      for (const over of [{ noteRoot: 5n }, { noteTreeSize: 2n }, { noteTreeSize: 4n }, { noteRoot: 0n, noteTreeSize: 0n }]) {
+      for (const over of [
+        { noteRoot: 5n },
+        { noteTreeSize: 2n },
+        { noteTreeSize: 4n },
+        { noteRoot: 0n, noteTreeSize: 0n },
+      ]) {
         const { pub, ext } = validPay(f, over);
         await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__UnknownRoot");
       }
@@ -310,10 +321,7 @@ describe("Pool", function () {
       const f = await load(realFixture);
       for (const over of [{ meterRoot: 1n }, { meterRoot: f.meterRoot2 }, { meterRoot: 0n }]) {
         const { pub, ext } = validPay(f, over);
-        await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(
-          f.pool,
-          "Pool__InvalidMeterRoot",
-        );
+        await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__InvalidMeterRoot");
       }
       // Revocation of the CPO's (only) meter: the old root is refused.
       await f.registry.revokeMeter(1n, f.meterRoot1, []);
@@ -359,10 +367,7 @@ describe("Pool", function () {
       const f = await load(realFixture);
       for (const over of [{ amount: MAX_VALUE + 1n }, { fee: MAX_VALUE + 1n }, { amount: R - 1n }]) {
         const { pub, ext } = validPay(f, over);
-        await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(
-          f.pool,
-          "Pool__AmountOutOfRange",
-        );
+        await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__AmountOutOfRange");
       }
     });
 
@@ -379,15 +384,19 @@ describe("Pool", function () {
           "Pool__ExtDataHashMismatch",
         );
       }
-      await expect(f.pool.pay(ZERO_PROOF, { ...pub, extDataHash: pub.extDataHash + R }, ext)).to.be.revertedWithCustomError(
-        f.pool,
-        "Pool__ExtDataHashMismatch",
-      );
+      await expect(
+        f.pool.pay(ZERO_PROOF, { ...pub, extDataHash: pub.extDataHash + R }, ext),
+      ).to.be.revertedWithCustomError(f.pool, "Pool__ExtDataHashMismatch");
     });
 
     it("requires every public input below r", async function () {
       const f = await load(realFixture);
-      for (const over of [{ nullifier: R }, { nullifier: R + 777n }, { changeCommitment: R }, { sessionId: (1n << 256n) - 1n }]) {
+      for (const over of [
+        { nullifier: R },
+        { nullifier: R + 777n },
+        { changeCommitment: R },
+        { sessionId: (1n << 256n) - 1n },
+      ]) {
         const { pub, ext } = validPay(f, over);
         await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__NotInField");
       }
@@ -399,7 +408,14 @@ describe("Pool", function () {
       const f = await load(realFixture);
       const { pub, ext } = validPay(f);
       await expect(f.pool.pay(ZERO_PROOF, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__InvalidProof");
-      const proof: typeof ZERO_PROOF = { a: [1n, 2n], b: [[3n, 4n], [5n, 6n]], c: [7n, 8n] };
+      const proof: typeof ZERO_PROOF = {
+        a: [1n, 2n],
+        b: [
+          [3n, 4n],
+          [5n, 6n],
+        ],
+        c: [7n, 8n],
+      };
       await expect(f.pool.pay(proof, pub, ext)).to.be.revertedWithCustomError(f.pool, "Pool__InvalidProof");
     });
   });
@@ -421,7 +437,10 @@ describe("Pool", function () {
           "Pool__AmountOutOfRange",
         );
       }
-      for (const [extAmount, fee] of [[MAX_VALUE, 0n], [-MAX_VALUE, MAX_VALUE]] as [bigint, bigint][]) {
+      for (const [extAmount, fee] of [
+        [MAX_VALUE, 0n],
+        [-MAX_VALUE, MAX_VALUE],
+      ] as [bigint, bigint][]) {
         const { pub, ext } = validTransact(f, fee, {}, { extAmount });
         await expect(f.pool.transact(ZERO_PROOF, pub, ext, fee)).to.be.revertedWithCustomError(
           f.pool,
@@ -479,7 +498,10 @@ describe("Pool", function () {
       await expect(
         f.pool.transact(ZERO_PROOF, pub, { ...ext, recipient: f.stranger.address }, 0n),
       ).to.be.revertedWithCustomError(f.pool, "Pool__ExtDataHashMismatch");
-      for (const over of [{ inputNullifiers: [R, 1n] }, { outputCommitments: [1n, R] }] as Partial<TransactPublicValue>[]) {
+      for (const over of [
+        { inputNullifiers: [R, 1n] },
+        { outputCommitments: [1n, R] },
+      ] as Partial<TransactPublicValue>[]) {
         await expect(f.pool.transact(ZERO_PROOF, { ...pub, ...over }, ext, 0n)).to.be.revertedWithCustomError(
           f.pool,
           "Pool__NotInField",
@@ -517,7 +539,6 @@ describe("Pool", function () {
   // Effects need real proofs; they come after every test of `realFixture` so that its snapshot never
   // invalidates theirs (each proof fixture is built once).
 
-
   /** A signed session of `id` on `meter`, from 16:30 local on the day after `after`, 70 minutes at `powerW`. */
   function sessionWithId(meter: Meter, tariff: Tariff, id: bigint, after: bigint, powerW = 7_000n): SignedSession {
     const start = nextLocalTime(after + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
@@ -545,7 +566,12 @@ describe("Pool", function () {
     const signers = await ethers.getSigners();
     const [admin2, payout2, stranger] = [signers[6]!, signers[7]!, signers[8]!];
     const cpo1 = net.operator;
-    const cpo2 = await Operator.register({ registry: d.registry, pool: d.pool, signer: admin2, payout: payout2.address });
+    const cpo2 = await Operator.register({
+      registry: d.registry,
+      pool: d.pool,
+      signer: admin2,
+      payout: payout2.address,
+    });
     const meter2 = new Meter({ cpoId: cpo2.cpoId, ratedPowerW: 11_000n });
     await cpo2.addMeter(meter2);
     const tariff2Fields = demoTariff(BigInt(await networkHelpers.time.latest()) + 60n);
@@ -554,7 +580,11 @@ describe("Pool", function () {
 
     const [alice, bob, carol] = [newDriver(d), newDriver(d), newDriver(d)];
     const leaves: bigint[] = [];
-    for (const [driver, value] of [[alice, 20_000_000n], [bob, 15_000_000n], [carol, 10_000_000n]] as const) {
+    for (const [driver, value] of [
+      [alice, 20_000_000n],
+      [bob, 15_000_000n],
+      [carol, 10_000_000n],
+    ] as const) {
       leaves.push((await driver.deposit(value, net.signers.payer)).note.commitment);
     }
 
@@ -569,8 +599,24 @@ describe("Pool", function () {
       cpo2.receipt(SatCpo2).then((r) => carol.preparePayment(r)),
     ]);
     return {
-      ...d, net, cpo1, cpo2, tariffHash2, alice, bob, carol, leaves, payA, payA2, payB, payC,
-      admin1: signers[1]!, admin2, payout2, stranger, relayer: signers[3]!, // setUpNetwork's cpo and relayer
+      ...d,
+      net,
+      cpo1,
+      cpo2,
+      tariffHash2,
+      alice,
+      bob,
+      carol,
+      leaves,
+      payA,
+      payA2,
+      payB,
+      payC,
+      admin1: signers[1]!,
+      admin2,
+      payout2,
+      stranger,
+      relayer: signers[3]!, // setUpNetwork's cpo and relayer
     };
   }
 
@@ -610,11 +656,18 @@ describe("Pool", function () {
     const idc = dave.identity.commitment;
     const resplitNote = Note.random(idc, 7_000_000n);
     const resplitPad = Note.random(idc, 0n);
-    const [topUpNote, topUpSecond] = [Note.random(erin.identity.commitment, 2_000_000n), Note.random(erin.identity.commitment, 999_000n)];
+    const [topUpNote, topUpSecond] = [
+      Note.random(erin.identity.commitment, 2_000_000n),
+      Note.random(erin.identity.commitment, 999_000n),
+    ];
     const [withdrawal, resplit, topUp] = await Promise.all([
       dave.prepareWithdraw({ to: recipient, amount: 2_000_000n, relayer, fee: 50_000n }),
       dave.prepareTransact({
-        spend: [seven], fee: 0n, extAmount: 0n, recipient: ZeroAddress, relayer: ZeroAddress,
+        spend: [seven],
+        fee: 0n,
+        extAmount: 0n,
+        recipient: ZeroAddress,
+        relayer: ZeroAddress,
         outputs: [
           { precommitment: resplitNote.precommitment, value: resplitNote.value },
           { precommitment: resplitPad.precommitment, value: 0n },
@@ -622,7 +675,11 @@ describe("Pool", function () {
         outputNotes: [resplitNote, resplitPad],
       }),
       erin.prepareTransact({
-        spend: [], fee: 1_000n, extAmount: 3_000_000n, recipient: ZeroAddress, relayer,
+        spend: [],
+        fee: 1_000n,
+        extAmount: 3_000_000n,
+        recipient: ZeroAddress,
+        relayer,
         outputs: [
           { precommitment: topUpNote.precommitment, value: topUpNote.value },
           { precommitment: topUpSecond.precommitment, value: topUpSecond.value },
@@ -631,8 +688,18 @@ describe("Pool", function () {
       }),
     ]);
     return {
-      ...d, net, dave, erin, leaves, withdrawal, resplit, topUp, seven, stranger,
-      relayer: signers[3]!, recipient: signers[4]!, // setUpNetwork's relayer and recipient
+      ...d,
+      net,
+      dave,
+      erin,
+      leaves,
+      withdrawal,
+      resplit,
+      topUp,
+      seven,
+      stranger,
+      relayer: signers[3]!,
+      recipient: signers[4]!, // setUpNetwork's relayer and recipient
     };
   }
 
@@ -778,14 +845,21 @@ describe("Pool", function () {
       await expectBalanceInvariant(f);
       await f.pool.connect(f.admin2).withdraw(f.cpo2.cpoId);
       await expectBalanceInvariant(f);
-      expect(await f.token.balanceOf(await f.pool.getAddress())).to.equal(f.alice.balance + f.bob.balance + f.carol.balance);
+      expect(await f.token.balanceOf(await f.pool.getAddress())).to.equal(
+        f.alice.balance + f.bob.balance + f.carol.balance,
+      );
     });
 
     it("is guarded against reentrancy from the token", async function () {
       const token = await ethers.deployContract("ReentrantToken");
       const d = await deployReal(ethers, { token: await token.getAddress() });
       const [admin, , payout] = await ethers.getSigners();
-      const operator = await Operator.register({ registry: d.registry, pool: d.pool, signer: admin!, payout: payout!.address });
+      const operator = await Operator.register({
+        registry: d.registry,
+        pool: d.pool,
+        signer: admin!,
+        payout: payout!.address,
+      });
       const meter = new Meter({ cpoId: operator.cpoId, ratedPowerW: 22_000n });
       await operator.addMeter(meter);
       const now = BigInt(await networkHelpers.time.latest());
@@ -799,7 +873,10 @@ describe("Pool", function () {
       await operator.submitPayment(payment);
       expect(await d.pool.cpoBalance(operator.cpoId)).to.equal(payment.pub.amount);
       await token.arm(d.addresses.pool, d.pool.interface.encodeFunctionData("withdraw", [operator.cpoId]));
-      await expect(d.pool.withdraw(operator.cpoId)).to.be.revertedWithCustomError(d.pool, "ReentrancyGuardReentrantCall");
+      await expect(d.pool.withdraw(operator.cpoId)).to.be.revertedWithCustomError(
+        d.pool,
+        "ReentrancyGuardReentrantCall",
+      );
       await token.arm(ZeroAddress, "0x");
       await expect(d.pool.withdraw(operator.cpoId))
         .to.emit(d.pool, "CpoWithdrawal")
@@ -835,7 +912,10 @@ describe("Pool", function () {
       expect(await f.pool.isKnownRoot(intermediate, 3n)).to.equal(false);
       // The change (12 EUR - 2 EUR - fee) and the 0 pad are dave's.
       await f.dave.sync();
-      expect(f.dave.notes.map((o) => [o.leafIndex, o.note.value])).to.deep.equal([[2, 9_950_000n], [3, 0n]]);
+      expect(f.dave.notes.map((o) => [o.leafIndex, o.note.value])).to.deep.equal([
+        [2, 9_950_000n],
+        [3, 0n],
+      ]);
 
       // A proof spending the 7 EUR note (and a fresh dummy) again.
       const again = f.resplit;
@@ -878,8 +958,15 @@ describe("Pool", function () {
       const idc = frank.identity.commitment;
       const [out0, out1] = [Note.random(idc, 1_000_000n), Note.random(idc, 0n)];
       const topUp = await frank.prepareTransact({
-        spend: [], fee: 0n, extAmount: 1_000_000n, recipient: ZeroAddress, relayer: ZeroAddress,
-        outputs: [{ precommitment: out0.precommitment, value: out0.value }, { precommitment: out1.precommitment, value: 0n }],
+        spend: [],
+        fee: 0n,
+        extAmount: 1_000_000n,
+        recipient: ZeroAddress,
+        relayer: ZeroAddress,
+        outputs: [
+          { precommitment: out0.precommitment, value: out0.value },
+          { precommitment: out1.precommitment, value: 0n },
+        ],
         outputNotes: [out0, out1],
       });
       await fot.approve(d.addresses.pool, 1_000_000n);

@@ -103,10 +103,7 @@ describe("Registry", function () {
         registry,
         "Registry__NotCpoAdmin",
       );
-      await expect(registry.addMeter(3n, 1n, 2n, 3n)).to.be.revertedWithCustomError(
-        registry,
-        "Registry__NotCpoAdmin",
-      );
+      await expect(registry.addMeter(3n, 1n, 2n, 3n)).to.be.revertedWithCustomError(registry, "Registry__NotCpoAdmin");
     });
 
     it("bounds the rated power to 1..2^24-1", async function () {
@@ -343,10 +340,9 @@ describe("Registry", function () {
 
     it("requires tzOffset < 86400", async function () {
       const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
-      await expect(registry.publishTariff(makeTariff(1n, validFrom, { tzOffset: 86_400n }))).to.be.revertedWithCustomError(
-        registry,
-        "Registry__InvalidTzOffset",
-      );
+      await expect(
+        registry.publishTariff(makeTariff(1n, validFrom, { tzOffset: 86_400n })),
+      ).to.be.revertedWithCustomError(registry, "Registry__InvalidTzOffset");
       await expect(registry.publishTariff(makeTariff(1n, validFrom, { tzOffset: 86_399n }))).to.emit(
         registry,
         "TariffPublished",
@@ -368,17 +364,20 @@ describe("Registry", function () {
           "Registry__InvalidValidity",
         );
       }
-      await expect(
-        registry.publishTariff(makeTariff(1n, validFrom, { validFrom, validTo: validFrom })),
-      ).to.emit(registry, "TariffPublished");
-      await expect(
-        registry.publishTariff(makeTariff(1n, validFrom, { validTo: (1n << 40n) - 1n })),
-      ).to.emit(registry, "TariffPublished");
+      await expect(registry.publishTariff(makeTariff(1n, validFrom, { validFrom, validTo: validFrom }))).to.emit(
+        registry,
+        "TariffPublished",
+      );
+      await expect(registry.publishTariff(makeTariff(1n, validFrom, { validTo: (1n << 40n) - 1n }))).to.emit(
+        registry,
+        "TariffPublished",
+      );
       // validFrom == block.timestamp is allowed.
       await networkHelpers.time.setNextBlockTimestamp(validFrom + 10n);
-      await expect(
-        registry.publishTariff(makeTariff(1n, validFrom + 10n, { tzOffset: 0n })),
-      ).to.emit(registry, "TariffPublished");
+      await expect(registry.publishTariff(makeTariff(1n, validFrom + 10n, { tzOffset: 0n }))).to.emit(
+        registry,
+        "TariffPublished",
+      );
     });
   });
 });

@@ -23,7 +23,11 @@ export function newTree(): LeanIMT<bigint> {
 export type TariffStruct = IRegistry.TariffStruct;
 
 /** A valid tariff of `cpoId` starting at `validFrom`. */
-export function makeTariff(cpoId: bigint, validFrom: bigint, over: Partial<Record<keyof TariffStruct, unknown>> = {}): {
+export function makeTariff(
+  cpoId: bigint,
+  validFrom: bigint,
+  over: Partial<Record<keyof TariffStruct, unknown>> = {},
+): {
   cpoId: bigint;
   flatFee: bigint;
   energyPrice: [bigint, bigint, bigint, bigint];

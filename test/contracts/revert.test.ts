@@ -49,7 +49,9 @@ describe("contract reverts in words", function () {
     expect(revert.name).to.equal("ERC20InsufficientAllowance");
     expect(revert.args.map((a) => a.name)).to.deep.equal(["spender", "allowance", "needed"]);
     expect(revert.args[2]!.value).to.equal(1_000_000n);
-    expect((err as Error).message).to.match(/^deposit reverted: ERC20InsufficientAllowance\(spender = 0x[0-9a-fA-F]{40}, allowance = 0, needed = 1000000\)$/);
+    expect((err as Error).message).to.match(
+      /^deposit reverted: ERC20InsufficientAllowance\(spender = 0x[0-9a-fA-F]{40}, allowance = 0, needed = 1000000\)$/,
+    );
   });
 
   describe("over JSON-RPC (a Hardhat node on 127.0.0.1)", function () {

@@ -28,7 +28,6 @@ async function chainNow(): Promise<bigint> {
   return BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
 }
 
-
 /** Token balance of the pool == unspent notes + open escrows + CPO balances. */
 async function expectInvariant(net: Network, drivers: Driver[]): Promise<void> {
   const { pool, token } = net.deployment;
@@ -62,10 +61,17 @@ describe("end to end: escrowed sessions", function () {
     const start = nextLocalTime(now + HOUR, 16n * HOUR + 30n * MINUTE, net.tariff.tzOffset);
     const nonces = freshNonces();
     const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
-    const { locking: lock, receipt } = await driver.lock({
-      cpoId: net.operator.cpoId, ...nonces, sessionId, cap,
-      settleDeadline: start + 3n * HOUR, claimDeadline: start + 3n * HOUR + 2n * DAY,
-    }, net.signers.relayer);
+    const { locking: lock, receipt } = await driver.lock(
+      {
+        cpoId: net.operator.cpoId,
+        ...nonces,
+        sessionId,
+        cap,
+        settleDeadline: start + 3n * HOUR,
+        claimDeadline: start + 3n * HOUR + 2n * DAY,
+      },
+      net.signers.relayer,
+    );
     expect(receipt.from).to.equal(await net.signers.relayer.getAddress());
     const escrow = await net.operator.verifyEscrow(lock.escrowId, { sessionId, minCap: cap, minSecondsToSettle: HOUR });
     await networkHelpers.time.increaseTo(start);
@@ -95,9 +101,18 @@ describe("end to end: escrowed sessions", function () {
 
     // The session is paid: no new escrow can squat it (not even its own driver's, with the right nonces).
     const now = await chainNow();
-    const squat = await driver.prepareLock({ cpoId: net.operator.cpoId, ...nonces, sessionId: session.sessionId, cap: 1n,
-      settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY + 60n });
-    await expect(submitLock(pool, squat, net.signers.relayer)).to.be.revertedWithCustomError(pool, "Pool__SessionAlreadyPaid");
+    const squat = await driver.prepareLock({
+      cpoId: net.operator.cpoId,
+      ...nonces,
+      sessionId: session.sessionId,
+      cap: 1n,
+      settleDeadline: now + HOUR,
+      claimDeadline: now + HOUR + DAY + 60n,
+    });
+    await expect(submitLock(pool, squat, net.signers.relayer)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__SessionAlreadyPaid",
+    );
 
     // The refund of cap - bill is back in the driver's wallet, rebuilt from events alone.
     const restored = new Driver(DriverIdentity.fromSecret(driver.identity.export()), pool.connect(ethers.provider));
@@ -120,10 +135,16 @@ describe("end to end: escrowed sessions", function () {
     // Too early: the tail may only close after the settle deadline, and only by the CPO.
     const { meterPath } = await net.operator.receipt(evidence);
     const closing = await prepareClose(pool, lock.escrowId, evidence, meterPath);
-    await expect(submitClose(pool, closing, net.signers.cpo)).to.be.revertedWithCustomError(pool, "Pool__BeforeSettleDeadline");
+    await expect(submitClose(pool, closing, net.signers.cpo)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__BeforeSettleDeadline",
+    );
     await networkHelpers.time.increaseTo(lock.pub.settleDeadline + 1n);
     // The driver (or anyone but the CPO) closing with a cheap early tail is refused.
-    await expect(submitClose(pool, closing, net.signers.other)).to.be.revertedWithCustomError(pool, "Pool__NotCpoAdmin");
+    await expect(submitClose(pool, closing, net.signers.other)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__NotCpoAdmin",
+    );
     const receipt = await submitClose(pool, closing, net.signers.cpo);
     const bill = computeBill([...evidence.points, evidence.tail], evidence.tariff, evidence.ratedPowerW).amount;
     expect(closing.pub.amount).to.equal(bill);
@@ -133,7 +154,12 @@ describe("end to end: escrowed sessions", function () {
     await driver.sync();
     expect(driver.balance).to.equal(balanceBefore - bill);
     const fresh = ethers.Wallet.createRandom().address;
-    const withdrawal = await driver.prepareWithdraw({ to: fresh, relayer: await net.signers.relayer.getAddress(), fee: 0n, amount: 5_000_000n });
+    const withdrawal = await driver.prepareWithdraw({
+      to: fresh,
+      relayer: await net.signers.relayer.getAddress(),
+      fee: 0n,
+      amount: 5_000_000n,
+    });
     await submitTransaction(pool, withdrawal, net.signers.relayer);
     expect(await net.deployment.token.balanceOf(fresh)).to.equal(5_000_000n);
     await expectInvariant(net, [driver]);
@@ -147,11 +173,15 @@ describe("end to end: escrowed sessions", function () {
 
     // A second escrow for the same session is refused while the first is open ...
     const second = await driver.prepareLock({
-      cpoId: net.operator.cpoId, ...nonces, cap: 5_000_000n,
-      settleDeadline: (await chainNow()) + HOUR, claimDeadline: (await chainNow()) + HOUR + DAY + 60n,
+      cpoId: net.operator.cpoId,
+      ...nonces,
+      cap: 5_000_000n,
+      settleDeadline: (await chainNow()) + HOUR,
+      claimDeadline: (await chainNow()) + HOUR + DAY + 60n,
     });
     await expect(submitLock(pool, second, net.signers.relayer))
-      .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow").withArgs(net.operator.cpoId, sessionId, lock.escrowId);
+      .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow")
+      .withArgs(net.operator.cpoId, sessionId, lock.escrowId);
 
     await networkHelpers.time.increaseTo(lock.pub.claimDeadline + 1n);
     const refundable = (await driver.refundable()).map((e) => e.escrowId);
@@ -164,12 +194,22 @@ describe("end to end: escrowed sessions", function () {
 
     // ... and after it was refunded: the session keeps its one escrow, ever (it can still be paid by `pay`).
     const now = await chainNow();
-    const late = await driver.prepareLock({ cpoId: net.operator.cpoId, ...nonces, cap: 1n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY });
+    const late = await driver.prepareLock({
+      cpoId: net.operator.cpoId,
+      ...nonces,
+      cap: 1n,
+      settleDeadline: now + HOUR,
+      claimDeadline: now + HOUR + DAY,
+    });
     await expect(submitLock(pool, late, net.signers.relayer))
-      .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow").withArgs(net.operator.cpoId, sessionId, lock.escrowId);
+      .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow")
+      .withArgs(net.operator.cpoId, sessionId, lock.escrowId);
     expect(await pool.sessionEscrow(net.operator.cpoId, sessionId)).to.equal(lock.escrowId);
-    await expectFailure(net.operator.verifyEscrow(lock.escrowId, { sessionId, minCap: 1n, minSecondsToSettle: 0n }),
-      EscrowRejectedError, /no longer open/);
+    await expectFailure(
+      net.operator.verifyEscrow(lock.escrowId, { sessionId, minCap: 1n, minSecondsToSettle: 0n }),
+      EscrowRejectedError,
+      /no longer open/,
+    );
   });
 
   it("soundness checklist: two escrows for one session - the review's attack (a second cap-1 escrow) cannot settle it", async () => {
@@ -187,11 +227,17 @@ describe("end to end: escrowed sessions", function () {
     // proof is valid), submitted by the relayer and by another account.
     const now = await chainNow();
     const tiny = await driver.prepareLock({
-      cpoId, ...nonces, sessionId, cap: 1n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY,
+      cpoId,
+      ...nonces,
+      sessionId,
+      cap: 1n,
+      settleDeadline: now + HOUR,
+      claimDeadline: now + HOUR + DAY,
     });
     for (const submitter of [net.signers.relayer, net.signers.other]) {
       await expect(submitLock(pool, tiny, submitter))
-        .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow").withArgs(cpoId, sessionId, lock.escrowId);
+        .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow")
+        .withArgs(cpoId, sessionId, lock.escrowId);
     }
     expect(await pool.nullifierSpent(tiny.escrowId)).to.equal(false); // the driver's note is untouched
     expect((await readEscrow(pool, tiny.escrowId)).status).to.equal(EscrowStatus.None);

@@ -37,7 +37,14 @@ function calldata(A: typeof G1.BASE, B: typeof G2.BASE, C: typeof G1.BASE): Soli
   const a = A.toAffine();
   const b = B.toAffine();
   const c = C.toAffine();
-  return { a: [a.x, a.y], b: [[b.x.c1, b.x.c0], [b.y.c1, b.y.c0]], c: [c.x, c.y] };
+  return {
+    a: [a.x, a.y],
+    b: [
+      [b.x.c1, b.x.c0],
+      [b.y.c1, b.y.c0],
+    ],
+    c: [c.x, c.y],
+  };
 }
 
 /** (r·A, r⁻¹·B, C): the same statement, different bytes, no secret needed. */
@@ -72,13 +79,20 @@ describe("Groth16 malleability: a re-randomised copy of a pending proof pays exa
     const strangerAddress = await stranger.getAddress();
     const session = chargeSession(net.meter, net.tariff, net.now);
     const fee = 40_000n;
-    const payment = await driver.preparePayment({ ...(await net.operator.receipt(session)), fee, relayer: relayerAddress });
+    const payment = await driver.preparePayment({
+      ...(await net.operator.receipt(session)),
+      fee,
+      relayer: relayerAddress,
+    });
     await net.operator.checkPayment(payment, session); // the CPO accepted it; it is pending
 
     // The copies are different bytes, and the on-chain verifier accepts each for the same public signals.
     const signals = paySignalArray(payment.pub);
-    const copies = [rescaled(payment.proof, 1n + (randomFieldElement() % (ORDER - 1n))),
-      rescaled(payment.proof, 7n), negated(payment.proof)];
+    const copies = [
+      rescaled(payment.proof, 1n + (randomFieldElement() % (ORDER - 1n))),
+      rescaled(payment.proof, 7n),
+      negated(payment.proof),
+    ];
     for (const copy of copies) {
       expect(copy.a, "a copy differs from the original").to.not.deep.equal(payment.proof.a);
       expect(await payVerifier.verifyProof(copy.a, copy.b, copy.c, signals)).to.equal(true);
@@ -86,8 +100,9 @@ describe("Groth16 malleability: a re-randomised copy of a pending proof pays exa
     expect(await payVerifier.verifyProof(payment.proof.a, payment.proof.b, payment.proof.c, signals)).to.equal(true);
 
     // The copy cannot take the fee: redirecting it breaks extDataHash.
-    await expect(pool.connect(stranger).pay(copies[0]!, payment.pub, { ...payment.ext, relayer: strangerAddress }))
-      .to.be.revertedWithCustomError(pool, "Pool__ExtDataHashMismatch");
+    await expect(
+      pool.connect(stranger).pay(copies[0]!, payment.pub, { ...payment.ext, relayer: strangerAddress }),
+    ).to.be.revertedWithCustomError(pool, "Pool__ExtDataHashMismatch");
 
     // Submitted first, the copy pays exactly what the original would, to the same parties.
     const cpoBefore = await pool.cpoBalance(net.operator.cpoId);
@@ -95,9 +110,12 @@ describe("Groth16 malleability: a re-randomised copy of a pending proof pays exa
     const strangerBefore = await token.balanceOf(strangerAddress);
     const size = await pool.noteTreeSize();
     const tx = pool.connect(stranger).pay(copies[0]!, payment.pub, payment.ext);
-    await expect(tx).to.emit(pool, "SessionPaid")
+    await expect(tx)
+      .to.emit(pool, "SessionPaid")
       .withArgs(net.operator.cpoId, session.sessionId, net.tariffHash, payment.pub.amount, fee);
-    await expect(tx).to.emit(pool, "NoteAdded").withArgs(size, payment.pub.changeCommitment, payment.ext.encryptedOutput1);
+    await expect(tx)
+      .to.emit(pool, "NoteAdded")
+      .withArgs(size, payment.pub.changeCommitment, payment.ext.encryptedOutput1);
     expect(await pool.cpoBalance(net.operator.cpoId)).to.equal(cpoBefore + payment.bill.amount);
     expect(await token.balanceOf(relayerAddress)).to.equal(relayerBefore + fee);
     expect(await token.balanceOf(strangerAddress)).to.equal(strangerBefore); // it paid the gas, nothing more
@@ -107,7 +125,10 @@ describe("Groth16 malleability: a re-randomised copy of a pending proof pays exa
     // The original (and every other copy) then reverts as spent, before the session check.
     await expect(net.operator.submitPayment(payment)).to.be.revertedWithCustomError(pool, "Pool__NullifierSpent");
     for (const copy of copies.slice(1)) {
-      await expect(pool.connect(stranger).pay(copy, payment.pub, payment.ext)).to.be.revertedWithCustomError(pool, "Pool__NullifierSpent");
+      await expect(pool.connect(stranger).pay(copy, payment.pub, payment.ext)).to.be.revertedWithCustomError(
+        pool,
+        "Pool__NullifierSpent",
+      );
     }
     expect(await pool.sessionPaid(net.operator.cpoId, session.sessionId)).to.equal(true);
   });
@@ -119,8 +140,13 @@ describe("Groth16 malleability: a re-randomised copy of a pending proof pays exa
     const nonces = freshNonces();
     const sessionId = makeSessionId(nonces.stationNonce, nonces.driverNonce);
     const lock = await driver.prepareLock({
-      cpoId: net.operator.cpoId, ...nonces, cap: 10_000_000n, settleDeadline: now + HOUR, claimDeadline: now + HOUR + DAY,
-      fee: 20_000n, relayer: relayerAddress,
+      cpoId: net.operator.cpoId,
+      ...nonces,
+      cap: 10_000_000n,
+      settleDeadline: now + HOUR,
+      claimDeadline: now + HOUR + DAY,
+      fee: 20_000n,
+      relayer: relayerAddress,
     });
     const copy = rescaled(lock.proof, 12345n);
     expect(await lockVerifier.verifyProof(copy.a, copy.b, copy.c, lockSignalArray(lock.pub))).to.equal(true);
@@ -129,6 +155,9 @@ describe("Groth16 malleability: a re-randomised copy of a pending proof pays exa
     expect((await readEscrow(pool, lock.escrowId)).status).to.equal(EscrowStatus.Open);
     // The CPO checks the escrow id the driver names: the same, whoever submitted which bytes.
     await net.operator.verifyEscrow(lock.escrowId, { sessionId, minCap: 10_000_000n, minSecondsToSettle: 0n });
-    await expect(submitLock(pool, lock, net.signers.relayer)).to.be.revertedWithCustomError(pool, "Pool__NullifierSpent");
+    await expect(submitLock(pool, lock, net.signers.relayer)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__NullifierSpent",
+    );
   });
 });

@@ -42,7 +42,9 @@ describe("end to end: privacy hygiene and wallet input checks", function () {
 
     const forCpo = handover(later);
     expect(Object.keys(forCpo).sort()).to.deep.equal(["ext", "groth16", "proof", "pub"]);
-    expect(JSON.stringify(forCpo, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).to.not.match(/Ms"|privacy|bill/);
+    expect(JSON.stringify(forCpo, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).to.not.match(
+      /Ms"|privacy|bill/,
+    );
     await net.operator.checkPayment(forCpo, receipt.session);
     await net.operator.submitPayment(forCpo);
 
@@ -59,12 +61,20 @@ describe("end to end: privacy hygiene and wallet input checks", function () {
     const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     const base = { cpoId: net.operator.cpoId, ...freshNonces() };
     const custom = await driver.prepareLock({
-      ...base, cap: 12_340_000n, settleDeadline: now + 3601n, claimDeadline: now + 3601n + 86_400n,
+      ...base,
+      cap: 12_340_000n,
+      settleDeadline: now + 3601n,
+      claimDeadline: now + 3601n + 86_400n,
     });
-    expect(custom.privacy.warnings.filter((w) => w.code === "CUSTOM_ESCROW_TERMS")).to.have.length.greaterThanOrEqual(2);
+    expect(custom.privacy.warnings.filter((w) => w.code === "CUSTOM_ESCROW_TERMS")).to.have.length.greaterThanOrEqual(
+      2,
+    );
     const settle = roundDeadline(now + 3600n);
     const standard = await driver.prepareLock({
-      ...base, cap: standardCap(12_340_000n), settleDeadline: settle, claimDeadline: roundDeadline(settle + 86_400n),
+      ...base,
+      cap: standardCap(12_340_000n),
+      settleDeadline: settle,
+      claimDeadline: roundDeadline(settle + 86_400n),
     });
     expect(standard.privacy.warnings.filter((w) => w.code === "CUSTOM_ESCROW_TERMS")).to.deep.equal([]);
   });

@@ -17,7 +17,6 @@ import { expectFailure } from "../fixtures/expect.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
-
 async function poolInvariant(net: Network, drivers: Driver[]): Promise<void> {
   const { token, pool } = net.deployment;
   let notes = 0n;
@@ -53,7 +52,8 @@ describe("end to end: pay for a charging session", function () {
 
     const tx = await net.operator.submitPayment(payment);
     expect(tx.gasUsed).to.be.lessThan(600_000n);
-    await expect(tx).to.emit(pool, "SessionPaid")
+    await expect(tx)
+      .to.emit(pool, "SessionPaid")
       .withArgs(net.operator.cpoId, session.sessionId, net.tariffHash, payment.pub.amount, 0n);
     expect(await pool.cpoBalance(net.operator.cpoId)).to.equal(payment.pub.amount);
 
@@ -70,8 +70,9 @@ describe("end to end: pay for a charging session", function () {
   it("refuses the same payment twice (reused nullifier) and the same session from another note", async () => {
     const { pool } = net.deployment;
     await expectFailure(net.operator.checkPayment(payment), PaymentRejectedError, /already spent/);
-    await expect(pool.connect(net.signers.cpo).pay(payment.proof, payment.pub, payment.ext))
-      .to.be.revertedWithCustomError(pool, "Pool__NullifierSpent");
+    await expect(
+      pool.connect(net.signers.cpo).pay(payment.proof, payment.pub, payment.ext),
+    ).to.be.revertedWithCustomError(pool, "Pool__NullifierSpent");
 
     // A second driver proves the very same signed session from its own note: paid once, whoever pays.
     const other = new Driver(DriverIdentity.random(), pool.connect(ethers.provider));
@@ -81,30 +82,42 @@ describe("end to end: pay for a charging session", function () {
     await net.operator.submitPayment(first);
     const replay = await other.preparePayment(await net.operator.receipt(session));
     await expectFailure(net.operator.checkPayment(replay), PaymentRejectedError, /already paid/);
-    await expect(pool.connect(net.signers.cpo).pay(replay.proof, replay.pub, replay.ext))
-      .to.be.revertedWithCustomError(pool, "Pool__SessionAlreadyPaid");
+    await expect(pool.connect(net.signers.cpo).pay(replay.proof, replay.pub, replay.ext)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__SessionAlreadyPaid",
+    );
     await poolInvariant(net, [driver, other]);
   });
 
   it("refuses ext data changed after proving, and a public input at or above the field modulus", async () => {
     const { pool } = net.deployment;
     const session = chargeSession(net.meter, net.tariff, net.now);
-    const p = await driver.preparePayment({ ...(await net.operator.receipt(session)), fee: 10_000n, relayer: await net.signers.relayer.getAddress() });
+    const p = await driver.preparePayment({
+      ...(await net.operator.receipt(session)),
+      fee: 10_000n,
+      relayer: await net.signers.relayer.getAddress(),
+    });
     const cpoPool = pool.connect(net.signers.cpo);
     const thief = await net.signers.other.getAddress();
-    await expect(cpoPool.pay(p.proof, p.pub, { ...p.ext, relayer: thief }))
-      .to.be.revertedWithCustomError(pool, "Pool__ExtDataHashMismatch");
+    await expect(cpoPool.pay(p.proof, p.pub, { ...p.ext, relayer: thief })).to.be.revertedWithCustomError(
+      pool,
+      "Pool__ExtDataHashMismatch",
+    );
     const forgedExt = { ...p.ext, relayer: thief };
     const { extDataHash } = await import("../../sdk/core/hash.ts");
     const { chainId } = await ethers.provider.getNetwork();
     const forgedHash = extDataHash({ chainId, pool: await pool.getAddress(), ...forgedExt });
-    await expect(cpoPool.pay(p.proof, { ...p.pub, extDataHash: forgedHash }, forgedExt))
-      .to.be.revertedWithCustomError(pool, "Pool__InvalidProof");
+    await expect(cpoPool.pay(p.proof, { ...p.pub, extDataHash: forgedHash }, forgedExt)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__InvalidProof",
+    );
     // amount + r is the same field element: the pool must refuse it, not reduce it.
-    await expect(cpoPool.pay(p.proof, { ...p.pub, amount: p.pub.amount + FIELD_MODULUS }, p.ext))
-      .to.be.revertedWithCustomError(pool, "Pool__AmountOutOfRange");
-    await expect(cpoPool.pay(p.proof, { ...p.pub, sessionId: p.pub.sessionId + FIELD_MODULUS }, p.ext))
-      .to.be.revertedWithCustomError(pool, "Pool__NotInField");
+    await expect(
+      cpoPool.pay(p.proof, { ...p.pub, amount: p.pub.amount + FIELD_MODULUS }, p.ext),
+    ).to.be.revertedWithCustomError(pool, "Pool__AmountOutOfRange");
+    await expect(
+      cpoPool.pay(p.proof, { ...p.pub, sessionId: p.pub.sessionId + FIELD_MODULUS }, p.ext),
+    ).to.be.revertedWithCustomError(pool, "Pool__NotInField");
     // The honest one still settles, and the relayer gets its fee.
     const relayer = await net.signers.relayer.getAddress();
     const before = await net.deployment.token.balanceOf(relayer);
@@ -120,8 +133,10 @@ describe("end to end: pay for a charging session", function () {
     await net.operator.addMeter(spare);
     await net.operator.revokeMeter(net.meter.leaf);
     await expectFailure(net.operator.checkPayment(stale), PaymentRejectedError, /meter root/);
-    await expect(pool.connect(net.signers.cpo).pay(stale.proof, stale.pub, stale.ext))
-      .to.be.revertedWithCustomError(pool, "Pool__InvalidMeterRoot");
+    await expect(pool.connect(net.signers.cpo).pay(stale.proof, stale.pub, stale.ext)).to.be.revertedWithCustomError(
+      pool,
+      "Pool__InvalidMeterRoot",
+    );
     const fresh = await net.operator.receipt(chargeSession(spare, net.tariff, net.now));
     expect(fresh.meterPath.leaf).to.equal(spare.leaf);
   });
@@ -141,7 +156,11 @@ describe("end to end: pay for a charging session", function () {
 
     const fresh = ethers.Wallet.createRandom().address;
     const fee = 20_000n;
-    const withdrawal = await restored.prepareWithdraw({ to: fresh, relayer: await net.signers.relayer.getAddress(), fee });
+    const withdrawal = await restored.prepareWithdraw({
+      to: fresh,
+      relayer: await net.signers.relayer.getAddress(),
+      fee,
+    });
     const receipt = await submitTransaction(pool, withdrawal, net.signers.relayer);
     expect(receipt.from).to.equal(await net.signers.relayer.getAddress());
     expect(await token.balanceOf(fresh)).to.equal(balance - fee);

@@ -22,7 +22,14 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { getAddress, hexlify, type Signer } from "ethers";
 import { shutdownProver } from "../../prover/index.ts";
-import { Driver, submitLock, submitTransaction, type Locking, type Payment, type Transaction } from "../../sdk/actors/driver.ts";
+import {
+  Driver,
+  submitLock,
+  submitTransaction,
+  type Locking,
+  type Payment,
+  type Transaction,
+} from "../../sdk/actors/driver.ts";
 import { EscrowStatus, prepareClose, submitClose, type Closing } from "../../sdk/actors/escrow.ts";
 import { decryptNote } from "../../sdk/core/encryption.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../../sdk/core/errors.ts";
@@ -33,7 +40,6 @@ import { type LiveEvidence, type LiveTail, type SignedSession } from "../../sdk/
 import { Note } from "../../sdk/core/note.ts";
 import { Operator } from "../../sdk/actors/operator.ts";
 import { computeBill, type Tariff } from "../../sdk/tariff/tariff.ts";
-import type { Pool } from "../../types/ethers-contracts/index.js";
 import type { SessionNonces } from "../../sdk/proofs/lockInput.ts";
 import { DAY, HOUR, nextLocalTime, setUpNetwork, type Network } from "../fixtures/chain.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
@@ -143,14 +149,46 @@ type Stale =
   | { kind: "lock"; lock: Locking }
   | { kind: "close"; closing: Closing };
 
-const GARBAGE_PROOF = { a: [0n, 0n] as [bigint, bigint], b: [[0n, 0n], [0n, 0n]] as [[bigint, bigint], [bigint, bigint]], c: [0n, 0n] as [bigint, bigint] };
-const EMPTY_EXT = { recipient: ethers.ZeroAddress, relayer: ethers.ZeroAddress, extAmount: 0n, encryptedOutput1: "0x", encryptedOutput2: "0x" };
+const GARBAGE_PROOF = {
+  a: [0n, 0n] as [bigint, bigint],
+  b: [
+    [0n, 0n],
+    [0n, 0n],
+  ] as [[bigint, bigint], [bigint, bigint]],
+  c: [0n, 0n] as [bigint, bigint],
+};
+const EMPTY_EXT = {
+  recipient: ethers.ZeroAddress,
+  relayer: ethers.ZeroAddress,
+  extAmount: 0n,
+  encryptedOutput1: "0x",
+  encryptedOutput2: "0x",
+};
 
-const OP_NAMES = ["deposit", "travel", "refund", "cpoWithdraw", "fail", "pay", "merge", "withdraw", "lock", "close0", "close1"] as const;
-type OpName = (typeof OP_NAMES)[number];
+type OpName =
+  | "deposit"
+  | "travel"
+  | "refund"
+  | "cpoWithdraw"
+  | "fail"
+  | "pay"
+  | "merge"
+  | "withdraw"
+  | "lock"
+  | "close0"
+  | "close1";
 const WEIGHTS: Record<OpName, number> = {
-  deposit: 15, travel: 12, refund: 10, cpoWithdraw: 7, fail: 16,
-  pay: 7, merge: 3, withdraw: 4, lock: 7, close0: 5, close1: 6,
+  deposit: 15,
+  travel: 12,
+  refund: 10,
+  cpoWithdraw: 7,
+  fail: 16,
+  pay: 7,
+  merge: 3,
+  withdraw: 4,
+  lock: 7,
+  close0: 5,
+  close1: 6,
 };
 
 describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () {
@@ -159,7 +197,9 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
 
   it("keeps token balance == notes + open escrows + CPO balances, pays each session once, ends each escrow once", async () => {
     const started = Date.now();
-    console.log(`      seed ${SEED} (ZKCHARGE_INVARIANT_SEED), ${OPS} ops (ZKCHARGE_INVARIANT_OPS), at most ${MAX_PROOFS} proofs`);
+    console.log(
+      `      seed ${SEED} (ZKCHARGE_INVARIANT_SEED), ${OPS} ops (ZKCHARGE_INVARIANT_OPS), at most ${MAX_PROOFS} proofs`,
+    );
     const rng = new Rng(SEED);
 
     // -------------------------------------------------------------- set-up: 2 CPOs, 3 drivers
@@ -173,24 +213,55 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     const payers = [payer, other];
     for (const p of payers) await (await testToken!.mint(await p.getAddress(), 100_000n * USDC)).wait();
 
-    const op2 = await Operator.register({ registry: net.deployment.registry, pool, signer: cpo2Admin, payout: cpo2Payout });
+    const op2 = await Operator.register({
+      registry: net.deployment.registry,
+      pool,
+      signer: cpo2Admin,
+      payout: cpo2Payout,
+    });
     const meter2 = new Meter({ cpoId: op2.cpoId, ratedPowerW: 11_000n, privateKey: rng.bytes(32) });
     await op2.addMeter(meter2);
     const setupNow = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     const tariff2Fields = {
-      flatFee: 300_000n, energyPrice: [200_000n, 350_000n, 420_000n, 280_000n] as const,
-      bandStart: [0n, 6n * HOUR, 18n * HOUR, 23n * HOUR] as const, timePricePerHour: 60_000n,
-      maxPrice: 6n * USDC, tzOffset: 0n, validFrom: setupNow + 60n, validTo: setupNow + 180n * DAY,
+      flatFee: 300_000n,
+      energyPrice: [200_000n, 350_000n, 420_000n, 280_000n] as const,
+      bandStart: [0n, 6n * HOUR, 18n * HOUR, 23n * HOUR] as const,
+      timePricePerHour: 60_000n,
+      maxPrice: 6n * USDC,
+      tzOffset: 0n,
+      validFrom: setupNow + 60n,
+      validTo: setupNow + 180n * DAY,
     };
     await op2.publishTariff(tariff2Fields);
     const cpos: CpoModel[] = [
-      { op: net.operator, admin: cpo1Admin, adminAddress: await cpo1Admin.getAddress(), payout: await cpo1Admin.getAddress(), meter: net.meter, tariff: net.tariff, balance: 0n },
-      { op: op2, admin: cpo2Admin, adminAddress: await cpo2Admin.getAddress(), payout: cpo2Payout, meter: meter2, tariff: { ...tariff2Fields, cpoId: op2.cpoId }, balance: 0n },
+      {
+        op: net.operator,
+        admin: cpo1Admin,
+        adminAddress: await cpo1Admin.getAddress(),
+        payout: await cpo1Admin.getAddress(),
+        meter: net.meter,
+        tariff: net.tariff,
+        balance: 0n,
+      },
+      {
+        op: op2,
+        admin: cpo2Admin,
+        adminAddress: await cpo2Admin.getAddress(),
+        payout: cpo2Payout,
+        meter: meter2,
+        tariff: { ...tariff2Fields, cpoId: op2.cpoId },
+        balance: 0n,
+      },
     ];
     const validTo = net.tariff.validTo < cpos[1]!.tariff.validTo ? net.tariff.validTo : cpos[1]!.tariff.validTo;
 
-    const drivers: Driver[] = [0, 1, 2].map(() =>
-      new Driver(DriverIdentity.fromSecret(Buffer.from(rng.bytes(32)).toString("base64")), pool.connect(ethers.provider)));
+    const drivers: Driver[] = [0, 1, 2].map(
+      () =>
+        new Driver(
+          DriverIdentity.fromSecret(Buffer.from(rng.bytes(32)).toString("base64")),
+          pool.connect(ethers.provider),
+        ),
+    );
     const expectedBalance = [0n, 0n, 0n];
     const submitters: Signer[] = [relayer, other, recipient, deployer, cpo1Admin, cpo2Admin];
 
@@ -220,8 +291,15 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
       await expect(p).to.be.revertedWithCustomError(pool, error);
       return `${outcome}:revert ${error}`;
     }
-    async function expectSdkError(p: Promise<unknown>, type: new (...args: never[]) => Error, outcome: string): Promise<string> {
-      const error = await p.then(() => undefined, (e: unknown) => e);
+    async function expectSdkError(
+      p: Promise<unknown>,
+      type: new (...args: never[]) => Error,
+      outcome: string,
+    ): Promise<string> {
+      const error = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, `${outcome}: expected ${type.name}`).to.be.instanceOf(type);
       return `${outcome}:${type.name}`;
     }
@@ -234,7 +312,13 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     };
     const randomAddress = (): string => getAddress(hexlify(rng.bytes(20)));
 
-    function signedSession(cpo: number, sessionId: bigint, start: bigint, minutes: bigint, powerW: bigint): SignedSession {
+    function signedSession(
+      cpo: number,
+      sessionId: bigint,
+      start: bigint,
+      minutes: bigint,
+      powerW: bigint,
+    ): SignedSession {
       const c = cpos[cpo]!;
       const live = c.meter.startSession({ sessionId, tariff: c.tariff, t: start, e: 5_000_000n });
       const readings = simulateCharging(live, { to: start + minutes * 60n, powerW, stepSeconds: 300n });
@@ -287,24 +371,49 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     /** A cheap operation that must revert (or fail in the SDK) before any proof is made or checked. */
     async function cheapFailure(): Promise<string> {
       const by = rng.pick(submitters);
-      const byAddress = await by.getAddress();
-      const kind = rng.weighted({ deposit0: 1, replay: stale.length > 0 ? 4 : 0, garbagePay: 2, garbageLock: 3, garbageClose: 4, sdk: 2 });
+      const kind = rng.weighted({
+        deposit0: 1,
+        replay: stale.length > 0 ? 4 : 0,
+        garbagePay: 2,
+        garbageLock: 3,
+        garbageClose: 4,
+        sdk: 2,
+      });
       switch (kind) {
         case "deposit0":
-          return expectRevert(pool.connect(rng.pick(payers)).deposit(fresh(), 0n, "0x"), "Pool__AmountOutOfRange", "deposit 0");
+          return expectRevert(
+            pool.connect(rng.pick(payers)).deposit(fresh(), 0n, "0x"),
+            "Pool__AmountOutOfRange",
+            "deposit 0",
+          );
         case "replay":
           return replay(rng.pick(stale), by);
         case "garbagePay": {
           const [root, size] = [await pool.noteRoot(), await pool.noteTreeSize()];
           const c = rng.int(0, 1);
           const paidIds = sessionsSeen.filter((s) => paid.has(key(s.cpo, s.sessionId)));
-          const target = paidIds.length > 0 && rng.chance(0.7) ? rng.pick(paidIds) : { cpo: c, sessionId: newSessionId() };
+          const target =
+            paidIds.length > 0 && rng.chance(0.7) ? rng.pick(paidIds) : { cpo: c, sessionId: newSessionId() };
           const staleRoot = rng.chance(0.25);
           const pub = {
-            noteRoot: staleRoot ? fresh() : root, noteTreeSize: size, nullifier: fresh(), changeCommitment: fresh(), meterRoot: 0n,
-            cpoId: cpos[target.cpo]!.op.cpoId, tariffHash: 0n, sessionId: target.sessionId, amount: 1n, fee: 0n, extDataHash: 0n,
+            noteRoot: staleRoot ? fresh() : root,
+            noteTreeSize: size,
+            nullifier: fresh(),
+            changeCommitment: fresh(),
+            meterRoot: 0n,
+            cpoId: cpos[target.cpo]!.op.cpoId,
+            tariffHash: 0n,
+            sessionId: target.sessionId,
+            amount: 1n,
+            fee: 0n,
+            extDataHash: 0n,
           };
-          const err = staleRoot || size === 0n ? "Pool__UnknownRoot" : paid.has(key(target.cpo, target.sessionId)) ? "Pool__SessionAlreadyPaid" : "Pool__InvalidMeterRoot";
+          const err =
+            staleRoot || size === 0n
+              ? "Pool__UnknownRoot"
+              : paid.has(key(target.cpo, target.sessionId))
+                ? "Pool__SessionAlreadyPaid"
+                : "Pool__InvalidMeterRoot";
           return expectRevert(pool.connect(by).pay(GARBAGE_PROOF, pub, EMPTY_EXT), err, "garbage pay");
         }
         case "garbageLock": {
@@ -313,25 +422,46 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
           const cpoId = cpoIdx < 2 ? cpos[cpoIdx]!.op.cpoId : 99n;
           const paidIds = sessionsSeen.filter((s) => s.cpo === cpoIdx && paid.has(key(s.cpo, s.sessionId)));
           const held = escrows.filter((e) => e.cpo === cpoIdx); // sessions that have their escrow
-          const sessionId = paidIds.length > 0 && rng.chance(0.4) ? rng.pick(paidIds).sessionId
-            : held.length > 0 && rng.chance(0.4) ? rng.pick(held).sessionId : newSessionId();
+          const sessionId =
+            paidIds.length > 0 && rng.chance(0.4)
+              ? rng.pick(paidIds).sessionId
+              : held.length > 0 && rng.chance(0.4)
+                ? rng.pick(held).sessionId
+                : newSessionId();
           const cap = rng.chance(0.2) ? 0n : rng.big(1n, 10n * USDC);
           const shape = rng.weighted({ ok: 1, shortSettle: 2, shortClaim: 2 });
           const settle = shape === "shortSettle" ? T + HALF : T + 2n * Q + HALF;
           const claim = shape === "shortClaim" ? settle + DAY - Q : settle + DAY;
           const pub = {
-            noteRoot: root, noteTreeSize: size, nullifier: fresh(), changeCommitment: fresh(), refundPrecommitment: fresh(),
-            cap, fee: 0n, cpoId, sessionId, settleDeadline: settle, claimDeadline: claim, extDataHash: 0n,
+            noteRoot: root,
+            noteTreeSize: size,
+            nullifier: fresh(),
+            changeCommitment: fresh(),
+            refundPrecommitment: fresh(),
+            cap,
+            fee: 0n,
+            cpoId,
+            sessionId,
+            settleDeadline: settle,
+            claimDeadline: claim,
+            extDataHash: 0n,
           };
           const err =
-            size === 0n ? "Pool__UnknownRoot" // an empty tree has no known root
-            : cpoIdx < 2 && paid.has(key(cpoIdx, sessionId)) ? "Pool__SessionAlreadyPaid"
-            : cpoIdx < 2 && sessionEscrow.has(key(cpoIdx, sessionId)) ? "Pool__SessionHasEscrow"
-            : cpoIdx === 2 ? "Pool__UnknownCpo"
-            : cap === 0n ? "Pool__AmountOutOfRange"
-            : shape === "shortSettle" ? "Pool__SettleWindowTooShort"
-            : shape === "shortClaim" ? "Pool__ClaimWindowTooShort"
-            : "Pool__ExtDataHashMismatch";
+            size === 0n
+              ? "Pool__UnknownRoot" // an empty tree has no known root
+              : cpoIdx < 2 && paid.has(key(cpoIdx, sessionId))
+                ? "Pool__SessionAlreadyPaid"
+                : cpoIdx < 2 && sessionEscrow.has(key(cpoIdx, sessionId))
+                  ? "Pool__SessionHasEscrow"
+                  : cpoIdx === 2
+                    ? "Pool__UnknownCpo"
+                    : cap === 0n
+                      ? "Pool__AmountOutOfRange"
+                      : shape === "shortSettle"
+                        ? "Pool__SettleWindowTooShort"
+                        : shape === "shortClaim"
+                          ? "Pool__ClaimWindowTooShort"
+                          : "Pool__ExtDataHashMismatch";
           return expectRevert(pool.connect(by).lock(GARBAGE_PROOF, pub, EMPTY_EXT), err, "garbage lock");
         }
         case "garbageClose": {
@@ -341,21 +471,39 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
           const caller = e && mode === 1n && rng.chance(0.5) ? cpos[e.cpo]!.admin : by;
           const err = closeError(e, mode, await caller.getAddress());
           const pub = { mode, meterRoot: 0n, tariffHash: 0n, amount: 0n, refundCommitment: 0n, extDataHash: 0n };
-          return expectRevert(pool.connect(caller).close(id, GARBAGE_PROOF, pub, EMPTY_EXT), err, `garbage close m${mode}`);
+          return expectRevert(
+            pool.connect(caller).close(id, GARBAGE_PROOF, pub, EMPTY_EXT),
+            err,
+            `garbage close m${mode}`,
+          );
         }
         case "sdk": {
           // Asking for more than any note (or the two largest) holds fails in the wallet, before proving.
           const d = rng.int(0, 2);
           const driver = drivers[d]!;
           if (rng.chance(0.5)) {
-            const top = notesOf(d).map((n) => n.note.value).sort((a, b) => (a > b ? -1 : 1));
+            const top = notesOf(d)
+              .map((n) => n.note.value)
+              .sort((a, b) => (a > b ? -1 : 1));
             const two = (top[0] ?? 0n) + (top[1] ?? 0n);
-            return expectSdkError(driver.prepareWithdraw({ to: randomAddress(), relayer: await relayer.getAddress(), amount: two + 1n }),
-              InsufficientBalanceError, "withdraw too much");
+            return expectSdkError(
+              driver.prepareWithdraw({ to: randomAddress(), relayer: await relayer.getAddress(), amount: two + 1n }),
+              InsufficientBalanceError,
+              "withdraw too much",
+            );
           }
           const max = notesOf(d).reduce((m, n) => (n.note.value > m ? n.note.value : m), 0n);
-          return expectSdkError(driver.prepareLock({ cpoId: cpos[0]!.op.cpoId, ...newSession(), cap: max + 1n,
-            settleDeadline: T + 2n * Q + HALF, claimDeadline: T + 2n * Q + HALF + DAY }), InsufficientBalanceError, "lock too much");
+          return expectSdkError(
+            driver.prepareLock({
+              cpoId: cpos[0]!.op.cpoId,
+              ...newSession(),
+              cap: max + 1n,
+              settleDeadline: T + 2n * Q + HALF,
+              claimDeadline: T + 2n * Q + HALF + DAY,
+            }),
+            InsufficientBalanceError,
+            "lock too much",
+          );
         }
       }
       throw new Error(`unknown failure kind ${kind}`);
@@ -385,8 +533,10 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         const by = rng.pick(submitters);
         const e = escrows.length > 0 && rng.chance(0.9) ? rng.pick(escrows) : undefined;
         if (!e) return expectRevert(pool.connect(by).refund(fresh()), "Pool__EscrowNotOpen", "refund unknown");
-        if (e.status !== "open") return expectRevert(pool.connect(by).refund(e.id), "Pool__EscrowNotOpen", "refund ended");
-        if (T <= e.claim) return expectRevert(pool.connect(by).refund(e.id), "Pool__BeforeClaimDeadline", "refund early");
+        if (e.status !== "open")
+          return expectRevert(pool.connect(by).refund(e.id), "Pool__EscrowNotOpen", "refund ended");
+        if (T <= e.claim)
+          return expectRevert(pool.connect(by).refund(e.id), "Pool__BeforeClaimDeadline", "refund early");
         const owner = drivers[e.owner]!;
         const refundable = (await owner.refundable()).map((x) => x.escrowId);
         expect(refundable, "refundable() lists the escrow").to.include(e.id);
@@ -453,7 +603,9 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         const driver = drivers[d]!;
         if (notesOf(d).length < 2) return expectSdkError(driver.prepareMerge(), InvalidInputError, "merge single");
         if (proofs >= MAX_PROOFS) return null;
-        const top = notesOf(d).map((n) => n.note.value).sort((a, b) => (a > b ? -1 : 1));
+        const top = notesOf(d)
+          .map((n) => n.note.value)
+          .sort((a, b) => (a > b ? -1 : 1));
         const fee = top[0]! + top[1]! > 100_000n && rng.chance(0.5) ? rng.big(1n, 20_000n) : 0n;
         proofs++;
         const tx = await driver.prepareMerge({ fee, relayer: await relayer.getAddress() });
@@ -467,13 +619,19 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
       async withdraw() {
         const d = rng.int(0, 2);
         const driver = drivers[d]!;
-        const top = notesOf(d).map((n) => n.note.value).sort((a, b) => (a > b ? -1 : 1));
+        const top = notesOf(d)
+          .map((n) => n.note.value)
+          .sort((a, b) => (a > b ? -1 : 1));
         const available = (top[0] ?? 0n) + (top[1] ?? 0n);
         const to = randomAddress();
         const relayerAddress = await relayer.getAddress();
         const fee = rng.chance(0.5) ? rng.big(0n, 30_000n) : 0n;
         if (available <= fee) {
-          return expectSdkError(driver.prepareWithdraw({ to, relayer: relayerAddress, fee, amount: 1n }), InsufficientBalanceError, "withdraw empty");
+          return expectSdkError(
+            driver.prepareWithdraw({ to, relayer: relayerAddress, fee, amount: 1n }),
+            InsufficientBalanceError,
+            "withdraw empty",
+          );
         }
         if (proofs >= MAX_PROOFS) return null;
         const amount = rng.chance(0.2) ? available - fee : rng.big(1n, available - fee);
@@ -506,8 +664,15 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         const fee = rng.chance(0.3) ? rng.big(1n, 40_000n) : 0n;
         const settle = T + BigInt(rng.int(3, 24)) * Q + HALF;
         const claim = settle + DAY + BigInt(rng.int(0, 12)) * Q;
-        const args = { cpoId: cpos[c]!.op.cpoId, ...session, cap, settleDeadline: settle, claimDeadline: claim, fee,
-          relayer: fee > 0n ? await relayer.getAddress() : undefined };
+        const args = {
+          cpoId: cpos[c]!.op.cpoId,
+          ...session,
+          cap,
+          settleDeadline: settle,
+          claimDeadline: claim,
+          fee,
+          relayer: fee > 0n ? await relayer.getAddress() : undefined,
+        };
         if (!notesOf(d).some((n) => n.note.value >= cap + fee)) {
           return expectSdkError(driver.prepareLock(args), InsufficientBalanceError, "lock unaffordable");
         }
@@ -517,7 +682,8 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         noteProof("lock", lock.witnessMs + lock.proveMs);
         if (second) {
           await expect(submitLock(pool, lock, rng.pick(submitters)))
-            .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow").withArgs(cpos[c]!.op.cpoId, sessionId, second.id);
+            .to.be.revertedWithCustomError(pool, "Pool__SessionHasEscrow")
+            .withArgs(cpos[c]!.op.cpoId, sessionId, second.id);
           expect(await pool.nullifierSpent(lock.escrowId), "a refused second lock spends nothing").to.equal(false);
           return `lock:second refused (${second.status})`;
         }
@@ -525,9 +691,19 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         await cpos[c]!.op.verifyEscrow(lock.escrowId, { sessionId, minCap: cap, minSecondsToSettle: 15n * 60n });
         sessionEscrow.set(key(c, sessionId), lock.escrowId);
         escrows.push({
-          id: lock.escrowId, owner: d, cpo: c, sessionId, nonces: { stationNonce: session.stationNonce, driverNonce: session.driverNonce },
-          cap, settle, claim, status: "open", touched: true,
-          start: T + 60n, minutes: BigInt(rng.int(10, 150)), powerW: BigInt(rng.int(3_000, 22_000)),
+          id: lock.escrowId,
+          owner: d,
+          cpo: c,
+          sessionId,
+          nonces: { stationNonce: session.stationNonce, driverNonce: session.driverNonce },
+          cap,
+          settle,
+          claim,
+          status: "open",
+          touched: true,
+          start: T + 60n,
+          minutes: BigInt(rng.int(10, 150)),
+          powerW: BigInt(rng.int(3_000, 22_000)),
         });
         sessionsSeen.push({ cpo: c, sessionId });
         expectedBalance[d]! -= cap + fee;
@@ -590,18 +766,27 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     // every escrow with its owner (from its encrypted refund opening), spent nullifiers. A full
     // Driver.sync() per driver (events from block 0, tree rebuilt and checked against the root) is
     // cross-checked against it every SYNC_EVERY steps and at the end.
-    interface Owned { note: Note; leafIndex: number; nullifier: bigint; owner: number }
+    interface Owned {
+      note: Note;
+      leafIndex: number;
+      nullifier: bigint;
+      owner: number;
+    }
     const leafOwner: (Owned | undefined)[] = [];
     const leafByCommitment = new Map<bigint, number>();
     const spent = new Set<bigint>();
     const ledgerEscrows = new Map<bigint, { owner: number; cap: bigint; refund: Note; open: boolean }>();
     const SYNC_EVERY = 20;
     /** A driver's unspent notes as of the last invariant check (= now, at the start of a step). */
-    const notesOf = (d: number): Owned[] => leafOwner.filter((o): o is Owned => o!.owner === d && !spent.has(o!.nullifier));
+    const notesOf = (d: number): Owned[] =>
+      leafOwner.filter((o): o is Owned => o!.owner === d && !spent.has(o!.nullifier));
 
     async function checkInvariant(step: number, fullSync: boolean): Promise<void> {
       const latest = (await ethers.provider.getBlock("latest"))!;
-      expect(BigInt(latest.timestamp) < T + HALF, `step ${step}: chain time ran ${BigInt(latest.timestamp) - T} s past the step's`).to.equal(true);
+      expect(
+        BigInt(latest.timestamp) < T + HALF,
+        `step ${step}: chain time ran ${BigInt(latest.timestamp) - T} s past the step's`,
+      ).to.equal(true);
 
       const to = latest.number;
       if (to > lastBlock) {
@@ -643,7 +828,10 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
               ledgerEscrows.set(ev.args.escrowId, { owner: i, cap: ev.args.cap, refund, open: true });
             }
           }
-          expect(ledgerEscrows.has(ev.args.escrowId), `escrow ${ev.args.escrowId} belongs to one of the drivers`).to.equal(true);
+          expect(
+            ledgerEscrows.has(ev.args.escrowId),
+            `escrow ${ev.args.escrowId} belongs to one of the drivers`,
+          ).to.equal(true);
         }
         const giveBack = (escrowId: bigint, value: bigint) => {
           const e = ledgerEscrows.get(escrowId);
@@ -654,9 +842,15 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
           const note = new Note(value, e!.refund.blinding, d.identity.commitment);
           const index = leafByCommitment.get(note.commitment);
           expect(index, `escrow ${escrowId} returned ${value} as a note`).to.not.equal(undefined);
-          leafOwner[index!] = { note, leafIndex: index!, nullifier: note.nullifier(index!, d.identity.secretScalar), owner: e!.owner };
+          leafOwner[index!] = {
+            note,
+            leafIndex: index!,
+            nullifier: note.nullifier(index!, d.identity.secretScalar),
+            owner: e!.owner,
+          };
         };
-        for (const ev of closedEv) giveBack(ev.args.escrowId, ledgerEscrows.get(ev.args.escrowId)!.cap - ev.args.amount);
+        for (const ev of closedEv)
+          giveBack(ev.args.escrowId, ledgerEscrows.get(ev.args.escrowId)!.cap - ev.args.amount);
         for (const ev of refundedEv) giveBack(ev.args.escrowId, ledgerEscrows.get(ev.args.escrowId)!.cap);
 
         for (const k of [...paidEv, ...closedEv].map((ev) => `${ev.args.cpoId}:${ev.args.sessionId}`)) {
@@ -693,20 +887,32 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         cpoTotal += onChain;
       }
       const held = await token.balanceOf(poolAddress);
-      expect(held, "token balance == unspent notes + open escrows + CPO balances").to.equal(notes + escrowed + cpoTotal);
+      expect(held, "token balance == unspent notes + open escrows + CPO balances").to.equal(
+        notes + escrowed + cpoTotal,
+      );
       expect(escrowed).to.equal(openCaps());
 
       for (const e of escrows) {
         if (e.status === "open" || e.touched) {
           const status = Number((await pool.escrow(e.id)).status);
-          const want = e.status === "open" ? EscrowStatus.Open : e.status === "closed" ? EscrowStatus.Closed : EscrowStatus.Refunded;
+          const want =
+            e.status === "open"
+              ? EscrowStatus.Open
+              : e.status === "closed"
+                ? EscrowStatus.Closed
+                : EscrowStatus.Refunded;
           expect(status, `escrow ${e.id} status`).to.equal(want);
-          expect(await pool.sessionEscrow(cpos[e.cpo]!.op.cpoId, e.sessionId), `escrow ${e.id} is its session's one escrow`).to.equal(e.id);
+          expect(
+            await pool.sessionEscrow(cpos[e.cpo]!.op.cpoId, e.sessionId),
+            `escrow ${e.id} is its session's one escrow`,
+          ).to.equal(e.id);
           e.touched = false;
         }
       }
       expect(seenPaid.size, "paid sessions (events vs model)").to.equal(paid.size);
-      expect(seenEnded.size, "ended escrows (events vs model)").to.equal(escrows.filter((e) => e.status !== "open").length);
+      expect(seenEnded.size, "ended escrows (events vs model)").to.equal(
+        escrows.filter((e) => e.status !== "open").length,
+      );
 
       if (fullSync) {
         // The wallets' own view (Driver.sync from block 0) agrees with the incremental one.
@@ -714,7 +920,11 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         for (const [i, d] of drivers.entries()) {
           const owned = await d.sync();
           expect(owned.map((o) => o.nullifier).sort(), `driver ${i} notes (sync vs events)`).to.deep.equal(
-            leafOwner.filter((o) => o!.owner === i && !spent.has(o!.nullifier)).map((o) => o!.nullifier).sort());
+            leafOwner
+              .filter((o) => o!.owner === i && !spent.has(o!.nullifier))
+              .map((o) => o!.nullifier)
+              .sort(),
+          );
           synced += d.balance + d.escrows.filter((e) => e.status === EscrowStatus.Open).reduce((s, e) => s + e.cap, 0n);
         }
         expect(held, "token balance == synced notes + open escrows + CPO balances").to.equal(synced + cpoTotal);
@@ -740,7 +950,9 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
         await checkInvariant(step, step % SYNC_EVERY === SYNC_EVERY - 1 || step === OPS - 1);
         invariantMs += Date.now() - t;
       } catch (error) {
-        console.log(`      seed ${SEED}: failed at step ${step} (${name}); last steps:\n        ${trace.slice(-10).join("\n        ")}`);
+        console.log(
+          `      seed ${SEED}: failed at step ${step} (${name}); last steps:\n        ${trace.slice(-10).join("\n        ")}`,
+        );
         throw error;
       }
       count(outcome.replace(/ \(for .*\)$/, ""));
@@ -750,11 +962,17 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
     // -------------------------------------------------------------- report
     const ended = escrows.filter((e) => e.status !== "open").length;
     const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`      ${OPS} ops in ${elapsed} s (invariant checks ${(invariantMs / 1000).toFixed(1)} s), ${proofs} proofs, ` +
-      `${escrows.length} escrows (${ended} ended), ${paid.size} sessions paid, ${(T - T0) / 3600n} h of chain time`);
+    console.log(
+      `      ${OPS} ops in ${elapsed} s (invariant checks ${(invariantMs / 1000).toFixed(1)} s), ${proofs} proofs, ` +
+        `${escrows.length} escrows (${ended} ended), ${paid.size} sessions paid, ${(T - T0) / 3600n} h of chain time`,
+    );
     for (const [k, v] of [...stats.entries()].sort()) console.log(`        ${String(v).padStart(4)}  ${k}`);
-    console.log(`      proofs (worker ms): ${[...proofMs.entries()].map(([k, v]) => `${k} ${v.length} x [${v.join(", ")}]`).join("; ")}`);
-    console.log(`      time by op: ${[...opMs.entries()].map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}`);
+    console.log(
+      `      proofs (worker ms): ${[...proofMs.entries()].map(([k, v]) => `${k} ${v.length} x [${v.join(", ")}]`).join("; ")}`,
+    );
+    console.log(
+      `      time by op: ${[...opMs.entries()].map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}`,
+    );
     expect(proofs).to.be.greaterThan(0);
   });
 });

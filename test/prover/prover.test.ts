@@ -1,6 +1,15 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, appendFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  appendFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,7 +82,9 @@ describe("prover (multiplier fixture)", function () {
     it("resolves the layout and checks it against the manifest", async function () {
       const art = await loadArtifacts("multiplier", { root });
       expect(art.wasmPath).to.equal(path.join(root, "build/circuits/multiplier/multiplier.wasm"));
-      expect(artifactPaths("multiplier", root).verifierPath).to.equal(path.join(root, "contracts/verifiers/MultiplierVerifier.sol"));
+      expect(artifactPaths("multiplier", root).verifierPath).to.equal(
+        path.join(root, "contracts/verifiers/MultiplierVerifier.sol"),
+      );
       expect(art.wasm).to.deep.equal(new Uint8Array(readFileSync(art.wasmPath)), "the checked bytes");
       expect(art.vkey.nPublic).to.equal(2);
       expect(art.circuit.publicSignals).to.deep.equal(["out", "k"]);
@@ -82,7 +93,9 @@ describe("prover (multiplier fixture)", function () {
 
     it("defaults to the repository root", function () {
       expect(artifactPaths("pay").zkeyPath).to.equal(path.join(repo, "build/circuits/pay/pay.zkey"));
-      expect(artifactPaths("transact").verifierPath).to.equal(path.join(repo, "contracts/verifiers/TransactVerifier.sol"));
+      expect(artifactPaths("transact").verifierPath).to.equal(
+        path.join(repo, "contracts/verifiers/TransactVerifier.sol"),
+      );
     });
 
     for (const kind of ["wasm", "zkey", "vkey", "verifier"] as const) {
@@ -91,7 +104,10 @@ describe("prover (multiplier fixture)", function () {
         const file = artifactPaths("multiplier", copy)[`${kind === "vkey" ? "vkey" : kind}Path`];
         appendFileSync(file, kind === "vkey" ? " " : "\n// tampered\n");
         // The verifier is the build's and its tests' to check (a wallet has no contracts/), not the prover's.
-        const check = kind === "verifier" ? Promise.resolve().then(() => checkVerifier("multiplier", { root: copy })) : loadArtifacts("multiplier", { root: copy });
+        const check =
+          kind === "verifier"
+            ? Promise.resolve().then(() => checkVerifier("multiplier", { root: copy }))
+            : loadArtifacts("multiplier", { root: copy });
         const err = await rejectsWith(check, StaleArtifactsError);
         expect(err.file).to.equal(file);
         expect(err.message).to.contain(file).and.contain("npm run build:circuits").and.contain("sha256");
@@ -103,7 +119,10 @@ describe("prover (multiplier fixture)", function () {
       const copy = copyRoot();
       const paths = artifactPaths("multiplier", copy);
       unlinkSync(paths.verifierPath);
-      const missing = await rejectsWith(Promise.resolve().then(() => checkVerifier("multiplier", { root: copy })), StaleArtifactsError);
+      const missing = await rejectsWith(
+        Promise.resolve().then(() => checkVerifier("multiplier", { root: copy })),
+        StaleArtifactsError,
+      );
       expect(missing.file).to.equal(paths.verifierPath);
       expect(missing.message).to.contain("missing").and.contain("npm run build:circuits");
       unlinkSync(paths.wasmPath);
@@ -242,21 +261,32 @@ describe("prover (multiplier fixture)", function () {
       const proofs = await Promise.all(inputs.map((i) => generateProof("multiplier", i, { root, backend: pool })));
       expect(proofs.map((p) => p.publicSignals[0])).to.deep.equal([7n, 13n, 19n, 25n]);
       expect(pool.workers).to.be.at.most(2);
-      const ok = await Promise.all(proofs.map((p) => verifyProof("multiplier", p.proof, p.publicSignals, { root, backend: pool })));
+      const ok = await Promise.all(
+        proofs.map((p) => verifyProof("multiplier", p.proof, p.publicSignals, { root, backend: pool })),
+      );
       expect(ok).to.deep.equal([true, true, true, true]);
     });
 
     it("propagates a failing assert from the worker as WitnessError", async function () {
-      const err = await rejectsWith(generateProof("multiplier", { ...good, a: 5000 }, { root, backend: pool }), WitnessError);
+      const err = await rejectsWith(
+        generateProof("multiplier", { ...good, a: 5000 }, { root, backend: pool }),
+        WitnessError,
+      );
       expect(err.template).to.equal("RangeGuard");
       expect(err.line).to.equal(7);
       expect(err.stack).to.contain("rethrown from prover worker");
     });
 
     it("rejects out-of-field and misnamed inputs with InputError", async function () {
-      const e1 = await rejectsWith(generateProof("multiplier", { ...good, k: -1n }, { root, backend: pool }), InputError);
+      const e1 = await rejectsWith(
+        generateProof("multiplier", { ...good, k: -1n }, { root, backend: pool }),
+        InputError,
+      );
       expect(e1.problems[0]!.signal).to.equal("k");
-      const e2 = await rejectsWith(generateProof("multiplier", { a: 1, b: [1, 1], kk: 1 }, { root, backend: pool }), InputError);
+      const e2 = await rejectsWith(
+        generateProof("multiplier", { a: 1, b: [1, 1], kk: 1 }, { root, backend: pool }),
+        InputError,
+      );
       expect(e2.problems).to.deep.equal([
         { signal: "kk", problem: "is not an input signal of the circuit (extra signal)" },
         { signal: "k", problem: "is missing" },

@@ -18,12 +18,15 @@ describe("sdk/encryption", () => {
   });
 
   it("round-trips arbitrary bytes; each encryption is fresh", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (msg) => {
-      const ct = encrypt(msg, bob.encryptionPublicKey);
-      expect(ct.length).to.equal(32 + msg.length + 16);
-      expect(decrypt(ct, bob.encryptionKeyPair.secretKey)).to.deep.equal(msg);
-      expect(Buffer.from(encrypt(msg, bob.encryptionPublicKey)).equals(Buffer.from(ct))).to.equal(false);
-    }), { numRuns: 30 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (msg) => {
+        const ct = encrypt(msg, bob.encryptionPublicKey);
+        expect(ct.length).to.equal(32 + msg.length + 16);
+        expect(decrypt(ct, bob.encryptionKeyPair.secretKey)).to.deep.equal(msg);
+        expect(Buffer.from(encrypt(msg, bob.encryptionPublicKey)).equals(Buffer.from(ct))).to.equal(false);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it("returns null, never throws, for a foreign key, tampering, truncation or garbage", () => {
@@ -38,9 +41,12 @@ describe("sdk/encryption", () => {
     expect(decrypt(new Uint8Array(0), alice.encryptionKeyPair.secretKey)).to.equal(null);
     expect(decrypt(new Uint8Array(88), alice.encryptionKeyPair.secretKey)).to.equal(null);
     expect(decrypt(ct, new Uint8Array(5))).to.equal(null);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), (junk) => {
-      expect(decrypt(junk, alice.encryptionKeyPair.secretKey)).to.equal(null);
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), (junk) => {
+        expect(decrypt(junk, alice.encryptionKeyPair.secretKey)).to.equal(null);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it("refuses a malformed recipient key", () => {

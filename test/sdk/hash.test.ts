@@ -4,8 +4,19 @@ import { poseidon2, poseidon3, poseidon4, poseidon5 } from "poseidon-lite";
 import { FIELD_MODULUS, TAGS } from "../../sdk/core/constants.ts";
 import { InvalidInputError } from "../../sdk/core/errors.ts";
 import {
-  chainFinal, chainStart, chainStep, extDataHash, liveTail, merkleNode, meterLeaf, noteCommitment, nullifier,
-  poseidon, precommitment, sessionId, tariffHash,
+  chainFinal,
+  chainStart,
+  chainStep,
+  extDataHash,
+  liveTail,
+  merkleNode,
+  meterLeaf,
+  noteCommitment,
+  nullifier,
+  poseidon,
+  precommitment,
+  sessionId,
+  tariffHash,
 } from "../../sdk/core/hash.ts";
 import { sampleTariff } from "./helpers.ts";
 
@@ -16,8 +27,12 @@ describe("sdk/hash", () => {
   it("matches circomlib's Poseidon test vectors", () => {
     expect(poseidon([1n, 2n])).to.equal(7853200120776062878684798364095072458815029376092732009249414926327459813530n);
     expect(poseidon([3n, 4n])).to.equal(14763215145315200506921711489642608356394854266165572616578112107564877678998n);
-    expect(poseidon([1n, 2n, 0n, 0n, 0n])).to.equal(1018317224307729531995786483840663576608797660851238720571059489595066344487n);
-    expect(poseidon([3n, 4n, 5n, 10n, 23n])).to.equal(13034429309846638789535561449942021891039729847501137143363028890275222221409n);
+    expect(poseidon([1n, 2n, 0n, 0n, 0n])).to.equal(
+      1018317224307729531995786483840663576608797660851238720571059489595066344487n,
+    );
+    expect(poseidon([3n, 4n, 5n, 10n, 23n])).to.equal(
+      13034429309846638789535561449942021891039729847501137143363028890275222221409n,
+    );
   });
 
   it("dispatches on width 1..16 and refuses other widths and non-field inputs", () => {
@@ -57,8 +72,9 @@ describe("sdk/hash", () => {
     expect(() => noteCommitment(1n, 1n << 64n)).to.throw(InvalidInputError, /64 bits/);
     expect(() => sessionId(1n << 128n, 1n)).to.throw(InvalidInputError, /station nonce/);
     expect(() => meterLeaf(1n, 2n, 3n, 1n << 24n)).to.throw(InvalidInputError, /ratedPowerW/);
-    expect(() => nullifier(1n, 0n, 2736030358979909402780800718157159386076813972158567259200215660948447373041n))
-      .to.throw(InvalidInputError, /subgroup order/);
+    expect(() =>
+      nullifier(1n, 0n, 2736030358979909402780800718157159386076813972158567259200215660948447373041n),
+    ).to.throw(InvalidInputError, /subgroup order/);
   });
 
   it("tariffHash follows the three-block layout and depends on every hashed field", () => {
@@ -72,8 +88,13 @@ describe("sdk/hash", () => {
     expect(tariffHash(t)).to.equal(expected);
     const base = tariffHash(t);
     const variants = [
-      { cpoId: 8n }, { flatFee: 1n }, { timePricePerHour: 1n }, { maxPrice: 1n }, { tzOffset: 0n },
-      { validFrom: t.validFrom + 1n }, { validTo: t.validTo + 1n },
+      { cpoId: 8n },
+      { flatFee: 1n },
+      { timePricePerHour: 1n },
+      { maxPrice: 1n },
+      { tzOffset: 0n },
+      { validFrom: t.validFrom + 1n },
+      { validTo: t.validTo + 1n },
       { energyPrice: [t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], 1n] as const },
       { bandStart: [0n, t.bandStart[1], t.bandStart[2] + 1n, t.bandStart[3]] as const },
     ];
@@ -82,21 +103,41 @@ describe("sdk/hash", () => {
 
   it("extDataHash is keccak256 of the ABI encoding, reduced mod r", async () => {
     const { keccak256, getBytes } = await import("ethers");
-    const word = (x: bigint) => (BigInt.asUintN(256, x)).toString(16).padStart(64, "0");
+    const word = (x: bigint) => BigInt.asUintN(256, x).toString(16).padStart(64, "0");
     const addr = (a: string) => a.slice(2).toLowerCase().padStart(64, "0");
-    const dyn = (b: Uint8Array) => word(BigInt(b.length)) + Buffer.from(b).toString("hex").padEnd(Math.ceil(b.length / 32) * 64, "0");
+    const dyn = (b: Uint8Array) =>
+      word(BigInt(b.length)) +
+      Buffer.from(b)
+        .toString("hex")
+        .padEnd(Math.ceil(b.length / 32) * 64, "0");
     fc.assert(
       fc.property(
-        fc.bigInt({ min: 0n, max: (1n << 64n) }), fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }),
-        fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ maxLength: 100 }),
+        fc.bigInt({ min: 0n, max: 1n << 64n }),
+        fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 100 }),
         (chainId, extAmount, enc1, enc2) => {
           const ext = {
-            chainId, extAmount, encryptedOutput1: enc1, encryptedOutput2: enc2,
-            pool: "0x" + "11".repeat(20), recipient: "0x" + "22".repeat(20), relayer: "0x" + "00".repeat(20),
+            chainId,
+            extAmount,
+            encryptedOutput1: enc1,
+            encryptedOutput2: enc2,
+            pool: "0x" + "11".repeat(20),
+            recipient: "0x" + "22".repeat(20),
+            relayer: "0x" + "00".repeat(20),
           };
           const tail1 = dyn(enc1);
-          const encoded = "0x" + word(chainId) + addr(ext.pool) + addr(ext.recipient) + addr(ext.relayer) + word(extAmount)
-            + word(224n) + word(224n + BigInt(tail1.length / 2)) + tail1 + dyn(enc2);
+          const encoded =
+            "0x" +
+            word(chainId) +
+            addr(ext.pool) +
+            addr(ext.recipient) +
+            addr(ext.relayer) +
+            word(extAmount) +
+            word(224n) +
+            word(224n + BigInt(tail1.length / 2)) +
+            tail1 +
+            dyn(enc2);
           const h = extDataHash(ext);
           expect(h).to.equal(BigInt(keccak256(getBytes(encoded))) % FIELD_MODULUS);
           expect(h < FIELD_MODULUS).to.equal(true);
@@ -106,7 +147,16 @@ describe("sdk/hash", () => {
       ),
       { numRuns: 30 },
     );
-    expect(() => extDataHash({ chainId: 1n, pool: "0x12", recipient: "0x" + "22".repeat(20), relayer: "0x" + "00".repeat(20),
-      extAmount: 0n, encryptedOutput1: "0x", encryptedOutput2: "0x" })).to.throw(InvalidInputError, /pool/);
+    expect(() =>
+      extDataHash({
+        chainId: 1n,
+        pool: "0x12",
+        recipient: "0x" + "22".repeat(20),
+        relayer: "0x" + "00".repeat(20),
+        extAmount: 0n,
+        encryptedOutput1: "0x",
+        encryptedOutput2: "0x",
+      }),
+    ).to.throw(InvalidInputError, /pool/);
   });
 });

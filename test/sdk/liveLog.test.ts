@@ -8,7 +8,13 @@ import { InvalidReadingsError, MeterError } from "../../sdk/core/errors.ts";
 import { Meter } from "../../sdk/meter/meter.ts";
 import { verifyLiveEvidence, type LiveTail } from "../../sdk/meter/record.ts";
 import { simulateCharging } from "../../sdk/meter/simulator.ts";
-import { appendReadings, billSoFar, chainPointsOf, restoreLiveSession, startLiveSessionLog } from "../../sdk/meter/liveLog.ts";
+import {
+  appendReadings,
+  billSoFar,
+  chainPointsOf,
+  restoreLiveSession,
+  startLiveSessionLog,
+} from "../../sdk/meter/liveLog.ts";
 import { computeBill } from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR, sampleTariff } from "./helpers.ts";
 
@@ -36,12 +42,16 @@ describe("sdk/meter/liveLog", () => {
     expect(restored.lastTail).to.deep.equal(tail); // EdDSA is deterministic: the very tail the meter signed
     expect(verifyLiveEvidence(restored.session.evidence(restored.lastTail!))).to.equal(true);
     expect(billSoFar(restored.session, restored.lastTail)).to.deep.equal(
-      computeBill([...original.points, { t: tail.t, e: tail.e }], tariff, 22_000n));
+      computeBill([...original.points, { t: tail.t, e: tail.e }], tariff, 22_000n),
+    );
 
     // It charges on and ends as the original does.
-    const more = (s: typeof original) => simulateCharging(s, { to: start + 2n * HOUR, powerW: 7_000n, stepSeconds: 600n });
+    const more = (s: typeof original) =>
+      simulateCharging(s, { to: start + 2n * HOUR, powerW: 7_000n, stepSeconds: 600n });
     expect(more(restored.session)).to.deep.equal(more(original));
-    expect(restored.session.end(start + 2n * HOUR, original.lastReading.e)).to.deep.equal(original.end(start + 2n * HOUR, original.lastReading.e));
+    expect(restored.session.end(start + 2n * HOUR, original.lastReading.e)).to.deep.equal(
+      original.end(start + 2n * HOUR, original.lastReading.e),
+    );
   });
 
   it("has no last tail when the last reading is a chain point, and none for a log without readings", () => {
@@ -60,7 +70,10 @@ describe("sdk/meter/liveLog", () => {
 
   it("refuses a log the meter could not have recorded", () => {
     const s = meter().startSession({ sessionId: 44n, tariff, t: start, e: 1_000n });
-    const log = appendReadings(startLiveSessionLog(s), simulateCharging(s, { to: start + 90n * 60n, powerW: 11_000n, stepSeconds: 600n }));
+    const log = appendReadings(
+      startLiveSessionLog(s),
+      simulateCharging(s, { to: start + 90n * 60n, powerW: 11_000n, stepSeconds: 600n }),
+    );
     const boundary = DAY0 + 5n * HOUR;
     const tampered = { ...log, readings: log.readings.map((r) => (r.t === boundary ? { ...r, e: r.e + 50_000n } : r)) };
     expect(() => restoreLiveSession(meter(), tampered)).to.throw(InvalidReadingsError, /more than the meter's rating/);

@@ -53,7 +53,9 @@ describe("sdk/meter", () => {
     expect(last.e - 500n).to.equal(99_000n);
     expect(computeBill(signed.points, tariff, RATED).perInterval.map((i) => i.band)).to.deep.equal([0, 1, 2]);
     // Tampering with anything breaks it.
-    expect(verifySignedSession({ ...signed, points: signed.points.map((p, i) => (i === 1 ? { ...p, e: p.e + 1n } : p)) })).to.equal(false);
+    expect(
+      verifySignedSession({ ...signed, points: signed.points.map((p, i) => (i === 1 ? { ...p, e: p.e + 1n } : p)) }),
+    ).to.equal(false);
     expect(verifySignedSession({ ...signed, sessionId: 43n })).to.equal(false);
     expect(verifySignedSession({ ...signed, ratedPowerW: 50_000n })).to.equal(false);
     expect(verifySignedSession({ ...signed, n: 3, points: signed.points.slice(0, 3) })).to.equal(false);
@@ -80,9 +82,18 @@ describe("sdk/meter", () => {
     expect(() => s.addReading(DAY0 + 1800n, 11_001n)).to.throw(InvalidReadingsError, /rating/);
     expect(() => s.addReading(DAY0 + 800n, 5_500n)).to.throw(InvalidReadingsError, /earlier/);
     expect(() => s.addReading(DAY0 + 1000n, 5_000n)).to.throw(InvalidReadingsError, /below/);
-    expect(() => s.addReading(DAY0 + 5n * HOUR + 1n, 6_000n)).to.throw(InvalidReadingsError, /skips the tariff boundary at 06:00:00/);
-    expect(() => m.startSession({ sessionId: 1n, tariff: { ...tariff, cpoId: 8n }, t: DAY0, e: 0n })).to.throw(MeterError, /CPO 8/);
-    expect(() => m.startSession({ sessionId: 1n, tariff, t: tariff.validTo + 1n, e: 0n })).to.throw(MeterError, /validity/);
+    expect(() => s.addReading(DAY0 + 5n * HOUR + 1n, 6_000n)).to.throw(
+      InvalidReadingsError,
+      /skips the tariff boundary at 06:00:00/,
+    );
+    expect(() => m.startSession({ sessionId: 1n, tariff: { ...tariff, cpoId: 8n }, t: DAY0, e: 0n })).to.throw(
+      MeterError,
+      /CPO 8/,
+    );
+    expect(() => m.startSession({ sessionId: 1n, tariff, t: tariff.validTo + 1n, e: 0n })).to.throw(
+      MeterError,
+      /validity/,
+    );
   });
 
   it(`holds at most ${N_POINTS} chain points and keeps the last slot for the end`, () => {
@@ -98,7 +109,10 @@ describe("sdk/meter", () => {
       expect(s.pointsLeft).to.equal(N_POINTS - 2 - i);
     }
     expect(s.pointsLeft).to.equal(1);
-    expect(() => simulateCharging(s, { to: bs[N_POINTS - 2]!, powerW: 0n, stepSeconds: 3600n })).to.throw(MeterError, /boundaries/);
+    expect(() => simulateCharging(s, { to: bs[N_POINTS - 2]!, powerW: 0n, stepSeconds: 3600n })).to.throw(
+      MeterError,
+      /boundaries/,
+    );
     expect(() => s.addReading(bs[N_POINTS - 2]!, e)).to.throw(MeterError, /call end\(\) at this boundary/);
     const signed = s.end(bs[N_POINTS - 2]!, e + 1n);
     expect(signed.n).to.equal(N_POINTS);
@@ -113,30 +127,42 @@ describe("sdk/meter", () => {
 
   // Each run signs a live tail per reading (up to 144 of them), hence the fixed seed and count (ZKCHARGE_PROPERTY_*).
   it("property: simulated sessions never exceed the rating and put a point on every boundary", () => {
-    fc.assert(fc.property(
-      fc.bigInt({ min: 0n, max: 86_399n }), fc.bigInt({ min: 60n, max: 40n * HOUR }),
-      fc.bigInt({ min: 0n, max: 60_000n }), fc.bigInt({ min: 1000n, max: 4n * HOUR }), fc.bigInt({ min: 1_000n, max: 50_000n }),
-      fc.bigInt({ min: 0n, max: 86_399n }),
-      (offset, duration, power, step, rated, tz) => {
-        const tr = sampleTariff({ tzOffset: tz });
-        const m = new Meter({ cpoId: 7n, ratedPowerW: rated, privateKey: key });
-        const start = DAY0 + offset;
-        const s = m.startSession({ sessionId: 5n, tariff: tr, t: start, e: 0n });
-        const readings: Reading[] = simulateCharging(s, { to: start + duration, powerW: (t) => (t % 2n === 0n ? power : power / 2n), stepSeconds: step });
-        const signed = s.end(start + duration, readings[readings.length - 1]?.e ?? 0n);
-        const all = [{ t: start, e: 0n }, ...readings];
-        for (let i = 0; i < all.length; i++) {
-          for (let j = i + 1; j < all.length; j++) {
-            expect((all[j]!.e - all[i]!.e) * 3600n <= rated * (all[j]!.t - all[i]!.t), `readings ${i}-${j}`).to.equal(true);
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 86_399n }),
+        fc.bigInt({ min: 60n, max: 40n * HOUR }),
+        fc.bigInt({ min: 0n, max: 60_000n }),
+        fc.bigInt({ min: 1000n, max: 4n * HOUR }),
+        fc.bigInt({ min: 1_000n, max: 50_000n }),
+        fc.bigInt({ min: 0n, max: 86_399n }),
+        (offset, duration, power, step, rated, tz) => {
+          const tr = sampleTariff({ tzOffset: tz });
+          const m = new Meter({ cpoId: 7n, ratedPowerW: rated, privateKey: key });
+          const start = DAY0 + offset;
+          const s = m.startSession({ sessionId: 5n, tariff: tr, t: start, e: 0n });
+          const readings: Reading[] = simulateCharging(s, {
+            to: start + duration,
+            powerW: (t) => (t % 2n === 0n ? power : power / 2n),
+            stepSeconds: step,
+          });
+          const signed = s.end(start + duration, readings[readings.length - 1]?.e ?? 0n);
+          const all = [{ t: start, e: 0n }, ...readings];
+          for (let i = 0; i < all.length; i++) {
+            for (let j = i + 1; j < all.length; j++) {
+              expect((all[j]!.e - all[i]!.e) * 3600n <= rated * (all[j]!.t - all[i]!.t), `readings ${i}-${j}`).to.equal(
+                true,
+              );
+            }
           }
-        }
-        const boundaryTimes = boundariesBetween(start, start + duration, tr);
-        const chainTimes = signed.points.map((p) => p.t);
-        for (const b of boundaryTimes) expect(chainTimes).to.include(b);
-        expect(signed.n).to.equal(1 + boundaryTimes.length + (boundaryTimes.includes(start + duration) ? 0 : 1));
-        computeBill(signed.points, tr, rated); // the circuit's rule accepts it
-        expect(verifySignature(signed.final, signed.signature, signed.meterPublicKey)).to.equal(true);
-      },
-    ), slowPropertyRuns(12));
+          const boundaryTimes = boundariesBetween(start, start + duration, tr);
+          const chainTimes = signed.points.map((p) => p.t);
+          for (const b of boundaryTimes) expect(chainTimes).to.include(b);
+          expect(signed.n).to.equal(1 + boundaryTimes.length + (boundaryTimes.includes(start + duration) ? 0 : 1));
+          computeBill(signed.points, tr, rated); // the circuit's rule accepts it
+          expect(verifySignature(signed.final, signed.signature, signed.meterPublicKey)).to.equal(true);
+        },
+      ),
+      slowPropertyRuns(12),
+    );
   });
 });

@@ -31,8 +31,10 @@ describe("sdk/money", () => {
   });
 
   it("parse(format(x)) = x", () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 1n << 70n }), (x) => {
-      expect(parseAmount(formatAmount(x))).to.equal(x);
-    }));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 1n << 70n }), (x) => {
+        expect(parseAmount(formatAmount(x))).to.equal(x);
+      }),
+    );
   });
 });

@@ -24,15 +24,17 @@ describe("sdk/note", () => {
   });
 
   it("opening encodes as blinding(32) || value(8) and decodes back", () => {
-    fc.assert(fc.property(field, value, field, (blinding, v, idc) => {
-      const n = new Note(v, blinding, idc);
-      const bytes = n.encodeOpening();
-      expect(bytes.length).to.equal(NOTE_OPENING_BYTES);
-      expect(BigInt("0x" + Buffer.from(bytes.subarray(0, 32)).toString("hex"))).to.equal(blinding);
-      expect(BigInt("0x" + Buffer.from(bytes.subarray(32)).toString("hex"))).to.equal(v);
-      const back = Note.decodeOpening(bytes, idc);
-      expect([back.value, back.blinding, back.idc]).to.deep.equal([v, blinding, idc]);
-    }));
+    fc.assert(
+      fc.property(field, value, field, (blinding, v, idc) => {
+        const n = new Note(v, blinding, idc);
+        const bytes = n.encodeOpening();
+        expect(bytes.length).to.equal(NOTE_OPENING_BYTES);
+        expect(BigInt("0x" + Buffer.from(bytes.subarray(0, 32)).toString("hex"))).to.equal(blinding);
+        expect(BigInt("0x" + Buffer.from(bytes.subarray(32)).toString("hex"))).to.equal(v);
+        const back = Note.decodeOpening(bytes, idc);
+        expect([back.value, back.blinding, back.idc]).to.deep.equal([v, blinding, idc]);
+      }),
+    );
   });
 
   it("random blindings are field elements and distinct", () => {

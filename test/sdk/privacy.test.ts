@@ -15,7 +15,11 @@ const NOW = 1_800_000_000n;
 describe("sdk: privacy hygiene", () => {
   describe("assessSpend", () => {
     it("flags a payment from a note deposited within the window, and names the note and what to do", () => {
-      const report = assessSpend({ kind: "pay", now: NOW, spent: [{ leafIndex: 7, origin: "deposit", createdAt: NOW - 600n }] });
+      const report = assessSpend({
+        kind: "pay",
+        now: NOW,
+        spent: [{ leafIndex: 7, origin: "deposit", createdAt: NOW - 600n }],
+      });
       expect(report.linkable).to.equal(true);
       expect(report.warnings).to.have.length(1);
       expect(report.warnings[0]!.code).to.equal("FRESH_DEPOSIT");

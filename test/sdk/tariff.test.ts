@@ -2,7 +2,14 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { BILL_DIVISOR, N_POINTS } from "../../sdk/core/constants.ts";
 import { InvalidReadingsError, InvalidTariffError } from "../../sdk/core/errors.ts";
-import { bandOf, computeBill, nextBoundaryAfter, validateTariff, type Point, type Tariff } from "../../sdk/tariff/tariff.ts";
+import {
+  bandOf,
+  computeBill,
+  nextBoundaryAfter,
+  validateTariff,
+  type Point,
+  type Tariff,
+} from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR, sampleTariff } from "./helpers.ts";
 
 const D = BILL_DIVISOR;
@@ -31,11 +38,18 @@ const tariffArb: fc.Arbitrary<Tariff> = fc
 describe("sdk/tariff: validateTariff", () => {
   it("accepts the sample and the largest allowed values", () => {
     validateTariff(sampleTariff());
-    validateTariff(sampleTariff({
-      flatFee: (1n << 40n) - 1n, maxPrice: (1n << 40n) - 1n, timePricePerHour: (1n << 32n) - 1n,
-      energyPrice: [(1n << 32n) - 1n, 0n, 0n, 0n], tzOffset: 86_399n, bandStart: [0n, 1n, 2n, 86_399n],
-      validFrom: 0n, validTo: (1n << 40n) - 1n,
-    }));
+    validateTariff(
+      sampleTariff({
+        flatFee: (1n << 40n) - 1n,
+        maxPrice: (1n << 40n) - 1n,
+        timePricePerHour: (1n << 32n) - 1n,
+        energyPrice: [(1n << 32n) - 1n, 0n, 0n, 0n],
+        tzOffset: 86_399n,
+        bandStart: [0n, 1n, 2n, 86_399n],
+        validFrom: 0n,
+        validTo: (1n << 40n) - 1n,
+      }),
+    );
   });
 
   const cases: [string, Partial<Tariff>][] = [
@@ -90,12 +104,14 @@ describe("sdk/tariff: bands and boundaries", () => {
   });
 
   it("a boundary is the first instant of the next band, for random tariffs", () => {
-    fc.assert(fc.property(tariffArb, fc.bigInt({ min: DAY0, max: DAY0 + 86_400n * 3n }), (tariff, time) => {
-      const b = nextBoundaryAfter(time, tariff);
-      expect(b > time && b - time <= 86_400n).to.equal(true);
-      expect(bandOf(b, tariff)).to.equal((bandOf(b - 1n, tariff) + 1) % 4);
-      expect(bandOf(time, tariff)).to.equal(bandOf(b - 1n, tariff));
-    }));
+    fc.assert(
+      fc.property(tariffArb, fc.bigInt({ min: DAY0, max: DAY0 + 86_400n * 3n }), (tariff, time) => {
+        const b = nextBoundaryAfter(time, tariff);
+        expect(b > time && b - time <= 86_400n).to.equal(true);
+        expect(bandOf(b, tariff)).to.equal((bandOf(b - 1n, tariff) + 1) % 4);
+        expect(bandOf(time, tariff)).to.equal(bandOf(b - 1n, tariff));
+      }),
+    );
   });
 });
 
@@ -116,16 +132,20 @@ describe("sdk/tariff: computeBill", () => {
 
   it("an interval ending exactly at a boundary passes, one second later straddles", () => {
     computeBill([P(DAY0 + 4n * HOUR, 0n), P(DAY0 + 5n * HOUR, 100n)], t, RATED);
-    expect(() => computeBill([P(DAY0 + 4n * HOUR, 0n), P(DAY0 + 5n * HOUR + 1n, 100n)], t, RATED))
-      .to.throw(InvalidReadingsError, "interval 05:00:00-06:00:01 straddles the 06:00 band boundary");
+    expect(() => computeBill([P(DAY0 + 4n * HOUR, 0n), P(DAY0 + 5n * HOUR + 1n, 100n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      "interval 05:00:00-06:00:01 straddles the 06:00 band boundary",
+    );
   });
 
   it("local midnight is a boundary: 23:00 -> 00:00 passes, 00:00:01 straddles, next day is band 0", () => {
     const at23 = DAY0 + 22n * HOUR; // 23:00 local
     const ok = computeBill([P(at23, 0n), P(at23 + HOUR, 1000n), P(at23 + 2n * HOUR, 2000n)], t, RATED);
     expect(ok.perInterval.map((i) => i.band)).to.deep.equal([3, 0]);
-    expect(() => computeBill([P(at23, 0n), P(at23 + HOUR + 1n, 1000n)], t, RATED))
-      .to.throw(InvalidReadingsError, /straddles the local midnight boundary/);
+    expect(() => computeBill([P(at23, 0n), P(at23 + HOUR + 1n, 1000n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      /straddles the local midnight boundary/,
+    );
   });
 
   it("the time-zone offset moves the bands", () => {
@@ -153,29 +173,55 @@ describe("sdk/tariff: computeBill", () => {
     const above = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: 3597n }, RATED);
     expect([above.bill, above.remainder]).to.deep.equal([1n, 600n]);
     // Two intervals of 0.6 base units each bill 1, not 0 + 0: one division over the sum.
-    const split = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n), P(DAY0 + 2n, 0n)], { ...zero, timePricePerHour: 2160n }, RATED);
+    const split = computeBill(
+      [P(DAY0, 0n), P(DAY0 + 1n, 0n), P(DAY0 + 2n, 0n)],
+      { ...zero, timePricePerHour: 2160n },
+      RATED,
+    );
     expect([split.bill, split.remainder]).to.deep.equal([1n, 720_000n]);
-    expect(computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, timePricePerHour: 3600n }, RATED).remainder).to.equal(0n);
+    expect(
+      computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, timePricePerHour: 3600n }, RATED).remainder,
+    ).to.equal(0n);
   });
 
   it("power exactly at the rating passes, 1 Wh more fails with the drawn power", () => {
     const utc = { ...t, tzOffset: 0n };
     const at14 = DAY0 + 14n * HOUR;
     computeBill([P(at14, 0n), P(at14 + 900n, 5_500n)], utc, RATED);
-    expect(() => computeBill([P(at14, 0n), P(at14 + 900n, 5_501n)], utc, RATED)).to.throw(InvalidReadingsError, /above the meter's rating 22.0 kW/);
-    expect(() => computeBill([P(at14, 0n), P(at14 + 900n, 15_000n)], utc, RATED))
-      .to.throw(InvalidReadingsError, "interval 14:00:00-14:15:00 draws 60.0 kW, above the meter's rating 22.0 kW");
+    expect(() => computeBill([P(at14, 0n), P(at14 + 900n, 5_501n)], utc, RATED)).to.throw(
+      InvalidReadingsError,
+      /above the meter's rating 22.0 kW/,
+    );
+    expect(() => computeBill([P(at14, 0n), P(at14 + 900n, 15_000n)], utc, RATED)).to.throw(
+      InvalidReadingsError,
+      "interval 14:00:00-14:15:00 draws 60.0 kW, above the meter's rating 22.0 kW",
+    );
     expect(() => computeBill([P(at14, 0n), P(at14, 1n)], utc, RATED)).to.throw(InvalidReadingsError, /in 0 s/);
     computeBill([P(at14, 0n), P(at14, 0n)], utc, RATED); // dt = 0, de = 0 is fine
   });
 
   it("rejects decreasing time or energy and oversized intervals or values", () => {
-    expect(() => computeBill([P(DAY0 + 10n, 0n), P(DAY0 + 9n, 0n)], t, RATED)).to.throw(InvalidReadingsError, /time decreases/);
-    expect(() => computeBill([P(DAY0, 5n), P(DAY0 + 9n, 4n)], t, RATED)).to.throw(InvalidReadingsError, /energy decreases/);
-    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + (1n << 32n), 0n)], t, RATED)).to.throw(InvalidReadingsError, /more than 2\^32-1 s/);
+    expect(() => computeBill([P(DAY0 + 10n, 0n), P(DAY0 + 9n, 0n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      /time decreases/,
+    );
+    expect(() => computeBill([P(DAY0, 5n), P(DAY0 + 9n, 4n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      /energy decreases/,
+    );
+    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + (1n << 32n), 0n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      /more than 2\^32-1 s/,
+    );
     // 2^32 - 1 s passes the width check and fails on the band instead.
-    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + (1n << 32n) - 1n, 0n)], t, RATED)).to.throw(InvalidReadingsError, /straddles/);
-    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + 10n, 1n << 32n)], t, RATED)).to.throw(InvalidReadingsError, /more than 2\^32-1 Wh/);
+    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + (1n << 32n) - 1n, 0n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      /straddles/,
+    );
+    expect(() => computeBill([P(DAY0, 0n), P(DAY0 + 10n, 1n << 32n)], t, RATED)).to.throw(
+      InvalidReadingsError,
+      /more than 2\^32-1 Wh/,
+    );
     const wide = { ...t, validTo: (1n << 40n) - 1n };
     computeBill([P((1n << 40n) - 1n, (1n << 40n) - 1n)], wide, RATED);
     expect(() => computeBill([P(DAY0, 1n << 40n)], t, RATED)).to.throw(InvalidReadingsError, /40 bits/);
@@ -199,27 +245,41 @@ describe("sdk/tariff: computeBill", () => {
 
   it("property: one division, cap rule, and splitting an interval inside a band changes nothing", () => {
     const BIG = (1n << 24n) - 1n;
-    fc.assert(fc.property(
-      tariffArb, fc.bigInt({ min: 0n, max: 86_400n * 2n }), fc.bigInt({ min: 0n, max: 1n << 30n }),
-      fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }),
-      (tariff, offset, e0, fDt, fDe, fSplit) => {
-        const t0 = DAY0 + offset;
-        const room = nextBoundaryAfter(t0, tariff) - t0; // the interval may end exactly at the boundary
-        const dt = BigInt(Math.floor(fDt * Number(room)));
-        const de = BigInt(Math.floor(fDe * Number(dt) * 1000)); // <= 1 MW
-        const k = BigInt(Math.floor(fSplit * Number(dt)));
-        const whole = computeBill([P(t0, e0), P(t0 + dt, e0 + de)], tariff, BIG);
-        const eMid = dt === 0n ? e0 : e0 + (de * k) / dt;
-        const split = computeBill([P(t0, e0), P(t0 + k, eMid), P(t0 + dt, e0 + de)], tariff, BIG);
-        expect(split.numerator).to.equal(whole.numerator);
-        expect(whole.numerator).to.equal(tariff.flatFee * D + de * tariff.energyPrice[bandOf(t0, tariff)]! * 3600n + dt * tariff.timePricePerHour * 1000n);
-        expect(whole.bill * D + whole.remainder).to.equal(whole.numerator);
-        expect(whole.remainder >= 0n && whole.remainder < D).to.equal(true);
-        const capped = tariff.maxPrice > 0n && whole.bill > tariff.maxPrice;
-        expect(whole.amount).to.equal(capped ? tariff.maxPrice : whole.bill);
-        // One second past the boundary always fails.
-        expect(() => computeBill([P(t0, e0), P(t0 + room + 1n, e0)], tariff, BIG)).to.throw(InvalidReadingsError, /straddles/);
-      },
-    ), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        tariffArb,
+        fc.bigInt({ min: 0n, max: 86_400n * 2n }),
+        fc.bigInt({ min: 0n, max: 1n << 30n }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (tariff, offset, e0, fDt, fDe, fSplit) => {
+          const t0 = DAY0 + offset;
+          const room = nextBoundaryAfter(t0, tariff) - t0; // the interval may end exactly at the boundary
+          const dt = BigInt(Math.floor(fDt * Number(room)));
+          const de = BigInt(Math.floor(fDe * Number(dt) * 1000)); // <= 1 MW
+          const k = BigInt(Math.floor(fSplit * Number(dt)));
+          const whole = computeBill([P(t0, e0), P(t0 + dt, e0 + de)], tariff, BIG);
+          const eMid = dt === 0n ? e0 : e0 + (de * k) / dt;
+          const split = computeBill([P(t0, e0), P(t0 + k, eMid), P(t0 + dt, e0 + de)], tariff, BIG);
+          expect(split.numerator).to.equal(whole.numerator);
+          expect(whole.numerator).to.equal(
+            tariff.flatFee * D +
+              de * tariff.energyPrice[bandOf(t0, tariff)]! * 3600n +
+              dt * tariff.timePricePerHour * 1000n,
+          );
+          expect(whole.bill * D + whole.remainder).to.equal(whole.numerator);
+          expect(whole.remainder >= 0n && whole.remainder < D).to.equal(true);
+          const capped = tariff.maxPrice > 0n && whole.bill > tariff.maxPrice;
+          expect(whole.amount).to.equal(capped ? tariff.maxPrice : whole.bill);
+          // One second past the boundary always fails.
+          expect(() => computeBill([P(t0, e0), P(t0 + room + 1n, e0)], tariff, BIG)).to.throw(
+            InvalidReadingsError,
+            /straddles/,
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

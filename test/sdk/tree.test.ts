@@ -10,21 +10,24 @@ const leavesOf = (n: number, seed: number) => Array.from({ length: n }, (_, i) =
 
 describe("sdk/tree", () => {
   it("rootFromPath(path(i)) is the LeanIMT root for random sizes and every index", () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1000 }), (size, seed) => {
-      const leaves = leavesOf(size, seed);
-      const tree = new NoteTree(leaves);
-      const reference = new LeanIMT<bigint>(merkleNode, leaves);
-      expect(tree.root).to.equal(reference.root);
-      for (let i = 0; i < size; i++) {
-        const p = tree.path(i);
-        expect(p.siblings.length).to.equal(NOTE_TREE_DEPTH);
-        expect(p.leaf).to.equal(leaves[i]);
-        expect(p.leafIndex).to.equal(BigInt(i));
-        expect(p.treeSize).to.equal(BigInt(size));
-        expect(rootFromPath(p), `index ${i} of ${size}`).to.equal(reference.root);
-        expect(rootFromPath(tree.path(i, METER_TREE_DEPTH))).to.equal(reference.root);
-      }
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1000 }), (size, seed) => {
+        const leaves = leavesOf(size, seed);
+        const tree = new NoteTree(leaves);
+        const reference = new LeanIMT<bigint>(merkleNode, leaves);
+        expect(tree.root).to.equal(reference.root);
+        for (let i = 0; i < size; i++) {
+          const p = tree.path(i);
+          expect(p.siblings.length).to.equal(NOTE_TREE_DEPTH);
+          expect(p.leaf).to.equal(leaves[i]);
+          expect(p.leafIndex).to.equal(BigInt(i));
+          expect(p.treeSize).to.equal(BigInt(size));
+          expect(rootFromPath(p), `index ${i} of ${size}`).to.equal(reference.root);
+          expect(rootFromPath(tree.path(i, METER_TREE_DEPTH))).to.equal(reference.root);
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it("follows the sibling rule on a 3-leaf tree", () => {

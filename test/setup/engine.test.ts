@@ -43,12 +43,16 @@ describe("setup: Node version", function () {
       delete manifest.devDependencies;
       writeFileSync(path.join(scratch, "package.json"), JSON.stringify(manifest, null, 2));
       copyFileSync(path.join(ROOT, ".npmrc"), path.join(scratch, ".npmrc"));
-      const res = spawnSync(path.join(dir, "npm"), ["install", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"], {
-        cwd: scratch,
-        encoding: "utf8",
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
-        timeout: 120_000,
-      });
+      const res = spawnSync(
+        path.join(dir, "npm"),
+        ["install", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"],
+        {
+          cwd: scratch,
+          encoding: "utf8",
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
+          timeout: 120_000,
+        },
+      );
       expect(res.status, res.stderr).to.not.equal(0);
       expect(res.stderr).to.match(/EBADENGINE/);
       expect(res.stderr).to.match(/Required: \{"node":">=22\.13\.0"\}/);

@@ -24,13 +24,30 @@ import { WitnessError } from "../../prover/errors.ts";
 import { BN254_R, normalizeInput, type CircuitInput } from "../../prover/field.ts";
 import { compileWitnessWasm, computeWitness } from "../../prover/witness.ts";
 import {
-  BABYJUB_SUBGROUP_ORDER, BILL_DIVISOR, BITS, FIELD_MODULUS, METER_TREE_DEPTH, NOTE_TREE_DEPTH, N_POINTS,
-  ROOT_HISTORY_LEAVES, SECONDS_PER_DAY, TAGS,
+  BABYJUB_SUBGROUP_ORDER,
+  BILL_DIVISOR,
+  BITS,
+  FIELD_MODULUS,
+  METER_TREE_DEPTH,
+  NOTE_TREE_DEPTH,
+  N_POINTS,
+  ROOT_HISTORY_LEAVES,
+  SECONDS_PER_DAY,
+  TAGS,
 } from "../../sdk/core/constants.ts";
 import { deployZkcharge, type ZkchargeDeployment } from "../../dev/deploy.ts";
 import {
-  chainFinal, chainStart, chainStep, extDataHash, identityCommitment, liveTail, meterLeaf, noteCommitment, nullifier,
-  precommitment, tariffHash,
+  chainFinal,
+  chainStart,
+  chainStep,
+  extDataHash,
+  identityCommitment,
+  liveTail,
+  meterLeaf,
+  noteCommitment,
+  nullifier,
+  precommitment,
+  tariffHash,
 } from "../../sdk/core/hash.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
 import type { Tariff } from "../../sdk/tariff/tariff.ts";
@@ -49,9 +66,16 @@ const read = (rel: string) => readFileSync(path.join(REPO_ROOT, rel), "utf8");
 
 /** The circom / Solidity tag names and their SDK key. */
 const TAG_KEYS: Record<string, keyof typeof TAGS> = {
-  TAG_PRECOMMIT: "precommitment", TAG_NOTE: "note", TAG_NULLIFIER: "nullifier", TAG_SESSION: "session",
-  TAG_METER: "meter", TAG_TARIFF: "tariff", TAG_CHAIN_START: "chainStart", TAG_CHAIN_STEP: "chainStep",
-  TAG_FINAL: "chainFinal", TAG_LIVE: "chainLive",
+  TAG_PRECOMMIT: "precommitment",
+  TAG_NOTE: "note",
+  TAG_NULLIFIER: "nullifier",
+  TAG_SESSION: "session",
+  TAG_METER: "meter",
+  TAG_TARIFF: "tariff",
+  TAG_CHAIN_START: "chainStart",
+  TAG_CHAIN_STEP: "chainStep",
+  TAG_FINAL: "chainFinal",
+  TAG_LIVE: "chainLive",
 };
 const tagValues = Object.fromEntries(Object.entries(TAG_KEYS).map(([name, key]) => [name, TAGS[key]]));
 
@@ -61,9 +85,15 @@ const CIRCOM_EXPECTED: Record<string, bigint> = {
   BABYJUB_L: BABYJUB_SUBGROUP_ORDER,
   SECONDS_PER_DAY: BigInt(SECONDS_PER_DAY),
   BILL_DIVISOR,
-  BITS_TIME: BigInt(BITS.time), BITS_ENERGY: BigInt(BITS.energy), BITS_INTERVAL: BigInt(BITS.interval),
-  BITS_RATED_POWER: BigInt(BITS.ratedPower), BITS_VALUE: BigInt(BITS.value), BITS_ENERGY_PRICE: BigInt(BITS.energyPrice),
-  BITS_TIME_PRICE: BigInt(BITS.timePrice), BITS_FLAT_FEE: BigInt(BITS.flatFee), BITS_MAX_PRICE: BigInt(BITS.maxPrice),
+  BITS_TIME: BigInt(BITS.time),
+  BITS_ENERGY: BigInt(BITS.energy),
+  BITS_INTERVAL: BigInt(BITS.interval),
+  BITS_RATED_POWER: BigInt(BITS.ratedPower),
+  BITS_VALUE: BigInt(BITS.value),
+  BITS_ENERGY_PRICE: BigInt(BITS.energyPrice),
+  BITS_TIME_PRICE: BigInt(BITS.timePrice),
+  BITS_FLAT_FEE: BigInt(BITS.flatFee),
+  BITS_MAX_PRICE: BigInt(BITS.maxPrice),
   BITS_TIME_OF_DAY: BigInt(BITS.timeOfDay),
 };
 
@@ -71,12 +101,19 @@ const CIRCOM_EXPECTED: Record<string, bigint> = {
 const SOLIDITY_EXPECTED: Record<string, bigint> = {
   ...tagValues,
   FIELD_MODULUS,
-  NOTE_TREE_DEPTH: BigInt(NOTE_TREE_DEPTH), METER_TREE_DEPTH: BigInt(METER_TREE_DEPTH),
-  ROOT_HISTORY_LEAVES: BigInt(ROOT_HISTORY_LEAVES), SECONDS_PER_DAY: BigInt(SECONDS_PER_DAY),
-  MAX_VALUE: max(BITS.value), MAX_RATED_POWER_W: max(BITS.ratedPower), MAX_ENERGY_PRICE: max(BITS.energyPrice),
-  MAX_TIME_PRICE: max(BITS.timePrice), MAX_FLAT_FEE: max(BITS.flatFee), MAX_PRICE_CAP: max(BITS.maxPrice),
+  NOTE_TREE_DEPTH: BigInt(NOTE_TREE_DEPTH),
+  METER_TREE_DEPTH: BigInt(METER_TREE_DEPTH),
+  ROOT_HISTORY_LEAVES: BigInt(ROOT_HISTORY_LEAVES),
+  SECONDS_PER_DAY: BigInt(SECONDS_PER_DAY),
+  MAX_VALUE: max(BITS.value),
+  MAX_RATED_POWER_W: max(BITS.ratedPower),
+  MAX_ENERGY_PRICE: max(BITS.energyPrice),
+  MAX_TIME_PRICE: max(BITS.timePrice),
+  MAX_FLAT_FEE: max(BITS.flatFee),
+  MAX_PRICE_CAP: max(BITS.maxPrice),
   MAX_TIME: max(BITS.time),
-  MAX_NOTE_TREE_SIZE: 1n << BigInt(NOTE_TREE_DEPTH), MAX_METER_TREE_SIZE: 1n << BigInt(METER_TREE_DEPTH),
+  MAX_NOTE_TREE_SIZE: 1n << BigInt(NOTE_TREE_DEPTH),
+  MAX_METER_TREE_SIZE: 1n << BigInt(METER_TREE_DEPTH),
 };
 
 /** A tag's value from its name: the UTF-8 bytes read big-endian (docs/protocol.md). */
@@ -104,7 +141,9 @@ interface ParsedConstant {
 
 function parseCircomConstants(text: string): Map<string, ParsedConstant> {
   const out = new Map<string, ParsedConstant>();
-  for (const m of text.matchAll(/^function\s+(\w+)\s*\(\s*\)\s*\{\s*return\s+(0x[0-9a-fA-F]+|\d+)\s*;\s*\}(?:\s*\/\/\s*"([^"]*)")?/gm)) {
+  for (const m of text.matchAll(
+    /^function\s+(\w+)\s*\(\s*\)\s*\{\s*return\s+(0x[0-9a-fA-F]+|\d+)\s*;\s*\}(?:\s*\/\/\s*"([^"]*)")?/gm,
+  )) {
     expect(out.has(m[1]!), `${m[1]} defined twice in constants.circom`).to.equal(false);
     out.set(m[1]!, { value: BigInt(m[2]!), comment: m[3] });
   }
@@ -133,8 +172,16 @@ function parseSolidityConstants(text: string): Map<string, ParsedConstant> {
 const CIRCUIT_DEPTH = 5; // HashVectors(5, 4): tree depth and chain length of the fixture
 const CHAIN_N = 4;
 const OUTPUTS = [
-  "idc", "precommitment", "commitment", "outCommitment", "nullifier", "meterLeaf", "chainHead", "chainFinal",
-  "liveTail", "treeRoot",
+  "idc",
+  "precommitment",
+  "commitment",
+  "outCommitment",
+  "nullifier",
+  "meterLeaf",
+  "chainHead",
+  "chainFinal",
+  "liveTail",
+  "treeRoot",
 ] as const;
 type Outputs = Record<(typeof OUTPUTS)[number], bigint> & { constants: bigint[] };
 
@@ -175,24 +222,64 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
   const pad = (xs: bigint[]) => [...xs, ...new Array<bigint>(CHAIN_N - xs.length).fill(0n)];
 
   const input: CircuitInput = {
-    secret: v.secret, blinding: v.blinding, value: v.value, leafIndex: v.leafIndex,
-    outPrecommitment: v.outPrecommitment, outValue: v.outValue,
-    tariffHash: th, cpoId: v.tariff.cpoId, flatFee: v.tariff.flatFee, energyPrice: [...v.tariff.energyPrice],
-    bandStart: v.tariff.bandStart.slice(1), timePricePerHour: v.tariff.timePricePerHour, maxPrice: v.tariff.maxPrice,
-    tzOffset: v.tariff.tzOffset, validFrom: v.tariff.validFrom, validTo: v.tariff.validTo,
-    meterRoot: meterTree.root, meterAx: v.meter.Ax, meterAy: v.meter.Ay, ratedPowerW: v.meter.ratedPowerW,
-    meterIndex: meterPath.leafIndex, meterTreeSize: meterPath.treeSize, meterSiblings: meterPath.siblings,
-    sessionId: v.sessionId, n, t: pad(v.points.map((p) => p.t)), e: pad(v.points.map((p) => p.e)),
-    liveT: v.live.t, liveE: v.live.e,
-    leaf: treePath.leaf, treeIndex: treePath.leafIndex, treeSize: treePath.treeSize, siblings: treePath.siblings,
+    secret: v.secret,
+    blinding: v.blinding,
+    value: v.value,
+    leafIndex: v.leafIndex,
+    outPrecommitment: v.outPrecommitment,
+    outValue: v.outValue,
+    tariffHash: th,
+    cpoId: v.tariff.cpoId,
+    flatFee: v.tariff.flatFee,
+    energyPrice: [...v.tariff.energyPrice],
+    bandStart: v.tariff.bandStart.slice(1),
+    timePricePerHour: v.tariff.timePricePerHour,
+    maxPrice: v.tariff.maxPrice,
+    tzOffset: v.tariff.tzOffset,
+    validFrom: v.tariff.validFrom,
+    validTo: v.tariff.validTo,
+    meterRoot: meterTree.root,
+    meterAx: v.meter.Ax,
+    meterAy: v.meter.Ay,
+    ratedPowerW: v.meter.ratedPowerW,
+    meterIndex: meterPath.leafIndex,
+    meterTreeSize: meterPath.treeSize,
+    meterSiblings: meterPath.siblings,
+    sessionId: v.sessionId,
+    n,
+    t: pad(v.points.map((p) => p.t)),
+    e: pad(v.points.map((p) => p.e)),
+    liveT: v.live.t,
+    liveE: v.live.e,
+    leaf: treePath.leaf,
+    treeIndex: treePath.leafIndex,
+    treeSize: treePath.treeSize,
+    siblings: treePath.siblings,
   };
   const expected: Outputs = {
-    idc, precommitment: P, commitment: C, outCommitment: noteCommitment(v.outPrecommitment, v.outValue),
-    nullifier: nullifier(C, v.leafIndex, v.secret), meterLeaf: leaf, chainHead: head, chainFinal: chainFinal(head, n),
-    liveTail: liveTail(head, v.live.t, v.live.e), treeRoot: tree.root,
+    idc,
+    precommitment: P,
+    commitment: C,
+    outCommitment: noteCommitment(v.outPrecommitment, v.outValue),
+    nullifier: nullifier(C, v.leafIndex, v.secret),
+    meterLeaf: leaf,
+    chainHead: head,
+    chainFinal: chainFinal(head, n),
+    liveTail: liveTail(head, v.live.t, v.live.e),
+    treeRoot: tree.root,
     constants: [
-      TAGS.precommitment, TAGS.note, TAGS.nullifier, TAGS.meter, TAGS.tariff, TAGS.chainStart, TAGS.chainStep,
-      TAGS.chainFinal, TAGS.chainLive, BABYJUB_SUBGROUP_ORDER, BigInt(SECONDS_PER_DAY), BILL_DIVISOR,
+      TAGS.precommitment,
+      TAGS.note,
+      TAGS.nullifier,
+      TAGS.meter,
+      TAGS.tariff,
+      TAGS.chainStart,
+      TAGS.chainStep,
+      TAGS.chainFinal,
+      TAGS.chainLive,
+      BABYJUB_SUBGROUP_ORDER,
+      BigInt(SECONDS_PER_DAY),
+      BILL_DIVISOR,
     ],
   };
   return { input, expected };
@@ -202,33 +289,71 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
 function edgeTariff(cpoId: bigint, top: boolean): Tariff {
   const v = (bits: number) => (top ? max(bits) : 0n);
   return {
-    cpoId, flatFee: v(BITS.flatFee), energyPrice: [v(32), 1n, v(32), 0n], bandStart: [0n, 1n, 43_200n, 86_399n],
-    timePricePerHour: v(BITS.timePrice), maxPrice: v(BITS.maxPrice), tzOffset: top ? 86_399n : 0n,
-    validFrom: v(BITS.time), validTo: v(BITS.time),
+    cpoId,
+    flatFee: v(BITS.flatFee),
+    energyPrice: [v(32), 1n, v(32), 0n],
+    bandStart: [0n, 1n, 43_200n, 86_399n],
+    timePricePerHour: v(BITS.timePrice),
+    maxPrice: v(BITS.maxPrice),
+    tzOffset: top ? 86_399n : 0n,
+    validFrom: v(BITS.time),
+    validTo: v(BITS.time),
   };
 }
 
 /** Fixed vectors at the edges: 0, 2^k - 1, r - 1 (where the field is the only bound), l - 1 for the secret. */
 function edgeVectors(): Vector[] {
   const lo: Vector = {
-    secret: 1n, blinding: 0n, value: 0n, leafIndex: 0n, outPrecommitment: 0n, outValue: 0n,
+    secret: 1n,
+    blinding: 0n,
+    value: 0n,
+    leafIndex: 0n,
+    outPrecommitment: 0n,
+    outValue: 0n,
     tariff: edgeTariff(0n, false),
     meter: { Ax: 0n, Ay: 0n, ratedPowerW: 0n, others: [], position: 0 },
-    sessionId: 0n, points: [{ t: 0n, e: 0n }], live: { t: 0n, e: 0n },
+    sessionId: 0n,
+    points: [{ t: 0n, e: 0n }],
+    live: { t: 0n, e: 0n },
     tree: { leaves: [0n], index: 0 },
   };
   const hi: Vector = {
-    secret: L - 1n, blinding: R - 1n, value: max(64), leafIndex: R - 1n, outPrecommitment: R - 1n, outValue: max(64),
+    secret: L - 1n,
+    blinding: R - 1n,
+    value: max(64),
+    leafIndex: R - 1n,
+    outPrecommitment: R - 1n,
+    outValue: max(64),
     tariff: edgeTariff(R - 1n, true),
-    meter: { Ax: R - 1n, Ay: R - 1n, ratedPowerW: max(24), others: Array.from({ length: 31 }, (_, i) => R - 1n - BigInt(i)), position: 31 },
-    sessionId: R - 1n, points: Array.from({ length: CHAIN_N }, () => ({ t: R - 1n, e: R - 1n })), live: { t: R - 1n, e: R - 1n },
+    meter: {
+      Ax: R - 1n,
+      Ay: R - 1n,
+      ratedPowerW: max(24),
+      others: Array.from({ length: 31 }, (_, i) => R - 1n - BigInt(i)),
+      position: 31,
+    },
+    sessionId: R - 1n,
+    points: Array.from({ length: CHAIN_N }, () => ({ t: R - 1n, e: R - 1n })),
+    live: { t: R - 1n, e: R - 1n },
     tree: { leaves: Array.from({ length: 32 }, (_, i) => R - 1n - BigInt(i)), index: 31 },
   };
   // A tree with a carried node (size 6, leaf 4) and a meter in the middle of a 13-leaf tree.
   const mid: Vector = {
-    ...hi, secret: 2n, value: 1n << 63n, leafIndex: 1n << 24n,
-    meter: { Ax: 5n, Ay: 7n, ratedPowerW: 22_000n, others: Array.from({ length: 12 }, (_, i) => BigInt(i + 1)), position: 6 },
-    points: [{ t: 1_700_000_000n, e: 10n }, { t: 1_700_000_060n, e: 300n }],
+    ...hi,
+    secret: 2n,
+    value: 1n << 63n,
+    leafIndex: 1n << 24n,
+    meter: {
+      Ax: 5n,
+      Ay: 7n,
+      ratedPowerW: 22_000n,
+      others: Array.from({ length: 12 }, (_, i) => BigInt(i + 1)),
+      position: 6,
+    },
+    points: [
+      { t: 1_700_000_000n, e: 10n },
+      { t: 1_700_000_060n, e: 300n },
+    ],
     tree: { leaves: [1n, 2n, 3n, 4n, 5n, 6n], index: 4 },
   };
   return [lo, hi, mid];
@@ -240,23 +365,38 @@ const bits = (k: number) => fc.oneof(fc.constantFrom(0n, max(k)), fc.bigInt({ mi
 
 const vectorArb: fc.Arbitrary<Vector> = fc.record({
   secret: fc.oneof(fc.constantFrom(1n, L - 1n), fc.bigInt({ min: 1n, max: L - 1n })),
-  blinding: field(), value: bits(64), leafIndex: field(), outPrecommitment: field(), outValue: bits(64),
+  blinding: field(),
+  value: bits(64),
+  leafIndex: field(),
+  outPrecommitment: field(),
+  outValue: bits(64),
   tariff: fc.record({
-    cpoId: field(), flatFee: bits(BITS.flatFee),
+    cpoId: field(),
+    flatFee: bits(BITS.flatFee),
     energyPrice: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
-    bandStart: fc.uniqueArray(fc.bigInt({ min: 1n, max: 86_399n }), { minLength: 3, maxLength: 3 })
+    bandStart: fc
+      .uniqueArray(fc.bigInt({ min: 1n, max: 86_399n }), { minLength: 3, maxLength: 3 })
       .map((b) => [0n, ...b.sort((x, y) => (x < y ? -1 : 1))] as [bigint, bigint, bigint, bigint]),
-    timePricePerHour: bits(BITS.timePrice), maxPrice: bits(BITS.maxPrice), tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
-    validFrom: bits(BITS.time), validTo: bits(BITS.time),
+    timePricePerHour: bits(BITS.timePrice),
+    maxPrice: bits(BITS.maxPrice),
+    tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
+    validFrom: bits(BITS.time),
+    validTo: bits(BITS.time),
   }),
-  meter: fc.record({
-    Ax: field(), Ay: field(), ratedPowerW: bits(24),
-    others: fc.array(field(), { maxLength: 31 }), position: fc.nat(),
-  }).map((m) => ({ ...m, position: m.position % (m.others.length + 1) })),
+  meter: fc
+    .record({
+      Ax: field(),
+      Ay: field(),
+      ratedPowerW: bits(24),
+      others: fc.array(field(), { maxLength: 31 }),
+      position: fc.nat(),
+    })
+    .map((m) => ({ ...m, position: m.position % (m.others.length + 1) })),
   sessionId: field(),
   points: fc.array(fc.record({ t: field(), e: field() }), { minLength: 1, maxLength: CHAIN_N }),
   live: fc.record({ t: field(), e: field() }),
-  tree: fc.record({ leaves: fc.array(field(), { minLength: 1, maxLength: 32 }), index: fc.nat() })
+  tree: fc
+    .record({ leaves: fc.array(field(), { minLength: 1, maxLength: 32 }), index: fc.nat() })
     .map((t) => ({ ...t, index: t.index % t.leaves.length })),
 });
 
@@ -311,7 +451,8 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
       for (const [name, { value, comment }] of parsed) {
         expect(name in CIRCOM_EXPECTED, `constants.circom: ${name} has no sdk counterpart in this test`).to.equal(true);
         expect(value, `constants.circom: ${name}`).to.equal(CIRCOM_EXPECTED[name]);
-        if (name.startsWith("TAG_")) expect(tagOf(comment ?? ""), `constants.circom: comment of ${name}`).to.equal(value);
+        if (name.startsWith("TAG_"))
+          expect(tagOf(comment ?? ""), `constants.circom: comment of ${name}`).to.equal(value);
       }
     });
 
@@ -387,10 +528,13 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
     });
 
     it("random vectors", () => {
-      fc.assert(fc.property(vectorArb, (v) => {
-        const { input, expected } = prepare(v);
-        expect(outputsOf(input)).to.deep.equal(expected);
-      }), { numRuns: 12 });
+      fc.assert(
+        fc.property(vectorArb, (v) => {
+          const { input, expected } = prepare(v);
+          expect(outputsOf(input)).to.deep.equal(expected);
+        }),
+        { numRuns: 12 },
+      );
     });
 
     it("the checks bite: a tariff hash, meter root or path off by one is rejected, a leaf off by one changes the root", () => {
@@ -411,7 +555,9 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
 
     before(async () => {
       d = await deployZkcharge(ethers);
-      hv = (await ethers.deployContract("HashVectors", [], { libraries: { ...d.addresses.poseidon } })) as unknown as HashVectors;
+      hv = (await ethers.deployContract("HashVectors", [], {
+        libraries: { ...d.addresses.poseidon },
+      })) as unknown as HashVectors;
       await hv.waitForDeployment();
     });
 
@@ -422,25 +568,42 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
     });
 
     it("note commitment PoseidonT4([TAG_NOTE, P, v]) (edges and random)", async () => {
-      for (const [P, v] of [[0n, 0n], [R - 1n, max(64)], [1n, 1n]] as const) {
+      for (const [P, v] of [
+        [0n, 0n],
+        [R - 1n, max(64)],
+        [1n, 1n],
+      ] as const) {
         expect(await hv.noteCommitment(P, v)).to.equal(noteCommitment(P, v));
       }
-      await fc.assert(fc.asyncProperty(field(), bits(64), async (P, v) => {
-        expect(await hv.noteCommitment(P, v)).to.equal(noteCommitment(P, v));
-      }), { numRuns: 8 });
+      await fc.assert(
+        fc.asyncProperty(field(), bits(64), async (P, v) => {
+          expect(await hv.noteCommitment(P, v)).to.equal(noteCommitment(P, v));
+        }),
+        { numRuns: 8 },
+      );
     });
 
     it("meter leaf PoseidonT6([TAG_METER, Ax, Ay, cpoId, ratedPowerW]) (edges and random)", async () => {
-      for (const [ax, ay, cpo, p] of [[0n, 0n, 0n, 0n], [R - 1n, R - 1n, R - 1n, max(24)]] as const) {
+      for (const [ax, ay, cpo, p] of [
+        [0n, 0n, 0n, 0n],
+        [R - 1n, R - 1n, R - 1n, max(24)],
+      ] as const) {
         expect(await hv.meterLeaf(ax, ay, cpo, p)).to.equal(meterLeaf(ax, ay, cpo, p));
       }
-      await fc.assert(fc.asyncProperty(field(), field(), field(), bits(24), async (ax, ay, cpo, p) => {
-        expect(await hv.meterLeaf(ax, ay, cpo, p)).to.equal(meterLeaf(ax, ay, cpo, p));
-      }), { numRuns: 8 });
+      await fc.assert(
+        fc.asyncProperty(field(), field(), field(), bits(24), async (ax, ay, cpo, p) => {
+          expect(await hv.meterLeaf(ax, ay, cpo, p)).to.equal(meterLeaf(ax, ay, cpo, p));
+        }),
+        { numRuns: 8 },
+      );
     });
 
     it("Merkle node PoseidonT3", async () => {
-      for (const [l, r] of [[0n, 0n], [R - 1n, 1n], [123n, R - 1n]] as const) {
+      for (const [l, r] of [
+        [0n, 0n],
+        [R - 1n, 1n],
+        [123n, R - 1n],
+      ] as const) {
         expect(await hv.merkleNode(l, r)).to.equal(new MerkleTree(1, [l, r]).root);
       }
     });
@@ -449,17 +612,29 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
       for (const t of [edgeTariff(0n, false), edgeTariff(R - 1n, true)]) {
         expect(await d.registry.hashTariff(toRegistryTariff(t))).to.equal(tariffHash(t));
       }
-      await fc.assert(fc.asyncProperty(vectorArb.map((v) => v.tariff), async (t) => {
-        expect(await d.registry.hashTariff(toRegistryTariff(t))).to.equal(tariffHash(t));
-      }), { numRuns: 8 });
+      await fc.assert(
+        fc.asyncProperty(
+          vectorArb.map((v) => v.tariff),
+          async (t) => {
+            expect(await d.registry.hashTariff(toRegistryTariff(t))).to.equal(tariffHash(t));
+          },
+        ),
+        { numRuns: 8 },
+      );
 
       // Published for real: the registry's stored hash is the sdk's.
       const [admin] = await ethers.getSigners();
       await (await d.registry.registerCpo(admin!.address)).wait();
       const cpoId = await d.registry.cpoCount();
       const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-      const t: Tariff = { ...edgeTariff(cpoId, false), energyPrice: [250_000n, 390_000n, 450_000n, 300_000n],
-        bandStart: [0n, 25_200n, 61_200n, 79_200n], tzOffset: 3_600n, validFrom: now + 100n, validTo: now + 86_400n };
+      const t: Tariff = {
+        ...edgeTariff(cpoId, false),
+        energyPrice: [250_000n, 390_000n, 450_000n, 300_000n],
+        bandStart: [0n, 25_200n, 61_200n, 79_200n],
+        tzOffset: 3_600n,
+        validFrom: now + 100n,
+        validTo: now + 86_400n,
+      };
       const receipt = await (await d.registry.publishTariff(toRegistryTariff(t))).wait();
       const ev = receipt!.logs.map((l) => d.registry.interface.parseLog(l)).find((l) => l?.name === "TariffPublished");
       expect(ev!.args.tariffHash).to.equal(tariffHash(t));
@@ -485,9 +660,15 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
     it("InternalLeanIMT (zk-kit) roots after each insert = sdk tree roots", async () => {
       const leaves = Array.from({ length: 33 }, (_, i) => (i === 0 ? R - 1n : BigInt(i) * 0x1234567n));
       expect(await hv.leanImtRoots.staticCall(leaves)).to.deep.equal(sdkRoots(leaves));
-      await fc.assert(fc.asyncProperty(fc.uniqueArray(fc.bigInt({ min: 1n, max: R - 1n }), { minLength: 1, maxLength: 20 }), async (ls) => {
-        expect(await hv.leanImtRoots.staticCall(ls)).to.deep.equal(sdkRoots(ls));
-      }), { numRuns: 5 });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(fc.bigInt({ min: 1n, max: R - 1n }), { minLength: 1, maxLength: 20 }),
+          async (ls) => {
+            expect(await hv.leanImtRoots.staticCall(ls)).to.deep.equal(sdkRoots(ls));
+          },
+        ),
+        { numRuns: 5 },
+      );
     });
 
     it("the pool's NoteTree library: roots after each insert = sdk NoteTree (zeros, duplicates, r - 1, 70 leaves)", async () => {
@@ -496,10 +677,13 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
       const [roots, indices] = await hv.noteTreeRoots.staticCall(leaves);
       expect(roots).to.deep.equal(sdkRoots(leaves));
       expect(indices).to.deep.equal(leaves.map((_, i) => BigInt(i)));
-      await fc.assert(fc.asyncProperty(fc.array(field(), { minLength: 1, maxLength: 40 }), async (ls) => {
-        const [r] = await hv.noteTreeRoots.staticCall(ls);
-        expect(r).to.deep.equal(sdkRoots(ls));
-      }), { numRuns: 5 });
+      await fc.assert(
+        fc.asyncProperty(fc.array(field(), { minLength: 1, maxLength: 40 }), async (ls) => {
+          const [r] = await hv.noteTreeRoots.staticCall(ls);
+          expect(r).to.deep.equal(sdkRoots(ls));
+        }),
+        { numRuns: 5 },
+      );
     });
 
     it("Pool.deposit: NoteAdded commitment and noteRoot = sdk", async () => {
@@ -507,9 +691,20 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
       const tree = new MerkleTree(NOTE_TREE_DEPTH);
       await (await d.testToken!.mint(admin!.address, 10n ** 12n)).wait();
       await (await d.token.approve(d.addresses.pool, 10n ** 12n)).wait();
-      for (const [P, v] of [[R - 1n, 1n], [0n, 5_000_000n], [0xabcdefn, 42n]] as const) {
+      for (const [P, v] of [
+        [R - 1n, 1n],
+        [0n, 5_000_000n],
+        [0xabcdefn, 42n],
+      ] as const) {
         const receipt = await (await d.pool.deposit(P, v, "0x")).wait();
-        const ev = receipt!.logs.map((l) => { try { return d.pool.interface.parseLog(l); } catch { return null; } })
+        const ev = receipt!.logs
+          .map((l) => {
+            try {
+              return d.pool.interface.parseLog(l);
+            } catch {
+              return null;
+            }
+          })
           .find((l) => l?.name === "NoteAdded");
         expect(ev!.args.commitment).to.equal(noteCommitment(P, v));
         tree.insert(noteCommitment(P, v));
@@ -521,25 +716,61 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
     it("Pool.hashExtData = sdk extDataHash (edges and random)", async () => {
       const { chainId } = await ethers.provider.getNetwork();
       const pool = d.addresses.pool;
-      const check = async (ext: { recipient: string; relayer: string; extAmount: bigint; encryptedOutput1: string; encryptedOutput2: string }) => {
+      const check = async (ext: {
+        recipient: string;
+        relayer: string;
+        extAmount: bigint;
+        encryptedOutput1: string;
+        encryptedOutput2: string;
+      }) => {
         const onChain = await d.pool.hashExtData(ext);
         expect(onChain).to.equal(extDataHash({ chainId, pool, ...ext }));
         expect(onChain < R).to.equal(true);
       };
       const addr = (b: Uint8Array) => getAddress(hexlify(b));
       for (const extAmount of [0n, max(64), -max(64), (1n << 255n) - 1n, -(1n << 255n)]) {
-        await check({ recipient: ZeroAddress, relayer: ZeroAddress, extAmount, encryptedOutput1: "0x", encryptedOutput2: "0x" });
+        await check({
+          recipient: ZeroAddress,
+          relayer: ZeroAddress,
+          extAmount,
+          encryptedOutput1: "0x",
+          encryptedOutput2: "0x",
+        });
       }
-      await check({ recipient: "0x" + "ff".repeat(20), relayer: "0x" + "ff".repeat(20), extAmount: -1n,
-        encryptedOutput1: hexlify(randomBytes(97)), encryptedOutput2: hexlify(randomBytes(32)) });
-      await fc.assert(fc.asyncProperty(
-        fc.uint8Array({ minLength: 20, maxLength: 20 }), fc.uint8Array({ minLength: 20, maxLength: 20 }),
-        fc.bigInt({ min: -max(64), max: max(64) }), fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }),
-        async (rc, rl, extAmount, e1, e2) => {
-          await check({ recipient: addr(rc), relayer: addr(rl), extAmount, encryptedOutput1: hexlify(e1), encryptedOutput2: hexlify(e2) });
-        }), { numRuns: 8 });
+      await check({
+        recipient: "0x" + "ff".repeat(20),
+        relayer: "0x" + "ff".repeat(20),
+        extAmount: -1n,
+        encryptedOutput1: hexlify(randomBytes(97)),
+        encryptedOutput2: hexlify(randomBytes(32)),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uint8Array({ minLength: 20, maxLength: 20 }),
+          fc.uint8Array({ minLength: 20, maxLength: 20 }),
+          fc.bigInt({ min: -max(64), max: max(64) }),
+          fc.uint8Array({ maxLength: 200 }),
+          fc.uint8Array({ maxLength: 200 }),
+          async (rc, rl, extAmount, e1, e2) => {
+            await check({
+              recipient: addr(rc),
+              relayer: addr(rl),
+              extAmount,
+              encryptedOutput1: hexlify(e1),
+              encryptedOutput2: hexlify(e2),
+            });
+          },
+        ),
+        { numRuns: 8 },
+      );
       // It binds the pool and the chain: another pool address gives another hash.
-      const ext = { recipient: ZeroAddress, relayer: ZeroAddress, extAmount: 1n, encryptedOutput1: "0x", encryptedOutput2: "0x" };
+      const ext = {
+        recipient: ZeroAddress,
+        relayer: ZeroAddress,
+        extAmount: 1n,
+        encryptedOutput1: "0x",
+        encryptedOutput2: "0x",
+      };
       expect(await d.pool.hashExtData(ext)).to.not.equal(extDataHash({ chainId, pool: ZeroAddress, ...ext }));
       expect(await d.pool.hashExtData(ext)).to.not.equal(extDataHash({ chainId: chainId + 1n, pool, ...ext }));
     });
