@@ -59,7 +59,8 @@ const hhmm = (t: bigint, tariff: Tariff) => clock(timeOfDay(t, tariff)).slice(0,
 const money = (numerator: bigint) => formatAmount(numerator / D);
 
 /** Local date and time, "YYYY-MM-DD HH:MM". */
-const localDate = (t: bigint, tariff: Tariff) => new Date(Number(t + tariff.tzOffset) * 1000).toISOString().slice(0, 16).replace("T", " ");
+const localDate = (t: bigint, tariff: Tariff) =>
+  new Date(Number(t + tariff.tzOffset) * 1000).toISOString().slice(0, 16).replace("T", " ");
 const short = (x: bigint) => `${x.toString().slice(0, 16)}...`;
 
 const { ethers, networkHelpers } = await network.create();
@@ -88,8 +89,10 @@ try {
   step("CPO registers in the registry");
   const operator = await Operator.register({ registry, pool, signer: cpoAdmin! });
   const [registered] = await registry.queryFilter(registry.filters.CpoRegistered(operator.cpoId));
-  const regGas = tx(`cpoId ${operator.cpoId}, admin and payout ${await cpoAdmin!.getAddress()}`,
-    await provider.getTransactionReceipt(registered!.transactionHash) as ContractTransactionReceipt);
+  const regGas = tx(
+    `cpoId ${operator.cpoId}, admin and payout ${await cpoAdmin!.getAddress()}`,
+    (await provider.getTransactionReceipt(registered!.transactionHash)) as ContractTransactionReceipt,
+  );
   record("CPO registers", regGas, null, `cpoId ${operator.cpoId}`);
 
   // 3. Meter.
@@ -105,14 +108,20 @@ try {
   const tariffHash = await operator.publishTariff(fields);
   const tariff: Tariff = { ...fields, cpoId: operator.cpoId };
   const [published] = await registry.queryFilter(registry.filters.TariffPublished(operator.cpoId, tariffHash));
-  const tariffGas = tx(`tariff ${tariffHash.toString().slice(0, 16)}...`,
-    await provider.getTransactionReceipt(published!.transactionHash) as ContractTransactionReceipt);
+  const tariffGas = tx(
+    `tariff ${tariffHash.toString().slice(0, 16)}...`,
+    (await provider.getTransactionReceipt(published!.transactionHash)) as ContractTransactionReceipt,
+  );
   const tz = Number(tariff.tzOffset / 60n);
-  detail(`local time UTC${tz >= 0 ? "+" : "-"}${String(Math.floor(Math.abs(tz) / 60)).padStart(2, "0")}:${String(Math.abs(tz) % 60).padStart(2, "0")}, ` +
-    `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h`);
+  detail(
+    `local time UTC${tz >= 0 ? "+" : "-"}${String(Math.floor(Math.abs(tz) / 60)).padStart(2, "0")}:${String(Math.abs(tz) % 60).padStart(2, "0")}, ` +
+      `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h`,
+  );
   tariff.bandStart.forEach((start, k) => {
     const end = k + 1 < 4 ? tariff.bandStart[k + 1]! : 86_400n;
-    detail(`band ${k}: ${clock(start).slice(0, 5)}-${clock(end).slice(0, 5)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`);
+    detail(
+      `band ${k}: ${clock(start).slice(0, 5)}-${clock(end).slice(0, 5)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`,
+    );
   });
   record("publish tariff", tariffGas, null, "4 bands");
 
@@ -133,7 +142,9 @@ try {
     const kind = i === 0 ? "start" : i === session.points.length - 1 ? "end" : "boundary";
     detail(`chain point ${i + 1} (${kind.padEnd(8)}) ${hhmm(p.t, tariff)}  register ${kwh(p.e)}`);
   });
-  detail(`meter signed the session end (n = ${session.n} points), session id ${session.sessionId.toString().slice(0, 16)}...`);
+  detail(
+    `meter signed the session end (n = ${session.n} points), session id ${session.sessionId.toString().slice(0, 16)}...`,
+  );
 
   // 7. Driver proves payment.
   step("Driver proves the payment (Groth16, pay circuit): bill computed privately from the signed chain");
@@ -145,11 +156,15 @@ try {
   detail(`flat fee: ${money(tariff.flatFee * D)}`);
   for (const iv of bill.perInterval) {
     const price = tariff.energyPrice[iv.band]!;
-    detail(`${hhmm(iv.tStart, tariff)}-${hhmm(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(price)}/kWh: ` +
-      `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min plugged in = ${money(iv.timeNumerator)}`);
+    detail(
+      `${hhmm(iv.tStart, tariff)}-${hhmm(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(price)}/kWh: ` +
+        `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min plugged in = ${money(iv.timeNumerator)}`,
+    );
   }
   detail(`total: ${formatAmount(payment.pub.amount)} (exact sum, rounded down once at the end)`);
-  detail(`proof: witness ${ms(payment.witnessMs)} + prove ${ms(payment.proveMs)} (${(proveWall / 1000).toFixed(1)} s wall)`);
+  detail(
+    `proof: witness ${ms(payment.witnessMs)} + prove ${ms(payment.proveMs)} (${(proveWall / 1000).toFixed(1)} s wall)`,
+  );
   record("prove payment", null, proveWall, `bill ${formatAmount(payment.pub.amount)}`);
 
   // 8. CPO checks and submits.
@@ -157,7 +172,10 @@ try {
   const checkStart = Date.now();
   await operator.checkPayment(payment, session);
   detail(`check passed in ${Date.now() - checkStart} ms`);
-  const payGas = tx(`paid ${formatAmount(payment.pub.amount)} to CPO ${operator.cpoId}`, await operator.submitPayment(payment));
+  const payGas = tx(
+    `paid ${formatAmount(payment.pub.amount)} to CPO ${operator.cpoId}`,
+    await operator.submitPayment(payment),
+  );
   detail(`CPO earnings in the pool: ${formatAmount(await operator.earnings())}`);
   record("CPO submits pay", payGas, null, formatAmount(payment.pub.amount));
 
@@ -174,7 +192,9 @@ try {
   const restored = new Driver(DriverIdentity.fromSecret(identity.export()), pool.connect(provider));
   const syncStart = Date.now();
   const notes = await restored.sync();
-  detail(`found ${notes.length} unspent note(s), balance ${formatAmount(restored.balance)} (sync ${Date.now() - syncStart} ms)`);
+  detail(
+    `found ${notes.length} unspent note(s), balance ${formatAmount(restored.balance)} (sync ${Date.now() - syncStart} ms)`,
+  );
   record("rebuild wallet", null, null, formatAmount(restored.balance));
 
   // 11. Withdraw the change through a relayer.
@@ -185,10 +205,14 @@ try {
   const wStart = Date.now();
   const withdrawal = await restored.prepareWithdraw({ to: fresh, relayer: await relayer!.getAddress(), fee });
   const wWall = Date.now() - wStart;
-  detail(`proof: witness ${ms(withdrawal.witnessMs)} + prove ${ms(withdrawal.proveMs)} (${(wWall / 1000).toFixed(1)} s wall)`);
+  detail(
+    `proof: witness ${ms(withdrawal.witnessMs)} + prove ${ms(withdrawal.proveMs)} (${(wWall / 1000).toFixed(1)} s wall)`,
+  );
   const relayed = await submitTransaction(pool, withdrawal, relayer!);
   const relayGas = tx(`relayer ${relayed.from} submitted`, relayed);
-  detail(`${formatAmount(balance)} = ${formatAmount(await token.balanceOf(fresh))} to fresh ${fresh} + ${formatAmount(fee)} relayer fee`);
+  detail(
+    `${formatAmount(balance)} = ${formatAmount(await token.balanceOf(fresh))} to fresh ${fresh} + ${formatAmount(fee)} relayer fee`,
+  );
   await restored.sync();
   detail(`driver's private balance now ${formatAmount(restored.balance)}`);
   record("relayed withdraw", relayGas, wWall, `${formatAmount(balance - fee)} out`);
@@ -203,8 +227,10 @@ try {
     detail(`flat fee: ${money(tariff.flatFee * D)}`);
     for (const iv of bill.perInterval) {
       const tail = tailFrom !== undefined && iv.tStart === tailFrom ? "  <- live tail interval" : "";
-      detail(`${hhmm(iv.tStart, tariff)}-${hhmm(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
-        `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min = ${money(iv.timeNumerator)}${tail}`);
+      detail(
+        `${hhmm(iv.tStart, tariff)}-${hhmm(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
+          `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min = ${money(iv.timeNumerator)}${tail}`,
+      );
     }
   };
   /**
@@ -217,13 +243,27 @@ try {
     const settleDeadline = start + 2n * HOUR;
     const claimDeadline = settleDeadline + 48n * HOUR;
     const t0 = Date.now();
-    const lock = await restored.prepareLock({ cpoId, ...nonces, sessionId, cap, settleDeadline, claimDeadline, fee: lockFee, relayer: relayerAddress });
+    const lock = await restored.prepareLock({
+      cpoId,
+      ...nonces,
+      sessionId,
+      cap,
+      settleDeadline,
+      claimDeadline,
+      fee: lockFee,
+      relayer: relayerAddress,
+    });
     const wall = Date.now() - t0;
     detail(`session id ${short(sessionId)} (agreed at the station), plug-in ${localDate(start, tariff)} local`);
     detail(`escrow id ${short(lock.escrowId)} (the lock's nullifier: no link to the driver's notes)`);
-    detail(`cap ${formatAmount(cap)}; settle deadline ${localDate(settleDeadline, tariff)}, claim deadline ${localDate(claimDeadline, tariff)}`);
+    detail(
+      `cap ${formatAmount(cap)}; settle deadline ${localDate(settleDeadline, tariff)}, claim deadline ${localDate(claimDeadline, tariff)}`,
+    );
     detail(`proof: witness ${ms(lock.witnessMs)} + prove ${ms(lock.proveMs)} (${(wall / 1000).toFixed(1)} s wall)`);
-    const gas = tx(`relayer ${relayerAddress.slice(0, 10)}... submitted the lock (fee ${formatAmount(lockFee)})`, await submitLock(pool, lock, relayer!));
+    const gas = tx(
+      `relayer ${relayerAddress.slice(0, 10)}... submitted the lock (fee ${formatAmount(lockFee)})`,
+      await submitLock(pool, lock, relayer!),
+    );
     await restored.sync();
     detail(`driver's private balance now ${formatAmount(restored.balance)} (+ ${formatAmount(cap)} in escrow)`);
     record(`lock (${label})`, gas, wall, `cap ${formatAmount(cap)}`);
@@ -232,22 +272,35 @@ try {
   const verifyAtPlugIn = async (lock: Locking, sessionId: bigint, start: bigint) => {
     await networkHelpers.time.increaseTo(start);
     const t0 = Date.now();
-    const escrow = await operator.verifyEscrow(lock.escrowId, { sessionId, minCap: 10_000_000n, minSecondsToSettle: HOUR });
+    const escrow = await operator.verifyEscrow(lock.escrowId, {
+      sessionId,
+      minCap: 10_000_000n,
+      minSecondsToSettle: HOUR,
+    });
     detail(`chain time ${localDate(await chainNow(), tariff)} local; check passed in ${Date.now() - t0} ms:`);
-    detail(`escrow open, for CPO ${escrow.cpoId} and this session (unpaid), cap ${formatAmount(escrow.cap)} >= 10.00 EUR required, ` +
-      `${(escrow.settleDeadline - (await chainNow())) / 60n} min to the settle deadline (>= 60 required) -> charger on`);
+    detail(
+      `escrow open, for CPO ${escrow.cpoId} and this session (unpaid), cap ${formatAmount(escrow.cap)} >= 10.00 EUR required, ` +
+        `${(escrow.settleDeadline - (await chainNow())) / 60n} min to the settle deadline (>= 60 required) -> charger on`,
+    );
   };
   const closed = (label: string, closing: Closing, wall: number, gas: bigint) => {
     const refund = cap - closing.pub.amount;
-    detail(`charged ${formatAmount(closing.pub.amount)} of the ${formatAmount(cap)} cap; refund ${formatAmount(refund)} ` +
-      "returns to the driver as a note (its opening was in the lock's encrypted output)");
+    detail(
+      `charged ${formatAmount(closing.pub.amount)} of the ${formatAmount(cap)} cap; refund ${formatAmount(refund)} ` +
+        "returns to the driver as a note (its opening was in the lock's encrypted output)",
+    );
     detail(`proof: prove ${ms(closing.proveMs)} (${(wall / 1000).toFixed(1)} s wall, no driver secret needed)`);
     record(`close (${label})`, gas, wall, `${formatAmount(closing.pub.amount)} + ${formatAmount(refund)} back`);
   };
 
   step("Driver tops up 40.00 EUR for two pre-authorised (escrowed) sessions");
   const topUp = await restored.deposit(40_000_000n, payer!);
-  record("top-up deposit", tx(`deposited ${formatAmount(40_000_000n)}`, topUp.receipt), null, formatAmount(40_000_000n));
+  record(
+    "top-up deposit",
+    tx(`deposited ${formatAmount(40_000_000n)}`, topUp.receipt),
+    null,
+    formatAmount(40_000_000n),
+  );
 
   // Session 2: settle path.
   const s2Start = nextLocalTime(session.points.at(-1)!.t, 21n * HOUR + 30n * 60n, tariff.tzOffset);
@@ -284,12 +337,16 @@ try {
   const tails = readings3.filter((r): r is LiveTail => r.kind === "live");
   const lastTail = tails.at(-1)!;
   live3.points.forEach((p, i) => detail(`chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}`));
-  detail(`${tails.length} live tails signed; the last at ${hhmm(lastTail.t, tariff)}, register ${kwh(lastTail.e)} (hangs off chain point ${lastTail.k})`);
+  detail(
+    `${tails.length} live tails signed; the last at ${hhmm(lastTail.t, tariff)}, register ${kwh(lastTail.e)} (hangs off chain point ${lastTail.k})`,
+  );
   const evidence = live3.evidence(lastTail);
 
   step("Time passes beyond the settle deadline; the CPO closes from the last live tail (mode 1, CPO admin only)");
   await networkHelpers.time.increaseTo(lock3.pub.settleDeadline + 60n);
-  detail(`chain time ${localDate(await chainNow(), tariff)} local, settle deadline was ${localDate(lock3.pub.settleDeadline, tariff)}`);
+  detail(
+    `chain time ${localDate(await chainNow(), tariff)} local, settle deadline was ${localDate(lock3.pub.settleDeadline, tariff)}`,
+  );
   t0 = Date.now();
   const close3 = await operator.close(lock3.escrowId, evidence);
   const close3Wall = Date.now() - t0;
@@ -298,33 +355,57 @@ try {
   closed("live tail", close3.closing, close3Wall, close3Gas);
   detail(`CPO earnings in the pool: ${formatAmount(await operator.earnings())}`);
 
-  step("Days later: the driver's wallet, rebuilt from events, finds its refund note and withdraws it through the relayer");
+  step(
+    "Days later: the driver's wallet, rebuilt from events, finds its refund note and withdraws it through the relayer",
+  );
   const back = new Driver(DriverIdentity.fromSecret(identity.export()), pool.connect(provider));
   await back.sync();
   for (const e of back.escrows) {
     const which = e.escrowId === lock2.escrowId ? "session 2" : e.escrowId === lock3.escrowId ? "session 3" : "?";
-    detail(`escrow ${short(e.escrowId)} (${which}): ${EscrowStatus[e.status]}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}`);
+    detail(
+      `escrow ${short(e.escrowId)} (${which}): ${EscrowStatus[e.status]}, charged ${formatAmount(e.charged ?? 0n)} of ${formatAmount(e.cap)}`,
+    );
   }
   const nonZero = back.notes.filter((n) => n.note.value > 0n);
-  detail(`balance ${formatAmount(back.balance)} in ${nonZero.length} notes: ` +
-    nonZero.map((n) => {
-      const what = n.note.value === cap - close2.closing.pub.amount ? "refund 2" : n.note.value === cap - close3.closing.pub.amount ? "refund 3" : "change";
-      return `${formatAmount(n.note.value)} (${what})`;
-    }).join(" + "));
+  detail(
+    `balance ${formatAmount(back.balance)} in ${nonZero.length} notes: ` +
+      nonZero
+        .map((n) => {
+          const what =
+            n.note.value === cap - close2.closing.pub.amount
+              ? "refund 2"
+              : n.note.value === cap - close3.closing.pub.amount
+                ? "refund 3"
+                : "change";
+          return `${formatAmount(n.note.value)} (${what})`;
+        })
+        .join(" + "),
+  );
   const refund3 = cap - close3.closing.pub.amount;
   const refundNote = back.notes.find((n) => n.note.value === refund3)!;
   const fresh3 = ethers.Wallet.createRandom().address;
   const pads = [Note.random(identity.commitment, 0n), Note.random(identity.commitment, 0n)] as const;
   t0 = Date.now();
   const spend = await back.prepareTransact({
-    spend: [refundNote], fee, extAmount: -(refund3 - fee), recipient: fresh3, relayer: relayerAddress,
-    outputs: [{ precommitment: pads[0].precommitment, value: 0n }, { precommitment: pads[1].precommitment, value: 0n }],
+    spend: [refundNote],
+    fee,
+    extAmount: -(refund3 - fee),
+    recipient: fresh3,
+    relayer: relayerAddress,
+    outputs: [
+      { precommitment: pads[0].precommitment, value: 0n },
+      { precommitment: pads[1].precommitment, value: 0n },
+    ],
     outputNotes: [pads[0], pads[1]],
   });
   const spendWall = Date.now() - t0;
-  detail(`refund note #${refundNote.leafIndex} of ${formatAmount(refund3)} spent; proof: witness ${ms(spend.witnessMs)} + prove ${ms(spend.proveMs)} (${(spendWall / 1000).toFixed(1)} s wall)`);
+  detail(
+    `refund note #${refundNote.leafIndex} of ${formatAmount(refund3)} spent; proof: witness ${ms(spend.witnessMs)} + prove ${ms(spend.proveMs)} (${(spendWall / 1000).toFixed(1)} s wall)`,
+  );
   const spendGas = tx("relayer submitted the withdrawal", await submitTransaction(pool, spend, relayer!));
-  detail(`${formatAmount(refund3)} = ${formatAmount(await token.balanceOf(fresh3))} to fresh ${fresh3} + ${formatAmount(fee)} relayer fee`);
+  detail(
+    `${formatAmount(refund3)} = ${formatAmount(await token.balanceOf(fresh3))} to fresh ${fresh3} + ${formatAmount(fee)} relayer fee`,
+  );
   await back.sync();
   detail(`driver's private balance now ${formatAmount(back.balance)}`);
   record("refund withdrawn", spendGas, spendWall, `${formatAmount(refund3 - fee)} out`);
@@ -332,17 +413,26 @@ try {
   // Summary.
   console.log("\nSummary");
   const widths = [20, 11, 8, 14];
-  const row = (cells: string[]) => "  " + cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const row = (cells: string[]) =>
+    "  " +
+    cells
+      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   console.log(row(["step", "gas", "proof", "amount / note"]));
   console.log(row(widths.map((w) => "-".repeat(w))));
   for (const s of summary) console.log(row([s.step, s.gas, s.proof, s.note]));
   const poolHolds = await token.balanceOf(await pool.getAddress());
   const cpoHolds = await operator.earnings();
   const open = back.escrows.filter((e) => e.status === EscrowStatus.Open).reduce((sum, e) => sum + e.cap, 0n);
-  console.log(`\n  driver paid ${formatAmount(payment.pub.amount)} for ${kwh(session.points.at(-1)!.e - session.points[0]!.e)} (pay), ` +
-    `${formatAmount(close2.closing.pub.amount)} and ${formatAmount(close3.closing.pub.amount)} (escrows)`);
-  console.log(`  pool holds ${formatAmount(poolHolds)} = driver's notes ${formatAmount(back.balance)} + open escrows ${formatAmount(open)} + ` +
-    `CPO earnings ${formatAmount(cpoHolds)}${poolHolds === back.balance + open + cpoHolds ? "" : "  MISMATCH"}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n  driver paid ${formatAmount(payment.pub.amount)} for ${kwh(session.points.at(-1)!.e - session.points[0]!.e)} (pay), ` +
+      `${formatAmount(close2.closing.pub.amount)} and ${formatAmount(close3.closing.pub.amount)} (escrows)`,
+  );
+  console.log(
+    `  pool holds ${formatAmount(poolHolds)} = driver's notes ${formatAmount(back.balance)} + open escrows ${formatAmount(open)} + ` +
+      `CPO earnings ${formatAmount(cpoHolds)}${poolHolds === back.balance + open + cpoHolds ? "" : "  MISMATCH"}; total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   if (poolHolds !== back.balance + open + cpoHolds) throw new Error("pool balance invariant broken");
 } finally {
   await shutdownProver();
