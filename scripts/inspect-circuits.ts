@@ -36,8 +36,10 @@ for (const name of Object.keys(circuitSpecs())) {
   const problems: string[] = ours.map((w) => `  ${w}`);
   if (!entry) problems.push(`  not in build/circuits/manifest.json: run npm run build:circuits`);
   else {
-    if (entry.sha256.sources !== sourceHash(name)) problems.push("  sources changed since the artifacts were built: run npm run build:circuits");
-    if (entry.sha256.r1cs !== fileHash(result.r1cs)) problems.push("  r1cs differs from the manifest: run npm run build:circuits");
+    if (entry.sha256.sources !== sourceHash(name))
+      problems.push("  sources changed since the artifacts were built: run npm run build:circuits");
+    if (entry.sha256.r1cs !== fileHash(result.r1cs))
+      problems.push("  r1cs differs from the manifest: run npm run build:circuits");
     try {
       checkVerifier(name, { manifest });
     } catch (err) {
@@ -46,8 +48,10 @@ for (const name of Object.keys(circuitSpecs())) {
     }
   }
   const total = result.constraints + result.publicInputs;
-  console.log(`${name}: ${result.constraints} constraints + ${result.publicInputs} public inputs = ${total}` +
-    ` (${result.warnings.length - ours.length} reviewed circomlib warnings)`);
+  console.log(
+    `${name}: ${result.constraints} constraints + ${result.publicInputs} public inputs = ${total}` +
+      ` (${result.warnings.length - ours.length} reviewed circomlib warnings)`,
+  );
   if (problems.length) {
     failed = true;
     console.error(`${name}: FAILED\n${problems.join("\n")}`);

@@ -33,10 +33,15 @@ export function compileCircuit(name: string, outDir: string, opts: { inspect?: b
   writeFileSync(mainPath, mainSource(name, spec));
   const args = [
     relative(REPO_ROOT, mainPath),
-    "--r1cs", "--wasm", "--sym", "--O2",
+    "--r1cs",
+    "--wasm",
+    "--sym",
+    "--O2",
     ...(opts.inspect ? ["--inspect"] : []),
-    "-l", "node_modules",
-    "-o", relative(REPO_ROOT, outDir),
+    "-l",
+    "node_modules",
+    "-o",
+    relative(REPO_ROOT, outDir),
   ];
   const run = spawnSync(CIRCOM2, args, { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
   // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes circom prints
