@@ -35,17 +35,7 @@ import {
 } from "../../prover/node/index.ts";
 import { platform as webPlatform } from "../../prover/web/platform.ts";
 import { buildFixture, type Fixture } from "./fixtures/build-fixture.ts";
-
-/** Assert that `p` rejects with an instance of `cls`, and return the error. */
-async function rejectsWith<E extends Error>(p: Promise<unknown>, cls: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(cls);
-    return err as E;
-  }
-  expect.fail(`expected a ${cls.name}`);
-}
+import { rejectsWith } from "../fixtures/expect.ts";
 
 describe("prover portability (multiplier fixture)", function () {
   let fx: Fixture;

@@ -34,20 +34,10 @@ import {
 } from "../../prover/node/index.ts";
 import { checkVerifier } from "../../scripts/lib/verifier.ts";
 import { buildFixture, type Fixture } from "./fixtures/build-fixture.ts";
+import { rejectsWith } from "../fixtures/expect.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
-
-/** Assert that `p` rejects with an instance of `cls`, and return the error. */
-async function rejectsWith<E extends Error>(p: Promise<unknown>, cls: new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(cls);
-    return err as E;
-  }
-  expect.fail(`expected a ${cls.name}`);
-}
 
 describe("prover (multiplier fixture)", function () {
   let fx: Fixture;
