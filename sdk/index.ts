@@ -144,6 +144,7 @@ export {
   STANDARD_CAPS,
   assessEscrowTerms,
   assessSpend,
+  privacyReport,
   isStandardCap,
   roundDeadline,
   standardCap,

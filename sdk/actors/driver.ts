@@ -26,7 +26,7 @@ import { formatAmount } from "../core/money.ts";
 import { Note } from "../core/note.ts";
 import { computeBill, type Bill } from "../tariff/tariff.ts";
 import { readNoteProvenance } from "./chain.ts";
-import { assessEscrowTerms, assessSpend, type PrivacyReport } from "./privacy.ts";
+import { assessEscrowTerms, assessSpend, privacyReport, type PrivacyReport } from "./privacy.ts";
 import { sendAndWait } from "./revert.ts";
 import type { MerklePath } from "../core/tree.ts";
 
@@ -361,7 +361,7 @@ export class Driver {
     );
     const spendPrivacy = await this.#assess("lock", [chosen]);
     const warnings = [...spendPrivacy.warnings, ...assessEscrowTerms(args)];
-    const privacy = { linkable: warnings.length > 0, warnings };
+    const privacy = privacyReport(warnings);
     return {
       proof: proved.calldata,
       groth16: proved.proof,

@@ -41,6 +41,11 @@ export interface PrivacyReport {
   warnings: PrivacyWarning[];
 }
 
+/** A report of `warnings`: linkable exactly when there is at least one. */
+export function privacyReport(warnings: readonly PrivacyWarning[]): PrivacyReport {
+  return { linkable: warnings.length > 0, warnings: [...warnings] };
+}
+
 /** Default window within which a spend is linkable to the transaction that created its note (30 minutes). */
 export const LINKABILITY_WINDOW_SECONDS = 1800n;
 
@@ -87,7 +92,7 @@ export function assessSpend(args: {
       });
     }
   }
-  return { linkable: warnings.length > 0, warnings };
+  return privacyReport(warnings);
 }
 
 /** Escrow caps on the standard menu, token base units (6 decimals): 5, 10, 20, 30, 50, 75, 100, 150. */
