@@ -111,6 +111,14 @@ declare module "snarkjs" {
       entropy: string,
       logger?: Logger,
     ): Promise<unknown>;
+    function beacon(
+      oldPtau: FileLike,
+      newPtau: FileLike,
+      name: string,
+      beaconHashHex: string,
+      numIterationsExp: number,
+      logger?: Logger,
+    ): Promise<unknown>;
     function preparePhase2(oldPtau: FileLike, newPtau: FileLike, logger?: Logger): Promise<void>;
   }
 

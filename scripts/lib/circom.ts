@@ -3,7 +3,7 @@
  * declared in circuits/circuits.json. Used by the artifact build and by the --inspect check.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CIRCOM_VERSION, REPO_ROOT, circuitSpecs, mainSource } from "./circuits.ts";
 
@@ -19,31 +19,38 @@ export interface CompileResult {
 
 const CIRCOM2 = join(REPO_ROOT, "node_modules", ".bin", "circom2");
 
-/** Compiles circuit `name` with --O2 into `outDir` (relative paths: circom2's WASI sandbox sees only the cwd). */
-export function compileCircuit(name: string, outDir: string, opts: { inspect?: boolean } = {}): CompileResult {
-  const spec = circuitSpecs()[name];
+/**
+ * Compiles circuit `name` with --O2 into `outDir` (relative paths: circom2's WASI sandbox sees only the cwd).
+ * `root` is the tree holding `circuits/` (default the repository; tests build fixture trees elsewhere).
+ */
+export function compileCircuit(
+  name: string,
+  outDir: string,
+  opts: { inspect?: boolean; root?: string } = {},
+): CompileResult {
+  const root = opts.root ?? REPO_ROOT;
+  const spec = circuitSpecs(root)[name];
   if (!spec) throw new Error(`unknown circuit "${name}" (not in circuits/circuits.json)`);
-  const version = spawnSync(CIRCOM2, ["--version"], { cwd: REPO_ROOT, encoding: "utf8" }).stdout.trim();
+  const version = spawnSync(CIRCOM2, ["--version"], { cwd: root, encoding: "utf8" }).stdout.trim();
   if (!version.endsWith(CIRCOM_VERSION)) {
     throw new Error(`circom2 reports "${version}", expected ${CIRCOM_VERSION}: reinstall with npm ci`);
   }
   mkdirSync(outDir, { recursive: true });
-  const mainPath = join(REPO_ROOT, "build", "tmp", `${name}.circom`);
-  mkdirSync(join(REPO_ROOT, "build", "tmp"), { recursive: true });
+  const mainPath = join(root, "build", "tmp", `${name}.circom`);
+  mkdirSync(join(root, "build", "tmp"), { recursive: true });
   writeFileSync(mainPath, mainSource(name, spec));
   const args = [
-    relative(REPO_ROOT, mainPath),
+    relative(root, mainPath),
     "--r1cs",
     "--wasm",
     "--sym",
     "--O2",
     ...(opts.inspect ? ["--inspect"] : []),
-    "-l",
-    "node_modules",
+    ...(existsSync(join(root, "node_modules")) ? ["-l", "node_modules"] : []),
     "-o",
-    relative(REPO_ROOT, outDir),
+    relative(root, outDir),
   ];
-  const run = spawnSync(CIRCOM2, args, { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+  const run = spawnSync(CIRCOM2, args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
   // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes circom prints
   const output = (run.stdout + run.stderr).replace(/\x1b\[[0-9;]*m/g, "");
   if (run.status !== 0 || !output.includes("Everything went okay")) {

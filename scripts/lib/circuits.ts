@@ -64,7 +64,8 @@ export function sourceHash(name: string, root = REPO_ROOT): string {
     hash.update(relative(root, file) + "\0");
     hash.update(readFileSync(file));
   }
-  const circomlib = JSON.parse(readFileSync(join(root, "node_modules", "circomlib", "package.json"), "utf8"));
+  // The toolchain's circomlib, also when `root` is a fixture tree without node_modules.
+  const circomlib = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", "circomlib", "package.json"), "utf8"));
   hash.update(`circomlib@${circomlib.version}`);
   return hash.digest("hex");
 }
