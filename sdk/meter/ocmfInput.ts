@@ -33,7 +33,7 @@ export function readOcmfInput(text: string): { format: OcmfInputFormat; records:
   if (start.startsWith("OCMF|")) return { format: "records", records: splitRecords(text) };
   if (!start.startsWith("[") && !start.startsWith("{")) {
     throw new InvalidInputError(
-      `OCMF input starts with "${start.slice(0, 20)}": expected OCMF records (OCMF|...|...), ` +
+      `OCMF input starts with "${start.split(/\r?\n/)[0]!.slice(0, 20)}": expected OCMF records (OCMF|...|...), ` +
         "a JSON array of record strings, or OCPP signedMeterValue JSON",
     );
   }
