@@ -72,6 +72,8 @@ function splitRecords(text: string): OcmfInputRecord[] {
 /** An OCPP 2.0.1 SignedMeterValueType (OCPP 2.0.1 part 2, 2.44), or a SampledValue-style wrapper around one. */
 function signedMeterValue(item: unknown, at: string): OcmfInputRecord {
   const source = at || "signedMeterValue";
+  if (typeof item === "string")
+    throw new InvalidInputError(`${source}: the JSON array mixes record strings with other values`);
   if (typeof item !== "object" || item === null)
     throw new InvalidInputError(`${source}: expected an OCMF record string or an OCPP signedMeterValue object`);
   const wrapped = (item as { signedMeterValue?: unknown }).signedMeterValue;
