@@ -123,7 +123,8 @@ function printTransaction(t: OcmfTransaction): void {
     `meter ${t.signer}: records ${records}, begin ${first.time.text}` +
       (t.complete ? `, end (${last.tx}) ${last.time.text}` : ", NO END") +
       (t.energyWh === undefined ? "" : `, ${kwh(t.energyWh)}`) +
-      `, pagination ${t.paginationContinuous ? "continuous" : "BROKEN"}`,
+      `, pagination ${t.paginationContinuous ? "continuous" : "BROKEN"}` +
+      (t.valid ? "" : ", NOT ESTABLISHED (a record of it is not valid)"),
   );
   for (const { record, reading } of t.readings)
     if (reading.tx === "T") detail(`    tariff change at ${reading.time.text} (record ${record + 1})`);

@@ -78,6 +78,8 @@ export interface OcmfTransaction {
   readonly paginationContinuous: boolean;
   /** End register minus begin register in Wh, when both are exact and the transaction is complete. */
   readonly energyWh: bigint | undefined;
+  /** Whether every one of its records is valid: only then is the transaction established. */
+  readonly valid: boolean;
 }
 
 /** Everything a check found. */
@@ -184,7 +186,7 @@ interface Parsed {
 }
 
 /** Walks each signer's T-context records in input order and pairs begins with ends (OCMF Table 2 and Table 7). */
-function pairTransactions(parsed: readonly Parsed[]): OcmfTransaction[] {
+function pairTransactions(parsed: readonly Parsed[]): Omit<OcmfTransaction, "valid">[] {
   const bySigner = new Map<string, Parsed[]>();
   for (const p of parsed) {
     if (!p.record || p.record.payload.pagination.context !== "T") continue;
@@ -192,7 +194,7 @@ function pairTransactions(parsed: readonly Parsed[]): OcmfTransaction[] {
     const signer = signerOf(p.record);
     bySigner.set(signer, [...(bySigner.get(signer) ?? []), p]);
   }
-  const out: OcmfTransaction[] = [];
+  const out: Omit<OcmfTransaction, "valid">[] = [];
   for (const [signer, records] of bySigner) {
     let open: { members: Parsed[]; continuous: boolean } | undefined;
     const close = (complete: boolean): void => {
@@ -356,7 +358,10 @@ export function verifyOcmf(
   return {
     format: read.format,
     records,
-    transactions,
+    transactions: transactions.map((t) => ({
+      ...t,
+      valid: t.records.every((i) => records[i]!.verdict.status === "valid"),
+    })),
     valid: count("valid"),
     invalid: count("invalid"),
     cannotVerify: count("cannot-verify"),

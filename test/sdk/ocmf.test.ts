@@ -363,7 +363,13 @@ describe("sdk: OCMF records: verdicts", () => {
     const report = verifyOcmf(lines(transaction(METER)), KEYS);
     expect(statuses(report)).to.deep.equal(["valid", "valid", "valid"]);
     const [t] = report.transactions;
-    expect(t).to.deep.include({ signer: "GW1/MS1", complete: true, paginationContinuous: true, energyWh: 18_500n });
+    expect(t).to.deep.include({
+      signer: "GW1/MS1",
+      complete: true,
+      paginationContinuous: true,
+      energyWh: 18_500n,
+      valid: true,
+    });
     expect(t!.readings.map((r) => r.reading.tx)).to.deep.equal(["B", "T", "E"]);
   });
 
@@ -374,7 +380,7 @@ describe("sdk: OCMF records: verdicts", () => {
     expect(missing.records[1]!.verdict.problems[0]!.message).to.equal(
       "PG T12 follows T10 in this transaction: expected T11",
     );
-    expect(missing.transactions[0]!.paginationContinuous).to.equal(false);
+    expect(missing.transactions[0]).to.deep.include({ paginationContinuous: false, valid: false });
     const replayed = verifyOcmf(lines([b!, t!, t!, e!]), KEYS);
     expect(statuses(replayed)).to.deep.equal(["valid", "valid", "invalid", "valid"]);
     expect(replayed.records[2]!.verdict.problems[0]!.message).to.match(/PG T11 follows T11/);
