@@ -283,6 +283,8 @@ function parsePayload(obj: JsonObject): OcmfPayload {
   const hasTransaction = readings.some((r) => r.tx !== undefined);
   if (hasTransaction && IS === undefined) f.fail("IS", "is missing, but the readings have a transaction reference");
   if (hasTransaction && IT === undefined) f.fail("IT", "is missing, but the readings have a transaction reference");
+  // Table 2: the F context counts readings independent of transactions; Table 7: TX is missing for those.
+  if (hasTransaction && pg![1] === "F") f.fail("PG", `"${PG}" is the fiscal context, but a reading has TX`);
   if (!hasTransaction && (IS !== undefined || IT !== undefined))
     f.fail(IS !== undefined ? "IS" : "IT", "is present, but no reading has a transaction reference (TX)");
   const extensions = f.rest(/^[U-Z]/);

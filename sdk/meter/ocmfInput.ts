@@ -27,7 +27,8 @@ export type OcmfInputFormat = "records" | "json-array" | "ocpp-signed-meter-valu
  * Recognises `text` and splits it into records.
  * @throws InvalidInputError when the input is none of the three formats (naming where it stopped being one)
  */
-export function readOcmfInput(text: string): { format: OcmfInputFormat; records: OcmfInputRecord[] } {
+export function readOcmfInput(input: string): { format: OcmfInputFormat; records: OcmfInputRecord[] } {
+  const text = input.replace(/^\uFEFF/, ""); // a byte order mark some editors write
   const start = text.trimStart();
   if (start === "") throw new InvalidInputError("OCMF input is empty");
   if (start.startsWith("OCMF|")) return { format: "records", records: splitRecords(text) };
@@ -62,8 +63,10 @@ function splitRecords(text: string): OcmfInputRecord[] {
   const re = /OCMF\|/g;
   const starts: number[] = [];
   for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index);
+  let line = 1;
+  let counted = 0;
   starts.forEach((at, i) => {
-    const line = text.slice(0, at).split("\n").length;
+    for (; counted < at; counted++) if (text[counted] === "\n") line++;
     out.push({ source: `line ${line}`, text: text.slice(at, starts[i + 1] ?? text.length).trim() });
   });
   return out;

@@ -13,6 +13,7 @@ import {
   base64ToBytes,
   decodePublicKey,
   hexToBytes,
+  isOcmfAlgorithm,
   verifyEcdsa,
   type DecodedPublicKey,
   type SignatureOptions,
@@ -314,10 +315,12 @@ export function verifyOcmf(
     try {
       const record = parseOcmf(item.text);
       const problems = readingProblems(record);
-      if (item.signingMethod !== undefined && item.signingMethod !== record.signature.SA)
+      // Only an OCMF algorithm name can contradict SA; OCPP allows other spellings, which say nothing checkable.
+      const method = item.signingMethod;
+      if (method !== undefined && isOcmfAlgorithm(method) && method !== record.signature.SA)
         problems.unshift({
           code: "bad-encoding",
-          message: `OCPP signingMethod ${item.signingMethod} is not the record's SA ${record.signature.SA}`,
+          message: `OCPP signingMethod ${method} is not the record's SA ${record.signature.SA}`,
         });
       return { index, input: item, record, problems };
     } catch (error) {

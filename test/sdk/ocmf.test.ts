@@ -245,6 +245,7 @@ describe("sdk: OCMF records: parsing (OCMF 1.3)", () => {
       ["PG missing", `OCMF|${good.replace('"PG":"T10",', "")}|${sig}`, /PG: is missing/],
       ["PG with a leading zero", `OCMF|${good.replace("T10", "T010")}|${sig}`, /PG: "T010"/],
       ["PG of another context", `OCMF|${good.replace("T10", "X10")}|${sig}`, /PG: "X10"/],
+      ["the fiscal context with TX", `OCMF|${good.replace("T10", "F10")}|${sig}`, /PG: "F10" is the fiscal context/],
       [
         "no serial at all",
         `OCMF|${good.replace('"GS":"GW1",', "").replace('"MS":"MS1",', "")}|${sig}`,
@@ -476,7 +477,7 @@ describe("sdk: OCMF input formats", () => {
 
   it("records one per line, pretty-printed over several lines, as a JSON array, as OCPP signedMeterValue", () => {
     const pretty = signRecord(METER, JSON.stringify(payload(13, [reading(), reading({ TX: "E" })]), null, 4));
-    const asLines = readOcmfInput(`\n${records.join("\r\n")}\n${pretty}\n`);
+    const asLines = readOcmfInput(`\uFEFF\n${records.join("\r\n")}\n${pretty}\n`);
     expect(asLines.format).to.equal("records");
     expect(asLines.records.map((r) => r.source)).to.deep.equal(["line 2", "line 3", "line 4", "line 5"]);
     expect(verifyOcmf(asLines.records, KEYS).records.map((r) => r.verdict.status)).to.deep.equal(
@@ -508,6 +509,12 @@ describe("sdk: OCMF input formats", () => {
       ]),
       KEYS,
     );
+    // Another spelling of the method says nothing checkable; an empty one means "in the record".
+    const whole = Buffer.from(signRecord(METER, payload(10, [reading(), reading({ TX: "E" })]))).toString("base64");
+    const spelt = (signingMethod: string) =>
+      verifyOcmf(JSON.stringify({ signedMeterData: whole, encodingMethod: "OCMF", signingMethod }), KEYS).valid;
+    expect([spelt("ECDSAP256SHA256"), spelt(""), spelt("ECDSA-secp256r1-SHA256")]).to.deep.equal([1, 1, 1]);
+    expect(spelt("ECDSA-secp384r1-SHA256")).to.equal(0);
     expect(report.records.map((_, i) => codes(report, i)[0])).to.deep.equal(Array(3).fill("bad-encoding"));
     const messages = report.records.map((r) => r.verdict.problems[0]!.message);
     expect(messages[0]).to.equal('encodingMethod is "EDL", not "OCMF"');
