@@ -142,6 +142,7 @@ function printReport(report: OcmfReport, path: string): void {
   say(`Verdicts: ${report.valid} valid, ${report.invalid} invalid, ${report.cannotVerify} cannot verify`);
 }
 
+/** Declares `ocmf verify` under `root`. */
 export function registerOcmfCommands(root: Command): void {
   defineCommand(
     root,

@@ -342,7 +342,9 @@ export function verifyOcmf(
     }
     const base = { index: p.index, source: p.input.source, record: p.record, keyId, embeddedKeyMatches };
     const problems = p.problems;
-    if (!p.record) return { ...base, verdict: { status: "invalid", problems } };
+    // A broken format needs no key to be seen; anything else the record says is unestablished without one.
+    if (!p.record || problems.some((x) => x.code === "bad-encoding"))
+      return { ...base, verdict: { status: "invalid", problems } };
     if (!entry) {
       const ids = ocmfKeyIds(p.record).join(", ");
       const reason =

@@ -515,6 +515,11 @@ describe("sdk: OCMF input formats", () => {
       verifyOcmf(JSON.stringify({ signedMeterData: whole, encodingMethod: "OCMF", signingMethod }), KEYS).valid;
     expect([spelt("ECDSAP256SHA256"), spelt(""), spelt("ECDSA-secp256r1-SHA256")]).to.deep.equal([1, 1, 1]);
     expect(spelt("ECDSA-secp384r1-SHA256")).to.equal(0);
+    const unkeyed = verifyOcmf(
+      JSON.stringify({ signedMeterData: whole, encodingMethod: "OCMF", signingMethod: "ECDSA-secp384r1-SHA256" }),
+      {},
+    );
+    expect([unkeyed.invalid, codes(unkeyed, 0)]).to.deep.equal([1, ["bad-encoding"]]);
     expect(report.records.map((_, i) => codes(report, i)[0])).to.deep.equal(Array(3).fill("bad-encoding"));
     const messages = report.records.map((r) => r.verdict.problems[0]!.message);
     expect(messages[0]).to.equal('encodingMethod is "EDL", not "OCMF"');
