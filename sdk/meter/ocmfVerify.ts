@@ -197,13 +197,10 @@ function pairTransactions(parsed: readonly Parsed[]): Omit<OcmfTransaction, "val
   }
   const out: Omit<OcmfTransaction, "valid">[] = [];
   for (const [signer, records] of bySigner) {
-    let open: { members: Parsed[]; continuous: boolean } | undefined;
+    let open: { members: Parsed[]; readings: OcmfTransaction["readings"][number][]; continuous: boolean } | undefined;
     const close = (complete: boolean): void => {
       if (!open) return;
-      const members = open.members;
-      const readings = members.flatMap((p) =>
-        p.record!.payload.readings.map((reading) => ({ record: p.index, reading })),
-      );
+      const { members, readings } = open;
       const begin = readings[0]!.reading.energy?.wh;
       const end = readings.at(-1)!.reading.energy?.wh;
       out.push({
@@ -224,7 +221,7 @@ function pairTransactions(parsed: readonly Parsed[]): Omit<OcmfTransaction, "val
     };
     for (const p of records) {
       const payload = p.record!.payload;
-      let previous: OcmfReading | undefined = open?.members.at(-1)!.record!.payload.readings.at(-1);
+      let previous: OcmfReading | undefined = open?.readings.at(-1)?.reading;
       if (open && payload.readings[0]!.tx !== "B") {
         const last = open.members.at(-1)!.record!.payload.pagination.counter;
         if (payload.pagination.counter !== last + 1) {
@@ -245,7 +242,7 @@ function pairTransactions(parsed: readonly Parsed[]): Omit<OcmfTransaction, "val
             });
             close(false);
           }
-          open = { members: [p], continuous: true };
+          open = { members: [p], readings: [], continuous: true };
           previous = undefined;
         } else if (!open) {
           if (r.tx !== undefined)
@@ -254,6 +251,7 @@ function pairTransactions(parsed: readonly Parsed[]): Omit<OcmfTransaction, "val
         } else if (!open.members.includes(p)) {
           open.members.push(p);
         }
+        open.readings.push({ record: p.index, reading: r });
         if (previous) monotonic(previous, r, n, p.problems);
         previous = r;
         if (r.tx !== undefined && OCMF_END_CODES.includes(r.tx)) close(true);

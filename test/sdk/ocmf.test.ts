@@ -463,6 +463,24 @@ describe("sdk: OCMF records: verdicts", () => {
     ]);
   });
 
+  it("an end and a new begin in one record split its readings between the two transactions", () => {
+    const endThenBegin = [
+      reading({ TM: "2026-12-01T11:00:00,000+0100 S", TX: "E", RV: 3 }),
+      reading({ TM: "2026-12-01T11:05:00,000+0100 S", TX: "B", RV: 3.25 }),
+    ];
+    const records = [
+      signRecord(METER, payload(1, [reading()])),
+      signRecord(METER, payload(2, endThenBegin)),
+      signRecord(METER, payload(3, [reading({ TM: "2026-12-01T12:00:00,000+0100 S", TX: "E", RV: 4 })])),
+    ];
+    const report = verifyOcmf(lines(records), KEYS);
+    expect(report.valid).to.equal(3);
+    expect(report.transactions.map((t) => [t.records, t.readings.map((r) => r.reading.tx), t.energyWh])).to.deep.equal([
+      [[0, 1], ["B", "E"], 1500n],
+      [[1, 2], ["B", "E"], 750n],
+    ]);
+  });
+
   it("one unreadable record is invalid (bad-encoding) and the others are still verified", () => {
     const [b, t, e] = transaction(METER);
     const report = verifyOcmf(lines([b!, t!, "OCMF|{}|{}", e!]), KEYS);
