@@ -193,7 +193,9 @@ function pairTransactions(parsed: readonly Parsed[]): Omit<OcmfTransaction, "val
     if (!p.record || p.record.payload.pagination.context !== "T") continue;
     if (!p.record.payload.readings.some((r) => r.tx !== undefined)) continue;
     const signer = signerOf(p.record);
-    bySigner.set(signer, [...(bySigner.get(signer) ?? []), p]);
+    const list = bySigner.get(signer);
+    if (list) list.push(p);
+    else bySigner.set(signer, [p]);
   }
   const out: Omit<OcmfTransaction, "valid">[] = [];
   for (const [signer, records] of bySigner) {
