@@ -37,6 +37,7 @@ const GROUPS: Record<string, string> = {
   driver: "the driver (a Semaphore identity in the state file): deposit, pay, balance, withdraw, lock, refund",
   session: "charging sessions the meter signs (simulated)",
   chain: "dev-chain helpers",
+  ocmf: "OCMF records from calibrated meters, checked as transparency software does (no chain)",
 };
 
 const declared = new WeakMap<Command, number>();

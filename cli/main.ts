@@ -13,6 +13,7 @@ import { registerChainCommands } from "./commands/chain.ts";
 import { registerCpoCommands } from "./commands/cpo.ts";
 import { registerDriverCommands } from "./commands/driver.ts";
 import { registerEscrowCommands } from "./commands/escrow.ts";
+import { registerOcmfCommands } from "./commands/ocmf.ts";
 import { registerSessionCommands } from "./commands/session.ts";
 import { isRequired, option, wholeArg } from "./options.ts";
 import { DEFAULT_TIMEOUT_SECONDS } from "./rpc.ts";
@@ -27,6 +28,7 @@ The story, in order (npm run zkcharge -- <command>):
   chain advance --minutes 31 (paying right after a deposit links the two: refused unless --accept-linkable),
   session simulate --from 16:30 --minutes 70 --power-w 11000, driver pay --session s1, cpo withdraw,
   driver balance, driver withdraw --to <addr>, status
+  Meter data: ocmf verify <file> --keys keys.json (OCMF records; no chain needed)
   Escrowed: session start --from 21:30, driver lock --session s2 --cap 20.00, cpo verify-escrow --escrow e1,
   session simulate --session s2 --minutes 50 --power-w 11000 [--keep-open], cpo close --escrow e1 [--tail],
   driver refund --escrow e1 (after the claim deadline; chain advance --minutes <n> moves a dev chain's clock)
@@ -86,6 +88,7 @@ function program(): Command {
   registerDriverCommands(root);
   registerSessionCommands(root);
   registerEscrowCommands(root);
+  registerOcmfCommands(root);
   return root;
 }
 
@@ -113,7 +116,7 @@ try {
   } else {
     console.error(`zkcharge: error: ${describe(error)}`);
     if (process.env.ZKCHARGE_DEBUG) console.error(error);
-    code = 1;
+    code = error instanceof CliError ? error.exitCode : 1;
   }
 } finally {
   await shutdownProver();

@@ -75,6 +75,45 @@ export {
   type LiveSessionLog,
   type RestoredLiveSession,
 } from "./meter/liveLog.ts";
+// OCMF records from calibrated meters (Eichrecht / MID): parsed, verified as transparency software does
+export {
+  OCMF_ALGORITHMS,
+  OcmfEncodingError,
+  decodePublicKey,
+  ocmfKeygen,
+  signEcdsa,
+  verifyEcdsa,
+  type OcmfAlgorithm,
+} from "./meter/ocmfCrypto.ts";
+export { JsonNumber, type ExactJson } from "./meter/exactJson.ts";
+export {
+  OCMF_END_CODES,
+  parseOcmf,
+  parseOcmfEnergy,
+  parseOcmfTime,
+  type OcmfEnergy,
+  type OcmfPayload,
+  type OcmfReading,
+  type OcmfRecord,
+  type OcmfSignature,
+  type OcmfMeterState,
+  type OcmfTime,
+  type OcmfTimeSync,
+  type OcmfTransactionCode,
+} from "./meter/ocmf.ts";
+export { readOcmfInput, type OcmfInputFormat, type OcmfInputRecord } from "./meter/ocmfInput.ts";
+export {
+  ocmfKeyIds,
+  verifyOcmf,
+  type OcmfKeyRegistry,
+  type OcmfProblem,
+  type OcmfProblemCode,
+  type OcmfRecordResult,
+  type OcmfReport,
+  type OcmfTransaction,
+  type OcmfVerdict,
+  type OcmfVerifyOptions,
+} from "./meter/ocmfVerify.ts";
 
 // Typed proofs (sdk/proofs)
 export { provePay, verifyPay, type PayProof, type PayRequest } from "./proofs/pay.ts";
