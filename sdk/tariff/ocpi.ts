@@ -201,8 +201,11 @@ function minutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
 
-/** Does a time-of-day restriction (start inclusive, end exclusive, may wrap past midnight) hold at minute `m`? */
-function timeMatches(r: OcpiTariffRestrictions | undefined, m: number): boolean {
+/**
+ * Does a time-of-day restriction (start inclusive, end exclusive, may wrap past midnight) hold at minute `m` of
+ * the local day? No restriction holds everywhere; `start_time = end_time` holds nowhere.
+ */
+export function timeMatches(r: OcpiTariffRestrictions | undefined, m: number): boolean {
   if (!r || (r.start_time === undefined && r.end_time === undefined)) return true;
   const s = r.start_time === undefined ? 0 : minutes(r.start_time);
   const e = r.end_time === undefined ? MINUTES_PER_DAY : minutes(r.end_time);
