@@ -67,7 +67,7 @@ export function decimal(text: string): Rational {
 
 /** `a` as a decimal text with exactly `digits` decimals, truncated toward zero (for display only). */
 export function toFixed(a: Rational, digits: number): string {
-  const scaled = (a.n < 0n ? -a.n : a.n) * 10n ** BigInt(digits) / a.d;
+  const scaled = ((a.n < 0n ? -a.n : a.n) * 10n ** BigInt(digits)) / a.d;
   const s = scaled.toString().padStart(digits + 1, "0");
   const sign = a.n < 0n && scaled !== 0n ? "-" : "";
   return digits === 0 ? `${sign}${s}` : `${sign}${s.slice(0, -digits)}.${s.slice(-digits)}`;

@@ -285,9 +285,13 @@ export function priceOcpiSession(json: unknown, readings: readonly MeterReading[
   const t0 = readings[0]!.t;
   const startIso = iso(Q.ratio(t0));
   if (tariff.start_date_time !== undefined && t0 * 1000n < BigInt(Date.parse(tariff.start_date_time)))
-    throw new InvalidInputError(`session start ${startIso} is before the tariff's start_date_time ${tariff.start_date_time}`);
+    throw new InvalidInputError(
+      `session start ${startIso} is before the tariff's start_date_time ${tariff.start_date_time}`,
+    );
   if (tariff.end_date_time !== undefined && t0 * 1000n >= BigInt(Date.parse(tariff.end_date_time)))
-    throw new InvalidInputError(`session start ${startIso} is not before the tariff's end_date_time ${tariff.end_date_time}`);
+    throw new InvalidInputError(
+      `session start ${startIso} is not before the tariff's end_date_time ${tariff.end_date_time}`,
+    );
   const sessionStart = Q.ratio(t0);
   const component = (m: { element: number; component: number }) =>
     tariff.elements[m.element]!.price_components[m.component]!;
