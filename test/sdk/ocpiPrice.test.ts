@@ -5,8 +5,13 @@
  * step sizes, restrictions).
  */
 import { expect } from "chai";
+import fc from "fast-check";
+import { N_POINTS } from "../../sdk/core/constants.ts";
 import { InvalidInputError, InvalidReadingsError } from "../../sdk/core/errors.ts";
 import { priceOcpiSession, type MeterReading, type OcpiPrice } from "../../sdk/tariff/ocpiPrice.ts";
+import { applyVat, exportOcpiCdr, importOcpiTariff, UnsupportedTariffError } from "../../sdk/tariff/ocpi.ts";
+import { computeBill, nextBoundaryAfter, type Point } from "../../sdk/tariff/tariff.ts";
+import { slowPropertyRuns } from "../fixtures/property.ts";
 import { DAY0, HOUR } from "./helpers.ts";
 
 const TZ = HOUR; // CET
@@ -500,5 +505,115 @@ describe("sdk/tariff/ocpiPrice: edge cases", () => {
         tariff_id: "t",
       },
     ]);
+  });
+});
+
+describe("sdk/tariff/ocpiPrice: the reference equals zkcharge's bill on every tariff importOcpiTariff accepts", () => {
+  const RATED = 50_000n;
+  const micros = fc.integer({ min: 0, max: 2_000_000 }).map((u) => u / 1_000_000); // 0 .. 2 EUR, 6 decimals
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+  const tariffArb = fc.record({
+    flat: fc.option(micros, { nil: undefined }),
+    time: fc.option(micros, { nil: undefined }),
+    energyDefault: fc.option(micros, { nil: undefined }),
+    windows: fc.array(
+      fc.record({
+        start: fc.integer({ min: 0, max: 1439 }),
+        len: fc.integer({ min: 1, max: 1439 }),
+        price: micros,
+        allDays: fc.boolean(),
+      }),
+      { maxLength: 2 },
+    ),
+    vat: fc.option(fc.constantFrom(0, 5.5, 7, 19, 20, 21.5), { nil: undefined }),
+    maxPrice: fc.option(fc.integer({ min: 1, max: 20_000_000 }), { nil: undefined }),
+    maxInclGiven: fc.boolean(),
+    tzMinutes: fc.integer({ min: 0, max: 1439 }),
+  });
+
+  // The incl.-VAT totals may differ by one base unit (about 1 run in 6): the CDR export applies VAT half up to the
+  // floored amount, the reference floors the exact incl.-VAT total (docs/ocpi.md, "Rounding").
+  it("totalExclVat = computeBill's amount; totalInclVat within a base unit of the CDR export's", () => {
+    let imported = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(
+        tariffArb,
+        fc.integer({ min: 0, max: 7 * 86_400 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 5_400 }), fc.integer({ min: 0, max: 30_000 })), {
+          minLength: 0,
+          maxLength: 15,
+        }),
+        (g, startOffset, legs) => {
+          runs++;
+          const c = (type: string, p: number) => pc(type, p, 1, g.vat);
+          const elements: any[] = [];
+          if (g.flat !== undefined) elements.push({ price_components: [c("FLAT", g.flat)] });
+          for (const w of g.windows) {
+            elements.push({
+              price_components: [c("ENERGY", w.price)],
+              restrictions: {
+                start_time: hhmm(w.start),
+                end_time: hhmm((w.start + w.len) % 1440),
+                ...(w.allDays
+                  ? { day_of_week: ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] }
+                  : {}),
+              },
+            });
+          }
+          if (g.energyDefault !== undefined) elements.push({ price_components: [c("ENERGY", g.energyDefault)] });
+          if (g.time !== undefined) elements.push({ price_components: [c("TIME", g.time), c("PARKING_TIME", g.time)] });
+          if (elements.length === 0) elements.push({ price_components: [c("FLAT", 0)] });
+          const tz = BigInt(g.tzMinutes * 60);
+          const maxExcl = g.maxPrice === undefined ? undefined : g.maxPrice / 1_000_000;
+          let json: any = tariff(elements);
+          let conversion;
+          try {
+            if (maxExcl !== undefined) {
+              const incl = applyVat(BigInt(g.maxPrice!), g.vat === undefined ? null : String(g.vat));
+              json = {
+                ...json,
+                max_price: { excl_vat: maxExcl, ...(g.maxInclGiven ? { incl_vat: Number(incl) / 1e6 } : {}) },
+              };
+            }
+            conversion = importOcpiTariff(json, { cpoId: 1n, tzOffset: tz });
+          } catch (e) {
+            expect(e, (e as Error).message).to.be.instanceOf(UnsupportedTariffError); // only the band count here
+            expect((e as Error).message).to.contain("bands");
+            return;
+          }
+          imported++;
+          // The meter's chain: a point at every tariff boundary, energy within the rating.
+          const points: Point[] = [{ t: DAY0 + BigInt(startOffset), e: 0n }];
+          for (const [dt, de] of legs) {
+            if (points.length === N_POINTS) break;
+            const a = points[points.length - 1]!;
+            const boundary = nextBoundaryAfter(a.t, conversion.tariff);
+            const t = a.t + BigInt(dt) < boundary ? a.t + BigInt(dt) : boundary;
+            const cap = (RATED * (t - a.t)) / 3600n;
+            points.push({ t, e: a.e + (BigInt(de) < cap ? BigInt(de) : cap) });
+          }
+          const bill = computeBill(points, conversion.tariff, RATED);
+          const ref = priceOcpiSession(
+            json,
+            points.map((p) => ({ t: p.t, wh: p.e })),
+            { tzOffset: tz },
+          );
+          expect(ref.totalExclVat).to.equal(bill.amount);
+          const cdr = exportOcpiCdr(bill, { points, imported: conversion });
+          if (g.vat === undefined) {
+            expect(ref.totalInclVat).to.equal(null);
+          } else {
+            const diff = ref.totalInclVat! - cdr.exact.inclVatUnits;
+            expect(
+              diff >= -1n && diff <= 1n,
+              `incl. VAT ${ref.totalInclVat} vs CDR ${cdr.exact.inclVatUnits}`,
+            ).to.equal(true);
+          }
+        },
+      ),
+      slowPropertyRuns(300),
+    );
+    expect(imported, "most generated tariffs must import (not a vacuous property)").to.be.above(runs / 2);
   });
 });
