@@ -4,6 +4,7 @@
  * min_price / max_price, VAT per component), independent of what the session-bill circuit proves. Exact rational
  * arithmetic throughout; the only rounding is the last step, each total floored to an integer base unit.
  */
+import { z } from "zod";
 import { SECONDS_PER_DAY, TOKEN_DECIMALS } from "../core/constants.ts";
 import { InvalidInputError, InvalidReadingsError } from "../core/errors.ts";
 import * as Q from "../core/rational.ts";
@@ -444,4 +445,39 @@ export function priceOcpiSession(json: unknown, readings: readonly MeterReading[
       tariff_id: tariff.id,
     })),
   };
+}
+
+const readingSchema = z.object({
+  time: z.union([z.string().datetime({ offset: true }), z.number().int().nonnegative()]),
+  wh: z.number().int().nonnegative(),
+  current_a: z.number().finite().nonnegative().optional(),
+});
+const sessionFileSchema = z.object({ readings: z.array(readingSchema).min(1) });
+
+/**
+ * Parses a session file (docs/ocpi.md, "Session input"): `{"readings": [{"time", "wh", "current_a"?}, ...]}`,
+ * `time` an ISO 8601 date-time with offset or unix seconds, `wh` the cumulative energy register in Wh, `current_a`
+ * the current (A, all phases) over the interval ending at the reading; the first reading starts the session, the
+ * last ends it.
+ * @throws InvalidInputError naming the JSON path of the first bad field
+ */
+export function parseSessionReadings(json: unknown): MeterReading[] {
+  let value = json;
+  if (typeof json === "string") {
+    try {
+      value = JSON.parse(json);
+    } catch (err) {
+      throw new InvalidInputError(`session file is not JSON: ${(err as Error).message}`);
+    }
+  }
+  const r = sessionFileSchema.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new InvalidInputError(`session file ${i.path.join(".") || "(root)"}: ${i.message}`);
+  }
+  return r.data.readings.map((x) => ({
+    t: typeof x.time === "number" ? BigInt(x.time) : BigInt(Math.floor(Date.parse(x.time) / 1000)),
+    wh: BigInt(x.wh),
+    ...(x.current_a === undefined ? {} : { currentA: x.current_a }),
+  }));
 }
