@@ -13,6 +13,7 @@ import { registerChainCommands } from "./commands/chain.ts";
 import { registerCpoCommands } from "./commands/cpo.ts";
 import { registerDriverCommands } from "./commands/driver.ts";
 import { registerEscrowCommands } from "./commands/escrow.ts";
+import { registerOcpiCommands } from "./commands/ocpi.ts";
 import { registerSessionCommands } from "./commands/session.ts";
 import { isRequired, option, wholeArg } from "./options.ts";
 import { DEFAULT_TIMEOUT_SECONDS } from "./rpc.ts";
@@ -83,6 +84,7 @@ function program(): Command {
     });
   registerChainCommands(root);
   registerCpoCommands(root);
+  registerOcpiCommands(root);
   registerDriverCommands(root);
   registerSessionCommands(root);
   registerEscrowCommands(root);
