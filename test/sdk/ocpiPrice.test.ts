@@ -267,6 +267,30 @@ describe("sdk/tariff/ocpiPrice: the spec's examples", () => {
     expect(p.totalExclVat).to.equal(cents(30));
   });
 
+  it("first hour free: durations count from the session start (8.25, where the spec's 7.30 counts from parking)", () => {
+    // "For a charging session where the driver charges 20 kWh and where the vehicle is parked for 2.75 more hours
+    //  after charging ended, this tariff will result in costs of 7.30 euro (excl. VAT). As no VAT information is
+    //  given, it is not possible to calculate total costs including VAT." min_duration: "Minimum duration in seconds
+    //  the Charging Session MUST last": 24 min charging, so parking is free only until 60 min into the session.
+    //  (The example's JSON says `tariff_restrictions`; the key is `restrictions`.)
+    const json = tariff([
+      { price_components: [pc("PARKING_TIME", 0, 60)], restrictions: { min_duration: 0, max_duration: 3600 } },
+      { price_components: [pc("PARKING_TIME", 2, 60)], restrictions: { min_duration: 3600, max_duration: 10800 } },
+      { price_components: [pc("PARKING_TIME", 3, 60)], restrictions: { min_duration: 10800 } },
+      { price_components: [pc("ENERGY", 0, 1)], restrictions: { max_kwh: 1 } },
+      { price_components: [pc("ENERGY", 0.2, 1)], restrictions: { min_kwh: 1 } },
+    ]);
+    const p = price(
+      json,
+      profile(at(0, 10, 0), [
+        [24n * MIN, 20_000n],
+        [165n * MIN, 0n],
+      ]),
+    );
+    expect(p.totalExclVat).to.equal(cents(380) + cents(400) + cents(45));
+    expect(p.totalInclVat).to.equal(null);
+  });
+
   describe("step_size when switching tariff elements (the step-size example tariff)", () => {
     // "Charging fee of 1.20 euro per hour (excl. VAT) before 17:00 with a step_size of 30 minutes (1800 seconds)
     //  Charging fee of 2.40 euro per hour (excl. VAT) after 17:00 with a step_size of 15 minutes (900 seconds)
