@@ -67,7 +67,7 @@ export {
   type OcpiProvability,
   type OcpiProvableOptions,
 } from "./tariff/ocpiProvable.ts";
-export { decimal, toFixed, type Rational } from "./core/rational.ts";
+export type { Rational } from "./core/rational.ts";
 
 // Meters and their signed records (sdk/meter)
 export { Meter, MeterSession, type MeterOptions } from "./meter/meter.ts";

@@ -64,11 +64,3 @@ export function decimal(text: string): Rational {
   const int = BigInt((m[1] ?? "") + m[2]! + frac);
   return exp >= 0 ? ratio(int * 10n ** BigInt(exp)) : ratio(int, 10n ** BigInt(-exp));
 }
-
-/** `a` as a decimal text with exactly `digits` decimals, truncated toward zero (for display only). */
-export function toFixed(a: Rational, digits: number): string {
-  const scaled = ((a.n < 0n ? -a.n : a.n) * 10n ** BigInt(digits)) / a.d;
-  const s = scaled.toString().padStart(digits + 1, "0");
-  const sign = a.n < 0n && scaled !== 0n ? "-" : "";
-  return digits === 0 ? `${sign}${s}` : `${sign}${s.slice(0, -digits)}.${s.slice(-digits)}`;
-}
