@@ -318,9 +318,10 @@ export function priceOcpiSession(json: unknown, readings: readonly MeterReading[
     const flat = firstMatch(tariff, "FLAT", seg, sessionStart, tz);
     const prev = raws[raws.length - 1];
     const same = (a: Match, b: Match) => a?.element === b?.element && a?.component === b?.component;
-    if (prev && prev.charging === charging && VOLUME_DIMENSIONS.every((d) => same(prev.matches[d], matches[d])))
+    if (prev && prev.charging === charging && VOLUME_DIMENSIONS.every((d) => same(prev.matches[d], matches[d]))) {
       prev.seg = { ...prev.seg, end: seg.end, de: Q.add(prev.seg.de, seg.de) };
-    else raws.push({ seg, charging, matches, flat });
+      prev.flat ??= flat; // a FLAT that starts to match inside a merged period (e.g. after min_duration)
+    } else raws.push({ seg, charging, matches, flat });
   }
 
   // FLAT once; a session of no time still gets the FLAT that holds at its start.

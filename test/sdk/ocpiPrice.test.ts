@@ -478,6 +478,18 @@ describe("sdk/tariff/ocpiPrice: edge cases", () => {
     expect(p.totalExclVat).to.equal(3n * EUR + 6n * EUR);
   });
 
+  it("a FLAT blocking fee from 1 hour on is charged once, also inside one long charging period", () => {
+    const json = tariff([
+      { price_components: [pc("FLAT", 5, 1)], restrictions: { min_duration: 3600 } },
+      { price_components: [pc("ENERGY", 0.3, 1)] },
+    ]);
+    const short = price(json, profile(at(0, 10, 0), [[59n * MIN, 10_000n]]));
+    expect([short.totalExclVat, short.flat]).to.deep.equal([3n * EUR, null]);
+    const long = price(json, profile(at(0, 10, 0), [[2n * HOUR, 10_000n]]));
+    expect(long.periods.length, "one period: the same ENERGY element throughout").to.equal(1);
+    expect([long.totalExclVat, long.periods[0]!.flat?.element]).to.deep.equal([8n * EUR, 0]);
+  });
+
   it("refuses a session it cannot price, naming why", () => {
     const json = tariff([{ price_components: [pc("ENERGY", 0.3, 1)] }], {
       start_date_time: "2023-11-16T00:00:00Z",
