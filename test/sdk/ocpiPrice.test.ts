@@ -332,6 +332,31 @@ describe("sdk/tariff/ocpiPrice: the spec's examples", () => {
       expect(p.totalExclVat).to.equal(cents(60));
     });
 
+    it("parking before a free period is rounded when it ends: 8 min parked before 20:00 billed as 15 min", () => {
+      // "So the last parking period that needs to be payed, which is before 20:00, will be billed according to the
+      //  `step_size` of the PARKING_TIME PriceComponent before 20:00." 19:40-19:52 charging (12 -> 15 min at 2.40),
+      //  19:52-20:00 parked (8 -> 15 min at 1.00), 20:00-20:10 parked for free.
+      const p = price(
+        stepTariff,
+        profile(at(0, 19, 40), [
+          [12n * MIN, 2_000n],
+          [18n * MIN, 0n],
+        ]),
+      );
+      expect(p.totalExclVat).to.equal(cents(60) + cents(25));
+      expect(p.periods.map((x) => x.dimensions.map((d) => [d.type, d.billed.n / 60n]))).to.deep.equal([
+        [
+          ["TIME", 15n],
+          ["PARKING_TIME", 0n],
+        ],
+        [
+          ["TIME", 0n],
+          ["PARKING_TIME", 15n],
+        ],
+        [["TIME", 0n]],
+      ]);
+    });
+
     it("#1: 16:55, 10 min charging + 2 min parking: TIME is 0.50 as the spec says, parking adds 0.25 (spec: 0)", () => {
       // "Parking time will no be billed, the 2 minutes parking time is within the extra 5 minutes of charging billed
       //  because of the step_size. The total for this charging session is therefore *0.50 euro* (excl. VAT)."
