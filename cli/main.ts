@@ -14,6 +14,7 @@ import { registerCpoCommands } from "./commands/cpo.ts";
 import { registerDriverCommands } from "./commands/driver.ts";
 import { registerEscrowCommands } from "./commands/escrow.ts";
 import { registerOcmfCommands } from "./commands/ocmf.ts";
+import { registerOcpiCommands } from "./commands/ocpi.ts";
 import { registerSessionCommands } from "./commands/session.ts";
 import { isRequired, option, wholeArg } from "./options.ts";
 import { DEFAULT_TIMEOUT_SECONDS } from "./rpc.ts";
@@ -29,6 +30,7 @@ The story, in order (npm run zkcharge -- <command>):
   session simulate --from 16:30 --minutes 70 --power-w 11000, driver pay --session s1, cpo withdraw,
   driver balance, driver withdraw --to <addr>, status
   Meter data: ocmf verify <file> --keys keys.json (OCMF records; no chain needed)
+  OCPI tariffs: tariff import --ocpi tariff.json, tariff price --ocpi tariff.json --session readings.json
   Escrowed: session start --from 21:30, driver lock --session s2 --cap 20.00, cpo verify-escrow --escrow e1,
   session simulate --session s2 --minutes 50 --power-w 11000 [--keep-open], cpo close --escrow e1 [--tail],
   driver refund --escrow e1 (after the claim deadline; chain advance --minutes <n> moves a dev chain's clock)
@@ -85,6 +87,7 @@ function program(): Command {
     });
   registerChainCommands(root);
   registerCpoCommands(root);
+  registerOcpiCommands(root);
   registerDriverCommands(root);
   registerSessionCommands(root);
   registerEscrowCommands(root);

@@ -50,6 +50,24 @@ export {
   type OcpiTariff,
   type OcpiTariffRestrictions,
 } from "./tariff/ocpi.ts";
+export {
+  parseSessionReadings,
+  priceOcpiSession,
+  type MeterReading,
+  type OcpiPrice,
+  type OcpiPriceOptions,
+  type OcpiVolumeDimension,
+  type PricedDimension,
+  type PricedFlat,
+  type PricedPeriod,
+} from "./tariff/ocpiPrice.ts";
+export {
+  boundaryChainPoints,
+  checkOcpiProvable,
+  type OcpiProvability,
+  type OcpiProvableOptions,
+} from "./tariff/ocpiProvable.ts";
+export type { Rational } from "./core/rational.ts";
 
 // Meters and their signed records (sdk/meter)
 export { Meter, MeterSession, type MeterOptions } from "./meter/meter.ts";

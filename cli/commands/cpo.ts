@@ -4,12 +4,13 @@
 import { Option, type Command } from "commander";
 import { Meter, Operator, formatAmount, validateTariff, type Tariff } from "../../sdk/index.ts";
 import { DAY, demoTariff } from "../../dev/localNetwork.ts";
-import { defineCommand, runs } from "../context.ts";
+import { defineCommand, runs, type RunContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, hhmm, say, short, txLine, tzText } from "../format.ts";
 import { findMeter, needCpo, needState, operatorOf } from "../lookup.ts";
 import { addressArg, amountArg, clockArg, listArg, option, required, utcOffsetArg, wholeArg } from "../options.ts";
 import { attach, chainTime, tokenBalance } from "../rpc.ts";
+import type { CliState } from "../state.ts";
 
 const HEADING = "Charge point operator (account 1):";
 const MAX_POWER_W = (1n << 24n) - 1n; // the circuit's ratedPower range
@@ -154,9 +155,7 @@ export function registerCpoCommands(root: Command): void {
       )
       .addOption(option("--valid-days <n>", "validity from now, in days", wholeArg(36_500n)).default(180n, "180")),
     async (ctx, maybe, o) => {
-      const state = needState(ctx, maybe);
-      const fields: Omit<Tariff, "cpoId"> = {
-        ...base,
+      const prices: TariffPrices = {
         flatFee: o.flatFee,
         energyPrice: [o.energyPrices[0]!, o.energyPrices[1]!, o.energyPrices[2]!, o.energyPrices[3]!],
         bandStart: [0n, o.bandStarts[0]!, o.bandStarts[1]!, o.bandStarts[2]!],
@@ -164,27 +163,7 @@ export function registerCpoCommands(root: Command): void {
         maxPrice: o.maxPrice,
         tzOffset: o.tz,
       };
-      const cpo = needCpo(state);
-      validateTariff({ ...fields, cpoId: cpo.cpoId, validFrom: 0n, validTo: o.validDays * DAY }); // before any transaction
-      const d = await attach(ctx, state);
-      const wallClock = BigInt(Math.floor(Date.now() / 1000));
-      const latest = await chainTime(d.provider);
-      const validFrom = (latest > wallClock ? latest : wallClock) + TARIFF_START_MARGIN;
-      const tariff: Tariff = { ...fields, cpoId: cpo.cpoId, validFrom, validTo: validFrom + o.validDays * DAY };
-      const hash = await operatorOf(d, cpo, await d.signer(1)).publishTariff(tariff);
-      const [event] = await d.registry.queryFilter(d.registry.filters.TariffPublished(cpo.cpoId, hash));
-      const receipt = (await d.provider.getTransactionReceipt(event!.transactionHash))!;
-      say(`Tariff published: ${short(hash)} (${tzText(tariff.tzOffset)}, valid ${o.validDays} days)`);
-      detail(
-        `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h` +
-          (tariff.maxPrice > 0n ? `, capped at ${formatAmount(tariff.maxPrice)}` : ""),
-      );
-      tariff.bandStart.forEach((start, k) => {
-        const end = k < 3 ? tariff.bandStart[k + 1]! : DAY;
-        detail(`band ${k}: ${hhmm(start)}-${hhmm(end)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`);
-      });
-      txLine("publishTariff", receipt);
-      return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };
+      return publishTariff(ctx, needState(ctx, maybe), prices, o.validDays);
     },
   );
 
@@ -204,4 +183,56 @@ export function registerCpoCommands(root: Command): void {
       return state;
     },
   );
+}
+
+/** A tariff's prices: everything but the CPO and the validity window, which {@link publishTariff} sets. */
+export type TariffPrices = Omit<Tariff, "cpoId" | "validFrom" | "validTo">;
+
+/** Optional bounds on a published tariff's window (unix seconds), e.g. an OCPI tariff's start and end. */
+export interface TariffWindow {
+  notBefore?: bigint;
+  notAfter?: bigint;
+}
+
+/**
+ * Publishes `prices` as the state's CPO (account 1): valid from a minute after now (the later of chain time and the
+ * clock, or `window.notBefore` if later) for `validDays` (ending at `window.notAfter` if sooner); prints the tariff
+ * and returns the state with it. What `tariff publish` and `tariff import` share.
+ * @throws CliError when no CPO is registered or the window is empty; InvalidTariffError before any transaction
+ */
+export async function publishTariff(
+  ctx: RunContext,
+  state: CliState,
+  prices: TariffPrices,
+  validDays: bigint,
+  window: TariffWindow = {},
+): Promise<CliState> {
+  const cpo = needCpo(state);
+  validateTariff({ ...prices, cpoId: cpo.cpoId, validFrom: 0n, validTo: validDays * DAY }); // before any transaction
+  const d = await attach(ctx, state);
+  const wallClock = BigInt(Math.floor(Date.now() / 1000));
+  const latest = await chainTime(d.provider);
+  let validFrom = (latest > wallClock ? latest : wallClock) + TARIFF_START_MARGIN;
+  if (window.notBefore !== undefined && window.notBefore > validFrom) validFrom = window.notBefore;
+  let validTo = validFrom + validDays * DAY;
+  if (window.notAfter !== undefined && window.notAfter < validTo) validTo = window.notAfter;
+  if (validTo < validFrom) {
+    throw new CliError(`the tariff's validity ends at unix ${validTo}, before it could start (unix ${validFrom})`);
+  }
+  const tariff: Tariff = { ...prices, cpoId: cpo.cpoId, validFrom, validTo };
+  const hash = await operatorOf(d, cpo, await d.signer(1)).publishTariff(tariff);
+  const [event] = await d.registry.queryFilter(d.registry.filters.TariffPublished(cpo.cpoId, hash));
+  const receipt = (await d.provider.getTransactionReceipt(event!.transactionHash))!;
+  const days = (validTo - validFrom) / DAY;
+  say(`Tariff published: ${short(hash)} (${tzText(tariff.tzOffset)}, valid ${days} days)`);
+  detail(
+    `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h` +
+      (tariff.maxPrice > 0n ? `, capped at ${formatAmount(tariff.maxPrice)}` : ""),
+  );
+  tariff.bandStart.forEach((start, k) => {
+    const end = k < 3 ? tariff.bandStart[k + 1]! : DAY;
+    detail(`band ${k}: ${hhmm(start)}-${hhmm(end)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`);
+  });
+  txLine("publishTariff", receipt);
+  return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { BITS, N_BANDS, SECONDS_PER_DAY, TOKEN_DECIMALS } from "../core/constants.ts";
 import { InvalidInputError, ZkchargeError } from "../core/errors.ts";
 import { CURRENCY } from "../core/money.ts";
+import { decimal, mul, ratio } from "../core/rational.ts";
 import { validateTariff, type BandTuple, type Bill, type Point, type Tariff } from "./tariff.ts";
 
 /** The OCPI tariff uses a feature the session-bill circuit cannot price today; `feature` names it. */
@@ -118,26 +119,12 @@ export function parseOcpiTariff(json: unknown): OcpiTariff {
   return r.data;
 }
 
-/** A non-negative decimal `int / 10^scale`, exact. */
-interface Decimal {
-  int: bigint;
-  scale: number;
-}
-
-/** The exact decimal a JSON number was written as (JS prints the shortest round-tripping form). */
-function decimalOf(x: number): Decimal {
-  let s = String(x);
-  if (/e/i.test(s)) s = x.toLocaleString("en-US", { useGrouping: false, maximumFractionDigits: 20 });
-  const [i, f = ""] = s.split(".");
-  return { int: BigInt(i! + f), scale: f.length };
-}
-
 /** `x` currency units to token base units, exactly, or a refusal naming `path`. */
 function toUnits(x: number, path: string, bits: number): bigint {
-  const d = decimalOf(x);
-  const shift = TOKEN_DECIMALS - d.scale;
-  const units = shift >= 0 ? d.int * 10n ** BigInt(shift) : d.int / 10n ** BigInt(-shift);
-  if (shift < 0 && units * 10n ** BigInt(-shift) !== d.int) {
+  // JSON numbers are decimals as written: String(x) is the shortest decimal that reads back as x.
+  const exact = mul(decimal(String(x)), ratio(10n ** BigInt(TOKEN_DECIMALS)));
+  const units = exact.n;
+  if (exact.d !== 1n) {
     throw new UnsupportedTariffError(
       `${path} ${x}`,
       `has more than ${TOKEN_DECIMALS} decimals; the token's base unit is 10^-${TOKEN_DECIMALS} ${CURRENCY} (no silent rounding)`,
@@ -154,8 +141,8 @@ function toUnits(x: number, path: string, bits: number): bigint {
 
 /** VAT percentage as an exact fraction `num/den`. */
 function vatFraction(vat: string): { num: bigint; den: bigint } {
-  const d = decimalOf(Number(vat));
-  return { num: d.int, den: 10n ** BigInt(d.scale) };
+  const { n, d } = decimal(vat);
+  return { num: n, den: d };
 }
 
 /**
@@ -201,8 +188,11 @@ function minutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
 
-/** Does a time-of-day restriction (start inclusive, end exclusive, may wrap past midnight) hold at minute `m`? */
-function timeMatches(r: OcpiTariffRestrictions | undefined, m: number): boolean {
+/**
+ * Does a time-of-day restriction (start inclusive, end exclusive, may wrap past midnight) hold at minute `m` of
+ * the local day? No restriction holds everywhere; `start_time = end_time` holds nowhere.
+ */
+export function timeMatches(r: OcpiTariffRestrictions | undefined, m: number): boolean {
   if (!r || (r.start_time === undefined && r.end_time === undefined)) return true;
   const s = r.start_time === undefined ? 0 : minutes(r.start_time);
   const e = r.end_time === undefined ? MINUTES_PER_DAY : minutes(r.end_time);
