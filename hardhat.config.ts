@@ -29,7 +29,13 @@ export default defineConfig({
     tests: { mocha: "test" },
   },
   test: {
-    mocha: { timeout: 600_000 },
+    // Test files run in 2 mocha worker processes (ZKCHARGE_TEST_JOBS=1: one process, serially): proofs spend much
+    // of their time in single-threaded witness calculation and chain calls, so 2 files at once use both cores.
+    mocha: {
+      timeout: 600_000,
+      parallel: (process.env.ZKCHARGE_TEST_JOBS ?? "2") !== "1",
+      jobs: Number(process.env.ZKCHARGE_TEST_JOBS ?? 2),
+    },
   },
   networks: {
     localhost: { type: "http", url: process.env.ZKCHARGE_RPC ?? "http://127.0.0.1:8545" },

@@ -99,6 +99,15 @@ function printPrice(p: OcpiPrice, tz: bigint): void {
   detail("totals are the exact prices floored to a base unit (0.000001); lines above are floored for display");
 }
 
+/** `--tz`: both commands read OCPI restrictions in the Location's local time. */
+function tzOption() {
+  return option(
+    "--tz <offset>",
+    "the Location's time zone as a UTC offset (restrictions are local)",
+    utcOffsetArg,
+  ).default(DEFAULT_TZ, tzText(DEFAULT_TZ).slice(3));
+}
+
 /** Registers `tariff import` and `tariff price`. */
 export function registerOcpiCommands(root: Command): void {
   runs<{ ocpi: unknown; tz: bigint; validDays: bigint }>(
@@ -111,13 +120,7 @@ export function registerOcpiCommands(root: Command): void {
       .addOption(
         required(option("--ocpi <file>", "the OCPI Tariff object, JSON", importableOcpiFileArg), "tariff.json"),
       )
-      .addOption(
-        option(
-          "--tz <offset>",
-          "the Location's time zone as a UTC offset (restrictions are local)",
-          utcOffsetArg,
-        ).default(DEFAULT_TZ, tzText(DEFAULT_TZ).slice(3)),
-      )
+      .addOption(tzOption())
       .addOption(
         option(
           "--valid-days <n>",
@@ -152,13 +155,7 @@ export function registerOcpiCommands(root: Command): void {
           "session.json",
         ),
       )
-      .addOption(
-        option(
-          "--tz <offset>",
-          "the Location's time zone as a UTC offset (restrictions are local)",
-          utcOffsetArg,
-        ).default(DEFAULT_TZ, tzText(DEFAULT_TZ).slice(3)),
-      )
+      .addOption(tzOption())
       .addOption(
         option("--rated-power-w <W>", "the meter's rated power for the circuit's check", wholeArg(MAX_POWER_W)).default(
           MAX_POWER_W,
