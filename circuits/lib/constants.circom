@@ -1,7 +1,7 @@
 pragma circom 2.2.3;
 
-// Protocol constants for the circuits. The same values live in sdk/constants.ts and
-// contracts/libraries/Constants.sol; test/vectors.test.ts checks all three agree.
+// Protocol constants for the circuits. The same values live in sdk/core/constants.ts and
+// contracts/libraries/Constants.sol; test/vectors/vectors.test.ts checks all three agree.
 // A tag is the UTF-8 name read as a big-endian integer (docs/protocol.md).
 
 function TAG_PRECOMMIT() { return 0x7a6b6368617267652e707265636f6d6d69746d656e74; } // "zkcharge.precommitment"
