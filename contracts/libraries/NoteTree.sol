@@ -24,6 +24,8 @@ library NoteTree {
     }
 
     /// @notice Appends `leaf`; the caller checks the capacity (size < 2^NOTE_TREE_DEPTH) and that leaf < r.
+    /// @param self The tree.
+    /// @param leaf The note commitment to append.
     /// @return index The leaf index.
     /// @return newRoot The new root.
     function insert(Data storage self, uint256 leaf) internal returns (uint256 index, uint256 newRoot) {
@@ -59,6 +61,8 @@ library NoteTree {
     }
 
     /// @notice The current root (0 for an empty tree).
+    /// @param self The tree.
+    /// @return The root.
     function root(Data storage self) internal view returns (uint256) {
         uint256 size = self.size;
         if (size == 0) return 0;

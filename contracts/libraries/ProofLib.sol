@@ -15,6 +15,8 @@ library ProofLib {
     uint256 internal constant CLOSE_SIGNALS = 10;
 
     /// @notice Packs the pay public signals in circuit order.
+    /// @param p The pay call's public inputs.
+    /// @return s The public signals for the verifier.
     function signals(IPool.PayPublic calldata p) internal pure returns (uint256[PAY_SIGNALS] memory s) {
         s[0] = p.noteRoot;
         s[1] = p.noteTreeSize;
@@ -30,6 +32,8 @@ library ProofLib {
     }
 
     /// @notice Packs the transact public signals in circuit order.
+    /// @param p The transact call's public inputs.
+    /// @return s The public signals for the verifier.
     function signals(IPool.TransactPublic calldata p) internal pure returns (uint256[TRANSACT_SIGNALS] memory s) {
         s[0] = p.noteRoot;
         s[1] = p.noteTreeSize;
@@ -42,6 +46,8 @@ library ProofLib {
     }
 
     /// @notice Packs the lock public signals in circuit order.
+    /// @param p The lock call's public inputs.
+    /// @return s The public signals for the verifier.
     function signals(IPool.LockPublic calldata p) internal pure returns (uint256[LOCK_SIGNALS] memory s) {
         s[0] = p.noteRoot;
         s[1] = p.noteTreeSize;
@@ -59,6 +65,9 @@ library ProofLib {
 
     /// @notice Packs the close public signals in circuit order: the escrow's refundPrecommitment, cap, cpoId and
     /// sessionId (from storage, never from the caller), then the caller's mode, meterRoot, ...
+    /// @param p The close call's public inputs.
+    /// @param e The escrow being closed, from storage.
+    /// @return s The public signals for the verifier.
     function signals(
         IPool.ClosePublic calldata p,
         IPool.Escrow memory e
@@ -76,6 +85,7 @@ library ProofLib {
     }
 
     /// @notice Whether every signal is a canonical field element (below r).
+    /// @param s The public signals.
     function inField(uint256[PAY_SIGNALS] memory s) internal pure returns (bool) {
         for (uint256 i; i < PAY_SIGNALS; ++i) {
             if (s[i] >= Constants.FIELD_MODULUS) return false;
@@ -84,6 +94,7 @@ library ProofLib {
     }
 
     /// @notice Whether every signal is a canonical field element (below r).
+    /// @param s The public signals.
     function inField(uint256[TRANSACT_SIGNALS] memory s) internal pure returns (bool) {
         for (uint256 i; i < TRANSACT_SIGNALS; ++i) {
             if (s[i] >= Constants.FIELD_MODULUS) return false;
@@ -92,6 +103,7 @@ library ProofLib {
     }
 
     /// @notice Whether every signal is a canonical field element (below r).
+    /// @param s The public signals.
     function inField(uint256[LOCK_SIGNALS] memory s) internal pure returns (bool) {
         for (uint256 i; i < LOCK_SIGNALS; ++i) {
             if (s[i] >= Constants.FIELD_MODULUS) return false;
@@ -100,6 +112,7 @@ library ProofLib {
     }
 
     /// @notice Whether every signal is a canonical field element (below r).
+    /// @param s The public signals.
     function inField(uint256[CLOSE_SIGNALS] memory s) internal pure returns (bool) {
         for (uint256 i; i < CLOSE_SIGNALS; ++i) {
             if (s[i] >= Constants.FIELD_MODULUS) return false;

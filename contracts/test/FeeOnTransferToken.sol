@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+// A test double or vector harness, deployed only on dev and test chains: no NatSpec required.
+// solhint-disable use-natspec
 pragma solidity ^0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
