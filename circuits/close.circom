@@ -38,7 +38,8 @@ template Close(METER_DEPTH, N) {
     signal input flatFee;
     signal input energyPrice[4];
     signal input bandStart[3];
-    signal input timePricePerHour;
+    signal input timePricePerHour[4];
+    signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
     signal input validFrom;
@@ -72,6 +73,7 @@ template Close(METER_DEPTH, N) {
     bill.energyPrice <== energyPrice;
     bill.bandStart <== bandStart;
     bill.timePricePerHour <== timePricePerHour;
+    bill.minPrice <== minPrice;
     bill.maxPrice <== maxPrice;
     bill.tzOffset <== tzOffset;
     bill.validFrom <== validFrom;

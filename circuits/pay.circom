@@ -48,7 +48,8 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input flatFee;
     signal input energyPrice[4];
     signal input bandStart[3];
-    signal input timePricePerHour;
+    signal input timePricePerHour[4];
+    signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
     signal input validFrom;
@@ -89,6 +90,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     bill.energyPrice <== energyPrice;
     bill.bandStart <== bandStart;
     bill.timePricePerHour <== timePricePerHour;
+    bill.minPrice <== minPrice;
     bill.maxPrice <== maxPrice;
     bill.tzOffset <== tzOffset;
     bill.validFrom <== validFrom;

@@ -92,13 +92,19 @@ contract Registry is IRegistry {
     function publishTariff(Tariff calldata t) external onlyCpoAdmin(t.cpoId) returns (uint256 tariffHash) {
         if (
             t.flatFee > Constants.MAX_FLAT_FEE ||
+            t.minPrice > Constants.MAX_PRICE_CAP ||
             t.maxPrice > Constants.MAX_PRICE_CAP ||
-            t.timePricePerHour > Constants.MAX_TIME_PRICE ||
+            t.timePricePerHour[0] > Constants.MAX_TIME_PRICE ||
+            t.timePricePerHour[1] > Constants.MAX_TIME_PRICE ||
+            t.timePricePerHour[2] > Constants.MAX_TIME_PRICE ||
+            t.timePricePerHour[3] > Constants.MAX_TIME_PRICE ||
             t.energyPrice[0] > Constants.MAX_ENERGY_PRICE ||
             t.energyPrice[1] > Constants.MAX_ENERGY_PRICE ||
             t.energyPrice[2] > Constants.MAX_ENERGY_PRICE ||
             t.energyPrice[3] > Constants.MAX_ENERGY_PRICE
         ) revert Registry__TariffPriceOutOfRange();
+        // The circuit floors first, then caps: a floor above the cap would be silently ignored.
+        if (t.maxPrice != 0 && t.minPrice > t.maxPrice) revert Registry__MinPriceAboveMaxPrice();
         if (
             t.bandStart[0] == 0 ||
             t.bandStart[0] >= t.bandStart[1] ||
@@ -148,12 +154,14 @@ contract Registry is IRegistry {
         return _hashTariff(t);
     }
 
-    /// @dev H4(TAG_TARIFF, H4(cpoId, flatFee, timePricePerHour, maxPrice), H5(energyPrice[0..3], tzOffset),
-    /// H5(bandStart[0..2], validFrom, validTo)) (docs/protocol.md; bandStart here = bands 1..3 there).
+    /// @dev H5(TAG_TARIFF, H4(cpoId, flatFee, minPrice, maxPrice), H5(energyPrice[0..3], tzOffset),
+    /// H4(timePricePerHour[0..3]), H5(bandStart[0..2], validFrom, validTo)) (docs/protocol.md; bandStart here =
+    /// bands 1..3 there).
     function _hashTariff(Tariff calldata t) internal pure returns (uint256) {
-        uint256 a = PoseidonT5.hash([t.cpoId, t.flatFee, t.timePricePerHour, t.maxPrice]);
+        uint256 a = PoseidonT5.hash([t.cpoId, t.flatFee, t.minPrice, t.maxPrice]);
         uint256 b = PoseidonT6.hash([t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], t.energyPrice[3], t.tzOffset]);
-        uint256 c = PoseidonT6.hash([t.bandStart[0], t.bandStart[1], t.bandStart[2], t.validFrom, t.validTo]);
-        return PoseidonT5.hash([Constants.TAG_TARIFF, a, b, c]);
+        uint256 c = PoseidonT5.hash(t.timePricePerHour);
+        uint256 d = PoseidonT6.hash([t.bandStart[0], t.bandStart[1], t.bandStart[2], t.validFrom, t.validTo]);
+        return PoseidonT6.hash([Constants.TAG_TARIFF, a, b, c, d]);
     }
 }

@@ -32,7 +32,8 @@ export function demoTariff(validFrom: bigint): Omit<Tariff, "cpoId"> {
     flatFee: 500_000n, // 0.50 EUR per session
     energyPrice: [250_000n, 390_000n, 450_000n, 300_000n], // EUR per kWh by band
     bandStart: [0n, 7n * HOUR, 17n * HOUR, 22n * HOUR],
-    timePricePerHour: 120_000n, // 0.12 EUR per hour plugged in
+    timePricePerHour: [120_000n, 120_000n, 120_000n, 120_000n], // 0.12 EUR per hour plugged in, all day
+    minPrice: 0n,
     maxPrice: 0n,
     tzOffset: HOUR,
     validFrom,

@@ -115,12 +115,13 @@ try {
   const tz = Number(tariff.tzOffset / 60n);
   detail(
     `local time UTC${tz >= 0 ? "+" : "-"}${String(Math.floor(Math.abs(tz) / 60)).padStart(2, "0")}:${String(Math.abs(tz) % 60).padStart(2, "0")}, ` +
-      `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h`,
+      `flat fee ${formatAmount(tariff.flatFee)}`,
   );
   tariff.bandStart.forEach((start, k) => {
     const end = k + 1 < 4 ? tariff.bandStart[k + 1]! : 86_400n;
     detail(
-      `band ${k}: ${clock(start).slice(0, 5)}-${clock(end).slice(0, 5)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`,
+      `band ${k}: ${clock(start).slice(0, 5)}-${clock(end).slice(0, 5)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh, ` +
+        `${formatAmount(tariff.timePricePerHour[k]!)}/h`,
     );
   });
   record("publish tariff", tariffGas, null, "4 bands");

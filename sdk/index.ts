@@ -24,6 +24,7 @@ export {
   bandOf,
   clock,
   computeBill,
+  everyBand,
   nextBoundaryAfter,
   timeOfDay,
   validateTariff,

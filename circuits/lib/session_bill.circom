@@ -42,11 +42,13 @@ template MeterMembership(DEPTH) {
 //    with it disabled, tTail = eTail = 0;
 //  - time and energy never decrease, every interval fits 32 bits, power stays within the rating
 //    (de * 3600 <= ratedPowerW * dt), no interval straddles a band boundary;
-//  - bill = floor((flatFee*D + sum de*price*3600 + dt*timePrice*1000) / D), remainder < D, and
-//    amount = min(bill, maxPrice) when maxPrice > 0.
+//  - bill = floor((flatFee*D + sum de*price[band]*3600 + dt*timePrice[band]*1000) / D), remainder < D,
+//    each interval priced in the band it starts in (energy and time prices both by time of day), and
+//    amount = max(bill, minPrice), then at most maxPrice when maxPrice > 0 (OCPI min_price, max_price).
 // Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n (or the tail);
 // tailEnabled is boolean;
-// that tariffHash is published by cpoId and meterRoot is current for cpoId (contract).
+// that tariffHash is published by cpoId and meterRoot is current for cpoId (contract); the registry's
+// minPrice <= maxPrice when maxPrice > 0 (else the cap wins).
 template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input sessionId;
     signal input cpoId;
@@ -56,7 +58,8 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input flatFee;
     signal input energyPrice[4];
     signal input bandStart[3];
-    signal input timePricePerHour;
+    signal input timePricePerHour[4];
+    signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
     signal input validFrom;
@@ -79,7 +82,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal output head;
     signal output amount;
 
-    TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, maxPrice,
+    TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, minPrice, maxPrice,
                  tzOffset, validFrom, validTo);
 
     signal meterLeaf <== MeterMembership(METER_DEPTH)(meterRoot, cpoId, meterAx, meterAy, ratedPowerW,
@@ -111,6 +114,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal dt[N - 1];
     signal de[N - 1];
     signal price[N - 1];
+    signal timePrice[N - 1];
     signal energyCost[N - 1];
     signal timeCost[N - 1];
     signal sum[N];
@@ -127,9 +131,9 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         plausible[i].in <== [de[i] * 3600, ratedPowerW * dt[i]];
         plausible[i].out === 1;
 
-        price[i] <== IntervalPrice()(t[i], dt[i], tzOffset, bandStart, energyPrice);
+        (price[i], timePrice[i]) <== IntervalPrice()(t[i], dt[i], tzOffset, bandStart, energyPrice, timePricePerHour);
         energyCost[i] <== de[i] * price[i];
-        timeCost[i] <== dt[i] * timePricePerHour;
+        timeCost[i] <== dt[i] * timePrice[i];
         // Each term < 2^76; with the tail interval the total stays below 2^81.
         sum[i + 1] <== sum[i] + energyCost[i] * 3600 + timeCost[i] * 1000;
     }
@@ -156,11 +160,14 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     remainderBelowD.in <== [remainder, BILL_DIVISOR()];
     remainderBelowD.out === 1;
 
-    // OCPI max_price: cap the bill when a cap is set (maxPrice is 40-bit checked by TariffHash).
+    // OCPI min_price: at least minPrice (0 = no floor; minPrice is 40-bit checked by TariffHash).
+    signal underFloor <== LessThan(BITS_VALUE())([bill, minPrice]);
+    signal floored <== bill + underFloor * (minPrice - bill);
+    // OCPI max_price: cap the result when a cap is set (maxPrice is 40-bit checked by TariffHash).
     signal noCap <== IsZero()(maxPrice);
-    signal overCap <== LessThan(BITS_VALUE())([maxPrice, bill]);
+    signal overCap <== LessThan(BITS_VALUE())([maxPrice, floored]);
     signal capped <== overCap * (1 - noCap);
-    amount <== bill + capped * (maxPrice - bill);
+    amount <== floored + capped * (maxPrice - floored);
 }
 
 // TailCharge(N): the bill numerator of one interval from the last chain point (the one with
@@ -179,7 +186,7 @@ template TailCharge(N) {
     signal input tzOffset;
     signal input bandStart[3];
     signal input energyPrice[4];
-    signal input timePricePerHour;
+    signal input timePricePerHour[4];
     signal output numerator;
 
     (1 - tailEnabled) * tTail === 0;
@@ -201,9 +208,10 @@ template TailCharge(N) {
     plausible.in <== [de * 3600, ratedPowerW * dt];
     plausible.out === 1;
 
-    signal price <== IntervalPrice()(lastT[N - 1], dt, tzOffset, bandStart, energyPrice);
+    signal (price, timePrice) <== IntervalPrice()(lastT[N - 1], dt, tzOffset, bandStart, energyPrice,
+                                                  timePricePerHour);
     signal energyCost <== de * price;
-    signal timeCost <== dt * timePricePerHour;
+    signal timeCost <== dt * timePrice;
     numerator <== energyCost * 3600 + timeCost * 1000;
 }
 

@@ -6,41 +6,44 @@ include "circomlib/circuits/poseidon.circom";
 include "./constants.circom";
 
 // TariffHash: range-checks every tariff field and proves they hash to `tariffHash`:
-//   H(TAG_TARIFF, H(cpoId, flatFee, timePricePerHour, maxPrice),
-//                 H(energyPrice[0..3], tzOffset), H(bandStart[1..3], validFrom, validTo))
+//   H(TAG_TARIFF, H(cpoId, flatFee, minPrice, maxPrice), H(energyPrice[0..3], tzOffset),
+//                 H(timePricePerHour[0..3]), H(bandStart[1..3], validFrom, validTo))
 // (bandStart[0] = 0 is implicit; `bandStart` here holds the starts of bands 1..3.)
 // Caller must enforce: tariffHash is a tariff the registry published for cpoId; the registry
 // also checks 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400 and tzOffset < 86400,
-// which IntervalPrice relies on.
+// which IntervalPrice relies on, and minPrice <= maxPrice when maxPrice > 0.
 template TariffHash() {
     signal input tariffHash;
     signal input cpoId;
     signal input flatFee;
     signal input energyPrice[4];
     signal input bandStart[3];
-    signal input timePricePerHour;
+    signal input timePricePerHour[4];
+    signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
     signal input validFrom;
     signal input validTo;
 
     _ <== Num2Bits(BITS_FLAT_FEE())(flatFee);
-    _ <== Num2Bits(BITS_TIME_PRICE())(timePricePerHour);
+    _ <== Num2Bits(BITS_MAX_PRICE())(minPrice); // the floor shares the cap's bound
     _ <== Num2Bits(BITS_MAX_PRICE())(maxPrice);
     _ <== Num2Bits(BITS_TIME_OF_DAY())(tzOffset);
     _ <== Num2Bits(BITS_TIME())(validFrom);
     _ <== Num2Bits(BITS_TIME())(validTo);
     for (var k = 0; k < 4; k++) {
         _ <== Num2Bits(BITS_ENERGY_PRICE())(energyPrice[k]);
+        _ <== Num2Bits(BITS_TIME_PRICE())(timePricePerHour[k]);
     }
     for (var k = 0; k < 3; k++) {
         _ <== Num2Bits(BITS_TIME_OF_DAY())(bandStart[k]);
     }
 
-    signal prices <== Poseidon(4)([cpoId, flatFee, timePricePerHour, maxPrice]);
+    signal prices <== Poseidon(4)([cpoId, flatFee, minPrice, maxPrice]);
     signal energy <== Poseidon(5)([energyPrice[0], energyPrice[1], energyPrice[2], energyPrice[3], tzOffset]);
+    signal time <== Poseidon(4)(timePricePerHour);
     signal window <== Poseidon(5)([bandStart[0], bandStart[1], bandStart[2], validFrom, validTo]);
-    signal computedHash <== Poseidon(4)([TAG_TARIFF(), prices, energy, window]);
+    signal computedHash <== Poseidon(5)([TAG_TARIFF(), prices, energy, time, window]);
     tariffHash === computedHash;
 }
 
@@ -63,9 +66,10 @@ template TimeOfDay() {
     inDay.out === 1;
 }
 
-// IntervalPrice: the energy price of an interval that starts at `start` and lasts `dt` seconds,
-// and proves the interval stays inside one band (end-inclusive: it may end exactly on the next
-// boundary; a reading on a boundary starts the next band; the last band ends at midnight).
+// IntervalPrice: the energy and time prices of an interval that starts at `start` and lasts `dt`
+// seconds (the prices of the time-of-day band it starts in), and proves the interval stays inside
+// that band (end-inclusive: it may end exactly on the next boundary; a reading on a boundary starts
+// the next band; the last band ends at midnight).
 // Caller must enforce: start < 2^41, dt < 2^32, tariff fields range-checked and ordered (TariffHash
 // + registry), so the band flags below are monotone (a band start passed implies all earlier ones).
 template IntervalPrice() {
@@ -74,7 +78,9 @@ template IntervalPrice() {
     signal input tzOffset;
     signal input bandStart[3];
     signal input energyPrice[4];
+    signal input timePricePerHour[4];
     signal output price;
+    signal output timePrice;
 
     signal tod <== TimeOfDay()(start, tzOffset);
 
@@ -83,20 +89,27 @@ template IntervalPrice() {
     for (var k = 0; k < 3; k++) {
         reached[k] <== GreaterEqThan(BITS_TIME_OF_DAY())([tod, bandStart[k]]);
     }
-    // One product per signal keeps every constraint quadratic.
-    signal priceStep[3];
-    signal endStep[3];
-    priceStep[0] <== reached[0] * (energyPrice[1] - energyPrice[0]);
-    priceStep[1] <== reached[1] * (energyPrice[2] - energyPrice[1]);
-    priceStep[2] <== reached[2] * (energyPrice[3] - energyPrice[2]);
-    price <== energyPrice[0] + priceStep[0] + priceStep[1] + priceStep[2];
-    endStep[0] <== reached[0] * (bandStart[1] - bandStart[0]);
-    endStep[1] <== reached[1] * (bandStart[2] - bandStart[1]);
-    endStep[2] <== reached[2] * (SECONDS_PER_DAY() - bandStart[2]);
-    signal bandEnd <== bandStart[0] + endStep[0] + endStep[1] + endStep[2];
+    price <== BandValue()(reached, energyPrice);
+    timePrice <== BandValue()(reached, timePricePerHour);
+    signal bandEnd <== BandValue()(reached, [bandStart[0], bandStart[1], bandStart[2], SECONDS_PER_DAY()]);
 
     // tod + dt < 2^33 and bandEnd <= 86400.
     component insideBand = LessEqThan(33);
     insideBand.in <== [tod + dt, bandEnd];
     insideBand.out === 1;
+}
+
+// BandValue: value[k] of the band selected by the monotone flags `reached` (band k = the number of
+// flags set): value[0] + sum reached[k] * (value[k+1] - value[k]), one product per signal.
+// Caller must enforce: reached is monotone (1...1 0...0) and boolean, as IntervalPrice's are.
+template BandValue() {
+    signal input reached[3];
+    signal input value[4];
+    signal output out;
+
+    signal step[3];
+    for (var k = 0; k < 3; k++) {
+        step[k] <== reached[k] * (value[k + 1] - value[k]);
+    }
+    out <== value[0] + step[0] + step[1] + step[2];
 }

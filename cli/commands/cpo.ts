@@ -27,7 +27,8 @@ interface TariffOptions {
   flatFee: bigint;
   energyPrices: bigint[];
   bandStarts: bigint[];
-  timePrice: bigint;
+  timePrices: bigint[];
+  minPrice: bigint;
   maxPrice: bigint;
   tz: bigint;
   validDays: bigint;
@@ -136,9 +137,16 @@ export function registerCpoCommands(root: Command): void {
         ).default(base.bandStart.slice(1), base.bandStart.slice(1).map(hhmm).join(",")),
       )
       .addOption(
-        option("--time-price <EUR>", "EUR per hour plugged in", amountArg({ positive: false })).default(
-          base.timePricePerHour,
-          eur(base.timePricePerHour),
+        option(
+          "--time-prices <EUR,EUR,EUR,EUR>",
+          "EUR per hour plugged in, in bands 0..3",
+          listArg(4, amountArg({ positive: false })),
+        ).default(base.timePricePerHour, base.timePricePerHour.map(eur).join(",")),
+      )
+      .addOption(
+        option("--min-price <EUR>", "floor on a session's amount (0: none)", amountArg({ positive: false })).default(
+          base.minPrice,
+          "0",
         ),
       )
       .addOption(
@@ -159,7 +167,8 @@ export function registerCpoCommands(root: Command): void {
         flatFee: o.flatFee,
         energyPrice: [o.energyPrices[0]!, o.energyPrices[1]!, o.energyPrices[2]!, o.energyPrices[3]!],
         bandStart: [0n, o.bandStarts[0]!, o.bandStarts[1]!, o.bandStarts[2]!],
-        timePricePerHour: o.timePrice,
+        timePricePerHour: [o.timePrices[0]!, o.timePrices[1]!, o.timePrices[2]!, o.timePrices[3]!],
+        minPrice: o.minPrice,
         maxPrice: o.maxPrice,
         tzOffset: o.tz,
       };
@@ -226,12 +235,16 @@ export async function publishTariff(
   const days = (validTo - validFrom) / DAY;
   say(`Tariff published: ${short(hash)} (${tzText(tariff.tzOffset)}, valid ${days} days)`);
   detail(
-    `flat fee ${formatAmount(tariff.flatFee)}, time ${formatAmount(tariff.timePricePerHour)}/h` +
+    `flat fee ${formatAmount(tariff.flatFee)}` +
+      (tariff.minPrice > 0n ? `, at least ${formatAmount(tariff.minPrice)}` : "") +
       (tariff.maxPrice > 0n ? `, capped at ${formatAmount(tariff.maxPrice)}` : ""),
   );
   tariff.bandStart.forEach((start, k) => {
     const end = k < 3 ? tariff.bandStart[k + 1]! : DAY;
-    detail(`band ${k}: ${hhmm(start)}-${hhmm(end)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh`);
+    detail(
+      `band ${k}: ${hhmm(start)}-${hhmm(end)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh, ` +
+        `${formatAmount(tariff.timePricePerHour[k]!)}/h`,
+    );
   });
   txLine("publishTariff", receipt);
   return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };

@@ -12,7 +12,8 @@ interface IRegistry {
     /// @param energyPrice Price per kWh in each of the 4 time-of-day bands (each < 2^32).
     /// @param bandStart Starts of bands 1..3 in seconds after local midnight (band 0 starts at 0):
     /// 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400.
-    /// @param timePricePerHour Price per hour of session time (< 2^32).
+    /// @param timePricePerHour Price per hour of session time in each of the 4 bands (each < 2^32).
+    /// @param minPrice Floor on a session's price, 0 = none (< 2^40; at most maxPrice when a cap is set).
     /// @param maxPrice Cap on a session's price, 0 = no cap (< 2^40).
     /// @param tzOffset Seconds added to UTC to get local time, 0 <= tzOffset < 86400 (negative zones mod one day).
     /// @param validFrom First unix second of validity (never before the publication block).
@@ -22,7 +23,8 @@ interface IRegistry {
         uint256 flatFee;
         uint256[4] energyPrice;
         uint256[3] bandStart;
-        uint256 timePricePerHour;
+        uint256[4] timePricePerHour;
+        uint256 minPrice;
         uint256 maxPrice;
         uint256 tzOffset;
         uint256 validFrom;
@@ -87,6 +89,8 @@ interface IRegistry {
     error Registry__MeterTreeFull();
     /// @notice A tariff price, fee or cap is out of range.
     error Registry__TariffPriceOutOfRange();
+    /// @notice A tariff's minPrice is above its (non-zero) maxPrice.
+    error Registry__MinPriceAboveMaxPrice();
     /// @notice The band starts are not 0 < b1 < b2 < b3 < 86400.
     error Registry__InvalidBands();
     /// @notice tzOffset >= 86400.

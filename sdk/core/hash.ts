@@ -104,7 +104,8 @@ export interface TariffHashFields {
   flatFee: bigint;
   energyPrice: readonly [bigint, bigint, bigint, bigint];
   bandStart: readonly [bigint, bigint, bigint, bigint];
-  timePricePerHour: bigint;
+  timePricePerHour: readonly [bigint, bigint, bigint, bigint];
+  minPrice: bigint;
   maxPrice: bigint;
   tzOffset: bigint;
   validFrom: bigint;
@@ -112,15 +113,16 @@ export interface TariffHashFields {
 }
 
 /**
- * Tariff hash `H_4(TAG_TARIFF, H_4(cpoId, flatFee, timePricePerHour, maxPrice),
- * H_5(energyPrice[0..3], tzOffset), H_5(bandStart[1..3], validFrom, validTo))`.
+ * Tariff hash `H_5(TAG_TARIFF, H_4(cpoId, flatFee, minPrice, maxPrice), H_5(energyPrice[0..3], tzOffset),
+ * H_4(timePricePerHour[0..3]), H_5(bandStart[1..3], validFrom, validTo))`.
  * `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
  */
 export function tariffHash(tariff: TariffHashFields): bigint {
-  const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.timePricePerHour, tariff.maxPrice]);
+  const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.minPrice, tariff.maxPrice]);
   const b = poseidon([...tariff.energyPrice, tariff.tzOffset]);
-  const c = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);
-  return poseidon([TAGS.tariff, a, b, c]);
+  const c = poseidon([...tariff.timePricePerHour]);
+  const d = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);
+  return poseidon([TAGS.tariff, a, b, c, d]);
 }
 
 /** Chain start `H_0 = H_5(TAG_CHAIN_START, sessionId, cpoId, meterLeaf, tariffHash)`. */

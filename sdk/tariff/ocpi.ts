@@ -206,9 +206,10 @@ function unixSeconds(iso: string): bigint {
 
 /**
  * Imports an OCPI 2.2.1 Tariff as a zkcharge tariff when it prices every session exactly as zkcharge's rule
- * does: one FLAT fee; ENERGY prices by time of day (start_time/end_time) that make at most 4 bands over the day;
- * one TIME price equal to the PARKING_TIME price (zkcharge bills all session time, charging or not, at one
- * price); step_size 1 (per Wh, per second) on ENERGY, TIME and PARKING_TIME; one VAT rate; `max_price`;
+ * does: one FLAT fee; ENERGY and TIME prices by time of day (start_time/end_time) that together make at most 4
+ * bands over the day; at every time of day the TIME price equal to the PARKING_TIME price (zkcharge bills all
+ * session time, charging or not, at the band's one time price); step_size 1 (per Wh, per second) on ENERGY, TIME
+ * and PARKING_TIME; one VAT rate; `min_price` and `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT);
  * currency EUR; every price an exact number of base units. Anything else is refused by name (docs/ocpi.md).
  * @param json the Tariff object as JSON text or parsed value
  * @throws InvalidInputError when the JSON is not a valid OCPI Tariff (naming the path)
@@ -219,10 +220,6 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   if (ocpi.currency !== CURRENCY) {
     throw new UnsupportedTariffError(`currency ${ocpi.currency}`, `the pool's token is ${CURRENCY}`);
   }
-  if (ocpi.min_price && (ocpi.min_price.excl_vat > 0 || (ocpi.min_price.incl_vat ?? 0) > 0)) {
-    throw new UnsupportedTariffError("min_price", "the session-bill circuit has no minimum price yet");
-  }
-
   // One VAT rate for every priced component: VAT is applied once on the total (see applyVat).
   let vat: string | null | undefined;
   let vatPath = "";
@@ -243,8 +240,6 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   );
 
   let flatFee: bigint | undefined;
-  let timePrice: { units: bigint; path: string } | undefined;
-  let parkingPrice: { units: bigint; path: string } | undefined;
   ocpi.elements.forEach((el, i) => {
     const r = el.restrictions;
     const at = `elements[${i}].restrictions`;
@@ -289,78 +284,85 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
           `zkcharge bills every Wh and every second exactly (step_size 1); rounding the last period up is not in the circuit yet`,
         );
       }
-      if (pc.type === "ENERGY") return; // priced per minute of day below
-      if (timeRestricted) {
-        throw new UnsupportedTariffError(
-          `${at}.start_time/end_time on ${pc.type}`,
-          "time-of-day time prices are not supported yet",
-        );
-      }
-      const units = toUnits(pc.price, `${path}.price`, BITS.timePrice);
-      if (pc.type === "TIME") timePrice ??= { units, path };
-      else parkingPrice ??= { units, path };
     });
   });
-  // zkcharge prices every second of the session at one price; OCPI splits charging (TIME) from not charging
-  // (PARKING_TIME). They agree on every session only when both prices are equal.
-  const time = timePrice?.units ?? 0n;
-  const parking = parkingPrice?.units ?? 0n;
-  if (time !== parking) {
-    const which = parkingPrice ?? timePrice!;
-    throw new UnsupportedTariffError(
-      `${which.path}.type ${parkingPrice ? "PARKING_TIME" : "TIME"}`,
-      `TIME ${time} and PARKING_TIME ${parking} base units/h differ: the session-bill circuit bills parking at the charging rate (no separate PARKING_TIME price yet)`,
-    );
-  }
 
-  // Energy price at each minute of the local day: the first element with an ENERGY component whose
+  // Each dimension's price at each minute of the local day: the first element with that dimension whose
   // restrictions match (spec: "the first Tariff Element with that Dimension in the list with matching
   // Tariff Restrictions will be used"), 0 when none matches ("there will be no costs for that Tariff Dimension").
-  const perMinute: bigint[] = [];
-  const energyPaths: string[] = [];
-  for (let m = 0; m < MINUTES_PER_DAY; m++) {
-    let price = 0n;
-    let src = "(none)";
+  const priceAt = (type: "ENERGY" | "TIME" | "PARKING_TIME", m: number, bits: number) => {
     for (let i = 0; i < ocpi.elements.length; i++) {
       const el = ocpi.elements[i]!;
-      const j = el.price_components.findIndex((pc) => pc.type === "ENERGY");
+      const j = el.price_components.findIndex((pc) => pc.type === type);
       if (j < 0 || !timeMatches(el.restrictions, m)) continue;
-      src = `elements[${i}].price_components[${j}]`;
-      price = toUnits(el.price_components[j]!.price, `${src}.price`, BITS.energyPrice);
-      break;
+      const path = `elements[${i}].price_components[${j}]`;
+      return { units: toUnits(el.price_components[j]!.price, `${path}.price`, bits), path };
     }
-    perMinute.push(price);
-    energyPaths.push(src);
+    return { units: 0n, path: undefined };
+  };
+  const hhmm = (m: number) => `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+  const energyAt: bigint[] = [];
+  const timeAt: bigint[] = [];
+  for (let m = 0; m < MINUTES_PER_DAY; m++) {
+    const time = priceAt("TIME", m, BITS.timePrice);
+    const parking = priceAt("PARKING_TIME", m, BITS.timePrice);
+    // zkcharge bills every second of a band at its one time price; OCPI splits charging (TIME) from not
+    // charging (PARKING_TIME). They agree on every session only when both prices are equal at every time.
+    if (time.units !== parking.units) {
+      throw new UnsupportedTariffError(
+        `${parking.path ?? time.path}.type ${parking.path ? "PARKING_TIME" : "TIME"}`,
+        `at ${hhmm(m)} TIME ${time.units} and PARKING_TIME ${parking.units} base units/h differ: the session-bill circuit bills parking at the charging rate (no separate PARKING_TIME price yet)`,
+      );
+    }
+    energyAt.push(priceAt("ENERGY", m, BITS.energyPrice).units);
+    timeAt.push(time.units);
   }
+  // A band starts wherever the energy or the time price changes.
   const starts: number[] = [0];
-  for (let m = 1; m < MINUTES_PER_DAY; m++) if (perMinute[m] !== perMinute[m - 1]) starts.push(m);
+  for (let m = 1; m < MINUTES_PER_DAY; m++) {
+    if (energyAt[m] !== energyAt[m - 1] || timeAt[m] !== timeAt[m - 1]) starts.push(m);
+  }
   if (starts.length > N_BANDS) {
     throw new UnsupportedTariffError(
-      `elements[].restrictions.start_time/end_time (ENERGY)`,
-      `the ENERGY prices change ${starts.length} times a day (at ${starts.map((m) => `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`).join(", ")}); the circuit has ${N_BANDS} bands`,
+      `elements[].restrictions.start_time/end_time (ENERGY, TIME)`,
+      `the ENERGY and TIME prices change ${starts.length} times a day (at ${starts.map(hhmm).join(", ")}); the circuit has ${N_BANDS} bands`,
     );
   }
   const bandStart = starts.map((m) => BigInt(m * MIN));
-  const energyPrice = starts.map((m) => perMinute[m]!);
-  // Fewer than 4 bands: split the last band at +1 s, +2 s with the same price (the circuit needs 4 increasing
+  const energyPrice = starts.map((m) => energyAt[m]!);
+  const timePricePerHour = starts.map((m) => timeAt[m]!);
+  // Fewer than 4 bands: split the last band at +1 s, +2 s with the same prices (the circuit needs 4 increasing
   // starts; an equal-price split changes no bill, but a session over it needs a chain point there).
   while (bandStart.length < N_BANDS) {
     bandStart.push(bandStart[bandStart.length - 1]! + 1n);
     energyPrice.push(energyPrice[energyPrice.length - 1]!);
+    timePricePerHour.push(timePricePerHour[timePricePerHour.length - 1]!);
   }
 
-  let maxPrice = 0n;
-  if (ocpi.max_price) {
-    maxPrice = toUnits(ocpi.max_price.excl_vat, "max_price.excl_vat", BITS.maxPrice);
-    if (ocpi.max_price.incl_vat !== undefined) {
-      const incl = toUnits(ocpi.max_price.incl_vat, "max_price.incl_vat", BITS.maxPrice);
-      if (incl !== applyVat(maxPrice, vat ?? null)) {
+  // min_price / max_price bound the excl.-VAT total; an incl.-VAT bound is accepted only when it is exactly the
+  // excl.-VAT one plus the VAT (the circuit proves the excl.-VAT amount, VAT is applied once after).
+  const bound = (key: "min_price" | "max_price"): bigint => {
+    const price = ocpi[key];
+    if (!price) return 0n;
+    const excl = toUnits(price.excl_vat, `${key}.excl_vat`, BITS.maxPrice);
+    if (price.incl_vat !== undefined) {
+      const incl = toUnits(price.incl_vat, `${key}.incl_vat`, BITS.maxPrice);
+      if (incl !== applyVat(excl, vat ?? null)) {
         throw new UnsupportedTariffError(
-          `max_price.incl_vat ${ocpi.max_price.incl_vat}`,
-          `is not max_price.excl_vat plus VAT ${vat ?? "(none)"}% (${applyVat(maxPrice, vat ?? null)} base units): a separate incl.-VAT cap is not supported`,
+          `${key}.incl_vat ${price.incl_vat}`,
+          `is not ${key}.excl_vat plus VAT ${vat ?? "(none)"}% (${applyVat(excl, vat ?? null)} base units): a separate incl.-VAT bound is not supported`,
         );
       }
     }
+    return excl;
+  };
+  const minPrice = bound("min_price");
+  const maxPrice = bound("max_price");
+  if (maxPrice > 0n && minPrice > maxPrice) {
+    throw new UnsupportedTariffError(
+      `min_price.excl_vat ${ocpi.min_price!.excl_vat}`,
+      `is above max_price.excl_vat ${ocpi.max_price!.excl_vat}`,
+    );
   }
   const validFrom = opts.validFrom ?? (ocpi.start_date_time ? unixSeconds(ocpi.start_date_time) : 0n);
   const validTo =
@@ -370,7 +372,8 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     flatFee: flatFee ?? 0n,
     energyPrice: energyPrice as unknown as BandTuple,
     bandStart: bandStart as unknown as BandTuple,
-    timePricePerHour: time,
+    timePricePerHour: timePricePerHour as unknown as BandTuple,
+    minPrice,
     maxPrice,
     tzOffset: opts.tzOffset,
     validFrom,

@@ -11,6 +11,11 @@ const DAY = BigInt(SECONDS_PER_DAY);
 /** Four bigints, one per time-of-day band. */
 export type BandTuple = readonly [bigint, bigint, bigint, bigint];
 
+/** `value` in each of the four bands (a price that does not depend on the time of day). */
+export function everyBand(value: bigint): BandTuple {
+  return [value, value, value, value];
+}
+
 /** A published tariff (all integers, see docs/protocol.md "Tariff"). */
 export interface Tariff {
   /** Charge point operator id in the registry (a field element). */
@@ -21,9 +26,11 @@ export interface Tariff {
   energyPrice: BandTuple;
   /** Band starts in seconds after local midnight: `0 = bandStart[0] < [1] < [2] < [3] < 86400`. */
   bandStart: BandTuple;
-  /** Price per hour of session time, base units (< 2^32). */
-  timePricePerHour: bigint;
-  /** Cap on the session amount, base units (< 2^40; 0 = no cap). */
+  /** Price per hour of session time in each band, base units (< 2^32): OCPI TIME with time-of-day restrictions. */
+  timePricePerHour: BandTuple;
+  /** Floor on the session amount, base units (< 2^40; 0 = none; at most `maxPrice` when a cap is set): OCPI min_price. */
+  minPrice: bigint;
+  /** Cap on the session amount, base units (< 2^40; 0 = no cap): OCPI max_price. */
   maxPrice: bigint;
   /** Seconds added to UTC for local time, `0 <= tzOffset < 86400` (negative zones modulo one day). */
   tzOffset: bigint;
@@ -55,20 +62,22 @@ export interface IntervalCharge {
   band: number;
   /** This interval's contribution to the numerator: `de * energyPrice[band] * 3600`. */
   energyNumerator: bigint;
-  /** This interval's contribution to the numerator: `dt * timePricePerHour * 1000`. */
+  /** This interval's contribution to the numerator: `dt * timePricePerHour[band] * 1000`. */
   timeNumerator: bigint;
 }
 
 /** Result of {@link computeBill}. */
 export interface Bill {
-  /** What is paid: `bill` capped at `maxPrice` when `maxPrice > 0`. */
+  /** What is paid: `bill` raised to `minPrice`, then capped at `maxPrice` when `maxPrice > 0`. */
   amount: bigint;
-  /** `floor(numerator / D)` before the cap. */
+  /** `floor(numerator / D)` before the floor and the cap. */
   bill: bigint;
   /** `flatFee * D + sum(energy + time numerators)`. */
   numerator: bigint;
   /** `numerator mod D` (the circuit range-checks it `< D`). */
   remainder: bigint;
+  /** True when the floor (`minPrice`) applied. */
+  raised: boolean;
   /** True when the cap applied. */
   capped: boolean;
   /** Per-interval breakdown (`n - 1` entries). */
@@ -111,8 +120,14 @@ export function validateTariff(tariff: Tariff): void {
       `${tariff.bandStart[N_BANDS - 1]} must be below 86400 (before midnight)`,
     );
   }
-  checkBits("timePricePerHour", tariff.timePricePerHour, BITS.timePrice);
+  if (tariff.timePricePerHour?.length !== N_BANDS)
+    throw new InvalidTariffError("timePricePerHour", `must have ${N_BANDS} entries`);
+  tariff.timePricePerHour.forEach((p, k) => checkBits(`timePricePerHour[${k}]`, p, BITS.timePrice));
+  checkBits("minPrice", tariff.minPrice, BITS.maxPrice);
   checkBits("maxPrice", tariff.maxPrice, BITS.maxPrice);
+  if (tariff.maxPrice > 0n && tariff.minPrice > tariff.maxPrice) {
+    throw new InvalidTariffError("minPrice", `${tariff.minPrice} is above maxPrice ${tariff.maxPrice}`);
+  }
   checkBits("tzOffset", tariff.tzOffset, BITS.timeOfDay);
   if (tariff.tzOffset >= DAY) {
     throw new InvalidTariffError(
@@ -178,8 +193,9 @@ function kw(watts: bigint): string {
 
 /**
  * The session bill from chain points `(t_i, e_i)`, i = 1..n, under `tariff` for a meter rated `ratedPowerW`,
- * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePricePerHour*1000)`,
- * `bill = floor(num / D)` (D = 3 600 000), `amount = min(bill, maxPrice)` when `maxPrice > 0`.
+ * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePricePerHour[band]*1000)`,
+ * `bill = floor(num / D)` (D = 3 600 000), `amount = max(bill, minPrice)`, then at most `maxPrice` when
+ * `maxPrice > 0`.
  * @throws InvalidTariffError if the tariff is invalid
  * @throws InvalidReadingsError if the circuit would reject the points (n outside 1..16, a value out of range,
  *   start outside the validity window, time or energy decreasing, interval >= 2^32, power above rating,
@@ -234,7 +250,7 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
       );
     }
     const energyNumerator = de * tariff.energyPrice[band]! * 3600n;
-    const timeNumerator = dt * tariff.timePricePerHour * 1000n;
+    const timeNumerator = dt * tariff.timePricePerHour[band]! * 1000n;
     numerator += energyNumerator + timeNumerator;
     perInterval.push({ index: i, tStart: a.t, tEnd: b.t, dt, de, band, energyNumerator, timeNumerator });
   }
@@ -243,6 +259,9 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
   if (bill >> BigInt(BITS.value) !== 0n) {
     throw new InvalidReadingsError(`session bill ${bill} base units does not fit in ${BITS.value} bits`);
   }
-  const capped = tariff.maxPrice > 0n && bill > tariff.maxPrice;
-  return { amount: capped ? tariff.maxPrice : bill, bill, numerator, remainder, capped, perInterval };
+  const raised = bill < tariff.minPrice;
+  const floored = raised ? tariff.minPrice : bill;
+  const capped = tariff.maxPrice > 0n && floored > tariff.maxPrice;
+  const amount = capped ? tariff.maxPrice : floored;
+  return { amount, bill, numerator, remainder, raised, capped, perInterval };
 }

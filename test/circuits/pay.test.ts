@@ -18,7 +18,7 @@ import {
   tariffHash,
 } from "../../sdk/core/hash.ts";
 import { Note } from "../../sdk/core/note.ts";
-import { computeBill, type Point } from "../../sdk/tariff/tariff.ts";
+import { computeBill, everyBand, type Point } from "../../sdk/tariff/tariff.ts";
 import { MeterTree, NoteTree } from "../../sdk/core/tree.ts";
 import {
   CPO_ID,
@@ -41,8 +41,11 @@ function inputOf(request: PayRequest) {
 }
 
 /** A request whose session is `points`, signed by the scenario meter (no SDK checks on the readings). */
-function withPoints(points: Point[], opts: { tariff?: ReturnType<typeof scenarioTariff>; n?: number } = {}) {
-  const s = payScenario();
+function withPoints(
+  points: Point[],
+  opts: { tariff?: ReturnType<typeof scenarioTariff>; n?: number; value?: bigint } = {},
+) {
+  const s = payScenario(opts.value === undefined ? {} : { value: opts.value });
   const session = signChain({
     sessionId: s.session.sessionId,
     cpoId: CPO_ID,
@@ -74,7 +77,8 @@ function rawInput(request: PayRequest, amount: bigint) {
     flatFee: sess.tariff.flatFee,
     energyPrice: [...sess.tariff.energyPrice],
     bandStart: sess.tariff.bandStart.slice(1),
-    timePricePerHour: sess.tariff.timePricePerHour,
+    timePricePerHour: [...sess.tariff.timePricePerHour],
+    minPrice: sess.tariff.minPrice,
     maxPrice: sess.tariff.maxPrice,
     tzOffset: sess.tariff.tzOffset,
     validFrom: sess.tariff.validFrom,
@@ -246,6 +250,54 @@ describe("pay circuit", function () {
     });
   });
 
+  describe("tariff: OCPI min_price and time-of-day time prices", () => {
+    const short = [
+      { t: SESSION_START, e: 0n },
+      { t: SESSION_START + 600n, e: 3_000n },
+    ];
+
+    it("raises the amount to minPrice; the bill itself, or the floor +- 1, is rejected", async () => {
+      const raised = withPoints(short, { tariff: scenarioTariff({ minPrice: 5_000_000n }) }).request;
+      const w = buildPayWitness(raised);
+      expect([w.bill.raised, w.publicSignals.amount]).to.deep.equal([true, 5_000_000n]);
+      await expectAccepted("pay", w.input);
+      for (const amount of [w.bill.bill, 4_999_999n, 5_000_001n]) {
+        await expectRejected("pay", { ...w.input, amount }, ["Pay"]);
+      }
+    });
+
+    it("floors before it caps: minPrice = maxPrice fixes the amount; a floor 2^40 - 1 without a cap is accepted", async () => {
+      const fixed = withPoints(short, { tariff: scenarioTariff({ minPrice: 7_000_000n, maxPrice: 7_000_000n }) });
+      const w = buildPayWitness(fixed.request);
+      expect(w.publicSignals.amount).to.equal(7_000_000n);
+      await expectAccepted("pay", w.input);
+      const top = (1n << 40n) - 1n;
+      const huge = withPoints(short, { tariff: scenarioTariff({ minPrice: top }), value: top + 1n });
+      const wt = buildPayWitness(huge.request);
+      expect(wt.publicSignals.amount).to.equal(top);
+      await expectAccepted("pay", wt.input);
+    });
+
+    it("bills each interval's time at its band's time price; another band's price is rejected", async () => {
+      const tariff = scenarioTariff({ timePricePerHour: [0n, 600_000n, 3_000_000n, 0n] });
+      // 16:30-17:00 in band 1 (0.60 EUR/h), 17:00-17:30 in band 2 (3.00 EUR/h).
+      const points = [
+        { t: SESSION_START, e: 0n },
+        { t: boundary, e: 2_000n },
+        { t: boundary + 1_800n, e: 4_000n },
+      ];
+      const { request } = withPoints(points, { tariff });
+      const w = buildPayWitness(request);
+      expect(w.bill.perInterval.map((i) => i.timeNumerator)).to.deep.equal([
+        1_800n * 600_000n * 1000n,
+        1_800n * 3_000_000n * 1000n,
+      ]);
+      await expectAccepted("pay", w.input);
+      const flat = computeBill(points, scenarioTariff({ timePricePerHour: everyBand(600_000n) }), RATED_POWER_W);
+      await expectRejected("pay", { ...w.input, amount: flat.amount }, ["Pay"]);
+    });
+  });
+
   describe("meter readings", () => {
     it("rejects readings after n (padding must be zero)", async () => {
       const s = payScenario();
@@ -403,11 +455,14 @@ describe("pay circuit", function () {
           fc.record({ dt: fc.bigInt({ min: 0n, max: 5_000n }), pw: fc.bigInt({ min: 0n, max: RATED_POWER_W }) }),
           { minLength: 0, maxLength: 6 },
         ),
-        fc.bigInt({ min: 0n, max: 1_000_000n }),
+        fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: 1_000_000n }))),
         fc.bigInt({ min: 0n, max: 3_000_000n }),
-        async (offset, steps, timePrice, maxPrice) => {
+        fc.bigInt({ min: 0n, max: 3_000_000n }),
+        async (offset, steps, timePrice, minPrice, maxPrice) => {
           const tariff = scenarioTariff({
-            timePricePerHour: timePrice,
+            timePricePerHour: [timePrice[0]!, timePrice[1]!, timePrice[2]!, timePrice[3]!],
+            // The registry's rule: a floor at most the cap when a cap is set.
+            minPrice: maxPrice > 0n && minPrice > maxPrice ? maxPrice : minPrice,
             maxPrice,
             validFrom: SESSION_START,
             validTo: SESSION_START + 86_400n,

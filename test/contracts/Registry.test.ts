@@ -292,7 +292,8 @@ describe("Registry", function () {
       const bad = [
         { flatFee: 1n << 40n },
         { maxPrice: 1n << 40n },
-        { timePricePerHour: 1n << 32n },
+        { minPrice: 1n << 40n, maxPrice: 0n },
+        ...[0, 1, 2, 3].map((i) => ({ timePricePerHour: e(i, 1n << 32n) })),
         ...[0, 1, 2, 3].map((i) => ({ energyPrice: e(i, 1n << 32n) })),
       ];
       for (const over of bad) {
@@ -303,18 +304,34 @@ describe("Registry", function () {
       }
       const max = makeTariff(1n, validFrom, {
         flatFee: (1n << 40n) - 1n,
+        minPrice: (1n << 40n) - 1n,
         maxPrice: (1n << 40n) - 1n,
-        timePricePerHour: (1n << 32n) - 1n,
+        timePricePerHour: [(1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n],
         energyPrice: [(1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n],
       });
       await expect(registry.publishTariff(max)).to.emit(registry, "TariffPublished");
       const zero = makeTariff(1n, validFrom, {
         flatFee: 0n,
+        minPrice: 0n,
         maxPrice: 0n,
-        timePricePerHour: 0n,
+        timePricePerHour: [0n, 0n, 0n, 0n],
         energyPrice: [0n, 0n, 0n, 0n],
       });
       await expect(registry.publishTariff(zero)).to.emit(registry, "TariffPublished");
+    });
+
+    it("refuses a minPrice above a set maxPrice; accepts equal, and any minPrice without a cap", async function () {
+      const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
+      await expect(
+        registry.publishTariff(makeTariff(1n, validFrom, { minPrice: 10n, maxPrice: 9n })),
+      ).to.be.revertedWithCustomError(registry, "Registry__MinPriceAboveMaxPrice");
+      await expect(registry.publishTariff(makeTariff(1n, validFrom, { minPrice: 10n, maxPrice: 10n }))).to.emit(
+        registry,
+        "TariffPublished",
+      );
+      await expect(
+        registry.publishTariff(makeTariff(1n, validFrom, { minPrice: (1n << 40n) - 1n, maxPrice: 0n })),
+      ).to.emit(registry, "TariffPublished");
     });
 
     it("requires 0 < b1 < b2 < b3 < 86400", async function () {

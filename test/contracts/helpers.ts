@@ -32,7 +32,8 @@ export function makeTariff(
   flatFee: bigint;
   energyPrice: [bigint, bigint, bigint, bigint];
   bandStart: [bigint, bigint, bigint];
-  timePricePerHour: bigint;
+  timePricePerHour: [bigint, bigint, bigint, bigint];
+  minPrice: bigint;
   maxPrice: bigint;
   tzOffset: bigint;
   validFrom: bigint;
@@ -43,7 +44,8 @@ export function makeTariff(
     flatFee: 500_000n,
     energyPrice: [250_000n, 390_000n, 450_000n, 310_000n],
     bandStart: [21_600n, 43_200n, 64_800n],
-    timePricePerHour: 60_000n,
+    timePricePerHour: [60_000n, 60_000n, 60_000n, 60_000n],
+    minPrice: 0n,
     maxPrice: 40_000_000n,
     tzOffset: 3_600n,
     validFrom,

@@ -77,12 +77,13 @@ describe("sdk/hash", () => {
     ).to.throw(InvalidInputError, /subgroup order/);
   });
 
-  it("tariffHash follows the three-block layout and depends on every hashed field", () => {
+  it("tariffHash follows the four-block layout and depends on every hashed field", () => {
     const t = sampleTariff();
-    const expected = poseidon4([
+    const expected = poseidon5([
       tag("zkcharge.tariff"),
-      poseidon4([t.cpoId, t.flatFee, t.timePricePerHour, t.maxPrice]),
+      poseidon4([t.cpoId, t.flatFee, t.minPrice, t.maxPrice]),
       poseidon5([...t.energyPrice, t.tzOffset]),
+      poseidon4([...t.timePricePerHour]),
       poseidon5([t.bandStart[1], t.bandStart[2], t.bandStart[3], t.validFrom, t.validTo]),
     ]);
     expect(tariffHash(t)).to.equal(expected);
@@ -90,7 +91,8 @@ describe("sdk/hash", () => {
     const variants = [
       { cpoId: 8n },
       { flatFee: 1n },
-      { timePricePerHour: 1n },
+      { timePricePerHour: [0n, 0n, 1n, 0n] as const },
+      { minPrice: 1n },
       { maxPrice: 1n },
       { tzOffset: 0n },
       { validFrom: t.validFrom + 1n },

@@ -1,7 +1,7 @@
 /** Shared fixtures of the SDK unit tests. */
 import { createRequire } from "node:module";
 import type * as EddsaPoseidon from "@zk-kit/eddsa-poseidon";
-import type { Tariff } from "../../sdk/tariff/tariff.ts";
+import { everyBand, type Tariff } from "../../sdk/tariff/tariff.ts";
 
 /**
  * @zk-kit/eddsa-poseidon loaded through its CommonJS build: its ESM build imports named exports from the
@@ -20,7 +20,8 @@ export function sampleTariff(overrides: Partial<Tariff> = {}): Tariff {
     flatFee: 500_000n, // 0.50 EUR
     energyPrice: [300_000n, 400_000n, 500_000n, 350_000n], // EUR 0.30 / 0.40 / 0.50 / 0.35 per kWh
     bandStart: [0n, 6n * HOUR, 12n * HOUR, 18n * HOUR],
-    timePricePerHour: 0n,
+    timePricePerHour: everyBand(0n),
+    minPrice: 0n,
     maxPrice: 0n,
     tzOffset: HOUR,
     validFrom: DAY0 - 30n * 86_400n,

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { InvalidInputError } from "../../sdk/core/errors.ts";
 import { applyVat, exportOcpiCdr, importOcpiTariff, UnsupportedTariffError } from "../../sdk/tariff/ocpi.ts";
-import { computeBill, type Point } from "../../sdk/tariff/tariff.ts";
+import { computeBill, everyBand, type Point } from "../../sdk/tariff/tariff.ts";
 import { DAY0, HOUR } from "./helpers.ts";
 
 const fixture = (name: string): any =>
@@ -71,7 +71,12 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
   it("FLAT + ENERGY + TIME equal to PARKING_TIME + max_price, validity from start/end_date_time", () => {
     const imp = importOcpiTariff(fixture("flat_energy_time"), OPTS);
     const t = imp.tariff;
-    expect([t.flatFee, t.timePricePerHour, t.maxPrice]).to.deep.equal([500_000n, 2_000_000n, 20_000_000n]);
+    expect([t.flatFee, t.timePricePerHour, t.minPrice, t.maxPrice]).to.deep.equal([
+      500_000n,
+      everyBand(2_000_000n),
+      0n,
+      20_000_000n,
+    ]);
     expect(t.validFrom).to.equal(BigInt(Date.parse("2023-10-01T00:00:00Z") / 1000));
     expect(t.validTo).to.equal(BigInt(Date.parse("2024-01-01T00:00:00Z") / 1000));
     // 1 h charging 20 kWh, then 30 min plugged in at 0 kW: 0.50 + 20 * 0.25 + 1.5 h * 2.00 = 8.50 EUR excl. VAT.
@@ -164,6 +169,42 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
     );
     expect(importOcpiTariff(text, OPTS).tariff.energyPrice[0]).to.equal(123_456n);
   });
+  it("min_price ('a Charging Session with this tariff will at least cost this amount') as the floor", () => {
+    const imp = importOcpiTariff(
+      edited("simple_energy", (t) => {
+        t.min_price = { excl_vat: 2, incl_vat: 2.2 };
+      }),
+      OPTS,
+    );
+    expect(imp.tariff.minPrice).to.equal(2_000_000n);
+    // 1 kWh at 0.25 is below the floor: 2.00 excl. VAT.
+    const bill = computeBill([P(DAY0 + 9n * HOUR, 0n), P(DAY0 + 10n * HOUR, 1_000n)], imp.tariff, RATED);
+    expect([bill.bill, bill.amount, bill.raised]).to.deep.equal([250_000n, 2_000_000n, true]);
+  });
+
+  it("TIME and PARKING_TIME by time of day (start_time/end_time) become per-band time prices", () => {
+    // A daytime blocking fee: 2.00 EUR/h between 08:00 and 18:00 local, time free otherwise.
+    const imp = importOcpiTariff(
+      edited("flat_energy_time", (t) => {
+        t.elements[2].restrictions = { start_time: "08:00", end_time: "18:00" };
+      }),
+      OPTS,
+    );
+    const t = imp.tariff;
+    expect(t.bandStart.slice(0, 3)).to.deep.equal([0n, 8n * HOUR, 18n * HOUR]);
+    expect(t.timePricePerHour.slice(0, 3)).to.deep.equal([0n, 2_000_000n, 0n]);
+    expect(new Set(t.energyPrice)).to.deep.equal(new Set([250_000n]));
+    // 17:30-18:30 local (UTC+1): half an hour of time at 2.00, then free. Chain points at 18:00 and at 18:00:01,
+    // where the importer pads the fourth band (the circuit needs four increasing starts).
+    const points = [
+      P(DAY0 + 16n * HOUR + 1800n, 0n),
+      P(DAY0 + 17n * HOUR, 5_000n),
+      P(DAY0 + 17n * HOUR + 1n, 5_000n),
+      P(DAY0 + 17n * HOUR + 1800n, 10_000n),
+    ];
+    const bill = computeBill(points, t, RATED);
+    expect(bill.amount).to.equal(500_000n + 10n * 250_000n + 1_000_000n);
+  });
 });
 
 describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
@@ -202,12 +243,18 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
     );
   });
 
-  it("min_price ('a Charging Session with this tariff will at least cost this amount')", () => {
+  it("a min_price whose incl_vat is not excl_vat plus the VAT, and a min_price above max_price", () => {
     refusal(
       edited("simple_energy", (t) => {
-        t.min_price = { excl_vat: 1, incl_vat: 1.1 };
+        t.min_price = { excl_vat: 1, incl_vat: 1.2 };
       }),
-      "min_price",
+      "min_price.incl_vat 1.2",
+    );
+    refusal(
+      edited("flat_energy_time", (t) => {
+        t.min_price = { excl_vat: 21, incl_vat: 25.2 };
+      }),
+      "min_price.excl_vat 21",
     );
   });
 
@@ -268,18 +315,20 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
       edited("time_of_day_energy", (t) => {
         t.elements[0].restrictions = { start_time: "23:00", end_time: "07:00" };
       }),
-      "elements[].restrictions.start_time/end_time (ENERGY)",
+      "elements[].restrictions.start_time/end_time (ENERGY, TIME)",
     );
     expect(e.message).to.contain("00:00, 07:00, 17:00, 20:00, 23:00");
   });
 
-  it("time-of-day TIME prices and time-of-day FLAT fees", () => {
-    refusal(
+  it("TIME and PARKING_TIME that differ at some time of day, and time-of-day FLAT fees", () => {
+    const e = refusal(
       edited("flat_energy_time", (t) => {
+        t.elements[2].price_components[0].price = 2.5;
         t.elements[2].restrictions = { start_time: "08:00", end_time: "18:00" };
       }),
-      "elements[2].restrictions.start_time/end_time on TIME",
+      "elements[2].price_components[1].type PARKING_TIME",
     );
+    expect(e.message).to.contain("at 08:00 TIME 2500000 and PARKING_TIME 2000000");
     refusal(
       edited("flat_energy_time", (t) => {
         t.elements[0].restrictions = { start_time: "08:00" };

@@ -5,6 +5,7 @@ import { InvalidReadingsError, InvalidTariffError } from "../../sdk/core/errors.
 import {
   bandOf,
   computeBill,
+  everyBand,
   nextBoundaryAfter,
   validateTariff,
   type Point,
@@ -22,15 +23,20 @@ const tariffArb: fc.Arbitrary<Tariff> = fc
     flatFee: fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }),
     energyPrice: fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))),
     starts: fc.uniqueArray(fc.integer({ min: 1, max: 86_399 }), { minLength: 3, maxLength: 3 }),
-    timePricePerHour: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
-    maxPrice: fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }),
+    timePricePerHour: fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))),
+    bounds: fc.tuple(fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 40n) - 1n })),
     tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
   })
-  .map(({ starts, energyPrice, ...r }) => {
-    const s = [...starts].sort((a, b) => a - b).map(BigInt);
+  .map(({ starts, energyPrice, timePricePerHour: time, bounds: [a, b], ...r }) => {
+    const s = [...starts].sort((x, y) => x - y).map(BigInt);
+    // maxPrice 0 (no cap) half the time; otherwise minPrice <= maxPrice, as the registry requires.
+    const [minPrice, maxPrice] = b % 2n === 0n ? [a, 0n] : a <= b ? [a, b] : [b, a];
     return sampleTariff({
       ...r,
+      minPrice,
+      maxPrice,
       energyPrice: [energyPrice[0]!, energyPrice[1]!, energyPrice[2]!, energyPrice[3]!],
+      timePricePerHour: [time[0]!, time[1]!, time[2]!, time[3]!],
       bandStart: [0n, s[0]!, s[1]!, s[2]!],
     });
   });
@@ -41,8 +47,9 @@ describe("sdk/tariff: validateTariff", () => {
     validateTariff(
       sampleTariff({
         flatFee: (1n << 40n) - 1n,
+        minPrice: (1n << 40n) - 1n,
         maxPrice: (1n << 40n) - 1n,
-        timePricePerHour: (1n << 32n) - 1n,
+        timePricePerHour: [(1n << 32n) - 1n, 0n, 1n, (1n << 32n) - 1n],
         energyPrice: [(1n << 32n) - 1n, 0n, 0n, 0n],
         tzOffset: 86_399n,
         bandStart: [0n, 1n, 2n, 86_399n],
@@ -61,7 +68,10 @@ describe("sdk/tariff: validateTariff", () => {
     ["bandStart[1]", { bandStart: [0n, 0n, 3n, 4n] }],
     ["bandStart[2]", { bandStart: [0n, 5n, 5n, 6n] }],
     ["bandStart[3]", { bandStart: [0n, 5n, 6n, 86_400n] }],
-    ["timePricePerHour", { timePricePerHour: 1n << 32n }],
+    ["timePricePerHour[3]", { timePricePerHour: [0n, 0n, 0n, 1n << 32n] }],
+    ["timePricePerHour[1]", { timePricePerHour: [0n, -1n, 0n, 0n] }],
+    ["minPrice", { minPrice: 1n << 40n }],
+    ["minPrice", { minPrice: 11n, maxPrice: 10n }],
     ["maxPrice", { maxPrice: 1n << 40n }],
     ["tzOffset", { tzOffset: 86_400n }],
     ["tzOffset", { tzOffset: -3600n }],
@@ -121,7 +131,7 @@ describe("sdk/tariff: computeBill", () => {
   it("bills a hand-computed session across a band boundary", () => {
     // 05:00 -> 06:00 -> 07:00 local at 11 kW: 11 kWh at 0.30 + 11 kWh at 0.40 + 0.50 flat + 2 h at 1.00/h.
     const points = [P(DAY0 + 4n * HOUR, 1_000n), P(DAY0 + 5n * HOUR, 12_000n), P(DAY0 + 6n * HOUR, 23_000n)];
-    const bill = computeBill(points, { ...t, timePricePerHour: 1_000_000n }, RATED);
+    const bill = computeBill(points, { ...t, timePricePerHour: everyBand(1_000_000n) }, RATED);
     expect(bill.amount).to.equal(10_200_000n);
     expect(bill.remainder).to.equal(0n);
     expect(bill.perInterval.map((i) => i.band)).to.deep.equal([0, 1]);
@@ -165,22 +175,54 @@ describe("sdk/tariff: computeBill", () => {
     expect(computeBill(points, { ...t, maxPrice: 0n }, RATED).amount).to.equal(3_500_000n);
   });
 
+  it("raises to minPrice (OCPI min_price) only when the bill is below it, before the cap", () => {
+    const points = [P(DAY0, 0n), P(DAY0 + HOUR, 10_000n)]; // 0.50 + 3.00
+    const below = computeBill(points, { ...t, minPrice: 5_000_000n }, RATED);
+    expect([below.amount, below.bill, below.raised, below.capped]).to.deep.equal([5_000_000n, 3_500_000n, true, false]);
+    const equal = computeBill(points, { ...t, minPrice: 3_500_000n }, RATED);
+    expect([equal.amount, equal.raised]).to.deep.equal([3_500_000n, false]);
+    const above = computeBill(points, { ...t, minPrice: 3_499_999n }, RATED);
+    expect([above.amount, above.raised]).to.deep.equal([3_500_000n, false]);
+    // A floor equal to the cap fixes the price: OCPI's "at least" and "no more than" at once.
+    const fixed = computeBill(points, { ...t, minPrice: 4_000_000n, maxPrice: 4_000_000n }, RATED);
+    expect([fixed.amount, fixed.raised, fixed.capped]).to.deep.equal([4_000_000n, true, false]);
+    // An empty session (one point) still costs the floor.
+    expect(computeBill([P(DAY0, 0n)], { ...t, minPrice: 1n << 39n }, RATED).amount).to.equal(1n << 39n);
+  });
+
+  it("bills each interval's time at the time price of its band (OCPI TIME with start_time/end_time)", () => {
+    const timed = {
+      ...t,
+      flatFee: 0n,
+      energyPrice: everyBand(0n),
+      timePricePerHour: [1n, 2n, 3_600_000n, 4n] as const,
+    };
+    // 11:00-12:00 local is band 1 (2/h), 12:00-13:00 band 2 (3.60 EUR/h): a chain point at the 12:00 boundary.
+    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 0n), P(DAY0 + 12n * HOUR, 0n)];
+    const bill = computeBill(points, timed, RATED);
+    expect(bill.perInterval.map((i) => [i.band, i.timeNumerator])).to.deep.equal([
+      [1, 3600n * 2n * 1000n],
+      [2, 3600n * 3_600_000n * 1000n],
+    ]);
+    expect(bill.amount).to.equal((3600n * 2n * 1000n) / D + 3_600_000n);
+  });
+
   it("rounds down once, at the end (remainder rule)", () => {
     const zero = { ...t, flatFee: 0n, energyPrice: [1n, 1n, 1n, 1n] as const };
     // 1 Wh at 1/kWh and 1 s at 3596/h: 3600 + 3_596_000 = 3_599_600 < D bills 0; at 3597/h it bills 1.
-    const below = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: 3596n }, RATED);
+    const below = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: everyBand(3596n) }, RATED);
     expect([below.bill, below.remainder, below.numerator]).to.deep.equal([0n, 3_599_600n, 3_599_600n]);
-    const above = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: 3597n }, RATED);
+    const above = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: everyBand(3597n) }, RATED);
     expect([above.bill, above.remainder]).to.deep.equal([1n, 600n]);
     // Two intervals of 0.6 base units each bill 1, not 0 + 0: one division over the sum.
     const split = computeBill(
       [P(DAY0, 0n), P(DAY0 + 1n, 0n), P(DAY0 + 2n, 0n)],
-      { ...zero, timePricePerHour: 2160n },
+      { ...zero, timePricePerHour: everyBand(2160n) },
       RATED,
     );
     expect([split.bill, split.remainder]).to.deep.equal([1n, 720_000n]);
     expect(
-      computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, timePricePerHour: 3600n }, RATED).remainder,
+      computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, timePricePerHour: everyBand(3600n) }, RATED).remainder,
     ).to.equal(0n);
   });
 
@@ -243,7 +285,7 @@ describe("sdk/tariff: computeBill", () => {
     expect(() => computeBill(pts(N_POINTS + 1), t, RATED)).to.throw(InvalidReadingsError, /got 17/);
   });
 
-  it("property: one division, cap rule, and splitting an interval inside a band changes nothing", () => {
+  it("property: one division, floor and cap rule, and splitting an interval inside a band changes nothing", () => {
     const BIG = (1n << 24n) - 1n;
     fc.assert(
       fc.property(
@@ -266,12 +308,14 @@ describe("sdk/tariff: computeBill", () => {
           expect(whole.numerator).to.equal(
             tariff.flatFee * D +
               de * tariff.energyPrice[bandOf(t0, tariff)]! * 3600n +
-              dt * tariff.timePricePerHour * 1000n,
+              dt * tariff.timePricePerHour[bandOf(t0, tariff)]! * 1000n,
           );
           expect(whole.bill * D + whole.remainder).to.equal(whole.numerator);
           expect(whole.remainder >= 0n && whole.remainder < D).to.equal(true);
-          const capped = tariff.maxPrice > 0n && whole.bill > tariff.maxPrice;
-          expect(whole.amount).to.equal(capped ? tariff.maxPrice : whole.bill);
+          const floored = whole.bill < tariff.minPrice ? tariff.minPrice : whole.bill;
+          const capped = tariff.maxPrice > 0n && floored > tariff.maxPrice;
+          expect(whole.amount).to.equal(capped ? tariff.maxPrice : floored);
+          expect([whole.raised, whole.capped]).to.deep.equal([whole.bill < tariff.minPrice, capped]);
           // One second past the boundary always fails.
           expect(() => computeBill([P(t0, e0), P(t0 + room + 1n, e0)], tariff, BIG)).to.throw(
             InvalidReadingsError,

@@ -233,7 +233,8 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
     flatFee: v.tariff.flatFee,
     energyPrice: [...v.tariff.energyPrice],
     bandStart: v.tariff.bandStart.slice(1),
-    timePricePerHour: v.tariff.timePricePerHour,
+    timePricePerHour: [...v.tariff.timePricePerHour],
+    minPrice: v.tariff.minPrice,
     maxPrice: v.tariff.maxPrice,
     tzOffset: v.tariff.tzOffset,
     validFrom: v.tariff.validFrom,
@@ -293,7 +294,8 @@ function edgeTariff(cpoId: bigint, top: boolean): Tariff {
     flatFee: v(BITS.flatFee),
     energyPrice: [v(32), 1n, v(32), 0n],
     bandStart: [0n, 1n, 43_200n, 86_399n],
-    timePricePerHour: v(BITS.timePrice),
+    timePricePerHour: [v(BITS.timePrice), 1n, 0n, v(BITS.timePrice)],
+    minPrice: v(BITS.maxPrice),
     maxPrice: v(BITS.maxPrice),
     tzOffset: top ? 86_399n : 0n,
     validFrom: v(BITS.time),
@@ -377,7 +379,8 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
     bandStart: fc
       .uniqueArray(fc.bigInt({ min: 1n, max: 86_399n }), { minLength: 3, maxLength: 3 })
       .map((b) => [0n, ...b.sort((x, y) => (x < y ? -1 : 1))] as [bigint, bigint, bigint, bigint]),
-    timePricePerHour: bits(BITS.timePrice),
+    timePricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
+    minPrice: bits(BITS.maxPrice),
     maxPrice: bits(BITS.maxPrice),
     tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
     validFrom: bits(BITS.time),
@@ -406,6 +409,7 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
 const toRegistryTariff = (t: Tariff) => ({
   ...t,
   energyPrice: [...t.energyPrice] as [bigint, bigint, bigint, bigint],
+  timePricePerHour: [...t.timePricePerHour] as [bigint, bigint, bigint, bigint],
   bandStart: [t.bandStart[1], t.bandStart[2], t.bandStart[3]] as [bigint, bigint, bigint],
 });
 
