@@ -46,10 +46,11 @@ export class SimulatedOcmfMeter {
   }
 
   /**
-   * One signed record per reading, transaction pages `T<firstPage>` on, times written at UTC offset `offsetSeconds`
-   * (e.g. 3600 for +0100), registers in kWh with Wh precision.
+   * One signed record per reading, transaction pages `T<firstPage>` on, times written in the zone of a tariff's
+   * `tzOffset` (seconds added to UTC, negative zones modulo one day), registers in kWh with Wh precision.
    */
-  transaction(readings: readonly SimulatedOcmfReading[], offsetSeconds: number, firstPage = 1): string[] {
+  transaction(readings: readonly SimulatedOcmfReading[], tzOffset: bigint, firstPage = 1): string[] {
+    const offsetSeconds = Number(tzOffset > 43_200n ? tzOffset - 86_400n : tzOffset);
     return readings.map((r, i) => {
       const payload = JSON.stringify({
         FV: "1.0",

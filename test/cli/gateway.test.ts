@@ -54,7 +54,7 @@ describe("zkcharge session from-ocmf against a Hardhat JSON-RPC server", functio
         { t: start + 1800n, wh: 5_005_500n, tx: "T" }, // 17:00 local, the band boundary
         { t: start + 4200n, wh: 5_012_833n, tx: "E" },
       ],
-      Number(tariff.tzOffset),
+      tariff.tzOffset,
     );
     const recordsPath = join(dir, "records.txt");
     const keysPath = join(dir, "keys.json");
