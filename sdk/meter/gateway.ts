@@ -8,7 +8,7 @@
 import { ZkchargeError } from "../core/errors.ts";
 import { ocmfDigest } from "../core/hash.ts";
 import { clock, timeOfDay, type Tariff } from "../tariff/tariff.ts";
-import type { Meter } from "./meter.ts";
+import type { Meter, MeterSession } from "./meter.ts";
 import { OCMF_END_CODES, type OcmfReading, type OcmfRecord } from "./ocmf.ts";
 import type { OcmfInputRecord } from "./ocmfInput.ts";
 import {
@@ -169,14 +169,15 @@ export function signOcmfSession(input: GatewayInput): GatewaySession {
     throw new OcmfRefusedError(["the transaction does not run from a begin (B) to an end reading"]);
   const end = pointOf(report, endEntry);
   const points = [begin];
-  let live;
+  let live: MeterSession;
   try {
     live = meter.startSession({ sessionId: input.sessionId, tariff, t: begin.t, e: begin.e });
   } catch (error) {
     if (error instanceof ZkchargeError) throw new OcmfRefusedError([`begin ${begin.time}: ${error.message}`]);
     throw error;
   }
-  const boundaries = new Set<bigint>();
+  // Where a tariff change may stand: at a boundary, at the end's boundary, or at the begin (the whole session follows).
+  const boundaries = new Set<bigint>([begin.t]);
   try {
     for (let b = live.nextBoundary; b < end.t; b = live.nextBoundary) {
       boundaries.add(b);
@@ -190,7 +191,7 @@ export function signOcmfSession(input: GatewayInput): GatewaySession {
       live.addReading(p.t, p.e);
       points.push(p);
     }
-    boundaries.add(live.nextBoundary); // a tariff change may coincide with an end at a boundary
+    boundaries.add(live.nextBoundary);
     const stray = readings.find(
       (x) =>
         x.reading.tx === "T" &&

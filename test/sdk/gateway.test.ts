@@ -155,6 +155,15 @@ describe("sdk/meter/gateway", () => {
     expect(refusal(input({ records: halfSecondLate }))).to.match(
       /no OCMF reading at the tariff boundary .*17:00:00 local/,
     );
+    // A tariff change at the begin's instant is no divergence: the whole session follows it.
+    const begin = [
+      reading({ TM: at("16:30:00"), TX: "B", RV: 1.5 }),
+      reading({ TM: at("16:30:00"), TX: "T", RV: 1.5 }),
+    ];
+    const beginAndChange = [signRecord(ocmfMeter, payload(10, begin)), ...records().slice(1)];
+    expect(signOcmfSession(input({ records: beginAndChange })).session.points).to.deep.equal(
+      signOcmfSession(input()).session.points,
+    );
     const stray = records(ocmfMeter, { 1: { TX: "T" } });
     expect(refusal(input({ records: stray }))).to.match(
       /tariff change \(TX T\) at 2026-11-25T16:45:00,000\+0100 S is not a boundary/,
