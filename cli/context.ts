@@ -41,7 +41,7 @@ const GROUPS: Record<string, string> = {
   meter: "the CPO's meters: add (a fresh key, kept in the state file) and revoke",
   tariff: "the CPO's tariffs",
   driver: "the driver (a Semaphore identity in the state file): deposit, pay, balance, withdraw, lock, refund",
-  session: "charging sessions the meter signs (simulated)",
+  session: "charging sessions the meter signs (simulated, or by the gateway from OCMF records)",
   chain: "dev-chain helpers",
   ocmf: "OCMF records from calibrated meters, checked as transparency software does (no chain)",
 };
