@@ -109,7 +109,8 @@ function continueSession(state: CliState, o: SimulateOptions & { session: string
 }
 
 interface FromOcmfOptions {
-  keys?: string;
+  /** Required (checked before the handler runs). */
+  keys: string;
   session?: bigint;
   meter?: string;
   lenientSignature?: boolean;
@@ -117,7 +118,6 @@ interface FromOcmfOptions {
 
 /** `session from-ocmf <file>`: the gateway verifies the records and signs their transaction as a session. */
 function fromOcmf(state: CliState, path: string, o: FromOcmfOptions): CliState {
-  if (o.keys === undefined) throw new CliError("missing --keys (the CPO's key registry for its calibrated meters)");
   const record = activeMeter(state, o.meter);
   const tariff = latestTariff(state);
   const nonces = freshNonces();
