@@ -25,9 +25,15 @@ export interface RunContext extends Endpoint {
 
 /**
  * A command's work: `state` is the loaded state file (undefined if there is none yet), `options` its parsed
- * options. Returns the new state to save, or undefined (or `state` itself) to leave the file alone.
+ * options, `args` its positional arguments (if it declares any). Returns the new state to save, or undefined (or
+ * `state` itself) to leave the file alone.
  */
-export type Handler<O> = (ctx: RunContext, state: CliState | undefined, options: O) => Promise<CliState | undefined>;
+export type Handler<O> = (
+  ctx: RunContext,
+  state: CliState | undefined,
+  options: O,
+  args: readonly string[],
+) => Promise<CliState | undefined>;
 
 /** What each command group (the first word of a command) is about, for `zkcharge <group> --help`. */
 const GROUPS: Record<string, string> = {
@@ -35,7 +41,7 @@ const GROUPS: Record<string, string> = {
   meter: "the CPO's meters: add (a fresh key, kept in the state file) and revoke",
   tariff: "the CPO's tariffs",
   driver: "the driver (a Semaphore identity in the state file): deposit, pay, balance, withdraw, lock, refund",
-  session: "charging sessions the meter signs (simulated)",
+  session: "charging sessions the meter signs (simulated, or by the gateway from OCMF records)",
   chain: "dev-chain helpers",
   ocmf: "OCMF records from calibrated meters, checked as transparency software does (no chain)",
 };
@@ -90,7 +96,10 @@ export interface RunsOptions {
  * within `--timeout`.
  */
 export function runs<O>(command: Command, handler: Handler<O>, how: RunsOptions = {}): Command {
-  return command.action(async (options: O, self: Command) => {
+  // commander calls an action with the positional arguments first, then the options and the command.
+  return command.action(async (...params: unknown[]) => {
+    const self = params.at(-1) as Command;
+    const options = params.at(-2) as O;
     checkRequired(self);
     const globals = self.optsWithGlobals<GlobalOptions>();
     const watch = new TxWatch(globals.rpc, Number(globals.timeout) * 1000);
@@ -101,7 +110,7 @@ export function runs<O>(command: Command, handler: Handler<O>, how: RunsOptions 
         (async () => {
           let state = loadState(ctx.statePath);
           if (state && how.reconcile !== false) state = await repair(ctx, state);
-          const next = await handler(ctx, state, options);
+          const next = await handler(ctx, state, options, self.processedArgs as string[]);
           if (next !== undefined && next !== state) saveState(ctx.statePath, next);
         })(),
       ]);

@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from "commander";
 import { getAddress, isAddress } from "ethers";
-import { parseAmount } from "../sdk/index.ts";
+import { FIELD_MODULUS, parseAmount } from "../sdk/index.ts";
 import { DAY, HOUR } from "../dev/localNetwork.ts";
 import { CliError } from "./errors.ts";
 
@@ -72,6 +72,14 @@ export function wholeArg(max: bigint): Parse<bigint> {
     return value;
   };
 }
+
+/** A field element (below the BN254 modulus), decimal or 0x-hex: a session id, say. */
+export const fieldArg: Parse<bigint> = (text) => {
+  if (!/^(\d+|0x[0-9a-fA-F]+)$/.test(text)) throw new Error(`"${text}" is not a number (decimal or 0x-hex)`);
+  const value = BigInt(text);
+  if (value >= FIELD_MODULUS) throw new Error(`${text} is not below the field modulus`);
+  return value;
+};
 
 /** A local time of day `HH:MM` as seconds after midnight. */
 export const clockArg: Parse<bigint> = (text) => {

@@ -121,6 +121,8 @@ const sessionRecord = z
     live: liveSession.optional(),
     /** The nonces that make the session id (sessions begun with `session start`): the lock proof shows them. */
     nonces: z.object({ stationNonce: bigint, driverNonce: bigint }).strict().optional(),
+    /** Sessions signed by the gateway from OCMF records (`session from-ocmf`): the digest of the records used. */
+    ocmfDigest: bigint.optional(),
   })
   .strict();
 

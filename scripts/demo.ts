@@ -9,6 +9,8 @@
  * returns to the driver). In a second escrowed session the driver disappears mid-session: after the settle
  * deadline the CPO closes from the meter's last live tail, and the driver's wallet, rebuilt from events, later
  * finds the refund note and withdraws it through the relayer.
+ * Last, a session whose chain came through the station's gateway: a (simulated) calibrated meter signs OCMF
+ * records, the gateway verifies them and signs the zkcharge chain from their readings, and the driver pays it.
  */
 import { network } from "hardhat";
 import type { ContractTransactionReceipt } from "ethers";
@@ -26,6 +28,8 @@ import { Operator } from "../sdk/actors/operator.ts";
 import { clock, timeOfDay, type Bill, type Tariff } from "../sdk/tariff/tariff.ts";
 import { HOUR, chargeSession, demoTariff, freshNonces, nextLocalTime } from "../dev/localNetwork.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
+import { signOcmfSession } from "../sdk/meter/gateway.ts";
+import { SimulatedOcmfMeter } from "../dev/ocmfMeter.ts";
 
 const D = 3_600_000n; // bill divisor: 3600 s/h * 1000 Wh/kWh
 const started = Date.now();
@@ -410,6 +414,57 @@ try {
   await back.sync();
   detail(`driver's private balance now ${formatAmount(back.balance)}`);
   record("refund withdrawn", spendGas, spendWall, `${formatAmount(refund3 - fee)} out`);
+
+  // 20-21. A session through the station's gateway, from OCMF records of a calibrated meter.
+  step("Session 4 (OCMF): a calibrated meter signs OCMF records, 16:30-17:40 local at 11 kW across 17:00");
+  const ocmfMeter = new SimulatedOcmfMeter();
+  detail(
+    `SIMULATED calibrated meter ${ocmfMeter.serial}: an ECDSA-secp256r1 key made on the spot (no certification), ` +
+      "listed in the CPO's key registry",
+  );
+  const start4 = nextLocalTime((await chainNow()) + HOUR, 16n * HOUR + 30n * 60n, tariff.tzOffset);
+  const register4 = 7_000_000n;
+  const readings4 = [
+    { t: start4, wh: register4, tx: "B" },
+    { t: start4 + 900n, wh: register4 + 2750n, tx: "C" },
+    { t: start4 + 1800n, wh: register4 + 5500n, tx: "T" }, // the meter's tariff change at 17:00
+    { t: start4 + 4200n, wh: register4 + 12_833n, tx: "E" },
+  ] as const;
+  const ocmfRecords = ocmfMeter.transaction(readings4, tariff.tzOffset);
+  readings4.forEach((r, i) =>
+    detail(`OCMF record T${i + 1}: TX ${r.tx} at ${hhmm(r.t, tariff)} local, register ${kwh(r.wh)}, ECDSA-signed`),
+  );
+  detail(`e.g. ${ocmfRecords[2]!.slice(0, 80)}...`);
+  step("The station's gateway verifies the records and signs the zkcharge chain with the meter's EdDSA key");
+  const nonces4 = freshNonces();
+  const viaGateway = signOcmfSession({
+    records: ocmfRecords,
+    keys: ocmfMeter.registry,
+    meter,
+    sessionId: makeSessionId(nonces4.stationNonce, nonces4.driverNonce),
+    tariff,
+  });
+  const session4 = viaGateway.session;
+  detail(`${viaGateway.report.valid} of ${ocmfRecords.length} records valid, one complete transaction (B ... T ... E)`);
+  viaGateway.points.forEach((p, i) =>
+    detail(
+      `chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}  from OCMF record ${p.source} (TX ${p.tx})`,
+    ),
+  );
+  detail(`OCMF digest ${short(viaGateway.ocmfDigest)} of the records' signed bytes (not yet bound in-circuit)`);
+  step("Driver pays session 4 (pay circuit); the CPO checks and submits it");
+  t0 = Date.now();
+  const payment4 = await back.preparePayment(await operator.receipt(session4));
+  const pay4Wall = Date.now() - t0;
+  printBill(payment4.bill);
+  detail(
+    `total: ${formatAmount(payment4.pub.amount)}; proof: witness ${ms(payment4.witnessMs)} + prove ${ms(payment4.proveMs)} (${(pay4Wall / 1000).toFixed(1)} s wall)`,
+  );
+  await operator.checkPayment(payment4, session4);
+  const pay4Gas = tx(`paid ${formatAmount(payment4.pub.amount)}`, await operator.submitPayment(payment4));
+  await back.sync();
+  detail(`driver's private balance now ${formatAmount(back.balance)}`);
+  record("pay (OCMF gateway)", pay4Gas, pay4Wall, formatAmount(payment4.pub.amount));
 
   // Summary.
   console.log("\nSummary");

@@ -13,7 +13,15 @@
 export { DriverIdentity, type EncryptionKeyPair } from "./core/identity.ts";
 export { Note } from "./core/note.ts";
 export { formatAmount, parseAmount, CURRENCY } from "./core/money.ts";
-export { extDataHash, sessionId, meterLeaf, tariffHash, type ExtData, type PoolExtData } from "./core/hash.ts";
+export {
+  extDataHash,
+  ocmfDigest,
+  sessionId,
+  meterLeaf,
+  tariffHash,
+  type ExtData,
+  type PoolExtData,
+} from "./core/hash.ts";
 export { randomBits, randomFieldElement } from "./core/field.ts";
 export { MeterTree, NoteTree, type MerklePath } from "./core/tree.ts";
 export { BILL_DIVISOR, FIELD_MODULUS, N_POINTS, TOKEN_DECIMALS } from "./core/constants.ts";
@@ -133,6 +141,13 @@ export {
   type OcmfVerdict,
   type OcmfVerifyOptions,
 } from "./meter/ocmfVerify.ts";
+export {
+  OcmfRefusedError,
+  signOcmfSession,
+  type GatewayInput,
+  type GatewayPointSource,
+  type GatewaySession,
+} from "./meter/gateway.ts";
 
 // Typed proofs (sdk/proofs)
 export { provePay, verifyPay, type PayProof, type PayRequest } from "./proofs/pay.ts";

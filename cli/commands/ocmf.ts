@@ -49,7 +49,7 @@ const TX = {
 };
 
 /** A file's text, `-` for standard input; a read failure names the file. */
-function readText(path: string, what: string): string {
+export function readText(path: string, what: string): string {
   try {
     return readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (error) {
@@ -58,7 +58,7 @@ function readText(path: string, what: string): string {
 }
 
 /** The `--keys` file: a JSON object from meter identifier (MS, GS, GS/MS or CI) to public key. */
-function readKeys(path: string | undefined): Record<string, string> {
+export function readKeys(path: string | undefined): Record<string, string> {
   if (path === undefined) return {};
   let json: unknown;
   try {

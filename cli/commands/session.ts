@@ -1,14 +1,18 @@
 /**
  * Charging sessions the meter signs (simulated): `session simulate` (a whole session, or charging a started one
- * on) and `session start` (plug-in of an escrowed session). A started session lives in the state file as its
+ * on), `session start` (plug-in of an escrowed session) and `session from-ocmf` (a session the station's gateway
+ * signs from a calibrated meter's OCMF records). A started session lives in the state file as its
  * reading log and is rebuilt on the meter for every command (`restoreLiveSession` in the SDK).
  */
 import { Option, type Command } from "commander";
 import {
+  OcmfRefusedError,
   appendReadings,
   billSoFar,
   computeBill,
   formatAmount,
+  sessionId as makeSessionId,
+  signOcmfSession,
   simulateCharging,
   startLiveSessionLog,
   type Tariff,
@@ -18,7 +22,8 @@ import { defineCommand, runs, type RunContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, kwh, localClock, localDate, printChainPoints, say, short } from "../format.ts";
 import { activeMeter, findMeter, findSession, latestTariff, meterOf, needState, restoreSession } from "../lookup.ts";
-import { clockArg, option, required, wholeArg } from "../options.ts";
+import { clockArg, fieldArg, option, required, wholeArg } from "../options.ts";
+import { readKeys, readText } from "./ocmf.ts";
 import { attach, chainTime } from "../rpc.ts";
 import type { CliState, MeterRecord, SessionRecordEntry } from "../state.ts";
 
@@ -101,6 +106,64 @@ function continueSession(state: CliState, o: SimulateOptions & { session: string
   printChainPoints(session.points, tariff);
   detail(`the meter signed the session end, session id ${short(session.sessionId)}`);
   return replace({ ...next, session, amount: bill.amount, status: "unpaid" });
+}
+
+interface FromOcmfOptions {
+  /** Required (checked before the handler runs). */
+  keys: string;
+  session?: bigint;
+  meter?: string;
+  lenientSignature?: boolean;
+}
+
+/** `session from-ocmf <file>`: the gateway verifies the records and signs their transaction as a session. */
+function fromOcmf(state: CliState, path: string, o: FromOcmfOptions): CliState {
+  const record = activeMeter(state, o.meter);
+  const tariff = latestTariff(state);
+  const nonces = freshNonces();
+  const sessionId = o.session ?? makeSessionId(nonces.stationNonce, nonces.driverNonce);
+  const taken = state.sessions.find((s) => (s.session?.sessionId ?? s.live?.sessionId) === sessionId);
+  if (taken) throw new CliError(`session id ${short(sessionId)} is already session ${taken.id}`);
+  let signed;
+  try {
+    signed = signOcmfSession({
+      records: readText(path, "file"),
+      keys: readKeys(o.keys),
+      meter: meterOf(record),
+      sessionId,
+      tariff,
+      verify: { lenientSignature: o.lenientSignature ?? false },
+    });
+  } catch (error) {
+    if (!(error instanceof OcmfRefusedError)) throw error;
+    throw new CliError(`the gateway refuses to sign ${path}:\n  ${error.reasons.join("\n  ")}`);
+  }
+  const { session } = signed;
+  const bill = computeBill(session.points, tariff, session.ratedPowerW);
+  const id = `s${state.sessions.length + 1}`;
+  const [start, end] = [session.points[0]!, session.points.at(-1)!];
+  const signer = signed.report.transactions[0]!.signer;
+  say(
+    `Session ${id} on meter ${record.id} from ${signed.records.length} OCMF record(s) of ${signer}, all valid: ` +
+      `${localClock(start.t, tariff)}-${localClock(end.t, tariff)} local (${new Date(Number(start.t) * 1000).toISOString().slice(0, 10)}), ` +
+      `${kwh(end.e - start.e)}, bill ${formatAmount(bill.amount)}`,
+  );
+  signed.points.forEach((p, i) =>
+    detail(
+      `chain point ${i + 1}: ${localClock(p.t, tariff)}  register ${kwh(p.e)}  from ${p.source} reading ${p.reading} (TX ${p.tx})`,
+    ),
+  );
+  detail(
+    `OCMF digest 0x${signed.ocmfDigest.toString(16).padStart(64, "0")} of the records used (not yet bound in the pay proof)`,
+  );
+  detail(`signed by the gateway key (meter ${record.id}), session id ${short(session.sessionId)}`);
+  return {
+    ...state,
+    sessions: [
+      ...state.sessions,
+      { id, meterId: record.id, session, amount: bill.amount, status: "unpaid", ocmfDigest: signed.ocmfDigest },
+    ],
+  };
 }
 
 export function registerSessionCommands(root: Command): void {
@@ -191,5 +254,40 @@ export function registerSessionCommands(root: Command): void {
         ],
       };
     },
+  );
+
+  runs<FromOcmfOptions>(
+    defineCommand(
+      root,
+      "session from-ocmf",
+      "the station's gateway: verify a calibrated meter's OCMF records and sign their one transaction as a session " +
+        "(chain points only from readings at the latest tariff's boundaries, never interpolated)",
+    )
+      .helpGroup(HEADING)
+      .argument(
+        "<file>",
+        "the records (one per line, a JSON array, or OCPP signedMeterValue JSON); - reads standard input",
+      )
+      .addOption(
+        required(
+          new Option("--keys <file>", 'key registry: JSON {"<MS, GS, GS/MS or CI>": "<public key>"}, as `ocmf verify`'),
+          "keys.json",
+        ),
+      )
+      .addOption(
+        option(
+          "--session <id>",
+          "the session id agreed at plug-in (default: fresh nonces, as `session simulate`)",
+          fieldArg,
+        ),
+      )
+      .addOption(new Option("--meter <id>", "the gateway's meter key (id like m1; default: the last active one)"))
+      .addOption(
+        new Option(
+          "--lenient-signature",
+          "also accept a bare r||s signature and DER integers with extra leading zeros",
+        ),
+      ),
+    async (ctx, maybe, o, args) => fromOcmf(needState(ctx, maybe), args[0]!, o),
   );
 }

@@ -20,6 +20,7 @@ import {
   poseidon15,
   poseidon16,
 } from "poseidon-lite";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { AbiCoder, getBytes, hexlify, isAddress, keccak256 } from "ethers";
 import { BABYJUB_SUBGROUP_ORDER, BITS, FIELD_MODULUS, TAGS } from "./constants.ts";
 import { InvalidInputError } from "./errors.ts";
@@ -204,4 +205,38 @@ export function extDataHash(ext: ExtData): bigint {
     ],
   );
   return BigInt(keccak256(encoded)) % FIELD_MODULUS;
+}
+
+/** Domain separator of {@link ocmfDigest}: the ASCII bytes the hashed message starts with. */
+export const OCMF_DIGEST_DOMAIN = "zkcharge.ocmf.v1";
+
+/** `n` as 4 bytes, big-endian. */
+function uint32be(n: number): Uint8Array {
+  return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+}
+
+/**
+ * OCMF digest: one field element committing to the exact signed bytes of OCMF records, in order.
+ * `uint256(SHA-256("zkcharge.ocmf.v1" || u32be(count) || for each record: u32be(len) || payload)) mod r`,
+ * where `payload` is the record's payload section as written (the UTF-8 bytes its signature covers) and `len` its
+ * length in bytes. The count and length prefixes make the encoding injective (no two lists share a message).
+ * SHA-256 because the circuit carries the digest as one signed value and never recomputes it, while anyone
+ * holding the records recomputes it with standard tools; docs/ocmf.md, "Gateway".
+ * @throws InvalidInputError if there is no record or one is 2^32 bytes or longer
+ */
+export function ocmfDigest(payloads: readonly Uint8Array[]): bigint {
+  if (payloads.length === 0) throw new InvalidInputError("an OCMF digest needs at least one record");
+  const domain = new TextEncoder().encode(OCMF_DIGEST_DOMAIN);
+  const parts: Uint8Array[] = [domain, uint32be(payloads.length)];
+  for (const [i, p] of payloads.entries()) {
+    if (p.length >= 2 ** 32) throw new InvalidInputError(`OCMF record ${i}: payload of ${p.length} bytes is too long`);
+    parts.push(uint32be(p.length), p);
+  }
+  const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    message.set(p, at);
+    at += p.length;
+  }
+  return BigInt(hexlify(sha256(message))) % FIELD_MODULUS;
 }
