@@ -12,6 +12,7 @@ import { type SignedSession } from "../sdk/meter/record.ts";
 import { Operator } from "../sdk/actors/operator.ts";
 import { randomBits } from "../sdk/core/field.ts";
 import type { SessionNonces } from "../sdk/proofs/lockInput.ts";
+import { importOcpiTariff } from "../sdk/tariff/ocpi.ts";
 import type { Tariff } from "../sdk/tariff/tariff.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
 
@@ -26,19 +27,54 @@ export function nextLocalTime(after: bigint, secondsOfDay: bigint, tzOffset: big
   return candidate - tzOffset;
 }
 
-/** A four-band tariff (00:00 / 07:00 / 17:00 / 22:00 local, UTC+1), valid from `validFrom` for 180 days. */
+/**
+ * The dev CPO's tariff as it publishes it for roaming, an OCPI 2.2.1 Tariff object: 0.50 EUR per session,
+ * 0.25 / 0.39 / 0.45 / 0.30 EUR per kWh from 00:00 / 07:00 / 17:00 / 22:00 local, 0.12 EUR per hour plugged in.
+ * (The first matching element prices each dimension, so the unrestricted ENERGY element comes last.)
+ */
+export const DEMO_OCPI_TARIFF = {
+  country_code: "DE",
+  party_id: "ZKC",
+  id: "zkcharge-demo-4band",
+  currency: "EUR",
+  elements: [
+    { price_components: [{ type: "FLAT", price: 0.5, vat: 19, step_size: 1 }] },
+    {
+      price_components: [
+        { type: "TIME", price: 0.12, vat: 19, step_size: 1 },
+        { type: "PARKING_TIME", price: 0.12, vat: 19, step_size: 1 },
+      ],
+    },
+    {
+      price_components: [{ type: "ENERGY", price: 0.39, vat: 19, step_size: 1 }],
+      restrictions: { start_time: "07:00", end_time: "17:00" },
+    },
+    {
+      price_components: [{ type: "ENERGY", price: 0.45, vat: 19, step_size: 1 }],
+      restrictions: { start_time: "17:00", end_time: "22:00" },
+    },
+    {
+      price_components: [{ type: "ENERGY", price: 0.3, vat: 19, step_size: 1 }],
+      restrictions: { start_time: "22:00", end_time: "00:00" },
+    },
+    { price_components: [{ type: "ENERGY", price: 0.25, vat: 19, step_size: 1 }] },
+  ],
+  last_updated: "2026-11-30T12:00:00Z",
+} as const;
+
+/**
+ * The dev tariff: {@link DEMO_OCPI_TARIFF} imported (four bands, 00:00 / 07:00 / 17:00 / 22:00 local, UTC+1),
+ * valid from `validFrom` for 180 days.
+ */
 export function demoTariff(validFrom: bigint): Omit<Tariff, "cpoId"> {
-  return {
-    flatFee: 500_000n, // 0.50 EUR per session
-    energyPrice: [250_000n, 390_000n, 450_000n, 300_000n], // EUR per kWh by band
-    bandStart: [0n, 7n * HOUR, 17n * HOUR, 22n * HOUR],
-    timePricePerHour: [120_000n, 120_000n, 120_000n, 120_000n], // 0.12 EUR per hour plugged in, all day
-    minPrice: 0n,
-    maxPrice: 0n,
+  const { tariff } = importOcpiTariff(DEMO_OCPI_TARIFF, {
+    cpoId: 0n,
     tzOffset: HOUR,
     validFrom,
     validTo: validFrom + 180n * DAY,
-  };
+  });
+  const { cpoId: _cpoId, ...fields } = tariff;
+  return fields;
 }
 
 export interface Network {

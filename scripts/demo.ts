@@ -26,7 +26,7 @@ import { Note } from "../sdk/core/note.ts";
 import { formatAmount } from "../sdk/core/money.ts";
 import { Operator } from "../sdk/actors/operator.ts";
 import { clock, timeOfDay, type Bill, type Tariff } from "../sdk/tariff/tariff.ts";
-import { HOUR, chargeSession, demoTariff, freshNonces, nextLocalTime } from "../dev/localNetwork.ts";
+import { DEMO_OCPI_TARIFF, HOUR, chargeSession, demoTariff, freshNonces, nextLocalTime } from "../dev/localNetwork.ts";
 import { simulateCharging } from "../sdk/meter/simulator.ts";
 import { signOcmfSession } from "../sdk/meter/gateway.ts";
 import { SimulatedOcmfMeter } from "../dev/ocmfMeter.ts";
@@ -106,7 +106,9 @@ try {
   record("add meter", meterGas, null, "22 kW");
 
   // 4. Tariff.
-  step("CPO publishes a 4-band tariff (immutable, hash recomputed on-chain)");
+  step(
+    `CPO publishes its OCPI 2.2.1 Tariff "${DEMO_OCPI_TARIFF.id}", imported as a 4-band tariff (immutable, hash recomputed on-chain)`,
+  );
   const now = BigInt((await provider.getBlock("latest"))!.timestamp);
   const fields = demoTariff(now + 60n);
   const tariffHash = await operator.publishTariff(fields);

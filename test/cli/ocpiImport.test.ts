@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseState } from "../../cli/state.ts";
+import { everyBand } from "../../sdk/index.ts";
 import { startNode, zkcharge } from "./harness.ts";
 
 const pc = (type: string, price: number) => ({ type, price, vat: 19, step_size: 1 });
@@ -54,11 +55,12 @@ describe("zkcharge tariff import --ocpi against a Hardhat JSON-RPC server", func
     const out = await ok("tariff", "import", "--ocpi", path, "--tz", "+02:00", "--valid-days", "30");
     expect(out).to.contain("OCPI tariff night-day imported: zkcharge prices it exactly (VAT 19%)");
     expect(out).to.match(/Tariff published: \S+ \(UTC\+02:00, valid 30 days\)/);
-    expect(out).to.contain("flat fee 0.50 EUR, time 1.20 EUR/h, capped at 30.00 EUR");
-    expect(out).to.contain("band 0: 00:00-06:00  0.25 EUR/kWh");
-    expect(out).to.contain("band 1: 06:00-22:00  0.39 EUR/kWh");
+    expect(out).to.contain("flat fee 0.50 EUR, capped at 30.00 EUR");
+    expect(out).to.contain("band 0: 00:00-06:00  0.25 EUR/kWh, 1.20 EUR/h");
+    expect(out).to.contain("band 1: 06:00-22:00  0.39 EUR/kWh, 1.20 EUR/h");
     const [published] = parseState(readFileSync(statePath, "utf8")).tariffs;
-    expect(published!.tariff).to.deep.include({ flatFee: 500_000n, timePricePerHour: 1_200_000n, tzOffset: 7200n });
+    expect(published!.tariff).to.deep.include({ flatFee: 500_000n, minPrice: 0n, tzOffset: 7200n });
+    expect(published!.tariff.timePricePerHour).to.deep.equal(everyBand(1_200_000n));
     expect(published!.tariff.energyPrice).to.deep.equal([250_000n, 390_000n, 250_000n, 250_000n]);
 
     writeFileSync(path, JSON.stringify({ ...TARIFF, end_date_time: "2024-01-01T00:00:00Z" }));

@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { InvalidInputError } from "../../sdk/core/errors.ts";
 import { applyVat, exportOcpiCdr, importOcpiTariff, UnsupportedTariffError } from "../../sdk/tariff/ocpi.ts";
 import { computeBill, everyBand, type Point } from "../../sdk/tariff/tariff.ts";
+import { demoTariff } from "../../dev/localNetwork.ts";
 import { DAY0, HOUR } from "./helpers.ts";
 
 const fixture = (name: string): any =>
@@ -204,6 +205,19 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
     ];
     const bill = computeBill(points, t, RATED);
     expect(bill.amount).to.equal(500_000n + 10n * 250_000n + 1_000_000n);
+  });
+  it("the dev CPO's tariff (dev/localNetwork.ts) is its OCPI Tariff object imported, four bands exactly", () => {
+    expect(demoTariff(1_000n)).to.deep.equal({
+      flatFee: 500_000n,
+      energyPrice: [250_000n, 390_000n, 450_000n, 300_000n],
+      bandStart: [0n, 7n * HOUR, 17n * HOUR, 22n * HOUR],
+      timePricePerHour: everyBand(120_000n),
+      minPrice: 0n,
+      maxPrice: 0n,
+      tzOffset: HOUR,
+      validFrom: 1_000n,
+      validTo: 1_000n + 180n * 86_400n,
+    });
   });
 });
 
