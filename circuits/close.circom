@@ -13,7 +13,7 @@ include "./lib/session_bill.circom";
 //   amount, refundCommitment, extDataHash. The first four are the escrow's, read from storage.
 // Proves:
 //  1. the session bill (SessionBill) of the meter-signed chain; mode 0: closed by the meter's
-//     session-end record H(TAG_FINAL, H_n, n); mode 1: by a live tail H(TAG_LIVE, H_n, t, e), whose
+//     session-end record H(TAG_FINAL, H_n, n, ocmfDigest) (ocmfDigest private, 0 without OCMF records); mode 1: by a live tail H(TAG_LIVE, H_n, t, e), whose
 //     reading adds one more interval to the bill;
 //  2. amount = min(bill, cap), and the rest returns to the escrow's owner as
 //     refundCommitment = H(TAG_NOTE, refundPrecommitment, cap - amount);
@@ -57,6 +57,7 @@ template Close(METER_DEPTH, N) {
     signal input e[N];
     signal input tTail;
     signal input eTail;
+    signal input ocmfDigest;
     signal input sigR8x;
     signal input sigR8y;
     signal input sigS;
@@ -91,7 +92,7 @@ template Close(METER_DEPTH, N) {
     bill.tTail <== tTail;
     bill.eTail <== eTail;
 
-    signal finalRecord <== Poseidon(3)([TAG_FINAL(), bill.head, n]);
+    signal finalRecord <== SessionEndRecord()(bill.head, n, ocmfDigest);
     signal liveTail <== Poseidon(4)([TAG_LIVE(), bill.head, tTail, eTail]);
     signal signed <== finalRecord + mode * (liveTail - finalRecord);
     MeterSignature()(meterAx, meterAy, sigR8x, sigR8y, sigS, signed);

@@ -15,7 +15,8 @@ include "./lib/spend.circom";
 //  1. the spender knows an identity secret s < l, and a note (value, blinding) owned by it
 //     sits at leafIndex in the note tree (noteRoot, noteTreeSize); nullifier = H(C, leafIndex, s);
 //  2. the session bill (SessionBill) of the meter-signed chain, closed by the meter's signature over
-//     the session-end record H(TAG_FINAL, H_n, n), equals `amount`;
+//     the session-end record H(TAG_FINAL, H_n, n, ocmfDigest), equals `amount` (ocmfDigest, private:
+//     the digest of the OCMF records a gateway signed the chain from, 0 for a meter's own chain);
 //  3. change = value - amount - fee with all three < 2^64, and the change note goes back to the
 //     same identity: changeCommitment = H(TAG_NOTE, H(TAG_PRECOMMIT, idc, changeBlinding), change);
 //  4. extDataHash is bound to the proof.
@@ -65,6 +66,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input n;
     signal input t[N];
     signal input e[N];
+    signal input ocmfDigest;
     signal input sigR8x;
     signal input sigR8y;
     signal input sigS;
@@ -109,7 +111,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     bill.eTail <== 0;
     amount === bill.amount;
 
-    signal finalRecord <== Poseidon(3)([TAG_FINAL(), bill.head, n]);
+    signal finalRecord <== SessionEndRecord()(bill.head, n, ocmfDigest);
     MeterSignature()(meterAx, meterAy, sigR8x, sigR8y, sigS, finalRecord);
 
     // 3. Balance: the fee comes out of this note, never from anyone else's.

@@ -71,6 +71,8 @@ const signedSession: z.ZodType<SignedSession, z.ZodTypeDef, unknown> = z
     n: z.number().int().nonnegative(),
     signature: z.object({ R8: pair, S: bigint }).strict(),
     meterPublicKey: pair,
+    // State files written before the OCMF binding hold sessions from the meter's own chain: digest 0.
+    ocmfDigest: bigint.default(0n),
     final: bigint,
   })
   .strict();
@@ -121,8 +123,6 @@ const sessionRecord = z
     live: liveSession.optional(),
     /** The nonces that make the session id (sessions begun with `session start`): the lock proof shows them. */
     nonces: z.object({ stationNonce: bigint, driverNonce: bigint }).strict().optional(),
-    /** Sessions signed by the gateway from OCMF records (`session from-ocmf`): the digest of the records used. */
-    ocmfDigest: bigint.optional(),
   })
   .strict();
 

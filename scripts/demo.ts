@@ -453,7 +453,9 @@ try {
       `chain point ${i + 1} ${hhmm(p.t, tariff)}  register ${kwh(p.e)}  from OCMF record ${p.source} (TX ${p.tx})`,
     ),
   );
-  detail(`OCMF digest ${short(viaGateway.ocmfDigest)} of the records' signed bytes (not yet bound in-circuit)`);
+  detail(
+    `OCMF digest ${short(viaGateway.ocmfDigest)} of the records' signed bytes, signed into the session-end record the pay proof checks`,
+  );
   step("Driver pays session 4 (pay circuit); the CPO checks and submits it");
   t0 = Date.now();
   const payment4 = await back.preparePayment(await operator.receipt(session4));

@@ -57,3 +57,17 @@ template SessionChain(N) {
         (1 - active[i]) * e[i] === 0;
     }
 }
+
+// SessionEndRecord: the message a meter signs when a session ends,
+//   H(TAG_FINAL, head, n, ocmfDigest)
+// where ocmfDigest commits to the OCMF records a station's gateway signed the chain from (0 for a meter's
+// own chain; sdk/core/hash.ts `ocmfDigest`), so the legally relevant records and the billed chain cannot diverge.
+// Caller must enforce: a meter signature over `record`; head and n from SessionChain.
+template SessionEndRecord() {
+    signal input head;
+    signal input n;
+    signal input ocmfDigest;
+    signal output record;
+
+    record <== Poseidon(4)([TAG_FINAL(), head, n, ocmfDigest]);
+}

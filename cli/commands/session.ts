@@ -154,15 +154,12 @@ function fromOcmf(state: CliState, path: string, o: FromOcmfOptions): CliState {
     ),
   );
   detail(
-    `OCMF digest 0x${signed.ocmfDigest.toString(16).padStart(64, "0")} of the records used (not yet bound in the pay proof)`,
+    `OCMF digest 0x${signed.ocmfDigest.toString(16).padStart(64, "0")} of the records used, signed into the session-end record`,
   );
   detail(`signed by the gateway key (meter ${record.id}), session id ${short(session.sessionId)}`);
   return {
     ...state,
-    sessions: [
-      ...state.sessions,
-      { id, meterId: record.id, session, amount: bill.amount, status: "unpaid", ocmfDigest: signed.ocmfDigest },
-    ],
+    sessions: [...state.sessions, { id, meterId: record.id, session, amount: bill.amount, status: "unpaid" }],
   };
 }
 

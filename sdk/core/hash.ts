@@ -136,9 +136,12 @@ export function chainStep(prev: bigint, t: bigint, e: bigint): bigint {
   return poseidon([TAGS.chainStep, prev, t, e]);
 }
 
-/** Session end record `final = H_3(TAG_FINAL, H_n, n)`: what the meter signs when the session ends. */
-export function chainFinal(Hn: bigint, n: bigint): bigint {
-  return poseidon([TAGS.chainFinal, Hn, n]);
+/**
+ * Session end record `final = H_4(TAG_FINAL, H_n, n, ocmfDigest)`: what the meter signs when the session ends.
+ * `ocmfDigest` is {@link ocmfDigest} of the OCMF records a gateway signed the chain from, 0 for a meter's own chain.
+ */
+export function chainFinal(Hn: bigint, n: bigint, ocmfDigestValue: bigint): bigint {
+  return poseidon([TAGS.chainFinal, Hn, n, ocmfDigestValue]);
 }
 
 /** Live tail `H_4(TAG_LIVE, H_k, t, e)`: a signed reading after chain point `k` that never extends the chain. */

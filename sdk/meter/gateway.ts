@@ -66,7 +66,7 @@ export interface GatewayPointSource {
 export interface GatewaySession {
   /** The zkcharge session, signed with the gateway's key: what `provePay` takes. */
   readonly session: SignedSession;
-  /** {@link ocmfDigest} of the transaction's records, in input order (not yet bound in-circuit). */
+  /** {@link ocmfDigest} of the transaction's records, in input order (signed into the session-end record, checked by the pay and close proofs). */
   readonly ocmfDigest: bigint;
   /** Input indexes of the records the digest covers: every record of the transaction. */
   readonly records: readonly number[];
@@ -201,10 +201,11 @@ export function signOcmfSession(input: GatewayInput): GatewaySession {
       throw new OcmfRefusedError([
         `tariff change (TX T) at ${stray.reading.time.text} is not a boundary of the zkcharge tariff: the two bills would diverge`,
       ]);
-    const session = live.end(end.t, end.e);
-    if (session.n > points.length) points.push(end);
     const encoder = new TextEncoder();
     const digest = ocmfDigest(tx.records.map((i) => encoder.encode(report.records[i]!.record!.payloadText)));
+    // The digest goes into the signed session-end record, which the pay and close proofs check.
+    const session = live.end(end.t, end.e, digest);
+    if (session.n > points.length) points.push(end);
     return { session, ocmfDigest: digest, records: tx.records, points, report };
   } catch (error) {
     if (error instanceof OcmfRefusedError || !(error instanceof ZkchargeError)) throw error;

@@ -272,10 +272,12 @@ export class MeterSession {
 
   /**
    * Ends the session at `(t, e)` (appended as the last chain point unless it equals the last one) and signs
-   * `chainFinal(H_n, n)`.
+   * `chainFinal(H_n, n, ocmfDigest)`.
+   * @param ocmfDigest - digest of the OCMF records the readings came from (a gateway's), 0 (default) for none
    * @throws InvalidReadingsError / MeterError as {@link MeterSession.addReading}, or if the bill would not verify
    */
-  end(t: bigint, e: bigint): SignedSession {
+  end(t: bigint, e: bigint, ocmfDigest = 0n): SignedSession {
+    assertFieldElement(ocmfDigest, "ocmfDigest");
     const lastPoint = this.#points[this.#points.length - 1]!;
     if (!(t === lastPoint.t && e === lastPoint.e && t === this.#last.t && e === this.#last.e)) {
       this.#checkReading(t, e);
@@ -287,7 +289,7 @@ export class MeterSession {
     }
     this.#ended = true;
     computeBill(this.#points, this.tariff, this.#meter.ratedPowerW); // self-check: the circuit must accept these points
-    const final = chainFinal(this.head, BigInt(this.#points.length));
-    return { ...this.#chain(), final, signature: this.#sign(final) };
+    const final = chainFinal(this.head, BigInt(this.#points.length), ocmfDigest);
+    return { ...this.#chain(), ocmfDigest, final, signature: this.#sign(final) };
   }
 }

@@ -68,7 +68,9 @@ export interface SignedChain {
 
 /** A finished session as the meter signed it: everything the pay / close circuits need from the meter. */
 export interface SignedSession extends SignedChain {
-  /** `H_3(TAG_FINAL, H_n, n)`, the signed message. */
+  /** The digest of the OCMF records the chain was signed from (`ocmfDigest` in core/hash), 0 for none. */
+  ocmfDigest: bigint;
+  /** `H_4(TAG_FINAL, H_n, n, ocmfDigest)`, the signed message. */
   final: bigint;
 }
 
@@ -115,7 +117,7 @@ export function verifySignedSession(s: SignedSession): boolean {
   try {
     const head = chainHead(s, N_POINTS);
     if (head === null) return false;
-    const final = chainFinal(head, BigInt(s.n));
+    const final = chainFinal(head, BigInt(s.n), s.ocmfDigest);
     return final === s.final && verifySignature(final, s.signature, s.meterPublicKey);
   } catch {
     return false;

@@ -1,6 +1,7 @@
 /**
  * The circuit inputs every session-bill circuit (pay, close) shares: tariff fields, the meter and
- * its path, the chain points (zero-padded to N_POINTS) and the meter's signature. Written once.
+ * its path, the chain points (zero-padded to N_POINTS), the OCMF digest of the session-end record and the meter's
+ * signature. Written once.
  */
 import { METER_TREE_DEPTH, N_POINTS } from "../core/constants.ts";
 import { InvalidInputError } from "../core/errors.ts";
@@ -50,6 +51,8 @@ export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) 
       n: BigInt(record.n),
       t: padded(record.points.map((p) => p.t)),
       e: padded(record.points.map((p) => p.e)),
+      // In the session-end record; live evidence signs a tail instead, where the circuit ignores it.
+      ocmfDigest: "ocmfDigest" in record ? record.ocmfDigest : 0n,
       sigR8x: record.signature.R8[0],
       sigR8y: record.signature.R8[1],
       sigS: record.signature.S,

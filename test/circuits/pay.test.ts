@@ -250,6 +250,30 @@ describe("pay circuit", function () {
     });
   });
 
+  describe("OCMF evidence: the digest in the signed session-end record", () => {
+    it("accepts the digest the meter signed, rejects another one and 0; edge digests r - 1 and 0 accepted", async () => {
+      for (const digest of [0n, 1n, FIELD_MODULUS - 1n]) {
+        const s = payScenario();
+        const session = signChain({
+          sessionId: s.session.sessionId,
+          cpoId: CPO_ID,
+          meterLeaf: s.meter.leaf,
+          tariff: s.tariff,
+          points: s.session.points,
+          ocmfDigest: digest,
+        });
+        const w = buildPayWitness({ ...s.request, session });
+        expect(w.input.ocmfDigest).to.equal(digest);
+        await expectAccepted("pay", w.input);
+        const other = digest === 0n ? 12_345n : 0n;
+        await expectRejected("pay", { ...w.input, ocmfDigest: other }, [
+          "ForceEqualIfEnabled",
+          "EdDSAPoseidonVerifier",
+        ]);
+      }
+    });
+  });
+
   describe("tariff: OCPI min_price and time-of-day time prices", () => {
     const short = [
       { t: SESSION_START, e: 0n },

@@ -58,6 +58,7 @@ function stateWithSession(): CliState {
           ratedPowerW: 22_000n,
           tariff,
           tariffHash: 9n,
+          ocmfDigest: 0n,
           points: [
             { t: 1_000_000n, e: 5_000_000n },
             { t: 1_001_800n, e: 5_005_500n },

@@ -6,11 +6,11 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { FIELD_MODULUS } from "../../sdk/core/constants.ts";
-import { OCMF_DIGEST_DOMAIN, ocmfDigest } from "../../sdk/core/hash.ts";
+import { OCMF_DIGEST_DOMAIN, chainFinal, ocmfDigest } from "../../sdk/core/hash.ts";
 import { OcmfRefusedError, signOcmfSession, type GatewayInput } from "../../sdk/meter/gateway.ts";
 import { Meter } from "../../sdk/meter/meter.ts";
 import { parseOcmf } from "../../sdk/meter/ocmf.ts";
-import { verifySignedSession } from "../../sdk/meter/record.ts";
+import { computeChain, verifySignedSession, type SignedSession } from "../../sdk/meter/record.ts";
 import { computeBill } from "../../sdk/tariff/tariff.ts";
 import { payload, reading, signRecord, testMeter, type TestMeter } from "../fixtures/ocmf.ts";
 import { CPO_ID, RATED_POWER_W, SESSION_START, scenarioTariff } from "../fixtures/session.ts";
@@ -42,6 +42,11 @@ const input = (overrides: Partial<GatewayInput> = {}): GatewayInput => ({
   tariff,
   ...overrides,
 });
+
+/** H_n of a signed session's chain. */
+function computeChainHead(s: SignedSession): bigint {
+  return computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points)[s.n]!;
+}
 
 /** The refusal's reasons, joined. */
 function refusal(args: GatewayInput): string {
@@ -219,6 +224,14 @@ describe("sdk/meter/gateway", () => {
     const signed = signOcmfSession(input({ records: recs }));
     expect(signed.ocmfDigest).to.equal(digestByHand(payloads));
     expect(signed.ocmfDigest < FIELD_MODULUS).to.equal(true);
+    // Signed into the session-end record: the gateway's signature names exactly these records.
+    expect(signed.session.ocmfDigest).to.equal(signed.ocmfDigest);
+    expect(signed.session.final).to.equal(
+      chainFinal(computeChainHead(signed.session), BigInt(signed.session.n), signed.ocmfDigest),
+    );
+    expect(verifySignedSession(signed.session)).to.equal(true);
+    expect(verifySignedSession({ ...signed.session, ocmfDigest: signed.ocmfDigest + 1n })).to.equal(false);
+    expect(verifySignedSession({ ...signed.session, ocmfDigest: 0n })).to.equal(false);
     // Stable: the same records as parsed records, as one file, under another session id and another gateway key.
     const again = signOcmfSession(
       input({

@@ -60,7 +60,7 @@ describe("sdk/hash", () => {
         expect(meterLeaf(a, b, c, 22_000n)).to.equal(poseidon5([tag("zkcharge.meter"), a, b, c, 22_000n]));
         expect(chainStart(a, b, c, v)).to.equal(poseidon5([tag("zkcharge.chain.start"), a, b, c, v]));
         expect(chainStep(a, b, c)).to.equal(poseidon4([tag("zkcharge.chain.step"), a, b, c]));
-        expect(chainFinal(a, 3n)).to.equal(poseidon3([tag("zkcharge.chain.final"), a, 3n]));
+        expect(chainFinal(a, 3n, c)).to.equal(poseidon4([tag("zkcharge.chain.final"), a, 3n, c]));
         expect(liveTail(a, b, c)).to.equal(poseidon4([tag("zkcharge.chain.live"), a, b, c]));
       }),
       { numRuns: 20 },

@@ -46,7 +46,8 @@ describe("sdk/meter", () => {
     expect(signed.n).to.equal(4);
     expect(signed.tariffHash).to.equal(tariffHash(tariff));
     const heads = computeChain(42n, 7n, m.leaf, signed.tariffHash, signed.points);
-    expect(signed.final).to.equal(chainFinal(heads[4]!, 4n));
+    expect(signed.ocmfDigest).to.equal(0n);
+    expect(signed.final).to.equal(chainFinal(heads[4]!, 4n, 0n));
     expect(verifySignature(signed.final, signed.signature, signed.meterPublicKey)).to.equal(true);
     expect(verifySignedSession(signed)).to.equal(true);
     // 11 kW for 9 h, released in whole Wh.

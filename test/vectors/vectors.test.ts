@@ -198,6 +198,7 @@ interface Vector {
   sessionId: bigint;
   points: { t: bigint; e: bigint }[];
   live: { t: bigint; e: bigint };
+  ocmfDigest: bigint;
   tree: { leaves: bigint[]; index: number };
 }
 
@@ -250,6 +251,7 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
     n,
     t: pad(v.points.map((p) => p.t)),
     e: pad(v.points.map((p) => p.e)),
+    ocmfDigest: v.ocmfDigest,
     liveT: v.live.t,
     liveE: v.live.e,
     leaf: treePath.leaf,
@@ -265,7 +267,7 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
     nullifier: nullifier(C, v.leafIndex, v.secret),
     meterLeaf: leaf,
     chainHead: head,
-    chainFinal: chainFinal(head, n),
+    chainFinal: chainFinal(head, n, v.ocmfDigest),
     liveTail: liveTail(head, v.live.t, v.live.e),
     treeRoot: tree.root,
     constants: [
@@ -317,6 +319,7 @@ function edgeVectors(): Vector[] {
     sessionId: 0n,
     points: [{ t: 0n, e: 0n }],
     live: { t: 0n, e: 0n },
+    ocmfDigest: 0n,
     tree: { leaves: [0n], index: 0 },
   };
   const hi: Vector = {
@@ -337,6 +340,7 @@ function edgeVectors(): Vector[] {
     sessionId: R - 1n,
     points: Array.from({ length: CHAIN_N }, () => ({ t: R - 1n, e: R - 1n })),
     live: { t: R - 1n, e: R - 1n },
+    ocmfDigest: R - 1n,
     tree: { leaves: Array.from({ length: 32 }, (_, i) => R - 1n - BigInt(i)), index: 31 },
   };
   // A tree with a carried node (size 6, leaf 4) and a meter in the middle of a 13-leaf tree.
@@ -398,6 +402,7 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
   sessionId: field(),
   points: fc.array(fc.record({ t: field(), e: field() }), { minLength: 1, maxLength: CHAIN_N }),
   live: fc.record({ t: field(), e: field() }),
+  ocmfDigest: field(),
   tree: fc
     .record({ leaves: fc.array(field(), { minLength: 1, maxLength: 32 }), index: fc.nat() })
     .map((t) => ({ ...t, index: t.index % t.leaves.length })),
