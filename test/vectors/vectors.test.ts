@@ -36,6 +36,7 @@ import {
   TAGS,
 } from "../../sdk/core/constants.ts";
 import { deployZkcharge, type ZkchargeDeployment } from "../../dev/deploy.ts";
+import { toTariffStruct } from "../../sdk/actors/chain.ts";
 import {
   chainFinal,
   chainStart,
@@ -411,13 +412,6 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
 // ------------------------------------------------------------------------------------------------ Solidity helpers
 
 /** Registry tariff struct (bandStart without the implicit 0). */
-const toRegistryTariff = (t: Tariff) => ({
-  ...t,
-  energyPrice: [...t.energyPrice] as [bigint, bigint, bigint, bigint],
-  timePricePerHour: [...t.timePricePerHour] as [bigint, bigint, bigint, bigint],
-  bandStart: [t.bandStart[1], t.bandStart[2], t.bandStart[3]] as [bigint, bigint, bigint],
-});
-
 /** Roots of an SDK tree after each insert. */
 function sdkRoots(leaves: bigint[]): bigint[] {
   const tree = new MerkleTree(32);
@@ -619,13 +613,13 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
 
     it("tariff hash: Registry.hashTariff and the TariffPublished event (edges and random)", async () => {
       for (const t of [edgeTariff(0n, false), edgeTariff(R - 1n, true)]) {
-        expect(await d.registry.hashTariff(toRegistryTariff(t))).to.equal(tariffHash(t));
+        expect(await d.registry.hashTariff(toTariffStruct(t))).to.equal(tariffHash(t));
       }
       await fc.assert(
         fc.asyncProperty(
           vectorArb.map((v) => v.tariff),
           async (t) => {
-            expect(await d.registry.hashTariff(toRegistryTariff(t))).to.equal(tariffHash(t));
+            expect(await d.registry.hashTariff(toTariffStruct(t))).to.equal(tariffHash(t));
           },
         ),
         { numRuns: 8 },
@@ -644,7 +638,7 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
         validFrom: now + 100n,
         validTo: now + 86_400n,
       };
-      const receipt = await (await d.registry.publishTariff(toRegistryTariff(t))).wait();
+      const receipt = await (await d.registry.publishTariff(toTariffStruct(t))).wait();
       const ev = receipt!.logs.map((l) => d.registry.interface.parseLog(l)).find((l) => l?.name === "TariffPublished");
       expect(ev!.args.tariffHash).to.equal(tariffHash(t));
       expect(await d.registry.tariffCpo(tariffHash(t))).to.equal(cpoId);
