@@ -11,7 +11,7 @@ const LAYERS = [
   { name: "sdk/proofs", path: "^sdk/proofs/" },
   { name: "sdk/actors", path: "^sdk/actors/" },
   { name: "sdk/index", path: "^sdk/index\\.ts$" },
-  { name: "dev", path: "^dev/" },
+  { name: "dev", path: "^(dev|ignition)/" },
   { name: "faces", path: "^(cli|station|charger|relayer|web)/" },
   { name: "tools", path: "^(scripts|bench|test)/" },
 ];

@@ -226,6 +226,16 @@ export {
   type PrivacyReport,
   type PrivacyWarning,
 } from "./actors/privacy.ts";
+export {
+  DEPLOYMENT_RECORD_VERSION,
+  DEV_CHAIN_IDS,
+  TEST_CHAIN_IDS,
+  DeploymentRecordError,
+  chainKind,
+  parseDeploymentRecord,
+  type ChainKind,
+  type DeploymentRecord,
+} from "./actors/deployment.ts";
 export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./actors/escrow.ts";
 export {
   fromTariffStruct,
