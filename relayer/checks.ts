@@ -10,8 +10,8 @@
  * 6. an `eth_estimateGas` of the exact transaction from the relayer's account, its revert decoded
  *    (`decodeRevert`).
  *
- * Steps 1-3 need no chain ({@link checkOffline}); the service looks the nullifiers up in its job store between
- * step 3 and 4, so a proof it already has returns its job instead of an error.
+ * Steps 1-3 need no chain ({@link checkOffline}), 4-6 do ({@link checkOnChain}). Before step 1 the service looks
+ * the nullifiers up in its job store, so a proof it already has returns its job instead of an error.
  */
 import { getAddress, type Provider } from "ethers";
 import {

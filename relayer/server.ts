@@ -125,10 +125,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (!parsed.success) return refuse(reply, 400, "INVALID_REQUEST", describeZodError(parsed.error));
     const req = parsed.data as RelayRequest;
     const keys = keysOf(req);
+    // The same nullifier (the same proof, or a copy) again: its job, whatever the quote now says.
+    const existing = await store.find(keys);
+    if (existing) return reply.code(200).send({ id: existing.id, status: existing.status, existing: true });
     try {
       checkOffline(ctx, req);
-      const existing = await store.find(keys);
-      if (existing) return reply.code(200).send({ id: existing.id, status: existing.status, existing: true });
       const busy = keys.find((k) => checking.has(k));
       if (busy) {
         return refuse(reply, 409, "IN_PROGRESS", `a request spending ${busy} is being checked: poll it again shortly`);
