@@ -2,7 +2,8 @@
  * Everything the relayer checks before it stores or sends a job, in this order (docs/relayer.md):
  *
  * 1. the quote: for this operation, chain, pool and relayer, signed by the relayer's own account, not expired;
- * 2. the fee: the ext data names this relayer, and the fee the proof binds is at least the quote's;
+ * 2. the fee: the ext data names this relayer, and the fee the proof binds is at least the quote's (and a transact
+ *    moves no tokens in: those would come from the relayer's account);
  * 3. the ext data hashes to the proof's `extDataHash` (the SDK's `extDataHash`);
  * 4. on-chain state: the note root is known at its tree size, the nullifiers unspent (a close: its escrow open,
  *    with the terms the proof uses, and mode 0, which anyone may submit);
@@ -129,6 +130,13 @@ export function checkOffline(ctx: CheckContext, req: RelayRequest): void {
     );
   }
 
+  if (req.operation === "transact" && req.extData.extAmount > 0n) {
+    throw new RelayRejected(
+      400,
+      "DEPOSIT_NOT_RELAYED",
+      "a transact with extAmount > 0 pulls the tokens from its submitter: send top-ups yourself",
+    );
+  }
   const fee = feeOf(req);
   if (req.operation !== "close" && getAddress(req.extData.relayer) !== ctx.relayer) {
     throw new RelayRejected(

@@ -134,7 +134,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       if (busy) {
         return refuse(reply, 409, "IN_PROGRESS", `a request spending ${busy} is being checked: poll it again shortly`);
       }
-      if ((await store.live()).length >= limits.maxLiveJobs) {
+      if ((await store.liveCount()) >= limits.maxLiveJobs) {
         reply.header("retry-after", "10");
         return refuse(reply, 503, "QUEUE_FULL", `${limits.maxLiveJobs} jobs are waiting to be mined: retry later`);
       }
@@ -152,7 +152,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       }
     } catch (error) {
       if (error instanceof RelayRejected) return refuse(reply, error.status, error.code, error.message);
-      throw error;
+      // The node (or the verifier) failed us, not the request: say so, store nothing.
+      deps.log?.(`relay check failed: ${(error as Error).message}`);
+      return refuse(reply, 502, "CHECK_UNAVAILABLE", `could not check the request: ${(error as Error).message}`);
     }
   });
 

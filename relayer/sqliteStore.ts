@@ -192,6 +192,13 @@ export class SqliteJobStore implements JobStore {
     return rows.map((r) => this.#load(r));
   }
 
+  async liveCount(): Promise<number> {
+    const row = this.#db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'sent')").get() as {
+      n: number;
+    };
+    return row.n;
+  }
+
   async maxNonce(): Promise<number | undefined> {
     const row = this.#db
       .prepare("SELECT MAX(nonce) AS n FROM jobs WHERE nonce IS NOT NULL AND nonce_free = 0")

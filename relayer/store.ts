@@ -55,6 +55,8 @@ export interface JobStore {
   get(id: string): Promise<Job | undefined>;
   /** Live jobs (queued or sent), oldest first. */
   live(): Promise<Job[]>;
+  /** How many jobs are live. */
+  liveCount(): Promise<number>;
   /** The highest nonce of any job that may still be mined or was (every job but those failed unbroadcast). */
   maxNonce(): Promise<number | undefined>;
   /** Records a signed transaction (and, on the first, the job's nonce) before it is broadcast. */

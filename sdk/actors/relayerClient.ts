@@ -154,14 +154,22 @@ export class RelayerClient {
   }
 
   /**
-   * Polls a job until it is mined.
+   * Polls a job until it is mined (slowing down when the relayer answers 429).
    * @throws RelayerError `JOB_FAILED` naming the relayer's reason, or `JOB_TIMEOUT` after `timeoutMs`
    */
   async waitForJob(id: string, options: WaitOptions = {}): Promise<RelayJob> {
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     const poll = options.pollMs ?? 250;
     for (;;) {
-      const job = await this.job(id);
+      let job: RelayJob;
+      try {
+        job = await this.job(id);
+      } catch (error) {
+        // Polling too fast for the relayer's read budget: slow down, within the deadline.
+        if (!(error instanceof RelayerError) || error.status !== 429 || Date.now() + 1000 > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
       if (job.status === "mined") return job;
       if (job.status === "failed") throw new RelayerError(200, "JOB_FAILED", `relay job ${id} failed: ${job.reason}`);
       if (Date.now() + poll > deadline) {

@@ -214,6 +214,12 @@ describe("relayer service (hardhat node + relayer process over HTTP)", function 
     );
     await refused({ ...held, quote: await signed({ operation: "pay" }) }, 400, "QUOTE_MISMATCH", /for pay/);
     await refused(
+      { ...held, extData: { ...held.extData, extAmount: 1_000_000n } },
+      400,
+      "DEPOSIT_NOT_RELAYED",
+      /pulls the tokens from its submitter/,
+    );
+    await refused(
       { ...held, publicSignals: { ...held.publicSignals, noteRoot: undefined } },
       400,
       "INVALID_REQUEST",
