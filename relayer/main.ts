@@ -106,6 +106,8 @@ try {
   );
   const stop = (signal: string) => {
     log?.(`${signal}: stopping`);
+    // A pass stuck on a silent node must not keep the process alive: what is stored is resumed at the next start.
+    setTimeout(() => process.exit(1), 10_000).unref();
     relayer.close().then(
       () => process.exit(0),
       () => process.exit(1),

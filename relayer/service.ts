@@ -2,7 +2,7 @@
  * The relayer put together: the provider, the pool, the job store, the sender loop and the HTTP server. The
  * command line (main.ts) and the bench start it through {@link startRelayer}.
  */
-import { JsonRpcProvider, getAddress, isAddress, type Signer } from "ethers";
+import { FetchRequest, JsonRpcProvider, getAddress, isAddress, type Signer } from "ethers";
 import { Pool__factory, shutdownProver, type FeePolicy, type ProverOptions } from "../sdk/index.ts";
 import type { CheckContext } from "./checks.ts";
 import { DEFAULT_FEE_POLICY } from "./fees.ts";
@@ -23,6 +23,8 @@ export class RelayerStartError extends Error {
 export interface RelayerConfig {
   /** JSON-RPC endpoint. */
   rpc: string;
+  /** Bound on each JSON-RPC request, ms (default 30 000). */
+  rpcTimeoutMs?: number;
   /** The pool contract's address. */
   pool: string;
   /** The relayer's account (see key.ts). */
@@ -55,7 +57,10 @@ export interface RunningRelayer {
  */
 export async function startRelayer(config: RelayerConfig): Promise<RunningRelayer> {
   if (!isAddress(config.pool)) throw new RelayerStartError(`--pool ${config.pool} is not an address`);
-  const provider = new JsonRpcProvider(config.rpc, undefined, { staticNetwork: true, pollingInterval: 500 });
+  // Every request to the node is bounded, so a node that stops answering stalls a check or a pass, not the relayer.
+  const request = new FetchRequest(config.rpc);
+  request.timeout = config.rpcTimeoutMs ?? 30_000;
+  const provider = new JsonRpcProvider(request, undefined, { staticNetwork: true, pollingInterval: 500 });
   let chainId: bigint;
   try {
     chainId = BigInt(await withTimeout(provider.send("eth_chainId", []) as Promise<string>, 10_000));
