@@ -175,6 +175,7 @@ export type { TransactOutput } from "./proofs/transactInput.ts";
 export {
   StaleArtifactsError,
   WebWorkerBackend,
+  formatCalldata,
   memorySource,
   shutdownProver,
   urlSource,
@@ -195,6 +196,7 @@ export {
   handover,
   submitLock,
   submitTransaction,
+  transactRelayRequest,
   type PaymentHandover,
   type Locking,
   type OwnedEscrow,
@@ -249,3 +251,27 @@ export {
   type NoteLeaf,
   type PoolState,
 } from "./actors/chain.ts";
+
+// Relayers (sdk/actors): the HTTP API both sides share (docs/relayer.md) and the wallet's client
+export { RelayerClient, RelayerError, type RelayerClientOptions, type WaitOptions } from "./actors/relayerClient.ts";
+export {
+  QUOTE_TYPES,
+  RELAY_OPERATIONS,
+  describeZodError,
+  quoteDomain,
+  quoteMessage,
+  quoteRequestSchema,
+  quoteSigner,
+  relayRequestSchema,
+  toWire,
+  type FeePolicy,
+  type JobStatus,
+  type Quote,
+  type RelayAccepted,
+  type RelayErrorBody,
+  type RelayJob,
+  type RelayOperation,
+  type RelayRequest,
+  type RelayerDetails,
+  type SignedQuote,
+} from "./actors/relayerApi.ts";
