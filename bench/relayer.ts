@@ -16,7 +16,8 @@ import { DriverIdentity } from "../sdk/core/identity.ts";
 import { shutdownProver } from "../prover/index.ts";
 import { PASSPHRASE_ENV } from "../relayer/key.ts";
 import { setUpNetwork } from "../dev/localNetwork.ts";
-import { startHardhatNode, startRelayerProcess, writeKeystore } from "../test/relayer/harness.ts";
+import { startRelayerProcess, writeKeystore } from "../test/relayer/harness.ts";
+import { startNodeProcess } from "../test/fixtures/nodes.ts";
 
 /** What {@link benchRelayer} measured. */
 export interface RelayerBench {
@@ -43,7 +44,7 @@ export async function benchRelayer(
   const jobs = Math.min(20, Math.max(1, options.jobs ?? 12));
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), "zkcharge-bench-relayer-"));
-  const node = await startHardhatNode();
+  const node = await startNodeProcess("hardhat");
   const connection = await network.create({ network: "localhost", override: { url: node.rpc } });
   const provider = new JsonRpcProvider(node.rpc, undefined, { staticNetwork: true });
   let relayer: Awaited<ReturnType<typeof startRelayerProcess>> | undefined;
@@ -105,7 +106,7 @@ export async function benchRelayer(
     await relayer?.child.kill();
     provider.destroy();
     await connection.close();
-    await node.child.kill();
+    await node.stop();
     await shutdownProver();
     rmSync(dir, { recursive: true, force: true });
   }

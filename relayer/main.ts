@@ -1,9 +1,11 @@
 /**
- * `npm run relayer -- --rpc URL --pool ADDR --keystore FILE --db FILE [--port P] [--host H]`: the zkcharge relayer
+ * `npm run relayer -- --rpc URL --pool ADDR|--deployment FILE --keystore FILE --db FILE [--port P] [--host H]`: the zkcharge relayer
  * service (docs/relayer.md). The keystore's passphrase comes from ZKCHARGE_RELAYER_PASSPHRASE. Bad options, a
  * wrong passphrase or an unreachable node: a message naming the cause on stderr, exit code 1.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { parseDeploymentRecord } from "../sdk/index.ts";
 import { DEFAULT_FEE_POLICY } from "./fees.ts";
 import { KeyLoadError, PASSPHRASE_ENV, loadRelayerKey } from "./key.ts";
 import { DEFAULT_LIMITS } from "./server.ts";
@@ -28,7 +30,8 @@ const program = new Command("zkcharge-relayer")
       `The keystore (an encrypted ethers JSON keystore) is unlocked with the passphrase in ${PASSPHRASE_ENV}.`,
   )
   .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain")
-  .requiredOption("--pool <address>", "the pool contract")
+  .option("--pool <address>", "the pool contract (or --deployment)")
+  .option("--deployment <file>", "the deployment record `npm run deploy` wrote (deployments/<chainId>.json): its pool")
   .requiredOption("--keystore <file>", "the relayer account's encrypted JSON keystore")
   .requiredOption("--db <file>", "the job database (SQLite; created if missing)")
   .option("--host <host>", "address to listen on", "127.0.0.1")
@@ -69,7 +72,8 @@ const program = new Command("zkcharge-relayer")
 program.parse();
 const o = program.opts<{
   rpc: string;
-  pool: string;
+  pool?: string;
+  deployment?: string;
   keystore: string;
   db: string;
   host: string;
@@ -87,11 +91,27 @@ const o = program.opts<{
 const stamp = () => new Date().toISOString();
 const log = o.quiet ? undefined : (message: string) => console.log(`${stamp()} ${message}`);
 
+/** The pool: --pool, or the deployment record's (checked against the node's chain id when the service starts). */
+function poolAddress(): { pool: string; chainId?: bigint } {
+  if (o.pool !== undefined && o.deployment !== undefined)
+    throw new RelayerStartError("give --pool or --deployment, not both");
+  if (o.pool !== undefined) return { pool: o.pool };
+  if (o.deployment === undefined) throw new RelayerStartError("no pool: give --pool <address> or --deployment <file>");
+  if (!existsSync(o.deployment)) throw new RelayerStartError(`deployment record ${o.deployment} not found`);
+  try {
+    const record = parseDeploymentRecord(readFileSync(o.deployment, "utf8"), o.deployment);
+    return { pool: record.addresses.pool, chainId: BigInt(record.chainId) };
+  } catch (error) {
+    throw new RelayerStartError((error as Error).message);
+  }
+}
+
 try {
+  const { pool, chainId: recordChainId } = poolAddress();
   const signer = await loadRelayerKey(o.keystore);
   const relayer = await startRelayer({
     rpc: o.rpc,
-    pool: o.pool,
+    pool,
     signer,
     db: o.db,
     host: o.host,
@@ -101,8 +121,14 @@ try {
     sender: { bumpAfterMs: Number(o.bumpAfter) * 1000 },
     log,
   });
+  if (recordChainId !== undefined && recordChainId !== relayer.chainId) {
+    await relayer.close();
+    throw new RelayerStartError(
+      `deployment record ${o.deployment} is for chain ${recordChainId}, but ${o.rpc} is chain ${relayer.chainId}`,
+    );
+  }
   console.log(
-    `zkcharge relayer ${relayer.address} for pool ${o.pool} on chain ${relayer.chainId} listening on ${relayer.url}`,
+    `zkcharge relayer ${relayer.address} for pool ${pool} on chain ${relayer.chainId} listening on ${relayer.url}`,
   );
   const stop = (signal: string) => {
     log?.(`${signal}: stopping`);

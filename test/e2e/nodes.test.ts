@@ -2,7 +2,8 @@
  * The whole story on two EVM implementations, each a real process on 127.0.0.1 started here: a `hardhat node` and
  * Foundry's `anvil`. The contracts are deployed from configuration (`npm run deploy`), the CLI attaches to the
  * deployment record, and a driver deposits, pays a session with a real proof (the CPO submits) and withdraws
- * through the relayer account; nothing depends on one node's quirks. The gas of each operation is printed per node.
+ * through a relayer service process (npm run relayer, its key in an encrypted keystore); nothing depends on one
+ * node's quirks. The gas of each operation is printed per node.
  */
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,7 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { parseState } from "../../cli/state.ts";
+import { formatAmount } from "../../sdk/index.ts";
 import { runFile, zkcharge } from "../cli/harness.ts";
+import { startRelayerProcess, writeKeystore, type Child } from "../relayer/harness.ts";
 import { anvilAvailable, startNodeProcess, type NodeKind, type NodeProcess } from "../fixtures/nodes.ts";
 
 const HUNG_MS = 180_000;
@@ -21,6 +24,7 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
     let node: NodeProcess;
     let dir: string;
     let env: NodeJS.ProcessEnv;
+    let relayer: { url: string; child: Child } | undefined;
     const gas: Record<string, bigint> = {};
 
     before(async function () {
@@ -38,6 +42,7 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
       };
     });
     after(async function () {
+      await relayer?.child.kill();
       await node?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
       if (Object.keys(gas).length)
@@ -65,7 +70,7 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
       }
     }
 
-    it("deploys by config, attaches, deposits, pays a session and withdraws through the relayer", async function () {
+    it("deploys by config, attaches, deposits, pays a session and withdraws through a relayer service", async function () {
       const network = kind === "hardhat" ? "localhost" : "anvil";
       const dep = await runFile("scripts/deploy.ts", ["--network", network, "--rpc", node.rpc], env, HUNG_MS);
       expect(dep.code, `${dep.stdout}\n${dep.stderr}`).to.equal(0);
@@ -90,10 +95,45 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
       await gasOf("pay", out, /CPO submitted it/);
       out = await ok("cpo", "withdraw");
       expect(out).to.match(/CPO withdrew 6\.08485 EUR/);
+      // The relayer service: a fresh account, funded with gas money, its key only in an encrypted keystore.
+      const relayerKey = Wallet.createRandom();
+      const funding = new JsonRpcProvider(node.rpc, undefined, { staticNetwork: true });
+      try {
+        const funder = await funding.getSigner(0);
+        await (await funder.sendTransaction({ to: relayerKey.address, value: 10n ** 19n })).wait();
+      } finally {
+        funding.destroy();
+      }
+      writeKeystore(join(dir, "relayer.json"), relayerKey, "relayer passphrase");
+      relayer = await startRelayerProcess(
+        [
+          "--rpc",
+          node.rpc,
+          "--deployment",
+          join(dir, "deployments", "31337.json"),
+          "--keystore",
+          join(dir, "relayer.json"),
+          "--db",
+          join(dir, "relayer.db"),
+        ],
+        { ...process.env, ZKCHARGE_RELAYER_PASSPHRASE: "relayer passphrase" },
+      );
       const fresh = Wallet.createRandom().address;
-      out = await ok("driver", "withdraw", "--to", fresh, "--amount", "10.00", "--fee", "0.05", "--accept-linkable");
-      await gasOf("withdraw (transact)", out, /via the relayer/);
+      out = await ok(
+        "driver",
+        "withdraw",
+        "--to",
+        fresh,
+        "--amount",
+        "10.00",
+        "--relayer",
+        relayer.url,
+        "--accept-linkable",
+      );
+      expect(out).to.match(new RegExp(`via the relayer ${relayerKey.address} at ${relayer.url} \\(fee `));
+      await gasOf("withdraw (transact)", out, /relayer submitted transact/);
 
+      let relayerFee: bigint;
       const state = parseState(readFileSync(join(dir, "state.json"), "utf8"));
       const provider = new JsonRpcProvider(node.rpc, undefined, { staticNetwork: true });
       try {
@@ -103,11 +143,14 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
           provider,
         );
         expect(await token.getFunction("balanceOf")(fresh)).to.equal(10_000_000n);
+        relayerFee = (await token.getFunction("balanceOf")(relayerKey.address)) as bigint;
+        expect(relayerFee > 0n, "the relayer was paid its fee").to.equal(true);
       } finally {
         provider.destroy();
       }
+      // What is left: 20 - 6.08485 paid - 10 withdrawn - the fee the relayer was paid in tokens.
       out = await ok("driver", "balance");
-      expect(out).to.match(/Driver balance: 3\.86515 EUR/);
+      expect(out).to.include(`Driver balance: ${formatAmount(3_915_150n - relayerFee)} in`);
     });
   });
 }

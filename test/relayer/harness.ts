@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { encryptKeystoreJsonSync, type Wallet, type HDNodeWallet } from "ethers";
 import { ROOT, freePort } from "../cli/harness.ts";
 
-const HARDHAT = join(ROOT, "node_modules", ".bin", "hardhat");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const RELAYER = join(ROOT, "relayer", "main.ts");
 
@@ -65,30 +64,6 @@ export class Child {
       `no ${pattern} in the output in ${ms} ms (exit ${this.process.exitCode}):\n${this.stdout}\n${this.stderr}`,
     );
   }
-}
-
-/** Starts `hardhat node` on a free port of 127.0.0.1 and waits until it answers. */
-export async function startHardhatNode(): Promise<{ rpc: string; child: Child }> {
-  const port = await freePort();
-  const child = new Child(HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", String(port)], process.env);
-  const rpc = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(rpc, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (r.ok) return { rpc, child };
-    } catch {
-      // not listening yet
-    }
-    if (child.process.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await child.kill("SIGKILL");
-  throw new Error(`hardhat node did not answer on ${rpc}:\n${child.stdout}\n${child.stderr}`);
 }
 
 /** Writes `wallet` as an encrypted JSON keystore (light scrypt, to keep tests quick) to `file`. */

@@ -28,21 +28,15 @@ import type { Pool } from "../../types/ethers-contracts/index.js";
 import { signQuote } from "../../relayer/fees.ts";
 import { PASSPHRASE_ENV } from "../../relayer/key.ts";
 import { DAY, chargeSession, freshNonces, setUpNetwork, type Network } from "../fixtures/chain.ts";
-import {
-  SwallowingProxy,
-  runRelayerProcess,
-  startHardhatNode,
-  startRelayerProcess,
-  writeKeystore,
-  type Child,
-} from "./harness.ts";
+import { SwallowingProxy, runRelayerProcess, startRelayerProcess, writeKeystore, type Child } from "./harness.ts";
+import { startNodeProcess, type NodeProcess } from "../fixtures/nodes.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 
 describe("relayer service (hardhat node + relayer process over HTTP)", function () {
   this.timeout(600_000);
 
-  let node: { rpc: string; child: Child };
+  let node: NodeProcess;
   let relayerProcess: { url: string; child: Child } | undefined;
   let connection: Awaited<ReturnType<typeof network.create>>;
   let net: Network;
@@ -114,7 +108,7 @@ describe("relayer service (hardhat node + relayer process over HTTP)", function 
   }
 
   before(async () => {
-    node = await startHardhatNode();
+    node = await startNodeProcess("hardhat");
     connection = await network.create({ network: "localhost", override: { url: node.rpc } });
     net = await setUpNetwork(connection.ethers);
     provider = new JsonRpcProvider(node.rpc, undefined, { staticNetwork: true });
@@ -135,7 +129,7 @@ describe("relayer service (hardhat node + relayer process over HTTP)", function 
     await relayerProcess?.child.kill();
     provider?.destroy();
     await connection?.close();
-    await node?.child.kill();
+    await node?.stop();
     await shutdownProver();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
