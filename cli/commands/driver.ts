@@ -8,11 +8,9 @@ import {
   DriverIdentity,
   EscrowStatus,
   InvalidInputError,
-  RelayerClient,
   formatAmount,
   submitTransaction,
   transactRelayRequest,
-  type SignedQuote,
   type Transaction,
 } from "../../sdk/index.ts";
 import { defineCommand, runs } from "../context.ts";
@@ -21,7 +19,8 @@ import { detail, localDate, printBill, proofLine, say, short, txLine } from "../
 import { findSession, needCpo, needDriver, needState, operatorOf, tariffOfEscrow } from "../lookup.ts";
 import { acceptLinkableOption, addressArg, amountArg, option, required } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
-import { attach, chainTime, tokenBalance, type Deployed } from "../rpc.ts";
+import { relayerOption, submitThrough, submitterFor, viaText } from "../relay.ts";
+import { attach, chainTime, tokenBalance } from "../rpc.ts";
 import type { CliState } from "../state.ts";
 
 const HEADING = "Driver (a Semaphore identity in the state file):";
@@ -185,24 +184,16 @@ export function registerDriverCommands(root: Command): void {
           amountArg({ positive: false }),
         ).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")),
       )
-      .addOption(
-        option("--relayer <url>", "a relayer service (npm run relayer), e.g. http://127.0.0.1:8080", httpUrl).env(
-          "ZKCHARGE_RELAYER_URL",
-        ),
-      )
+      .addOption(relayerOption())
       .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       const identity = needDriver(state);
       const d = await attach(ctx, state);
       const driver = new Driver(identity, d.pool.connect(d.provider));
-      // A relayer service: its address and signed quote go into the ext data the proof binds. Else account 3.
-      const service =
-        o.relayer === undefined ? undefined : new RelayerClient(o.relayer, { timeoutMs: ctx.watch.timeoutMs });
-      const quote = service && (await relayerQuote(service, d));
-      const relayer = quote?.relayer ?? (await d.signer(3)).address;
-      const fee = quote?.fee ?? o.fee;
-      const input = `${quote ? "quoted fee" : "--fee"} ${formatAmount(fee)}${o.amount === undefined ? " (withdrawing everything)" : `, --amount ${formatAmount(o.amount)}`}`;
+      const submitter = await submitterFor(d, "transact", o.relayer, o.fee, ctx.watch.timeoutMs);
+      const { relayer, fee } = submitter;
+      const input = `${submitter.kind === "service" ? "quoted fee" : "--fee"} ${formatAmount(fee)}${o.amount === undefined ? " (withdrawing everything)" : `, --amount ${formatAmount(o.amount)}`}`;
       const started = Date.now();
       let withdrawal: Transaction;
       try {
@@ -214,25 +205,16 @@ export function registerDriverCommands(root: Command): void {
       const wall = Date.now() - started;
       const out = -withdrawal.ext.extAmount;
       if (out <= 0n) throw new CliError(`${input}: the withdrawal would send ${formatAmount(out)}, nothing was sent`);
-      say(
-        `Withdrawing ${formatAmount(out)} to ${o.to} via the relayer ${relayer}${service ? ` at ${service.url}` : ""} (fee ${formatAmount(fee)})`,
-      );
+      say(`Withdrawing ${formatAmount(out)} to ${o.to} ${viaText(submitter)} (fee ${formatAmount(fee)})`);
       proofLine(withdrawal.witnessMs, withdrawal.proveMs, wall);
       enforcePrivacy("withdrawal", withdrawal.privacy, o.acceptLinkable);
-      if (service && quote) {
-        const accepted = await service.relay(transactRelayRequest(withdrawal, quote));
-        detail(`relayer job ${accepted.id}: ${accepted.existing ? "already known" : "accepted"}`);
-        const job = await service.waitForJob(accepted.id, { timeoutMs: ctx.watch.timeoutMs });
-        if (job.status !== "mined") {
-          throw new CliError(
-            `relayer job ${job.id} ${job.status}: ${job.reason ?? "no reason given"} (nothing was paid out)`,
-          );
-        }
-        say(`relayer submitted transact: tx ${job.txHash} (block ${job.blockNumber})`);
-      } else {
-        const receipt = await submitTransaction(d.pool, withdrawal, await d.signer(3));
-        txLine("relayer submitted transact", receipt);
-      }
+      await submitThrough(
+        submitter,
+        "transact",
+        (quote) => transactRelayRequest(withdrawal, quote),
+        (signer) => submitTransaction(d.pool, withdrawal, signer),
+        ctx.watch.timeoutMs,
+      );
       await driver.sync();
       detail(
         `${o.to} now holds ${formatAmount(await tokenBalance(d, o.to))}; driver's private balance ${formatAmount(driver.balance)}`,
@@ -240,33 +222,4 @@ export function registerDriverCommands(root: Command): void {
       return state;
     },
   );
-}
-
-/** An http(s) URL. */
-function httpUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(`"${text}" is not a URL (e.g. http://127.0.0.1:8080)`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`"${text}" is not an http(s) URL`);
-  return text;
-}
-
-/** A relayer service's signed quote for a withdrawal, after checking it serves this state's pool and chain. */
-async function relayerQuote(service: RelayerClient, d: Deployed): Promise<SignedQuote> {
-  let details;
-  try {
-    details = await service.details();
-  } catch (error) {
-    throw new CliError(`relayer ${service.url}: ${(error as Error).message}`);
-  }
-  const pool = await d.pool.getAddress();
-  if (details.chainId !== d.chainId || details.pool.toLowerCase() !== pool.toLowerCase()) {
-    throw new CliError(
-      `relayer ${service.url} serves pool ${details.pool} on chain ${details.chainId}, not this state's pool ${pool} on chain ${d.chainId}`,
-    );
-  }
-  return service.quote("transact");
 }

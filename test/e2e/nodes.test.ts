@@ -151,6 +151,27 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[]) 
       // What is left: 20 - 6.08485 paid - 10 withdrawn - the fee the relayer was paid in tokens.
       out = await ok("driver", "balance");
       expect(out).to.include(`Driver balance: ${formatAmount(3_915_150n - relayerFee)} in`);
+
+      // An escrow locked through the service, checked by the CPO before switching on.
+      await ok("driver", "deposit", "--amount", "20.00");
+      await ok("session", "start", "--from", "21:30");
+      out = await ok(
+        "driver",
+        "lock",
+        "--session",
+        "s2",
+        "--cap",
+        "15.00",
+        "--relayer",
+        relayer.url,
+        "--accept-linkable",
+      );
+      expect(out).to.match(
+        new RegExp(`Escrow e1 locked for session s2: cap 15\\.00 EUR, via the relayer ${relayerKey.address} at `),
+      );
+      await gasOf("lock", out, /relayer submitted lock/);
+      out = await ok("cpo", "verify-escrow", "--escrow", "e1");
+      expect(out).to.match(/Escrow e1 OK for session s2: switch the charger on/);
     });
   });
 }
