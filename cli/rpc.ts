@@ -171,8 +171,9 @@ class WatchedProvider extends JsonRpcProvider {
   constructor(watch: TxWatch, network: Network) {
     const request = new FetchRequest(watch.rpc);
     request.timeout = watch.timeoutMs;
-    // One request per HTTP call: each then has its own bound and its own error.
-    super(request, network, { staticNetwork: true, pollingInterval: 200, batchMaxCount: 1 });
+    // One request per HTTP call: each then has its own bound and its own error. No cache of identical requests: a
+    // keystore signer asks the nonce before each transaction, and a cached answer would reuse the last one.
+    super(request, network, { staticNetwork: true, pollingInterval: 200, batchMaxCount: 1, cacheTimeout: -1 });
     this.#watch = watch;
   }
 
