@@ -73,7 +73,11 @@ async function privateKeyInput(): Promise<string> {
   const fromEnv = process.env[PRIVATE_KEY_VARIABLE];
   if (fromEnv) return fromEnv.trim();
   if (process.stdin.isTTY) {
-    const typed = await readPassphrase({ what: "the private key to import (0x + 64 hex digits)", variables: [] });
+    const typed = await readPassphrase({
+      what: "the private key to import",
+      variables: [],
+      prompt: "Private key to import (0x + 64 hex digits, not echoed): ",
+    });
     return typed.trim();
   }
   let piped: string;

@@ -17,6 +17,8 @@ export interface PassphraseRequest {
   variables?: readonly string[];
   /** Ask twice on the terminal and require the same answer (for a new key file). */
   confirm?: boolean;
+  /** The terminal prompt (default `Passphrase for <what>: `). */
+  prompt?: string;
 }
 
 /** The per-role variable first, then the general one: `ZKCHARGE_PASSPHRASE_CPO`, `ZKCHARGE_PASSPHRASE`. */
@@ -37,20 +39,22 @@ export async function readPassphrase(request: PassphraseRequest): Promise<string
   }
   if (!canPrompt()) {
     throw new PassphraseUnavailableError(
-      `no passphrase for ${request.what}: set ${variables.join(" or ")} (there is no terminal to ask on)`,
+      `no passphrase for ${request.what}: ` +
+        (variables.length
+          ? `set ${variables.join(" or ")} (there is no terminal to ask on)`
+          : "there is no terminal to ask on"),
     );
   }
-  let first: string | undefined;
+  const prompt = request.prompt ?? `Passphrase for ${request.what}: `;
+  let answers: string[] | undefined;
   try {
-    first = await promptHidden(`Passphrase for ${request.what}: `);
-    if (first && request.confirm) {
-      const again = await promptHidden("Again, to confirm: ");
-      if (again !== first) throw new PassphraseUnavailableError(`the two passphrases for ${request.what} differ`);
-    }
+    answers = await promptHidden(request.confirm ? [prompt, "Again, to confirm: "] : [prompt]);
   } catch (error) {
-    if (error instanceof PassphraseUnavailableError) throw error;
     throw new PassphraseUnavailableError(`no passphrase for ${request.what}: ${(error as Error).message}`);
   }
+  const first = answers?.[0];
   if (!first) throw new PassphraseUnavailableError(`no passphrase for ${request.what}: the terminal answered nothing`);
+  if (request.confirm && answers![1] !== first)
+    throw new PassphraseUnavailableError(`the two passphrases for ${request.what} differ`);
   return first;
 }

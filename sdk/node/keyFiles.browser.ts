@@ -34,6 +34,6 @@ export function canPrompt(): boolean {
   return false;
 }
 
-export function promptHidden(_question: string): Promise<string | undefined> {
+export function promptHidden(_questions: readonly string[]): Promise<string[] | undefined> {
   return Promise.resolve(undefined);
 }

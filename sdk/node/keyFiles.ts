@@ -93,31 +93,28 @@ export function canPrompt(): boolean {
 }
 
 /**
- * Asks `question` on standard error and reads one line from the terminal without echoing it (readline writes what
- * is typed to an output that drops it). Resolves undefined when standard input is not a terminal; rejects on Ctrl-C
- * or end of input.
+ * Asks each of `questions` in turn on standard error and reads one line per question from the terminal without
+ * echoing it (readline writes what is typed to an output that drops it; one interface for all, so a line typed ahead
+ * is not lost). Resolves undefined when standard input is not a terminal; rejects on Ctrl-C or end of input.
  */
-export function promptHidden(question: string): Promise<string | undefined> {
+export function promptHidden(questions: readonly string[]): Promise<string[] | undefined> {
   if (!canPrompt()) return Promise.resolve(undefined);
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
-  process.stderr.write(question);
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  const answers: string[] = [];
   return new Promise((resolve, reject) => {
-    let answered = false;
-    rl.once("line", (line) => {
-      answered = true;
+    process.stderr.write(questions[0] ?? "");
+    rl.on("line", (line) => {
       process.stderr.write("\n");
-      rl.close();
-      resolve(line);
+      answers.push(line);
+      if (answers.length < questions.length) process.stderr.write(questions[answers.length]!);
+      else rl.close();
     });
-    rl.once("SIGINT", () => {
-      rl.close();
-    });
+    rl.once("SIGINT", () => rl.close());
     rl.once("close", () => {
-      if (!answered) {
-        process.stderr.write("\n");
-        reject(new Error("no passphrase entered (input closed or interrupted)"));
-      }
+      if (answers.length === questions.length) return resolve(answers);
+      process.stderr.write("\n");
+      reject(new Error("no passphrase entered (input closed or interrupted)"));
     });
   });
 }

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,9 @@ import {
 } from "../../sdk/index.ts";
 
 const SDK = fileURLToPath(new URL("../../sdk/index.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** util-linux `script`: runs a command on a pseudo-terminal (the prompt test is skipped without it). */
+const SCRIPT = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
 const cheap = { scrypt: SCRYPT_TEST_ONLY };
 const KEY_A = "0x" + "a1".repeat(32);
 const KEY_B = "0x" + "b2".repeat(32);
@@ -155,5 +158,51 @@ describe("key files on disk", function () {
       ZKCHARGE_PASSPHRASE_RELAYER: "per-role",
     });
     expect(role.out.trim()).to.equal("got:per-role");
+  });
+  it("on a terminal, asks without echo (twice for a new file) and refuses two different answers", async function () {
+    if (!SCRIPT) {
+      console.log("      (skipped: no util-linux `script` to give the child a pseudo-terminal)");
+      this.skip();
+    }
+    const file = join(dir, "prompt.mts");
+    writeFileSync(
+      file,
+      `import { readPassphrase } from ${JSON.stringify(SDK)};
+      try {
+        const p = await readPassphrase({ what: "the test key", variables: ["ZKCHARGE_TEST_UNSET_VARIABLE"], confirm: true });
+        console.log("answer-ok:" + (p === "hunter2 \u00e9"));
+      } catch (error) {
+        console.log(error.name + ": " + error.message);
+      }`,
+    );
+    /** Runs the prompt on a pseudo-terminal; types each answer once the prompt before it is shown. */
+    const onTerminal = (answers: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(SCRIPT!, ["-qec", `${process.execPath} --import tsx ${file}`, "/dev/null"], {
+          cwd: ROOT,
+          env: cleanEnv(),
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let out = "";
+        let typed = 0;
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const prompts = (out.match(/Passphrase for the test key: |Again, to confirm: /g) ?? []).length;
+          while (typed < prompts && typed < answers.length) child.stdin.write(answers[typed++] + "\r");
+          if (typed === answers.length) child.stdin.end();
+        });
+        const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        child.once("error", reject);
+        child.once("close", () => {
+          clearTimeout(killer);
+          resolve(out);
+        });
+      });
+    const same = await onTerminal(["hunter2 \u00e9", "hunter2 \u00e9"]);
+    expect(same).to.contain("answer-ok:true");
+    expect(same, "the passphrase was echoed").not.to.contain("hunter2");
+    const differ = await onTerminal(["hunter2 \u00e9", "hunter3"]);
+    expect(differ).to.contain("PassphraseUnavailableError: the two passphrases for the test key differ");
+    expect(differ).not.to.match(/hunter/);
   });
 });
