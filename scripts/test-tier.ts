@@ -15,7 +15,7 @@ import { join } from "node:path";
 
 /** Files that make no proof, start no chain and stay quick. */
 const UNIT = [
-  /^test\/(sdk|circuits)\//,
+  /^test\/(sdk|circuits|keys)\//,
   /^test\/cli\/(state|usage|ocpiPrice|ocmf)\.test\.ts$/,
   /^test\/relayer\/store\.test\.ts$/,
 ];

@@ -4,6 +4,8 @@
  * - Drivers use {@link Driver} (wallet on a pool) with a {@link DriverIdentity}; charge point operators use
  *   {@link Operator} and {@link Meter}.
  * - Proofs in one call: {@link provePay} / {@link verifyPay}, and the same for lock, close and transact.
+ * - Keys at rest: {@link loadAccount} / {@link saveAccount} (ethers JSON keystores), {@link loadWallet} /
+ *   {@link saveWallet} (the driver's encrypted wallet), {@link readPassphrase} (environment variable or terminal).
  * - Everything else is what those take and return: tariffs and bills, signed meter records, notes, money, errors.
  *
  * Layers and what may import what: docs/architecture.md.
@@ -26,6 +28,39 @@ export { randomBits, randomFieldElement } from "./core/field.ts";
 export { MeterTree, NoteTree, type MerklePath } from "./core/tree.ts";
 export { BILL_DIVISOR, FIELD_MODULUS, N_POINTS, TOKEN_DECIMALS } from "./core/constants.ts";
 export * from "./core/errors.ts";
+
+// Keys at rest (sdk/keys; docs/keys.md): the driver's wallet file (scrypt + XChaCha20-Poly1305), account keystores
+// (ethers JSON keystore), passphrases from the environment or a terminal, key files written atomically (Node)
+export {
+  KeyFileAccessError,
+  KeyFileFormatError,
+  KeyFileIntegrityError,
+  PassphraseUnavailableError,
+  WrongPassphraseError,
+} from "./keys/errors.ts";
+export { SCRYPT_DEFAULT, SCRYPT_TEST_ONLY, type ScryptCost } from "./keys/scrypt.ts";
+export {
+  WALLET_VERSION,
+  decryptWallet,
+  encryptWallet,
+  type DecryptOptions,
+  type EncryptWalletOptions,
+  type JsonValue,
+  type WalletContents,
+} from "./keys/wallet.ts";
+export { decryptAccount, encryptAccount, keystoreAddress, type EncryptAccountOptions } from "./keys/account.ts";
+export { PASSPHRASE_VARIABLE, passphraseVariables, readPassphrase, type PassphraseRequest } from "./keys/passphrase.ts";
+export {
+  loadAccount,
+  loadWallet,
+  readKeyFile,
+  saveAccount,
+  saveWallet,
+  writeFileAtomic,
+  writeKeyFile,
+  type AtomicWriteHooks,
+  type WriteKeyFileOptions,
+} from "./keys/files.ts";
 
 // Tariffs and bills (sdk/tariff)
 export {

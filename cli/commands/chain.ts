@@ -318,7 +318,9 @@ export function registerChainCommands(root: Command): void {
 /** A deployment that failed on a Hardhat or network error, as one line (Hardhat's errors carry pages of stack). */
 function deployFailure(rpc: string, error: unknown): unknown {
   if (error instanceof CliError || error instanceof ZkchargeError || decodeRevert(error)) return error;
-  const message = ((error as Error)?.message ?? String(error)).split("\n")[0]!.replace(/^HHE\d+: /, "");
+  // ethers' shortMessage, not its message: that one carries the whole signed transaction of a keystore signer.
+  const e = error as { shortMessage?: string; message?: string };
+  const message = (e?.shortMessage ?? e?.message ?? String(error)).split("\n")[0]!.replace(/^HHE\d+: /, "");
   return new CliError(
     `deploying to ${rpc} failed: ${message}. Nothing was written to the state file; ` +
       "when the node answers again, deploy afresh (`deploy`, or `deploy --force` over an existing state)",

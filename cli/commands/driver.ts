@@ -13,7 +13,7 @@ import {
   transactRelayRequest,
   type Transaction,
 } from "../../sdk/index.ts";
-import { defineCommand, runs } from "../context.ts";
+import { defineCommand, needPlaintextAllowed, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, printBill, proofLine, say, short, txLine } from "../format.ts";
 import { findSession, needCpo, needDriver, needState, operatorOf, tariffOfEscrow } from "../lookup.ts";
@@ -65,6 +65,7 @@ export function registerDriverCommands(root: Command): void {
       .addOption(new Option("--force", "replace an existing identity (its notes become unreachable)")),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
+      needPlaintextAllowed(ctx, state, "the driver's identity secret");
       if (state.driver && !o.force) {
         throw new CliError(
           "a driver identity already exists in this state: pass --force to replace it (its notes become unreachable)",
