@@ -40,7 +40,7 @@ The story, in order (npm run zkcharge -- <command>):
 Accounts, with fixed roles: 0 deployer   1 CPO admin (registers, adds meters, publishes tariffs, submits payments,
   closes escrows, withdraws)   2 payer (funds the driver's deposits)   3 relayer (submits the driver's withdrawals,
   locks and refunds). A role signs with its keystore when given one (--keystore cpo=cpo.json, ZKCHARGE_KEYSTORE_CPO;
-  make one with \`key new\`); without one, on dev chains only (--dev-chains, default 31337), with the node's unlocked
+  make one with \`key new\`); without one, on dev chains only (--dev-chains, default 31337, 1337), with the node's unlocked
   account of that number (eth_accounts). On any other chain a role without a keystore is refused.
 The driver itself has no account: it is a Semaphore identity kept in the state file.
 

@@ -3,12 +3,12 @@
  *
  * - a role with a keystore (`--keystore cpo=cpo.json`, or `ZKCHARGE_KEYSTORE_CPO=cpo.json`) signs with that ethers
  *   JSON keystore's account, unlocked by `ZKCHARGE_PASSPHRASE_CPO`, `ZKCHARGE_PASSPHRASE` or a prompt;
- * - otherwise, on a dev chain only (`--dev-chains` / `ZKCHARGE_DEV_CHAINS`, default 31337), the node's unlocked
+ * - otherwise, on a dev chain only (`--dev-chains` / `ZKCHARGE_DEV_CHAINS`, default 31337, 1337), the node's unlocked
  *   account of the role's index (0 deployer, 1 CPO, 2 payer, 3 relayer), as before;
  * - otherwise the command fails, naming the role and how to give it a keystore.
  */
 import type { JsonRpcProvider, Signer } from "ethers";
-import { loadAccount, passphraseVariables, readPassphrase } from "../sdk/index.ts";
+import { DEV_CHAIN_IDS, loadAccount, passphraseVariables, readPassphrase } from "../sdk/index.ts";
 import { CliError } from "./errors.ts";
 
 /** The CLI's roles, in the order of the dev node's unlocked accounts (role i is account i). */
@@ -25,8 +25,8 @@ export const ROLE_LABELS: Record<Role, string> = {
   relayer: "relayer",
 };
 
-/** Chain ids treated as dev chains when ZKCHARGE_DEV_CHAINS is not set (Hardhat's and anvil's default). */
-export const DEFAULT_DEV_CHAINS: readonly bigint[] = [31337n];
+/** Chain ids treated as dev chains when ZKCHARGE_DEV_CHAINS is not set: the SDK's (Hardhat's and anvil's 31337, 1337). */
+export const DEFAULT_DEV_CHAINS: readonly bigint[] = [...DEV_CHAIN_IDS];
 
 /** A signer that knows its address (a node account or a keystore's wallet). */
 export type RoleSigner = Signer & { readonly address: string };

@@ -207,7 +207,7 @@ function describeIssue(issue: z.ZodIssue): string {
 /** The state file's first field, for whoever opens it: what it holds and where real keys go. */
 export const STATE_NOTICE =
   "zkcharge dev state: holds the driver's identity secret and meter keys IN PLAINTEXT; for dev chains only " +
-  "(ZKCHARGE_DEV_CHAINS, default 31337). On any other chain keys live in encrypted key files: zkcharge key --help, docs/keys.md";
+  "(ZKCHARGE_DEV_CHAINS, default 31337, 1337). On any other chain keys live in encrypted key files: zkcharge key --help, docs/keys.md";
 
 /** JSON text of a state, bigints as `"<digits>n"`, headed by {@link STATE_NOTICE}. */
 export function serializeState(state: CliState): string {

@@ -1,10 +1,9 @@
 /**
  * The relayer's account: an encrypted ethers JSON keystore (scrypt + AES-128-CTR, the Web3 Secret Storage format)
- * unlocked with a passphrase from the environment. Kept to this one function so a shared key-store module can
- * replace it.
+ * unlocked with a passphrase from the environment, opened by the SDK's key store (`loadAccount`, docs/keys.md).
  */
-import { readFileSync } from "node:fs";
-import { Wallet, type HDNodeWallet } from "ethers";
+import type { Wallet } from "ethers";
+import { WrongPassphraseError, ZkchargeError, loadAccount } from "../sdk/index.ts";
 
 /** The environment variable that holds the keystore's passphrase. */
 export const PASSPHRASE_ENV = "ZKCHARGE_RELAYER_PASSPHRASE";
@@ -21,32 +20,18 @@ export class KeyLoadError extends Error {
  * Decrypts the keystore at `file` with the passphrase in `env[PASSPHRASE_ENV]`.
  * @throws KeyLoadError when the variable is unset, the file is unreadable or not a keystore, or the passphrase is wrong
  */
-export async function loadRelayerKey(
-  file: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Wallet | HDNodeWallet> {
+export async function loadRelayerKey(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Wallet> {
   const passphrase = env[PASSPHRASE_ENV];
   if (passphrase === undefined || passphrase === "") {
     throw new KeyLoadError(`set ${PASSPHRASE_ENV} to the passphrase of the keystore ${file}`);
   }
-  let json: string;
   try {
-    json = readFileSync(file, "utf8");
+    return await loadAccount(file, passphrase);
   } catch (error) {
-    throw new KeyLoadError(`cannot read the keystore ${file}: ${(error as Error).message}`);
-  }
-  try {
-    JSON.parse(json);
-  } catch {
-    throw new KeyLoadError(`the keystore ${file} is not JSON (truncated or not a keystore)`);
-  }
-  try {
-    return await Wallet.fromEncryptedJson(json, passphrase);
-  } catch (error) {
-    const message = (error as Error).message;
-    if (/incorrect password/i.test(message)) {
+    if (error instanceof WrongPassphraseError) {
       throw new KeyLoadError(`wrong passphrase for the keystore ${file} (from ${PASSPHRASE_ENV})`);
     }
-    throw new KeyLoadError(`the keystore ${file} cannot be decrypted: ${message}`);
+    if (error instanceof ZkchargeError) throw new KeyLoadError(error.message);
+    throw error;
   }
 }

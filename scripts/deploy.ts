@@ -21,18 +21,22 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, JsonRpcProvider } from "ethers";
 import { network } from "hardhat";
 import {
   DEPLOYMENT_RECORD_VERSION,
+  ZkchargeError,
   chainKind,
+  loadAccount,
   parseDeploymentRecord,
+  passphraseVariables,
+  readPassphrase,
+  writeFileAtomic,
   type ChainKind,
   type DeploymentRecord,
 } from "../sdk/index.ts";
 import { REPO_ROOT } from "../prover/node/fileSource.ts";
 import type { Manifest } from "../prover/artifacts.ts";
-import { writeFileAtomic } from "../cli/state.ts";
 import {
   POSEIDON_LIBRARIES,
   canonicalPoseidonAddress,
@@ -70,28 +74,25 @@ function readParameters(path: string): ParametersFile {
   }
 }
 
-/** The deployer's private key from its encrypted keystore (never written anywhere). */
+/** The deployer's private key from its encrypted keystore (decrypted in memory, never written anywhere). */
 async function deployerKey(): Promise<string> {
   const path = process.env.ZKCHARGE_DEPLOYER_KEYSTORE;
-  const passphrase = process.env.ZKCHARGE_DEPLOYER_PASSPHRASE;
   if (!path) {
     throw new DeployError(
       "no deployer account: on a chain that is not a dev chain, set ZKCHARGE_DEPLOYER_KEYSTORE to an encrypted " +
-        "JSON keystore (and ZKCHARGE_DEPLOYER_PASSPHRASE); unlocked node accounts are used on dev chains only",
+        "JSON keystore (`zkcharge key new`; passphrase in ZKCHARGE_DEPLOYER_PASSPHRASE or at the prompt); " +
+        "unlocked node accounts are used on dev chains only",
     );
   }
-  if (!existsSync(path)) throw new DeployError(`deployer keystore ${path} not found`);
-  if (passphrase === undefined)
-    throw new DeployError("set ZKCHARGE_DEPLOYER_PASSPHRASE to unlock the deployer keystore");
   try {
-    return (await Wallet.fromEncryptedJson(readFileSync(path, "utf8"), passphrase)).privateKey;
+    const passphrase = await readPassphrase({
+      what: `the deployer keystore ${path}`,
+      variables: ["ZKCHARGE_DEPLOYER_PASSPHRASE", ...passphraseVariables("deployer")],
+    });
+    return (await loadAccount(path, passphrase)).privateKey;
   } catch (error) {
-    const message = (error as Error).message;
-    throw new DeployError(
-      /(incorrect|invalid) password/i.test(message)
-        ? `deployer keystore ${path}: wrong passphrase`
-        : `deployer keystore ${path} is not a valid JSON keystore: ${message}`,
-    );
+    if (error instanceof ZkchargeError) throw new DeployError(`deployer ${error.message}`);
+    throw error;
   }
 }
 

@@ -269,7 +269,7 @@ describe("zkcharge keys: keystores, role signers, plaintext state on dev chains 
     const bare = cleanEnv({ ZKCHARGE_RPC: rpc, ZKCHARGE_PASSPHRASE: PASS });
     await fails(
       bare,
-      /the deployer has no keystore, and chain 11155111 is not a dev chain \(dev chains: 31337; .*pass --keystore deployer=<path> or set ZKCHARGE_KEYSTORE_DEPLOYER=<path>/,
+      /the deployer has no keystore, and chain 11155111 is not a dev chain \(dev chains: 31337, 1337; .*pass --keystore deployer=<path> or set ZKCHARGE_KEYSTORE_DEPLOYER=<path>/,
       ["deploy", ...s],
       statePath,
     );

@@ -214,7 +214,7 @@ describe("npm run deploy (Hardhat Ignition) against real nodes", function () {
       writeFileSync(truncated, readFileSync(keystore, "utf8").slice(0, 100));
       refused(
         await deploy(node, args, { ZKCHARGE_DEPLOYER_KEYSTORE: truncated, ZKCHARGE_DEPLOYER_PASSPHRASE: PASS }),
-        /deployer keystore .*truncated\.json is not a valid JSON keystore/,
+        /deployer keystore .*truncated\.json: not JSON, truncated or damaged/,
       );
       expect(await blockNumber()).to.equal(head);
 

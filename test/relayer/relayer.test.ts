@@ -394,7 +394,7 @@ describe("relayer service (hardhat node + relayer process over HTTP)", function 
     writeFileSync(truncated, '{"address":');
     const cut = await runRelayerProcess([...args, "--keystore", truncated], env);
     expect(cut.code).to.equal(1);
-    expect(cut.stderr).to.match(/is not JSON \(truncated or not a keystore\)/);
+    expect(cut.stderr).to.match(/keystore .*: not JSON, truncated or damaged/);
     const none = await runRelayerProcess([...args, "--keystore", keystore], { ...env, [PASSPHRASE_ENV]: "" });
     expect(none.code).to.equal(1);
     expect(none.stderr).to.match(new RegExp(`set ${PASSPHRASE_ENV}`));
