@@ -181,7 +181,7 @@ export function registerDriverCommands(root: Command): void {
       .addOption(
         option(
           "--fee <EUR>",
-          "the relayer account's fee (with --relayer, the service's quote applies instead)",
+          "the relayer's fee (a --relayer service quotes its own)",
           amountArg({ positive: false }),
         ).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")),
       )

@@ -90,7 +90,7 @@ export function registerEscrowCommands(root: Command): void {
       .addOption(
         option(
           "--fee <EUR>",
-          "the relayer account's fee, paid on top of the cap (with --relayer, the service's quote applies)",
+          "the relayer's fee on top of the cap (a --relayer service quotes its own)",
           amountArg({ positive: false }),
         ).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")),
       )
