@@ -137,6 +137,25 @@ export {
   type LiveSessionLog,
   type RestoredLiveSession,
 } from "./meter/liveLog.ts";
+// Live records on the wire (OCPP signedMeterValue, docs/ocpp.md) and their checks, for the station and the wallet
+export {
+  ENCODING_METHOD,
+  SIGNING_METHOD,
+  LiveSessionVerifier,
+  decodeMeterPublicKey,
+  decodeSignedMeterValue,
+  encodeMeterPublicKey,
+  encodeSignedMeterValue,
+  endRecord,
+  pointRecord,
+  tailRecord,
+  tariffFromJson,
+  tariffToJson,
+  type LiveRecord,
+  type LiveRecordKind,
+  type SignedMeterValue,
+  type VerifiedSessionTerms,
+} from "./meter/liveRecord.ts";
 // OCMF records from calibrated meters (Eichrecht / MID): parsed, verified as transparency software does
 export {
   OCMF_ALGORITHMS,

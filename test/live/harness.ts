@@ -1,0 +1,126 @@
+/**
+ * What the live tests share: the station and charger processes (`station/main.ts`, `charger/main.ts`) on
+ * 127.0.0.1, each in its own process group and killed by its PID; meter keys in encrypted key files; a tariff with
+ * band boundaries a few seconds ahead, so that a short session crosses them; the station's admin API.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Wallet } from "ethers";
+import { Meter, tariffToJson, type Tariff } from "../../sdk/index.ts";
+import { ROOT } from "../cli/harness.ts";
+import { Child, writeKeystore } from "../relayer/harness.ts";
+
+export { Child };
+export const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+export const PASSPHRASE = "meter key passphrase";
+export const CPO_ID = 7n;
+export const RATED_POWER_W = 22000n;
+
+/** A meter key written as an encrypted key file, and the meter it opens to. */
+export function meterKey(file: string): Meter {
+  const wallet = Wallet.createRandom();
+  writeKeystore(file, wallet, PASSPHRASE);
+  return new Meter({
+    cpoId: CPO_ID,
+    ratedPowerW: RATED_POWER_W,
+    privateKey: Buffer.from(wallet.privateKey.slice(2), "hex"),
+  });
+}
+
+/** A tariff whose local clock reads 01:00:00 now, with band boundaries `firstInS` and `secondInS` seconds ahead. */
+export function nearBoundaryTariff(firstInS: number, secondInS: number): Tariff {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const local = 3600n;
+  const tzOffset = (((local - (now % 86400n)) % 86400n) + 86400n) % 86400n;
+  return {
+    cpoId: CPO_ID,
+    flatFee: 100n,
+    energyPrice: [300n, 250n, 400n, 300n],
+    bandStart: [0n, local + BigInt(firstInS), local + BigInt(secondInS), local + 20000n],
+    timePricePerHour: [0n, 0n, 0n, 0n],
+    minPrice: 0n,
+    maxPrice: 0n,
+    tzOffset,
+    validFrom: now - 3600n,
+    validTo: now + 86400n,
+  };
+}
+
+/** Writes the station's chargers and tariff files; returns their paths. */
+export function stationFiles(
+  dir: string,
+  meters: Record<string, Meter>,
+  tariff: Tariff,
+): { chargers: string; tariff: string } {
+  const chargers = join(dir, "chargers.json");
+  const entries = Object.fromEntries(
+    Object.entries(meters).map(([id, m]) => [
+      id,
+      { meterPublicKey: m.publicKey.map(String), ratedPowerW: String(m.ratedPowerW) },
+    ]),
+  );
+  writeFileSync(chargers, JSON.stringify(entries));
+  const tariffFile = join(dir, "tariff.json");
+  writeFileSync(tariffFile, JSON.stringify(tariffToJson(tariff)));
+  return { chargers, tariff: tariffFile };
+}
+
+/** Starts the station process on OCPP port `port`; returns once both endpoints listen. */
+export async function startStation(
+  args: string[],
+  port: number,
+): Promise<{ child: Child; ocpp: string; admin: string }> {
+  const child = new Child(
+    TSX,
+    [join(ROOT, "station", "main.ts"), "--port", String(port), "--admin-port", "0", ...args],
+    {
+      ...process.env,
+    },
+  );
+  try {
+    const m = await child.waitFor(/OCPP listening on (ws:\/\/\S+), admin API on (http:\/\/\S+)/);
+    return { child, ocpp: m[1]!, admin: m[2]! };
+  } catch (error) {
+    await child.kill("SIGKILL");
+    throw error;
+  }
+}
+
+/** Starts a charger process (readings every second). */
+export function startCharger(args: string[]): Child {
+  return new Child(
+    TSX,
+    [
+      join(ROOT, "charger", "main.ts"),
+      "--rated-power-w",
+      String(RATED_POWER_W),
+      "--cpo-id",
+      String(CPO_ID),
+      "--reading-interval",
+      "1000",
+      ...args,
+    ],
+    { ...process.env, ZKCHARGE_PASSPHRASE_METER: PASSPHRASE },
+  );
+}
+
+/** A JSON request to the admin API. */
+export async function admin<T>(
+  url: string,
+  method: "GET" | "POST",
+  path: string,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url + path, { method });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** Polls `check` every 200 ms until it returns a value (at most `ms`). */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

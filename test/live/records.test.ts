@@ -1,0 +1,186 @@
+/**
+ * Live records on the wire, without processes (unit tier): the signedMeterValue encoding round-trips and refuses
+ * what it does not write; the verifier accepts a meter's honest session and refuses each way of cheating, naming
+ * the rule; the charger's TransactionEvents pass ocpp-rpc's strict OCPP 2.0.1 schema.
+ */
+import { expect } from "chai";
+import ocpp from "ocpp-rpc";
+import {
+  ENCODING_METHOD,
+  InvalidInputError,
+  LiveSessionVerifier,
+  Meter,
+  SIGNING_METHOD,
+  decodeSignedMeterValue,
+  encodeSignedMeterValue,
+  endRecord,
+  pointRecord,
+  tailRecord,
+  tariffFromJson,
+  tariffToJson,
+  type LiveRecord,
+  type MeterSession,
+  type Tariff,
+} from "../../sdk/index.ts";
+import { transactionEvent } from "../../charger/events.ts";
+
+const CPO = 7n;
+const RATED = 22000n;
+const T0 = 1_800_000_000n;
+// Local midnight at T0 (tzOffset so that T0 is 00:00:00 local), band boundaries at 00:01:00 and 00:02:00.
+const tariff: Tariff = {
+  cpoId: CPO,
+  flatFee: 100n,
+  energyPrice: [300n, 250n, 400n, 300n],
+  bandStart: [0n, 60n, 120n, 50000n],
+  timePricePerHour: [0n, 0n, 0n, 0n],
+  minPrice: 0n,
+  maxPrice: 0n,
+  tzOffset: (86400n - (T0 % 86400n)) % 86400n,
+  validFrom: T0 - 10n,
+  validTo: T0 + 86400n,
+};
+
+function honestSession(meter: Meter): { session: MeterSession; records: LiveRecord[] } {
+  const session = meter.startSession({ sessionId: 42n, tariff, t: T0 + 10n, e: 500n });
+  const records = [pointRecord(session)];
+  for (const t of [20n, 40n]) {
+    const r = session.addReading(T0 + t, 500n + t);
+    if (r.kind !== "live") throw new Error("expected a tail");
+    records.push(tailRecord(42n, r));
+  }
+  session.addReading(T0 + 60n, 600n); // the boundary at 00:01:00: a chain point
+  records.push(pointRecord(session));
+  const r = session.addReading(T0 + 70n, 640n);
+  if (r.kind !== "live") throw new Error("expected a tail");
+  records.push(tailRecord(42n, r));
+  records.push(endRecord(session.end(T0 + 80n, 660n)));
+  return { session, records };
+}
+
+describe("live records (signedMeterValue) and their checks", function () {
+  const meter = new Meter({ cpoId: CPO, ratedPowerW: RATED });
+  const other = new Meter({ cpoId: CPO, ratedPowerW: RATED });
+  const terms = { sessionId: 42n, cpoId: CPO, ratedPowerW: RATED, meterPublicKey: meter.publicKey, tariff };
+
+  it("encodes a record as base64 JSON under the zkcharge methods and decodes it back exactly", function () {
+    for (const record of honestSession(meter).records) {
+      const value = encodeSignedMeterValue(record, meter.publicKey);
+      expect(value.signingMethod).to.equal(SIGNING_METHOD);
+      expect(value.encodingMethod).to.equal(ENCODING_METHOD);
+      expect(value.signedMeterData.length).to.be.below(2500);
+      const decoded = decodeSignedMeterValue(value);
+      expect(decoded.record).to.deep.equal(record);
+      expect(decoded.publicKey).to.deep.equal(meter.publicKey);
+    }
+  });
+
+  it("refuses another method, non-base64, non-JSON, unknown fields and bad numbers, naming the field", function () {
+    const value = encodeSignedMeterValue(honestSession(meter).records[0]!, meter.publicKey);
+    const json = JSON.parse(atob(value.signedMeterData)) as Record<string, unknown>;
+    const withData = (o: unknown) => ({ ...value, signedMeterData: btoa(JSON.stringify(o)) });
+    const cases: [object, RegExp][] = [
+      [{ ...value, signingMethod: "ECDSA-secp256r1-SHA256" }, /signingMethod/],
+      [{ ...value, encodingMethod: "OCMF" }, /encodingMethod/],
+      [{ ...value, signedMeterData: "%%%" }, /not base64/],
+      [{ ...value, signedMeterData: btoa("{") }, /not JSON/],
+      [withData({ ...json, extra: 1 }), /extra: unknown field/],
+      [withData({ ...json, t: -5 }), /t must be a decimal string/],
+      [withData({ ...json, v: 2 }), /version/],
+      [withData({ ...json, kind: "bonus" }), /kind/],
+      [{ ...value, signedMeterData: "A".repeat(2504) }, /at most 2500/],
+    ];
+    for (const [bad, message] of cases)
+      expect(() => decodeSignedMeterValue(bad as typeof value)).to.throw(InvalidInputError, message);
+  });
+
+  it("round-trips a tariff through JSON", function () {
+    expect(tariffFromJson(JSON.parse(JSON.stringify(tariffToJson(tariff))))).to.deep.equal(tariff);
+  });
+
+  it("accepts an honest session's records in order, its chain points and end included", function () {
+    const verifier = new LiveSessionVerifier(terms);
+    for (const record of honestSession(meter).records) verifier.accept(record, meter.publicKey);
+    expect(verifier.ended).to.equal(true);
+    expect(verifier.points.map((p) => p.t - T0)).to.deep.equal([10n, 60n, 80n]);
+  });
+
+  it("refuses each way of cheating, naming the rule, and stays usable after a refusal", function () {
+    const { records } = honestSession(meter);
+    const verifier = new LiveSessionVerifier(terms);
+    verifier.accept(records[0]!, meter.publicKey);
+    const tail = records[1]!;
+    type Key = readonly [bigint, bigint];
+    const refusals: [LiveRecord, RegExp, Key?][] = [
+      [{ ...tail, signature: { ...tail.signature, S: tail.signature.S + 1n } }, /bad meter signature/],
+      [{ ...tail, e: tail.e + 1n }, /bad meter signature/],
+      [{ ...tail, t: T0 + 5n }, /time goes back/],
+      [{ ...tail, e: 10n }, /energy goes back/],
+      [{ ...tail, e: 500n + 10_000n }, /exceeds the rating/],
+      [{ ...tail, sessionId: 43n }, /session 43/],
+      [tail, /another key/, other.publicKey],
+      [{ ...tail, t: T0 + 65n }, /chain point at the tariff boundary .* is missing/],
+      [{ ...tail, kind: "point", k: 2 }, /must be at the tariff boundary/],
+    ];
+    for (const [record, message, key] of refusals)
+      expect(() => verifier.accept(record, key ?? meter.publicKey)).to.throw(message);
+    // Nothing of the refused records was kept: the honest session still goes through.
+    for (const record of records.slice(1)) verifier.accept(record, meter.publicKey);
+    expect(verifier.ended).to.equal(true);
+    expect(() => verifier.accept(records[1]!, meter.publicKey)).to.throw(/already ended/);
+  });
+
+  it("refuses a session whose first record is not its start point, and a record signed by another meter", function () {
+    const { records } = honestSession(meter);
+    expect(() => new LiveSessionVerifier(terms).accept(records[1]!, meter.publicKey)).to.throw(/start point/);
+    const forged = honestSession(other).records[0]!;
+    expect(() => new LiveSessionVerifier(terms).accept(forged, meter.publicKey)).to.throw(/bad meter signature/);
+  });
+
+  it("builds TransactionEvents that pass ocpp-rpc's strict OCPP 2.0.1 schema", async function () {
+    // A real server and client over 127.0.0.1, both strict: the server stores what it is sent.
+    const server = new ocpp.RPCServer({ protocols: ["ocpp2.0.1"], strictMode: true });
+    const received: Record<string, unknown>[] = [];
+    server.on("client", (client) =>
+      client.handle("TransactionEvent", async ({ params }: { params?: Record<string, unknown> }) => {
+        received.push(params!);
+        return {};
+      }),
+    );
+    const http = await server.listen(0, "127.0.0.1");
+    const port = (http.address() as { port: number }).port;
+    const client = new ocpp.RPCClient({
+      endpoint: `ws://127.0.0.1:${port}/ocpp`,
+      identity: "CS-UNIT",
+      protocols: ["ocpp2.0.1"],
+      strictMode: true,
+      reconnect: false,
+    } as unknown as ConstructorParameters<typeof ocpp.RPCClient>[0]);
+    try {
+      await client.connect();
+      const { records } = honestSession(meter);
+      for (const [i, record] of records.entries()) {
+        const eventType = i === 0 ? "Started" : i === records.length - 1 ? "Ended" : "Updated";
+        const payload = transactionEvent({
+          eventType,
+          seqNo: i,
+          transactionId: "tx-1",
+          remoteStartId: 9,
+          offline: i === 2,
+          record,
+          publicKey: meter.publicKey,
+        });
+        await client.call("TransactionEvent", payload);
+      }
+      expect(received.map((p) => p.eventType)).to.deep.equal([
+        "Started",
+        ...records.slice(2).map(() => "Updated"),
+        "Ended",
+      ]);
+      expect(received[2]!.offline).to.equal(true);
+    } finally {
+      await client.close({ force: true });
+      await server.close({ force: true });
+    }
+  });
+});
