@@ -4,7 +4,7 @@
  * private key is the meter's EdDSA-Poseidon seed; its passphrase comes from ZKCHARGE_PASSPHRASE_METER (or
  * ZKCHARGE_PASSPHRASE) or the terminal. Bad options or a wrong passphrase: a message on stderr, exit code 1.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import {
   Meter,
   ZkchargeError,
@@ -37,7 +37,11 @@ const program = new Command("zkcharge-charger")
     integer("--rated-power-w", 1n),
   )
   .requiredOption("--cpo-id <id>", "the CPO the meter is registered under", integer("--cpo-id", 0n))
-  .option("--reading-interval <ms>", "milliseconds between live readings", integer("--reading-interval", 100n), 5000n)
+  .addOption(
+    new Option("--reading-interval <ms>", "milliseconds between live readings")
+      .argParser(integer("--reading-interval", 100n))
+      .default(5000n, "5000"),
+  )
   .option("--print-key", "print the meter's public key and leaf, then exit")
   .option("--quiet", "log nothing but the start line and errors");
 

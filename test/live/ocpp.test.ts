@@ -13,8 +13,10 @@ import ocpp from "ocpp-rpc";
 import WebSocket from "ws";
 import { pointRecord, tailRecord, tariffFromJson, type Meter, type MeterSession } from "../../sdk/index.ts";
 import { transactionEvent } from "../../charger/events.ts";
-import { freePort } from "../cli/harness.ts";
+import { ROOT, freePort } from "../cli/harness.ts";
 import {
+  Child,
+  TSX,
   admin,
   meterKey,
   nearBoundaryTariff,
@@ -22,7 +24,6 @@ import {
   startStation,
   stationFiles,
   until,
-  type Child,
 } from "./harness.ts";
 
 interface SessionView {
@@ -91,6 +92,38 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("prints --help, and exits 1 naming the cause on a wrong passphrase or a bad chargers file", async function () {
+    const run = async (child: Child) => ({ code: await child.exited, out: child.stdout, err: child.stderr });
+    const help = await run(startCharger(["--help"]));
+    expect(help.code).to.equal(0);
+    expect(help.out).to.include("--meter-key <file>");
+    const bad = await run(
+      new Child(TSX, [join(ROOT, "charger", "main.ts"), ...chargerArgs, "--rated-power-w", "22000", "--cpo-id", "7"], {
+        ...process.env,
+        ZKCHARGE_PASSPHRASE_METER: "not the passphrase",
+      }),
+    );
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.match(/zkcharge-charger: error: .*passphrase/i);
+    const station = await run(
+      new Child(
+        TSX,
+        [
+          join(ROOT, "station", "main.ts"),
+          "--chargers",
+          join(dir, "tariff.json"),
+          "--tariff",
+          join(dir, "tariff.json"),
+          "--db",
+          join(dir, "x.db"),
+        ],
+        process.env,
+      ),
+    );
+    expect(station.code).to.equal(1);
+    expect(station.err).to.match(/zkcharge-station: error: .*needs meterPublicKey/);
+  });
+
   it("refuses a charger with an unknown identity at the WebSocket handshake", async function () {
     const client = new ocpp.RPCClient({
       endpoint: station!.ocpp,
@@ -141,6 +174,7 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     const errors = messages as unknown[][];
     expect(errors.every((m) => m[0] === 4)).to.equal(true);
     const byId = new Map(errors.map((m) => [m[1], m[2]]));
+    expect(byId.get("-1")).to.equal("RpcFrameworkError"); // not JSON: no message id to answer
     // Strict mode: an action outside the OCPP 2.0.1 schemas is a ProtocolError (NotImplemented for a known one).
     expect(byId.get("m-unknown")).to.match(/ProtocolError|NotImplemented/);
     expect(byId.get("m-bad")).to.match(
