@@ -74,6 +74,8 @@ export class ChargingStation {
   #ticker: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #stopRequested = false;
+  /** The heartbeat interval of the accepted BootNotification; undefined until then. */
+  #heartbeatSeconds: number | undefined;
 
   constructor(options: ChargerOptions) {
     this.#o = options;
@@ -145,13 +147,19 @@ export class ChargingStation {
     this.#connected = true;
     this.#log(`connected to ${this.#o.endpoint} as ${this.#o.identity}`);
     try {
-      const boot = (await this.#client.call("BootNotification", {
-        reason: "PowerUp",
-        chargingStation: { model: "zkcharge-sim", vendorName: "zkcharge" },
-      })) as { status: string; interval: number };
-      this.#log(`BootNotification: ${boot.status}, heartbeat every ${boot.interval} s`);
+      // OCPP 2.0.1 B01: one accepted BootNotification per power-up, nothing else sent before it; a reconnect
+      // (the CSMS restarted, the network came back) resumes with the interval already given.
+      while (this.#heartbeatSeconds === undefined && this.#connected) {
+        const boot = (await this.#client.call("BootNotification", {
+          reason: "PowerUp",
+          chargingStation: { model: "zkcharge-sim", vendorName: "zkcharge" },
+        })) as { status: string; interval: number };
+        this.#log(`BootNotification: ${boot.status}, interval ${boot.interval} s`);
+        if (boot.status === "Accepted") this.#heartbeatSeconds = Math.max(1, boot.interval);
+        else await new Promise((r) => setTimeout(r, Math.min(60, Math.max(1, boot.interval)) * 1000));
+      }
       clearInterval(this.#heartbeat);
-      const interval = Math.max(1, boot.interval) * 1000;
+      const interval = this.#heartbeatSeconds! * 1000;
       this.#heartbeat = setInterval(() => void this.#client.call("Heartbeat", {}).catch(() => {}), interval);
       await this.#status();
     } catch (error) {
@@ -292,7 +300,7 @@ export class ChargingStation {
 
   /** Delivers the queue in order while connected; an event leaves it only when acknowledged (or refused). */
   async #pump(): Promise<void> {
-    if (this.#pumping) return;
+    if (this.#pumping || this.#heartbeatSeconds === undefined) return;
     this.#pumping = true;
     try {
       for (let event = this.#o.store.next(); event && this.#connected && !this.#closed; event = this.#o.store.next()) {
