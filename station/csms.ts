@@ -72,6 +72,7 @@ export class CsmsRequestError extends Error {
 interface TransactionEventParams {
   eventType: "Started" | "Updated" | "Ended";
   seqNo: number;
+  offline?: boolean;
   transactionInfo: { transactionId: string };
   meterValue?: { sampledValue: { value: number; signedMeterValue?: SignedMeterValue }[] }[];
 }
@@ -204,7 +205,10 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
       receivedAt: Date.now(),
     });
     if (record.kind === "end") verifiers.delete(transactionId);
-    log(`${chargerId}: stored ${record.kind} seqNo ${p.seqNo} of ${transactionId}: ${record.e} Wh at ${record.t}`);
+    const offline = p.offline ? " (taken offline)" : "";
+    log(
+      `${chargerId}: stored ${record.kind} seqNo ${p.seqNo} of ${transactionId}: ${record.e} Wh at ${record.t}${offline}`,
+    );
     return {};
   }
 

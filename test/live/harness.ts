@@ -27,12 +27,15 @@ export function meterKey(file: string): Meter {
   });
 }
 
-/** A tariff whose local clock reads 01:00:00 now, with band boundaries `firstInS` and `secondInS` seconds ahead. */
-export function nearBoundaryTariff(firstInS: number, secondInS: number): Tariff {
+/**
+ * A tariff whose local clock reads 01:00:00 now, with band boundaries `firstInS` and `secondInS` seconds ahead;
+ * and those two boundaries in unix seconds.
+ */
+export function nearBoundaryTariff(firstInS: number, secondInS: number): { tariff: Tariff; boundaries: bigint[] } {
   const now = BigInt(Math.floor(Date.now() / 1000));
   const local = 3600n;
   const tzOffset = (((local - (now % 86400n)) % 86400n) + 86400n) % 86400n;
-  return {
+  const tariff: Tariff = {
     cpoId: CPO_ID,
     flatFee: 100n,
     energyPrice: [300n, 250n, 400n, 300n],
@@ -44,6 +47,7 @@ export function nearBoundaryTariff(firstInS: number, secondInS: number): Tariff 
     validFrom: now - 3600n,
     validTo: now + 86400n,
   };
+  return { tariff, boundaries: [now + BigInt(firstInS), now + BigInt(secondInS)] };
 }
 
 /** Writes the station's chargers and tariff files; returns their paths. */

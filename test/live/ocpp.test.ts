@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import ocpp from "ocpp-rpc";
 import WebSocket from "ws";
-import { pointRecord, tailRecord, tariffFromJson, type Meter, type MeterSession } from "../../sdk/index.ts";
+import { Meter, pointRecord, tailRecord, tariffFromJson, type MeterSession } from "../../sdk/index.ts";
 import { transactionEvent } from "../../charger/events.ts";
 import { ROOT, freePort } from "../cli/harness.ts";
 import {
@@ -42,6 +42,7 @@ describe("live: charger and station over OCPP 2.0.1", function () {
   let chargerArgs: string[];
   let cheater: Meter;
   let sessionId: string;
+  let boundaries: bigint[];
   const extra: { close(): unknown }[] = [];
 
   const session = async () => (await admin<SessionView>(station!.admin, "GET", `/admin/sessions/${sessionId}`)).body;
@@ -59,7 +60,9 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     const meter = meterKey(join(dir, "cs001.key.json"));
     cheater = meterKey(join(dir, "cs002.key.json"));
     // Two tariff boundaries during the session: chain points the charger must sign and the station must see.
-    const files = stationFiles(dir, { CS001: meter, CS002: cheater }, nearBoundaryTariff(20, 40));
+    const near = nearBoundaryTariff(30, 55);
+    boundaries = near.boundaries;
+    const files = stationFiles(dir, { CS001: meter, CS002: cheater }, near.tariff);
     port = await freePort();
     stationArgs = [
       "--chargers",
@@ -92,38 +95,6 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("prints --help, and exits 1 naming the cause on a wrong passphrase or a bad chargers file", async function () {
-    const run = async (child: Child) => ({ code: await child.exited, out: child.stdout, err: child.stderr });
-    const help = await run(startCharger(["--help"]));
-    expect(help.code).to.equal(0);
-    expect(help.out).to.include("--meter-key <file>");
-    const bad = await run(
-      new Child(TSX, [join(ROOT, "charger", "main.ts"), ...chargerArgs, "--rated-power-w", "22000", "--cpo-id", "7"], {
-        ...process.env,
-        ZKCHARGE_PASSPHRASE_METER: "not the passphrase",
-      }),
-    );
-    expect(bad.code).to.equal(1);
-    expect(bad.err).to.match(/zkcharge-charger: error: .*passphrase/i);
-    const station = await run(
-      new Child(
-        TSX,
-        [
-          join(ROOT, "station", "main.ts"),
-          "--chargers",
-          join(dir, "tariff.json"),
-          "--tariff",
-          join(dir, "tariff.json"),
-          "--db",
-          join(dir, "x.db"),
-        ],
-        process.env,
-      ),
-    );
-    expect(station.code).to.equal(1);
-    expect(station.err).to.match(/zkcharge-station: error: .*needs meterPublicKey/);
-  });
-
   it("refuses a charger with an unknown identity at the WebSocket handshake", async function () {
     const client = new ocpp.RPCClient({
       endpoint: station!.ocpp,
@@ -135,7 +106,7 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     let refused: Error | undefined;
     await client.connect().catch((e: Error) => (refused = e));
     expect(refused?.message).to.match(/401|Unauthorized/i);
-    expect(station!.child.stdout).to.include('refused connection from unknown charger "INTRUDER"');
+    await station!.child.waitFor(/refused connection from unknown charger "INTRUDER"/, 10_000);
   });
 
   it("boots a charger, starts it and stores every signed reading after checking it", async function () {
@@ -197,6 +168,8 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     const s = await readingsAtLeast(before + 5);
     expect(s.state).to.equal("open");
     expectContiguous(s);
+    // The readings taken while the station was down arrived from the queue, flagged as such.
+    await station!.child.waitFor(/CS001: stored live seqNo \d+ .* \(taken offline\)/, 10_000);
   });
 
   it("survives kill -9 of the charger mid-session: it resumes from its database and delivers", async function () {
@@ -208,15 +181,18 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     expectContiguous(s);
   });
 
-  it("ends the session on request: the end record is stored, with both boundary chain points", async function () {
-    // Past the second tariff boundary (40 s after the tariff was written).
+  it("ends the session on request: the end record is stored, with a chain point at each tariff boundary", async function () {
+    // The boundaries are 30 s and 55 s after the tariff was written; the session starts a few seconds in.
+    const start = BigInt((await session()).readings[0]!.t);
+    const crossed = boundaries.filter((b) => b > start);
+    expect(crossed.length, "the session started after both boundaries: a very slow start").to.be.above(0);
     await until(
-      "two boundary points",
+      "the readings past the last boundary",
       async () => {
         const s = await session();
-        return s.readings.filter((r) => r.kind === "point").length >= 3 ? true : undefined;
+        return s.readings.some((r) => BigInt(r.t) > boundaries[1]!) ? true : undefined;
       },
-      60_000,
+      90_000,
     );
     const stop = await admin<{ status: string }>(station!.admin, "POST", `/admin/sessions/${sessionId}/stop`);
     expect(stop.body.status).to.equal("Accepted");
@@ -228,7 +204,8 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     const last = s.readings[s.readings.length - 1]!;
     expect(last).to.include({ eventType: "Ended", kind: "end" });
     const points = s.readings.filter((r) => r.kind === "point");
-    expect(points.map((p) => p.k)).to.deep.equal([1, 2, 3]);
+    expect(points.map((p) => p.k)).to.deep.equal([1, ...crossed.map((_b, i) => i + 2)]);
+    expect(points.slice(1).map((p) => BigInt(p.t))).to.deep.equal(crossed);
     for (let i = 1; i < s.readings.length; i++) {
       expect(BigInt(s.readings[i]!.t) >= BigInt(s.readings[i - 1]!.t)).to.equal(true);
       expect(BigInt(s.readings[i]!.e) >= BigInt(s.readings[i - 1]!.e)).to.equal(true);
@@ -301,6 +278,26 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     if (back.kind !== "live") throw new Error("expected a tail");
     const refused = await send(3, "Updated", tailRecord(ms.sessionId, back)).catch((e: Error) => e);
     expect((refused as Error).message).to.match(/time goes back/);
+    // A tail signed by another meter than the one registered for CS002.
+    const stranger = new Meter({ cpoId: cheater.cpoId, ratedPowerW: cheater.ratedPowerW });
+    const alien = stranger.restoreSession({ sessionId: ms.sessionId, tariff: ms.tariff, points: ms.points });
+    const alienTail = alien.addReading(t0 + 3n, 1006n);
+    if (alienTail.kind !== "live") throw new Error("expected a tail");
+    const foreign = await client
+      .call(
+        "TransactionEvent",
+        transactionEvent({
+          eventType: "Updated",
+          seqNo: 4,
+          transactionId,
+          remoteStartId,
+          offline: false,
+          record: tailRecord(ms.sessionId, alienTail),
+          publicKey: stranger.publicKey,
+        }),
+      )
+      .catch((e: Error) => e);
+    expect((foreign as Error).message).to.match(/another key than this charger's registered meter/);
     const view = (await admin<SessionView>(station!.admin, "GET", `/admin/sessions/${start.body.sessionId}`)).body;
     expect(view.readings.map((r) => r.seqNo)).to.deep.equal([0, 2]);
     const { refusals } = (
@@ -311,7 +308,39 @@ describe("live: charger and station over OCPP 2.0.1", function () {
       )
     ).body;
     const mine = refusals.filter((r) => r.chargerId === "CS002");
-    expect(mine.map((r) => r.seqNo)).to.deep.equal([1, 3]);
-    expect(station!.child.stdout).to.match(/CS002: refused TransactionEvent cheat-1 seqNo 1: .*bad meter signature/);
+    expect(mine.map((r) => r.seqNo)).to.deep.equal([1, 3, 4]);
+    await station!.child.waitFor(/CS002: refused TransactionEvent cheat-1 seqNo 1: .*bad meter signature/, 10_000);
+  });
+
+  it("prints --help, and exits 1 naming the cause on a wrong passphrase or a bad chargers file", async function () {
+    const run = async (child: Child) => ({ code: await child.exited, out: child.stdout, err: child.stderr });
+    const help = await run(startCharger(["--help"]));
+    expect(help.code).to.equal(0);
+    expect(help.out).to.include("--meter-key <file>");
+    const bad = await run(
+      new Child(TSX, [join(ROOT, "charger", "main.ts"), ...chargerArgs, "--rated-power-w", "22000", "--cpo-id", "7"], {
+        ...process.env,
+        ZKCHARGE_PASSPHRASE_METER: "not the passphrase",
+      }),
+    );
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.match(/zkcharge-charger: error: .*passphrase/i);
+    const station = await run(
+      new Child(
+        TSX,
+        [
+          join(ROOT, "station", "main.ts"),
+          "--chargers",
+          join(dir, "tariff.json"),
+          "--tariff",
+          join(dir, "tariff.json"),
+          "--db",
+          join(dir, "x.db"),
+        ],
+        process.env,
+      ),
+    );
+    expect(station.code).to.equal(1);
+    expect(station.err).to.match(/zkcharge-station: error: .*needs meterPublicKey/);
   });
 });
