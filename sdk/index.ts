@@ -238,4 +238,22 @@ export {
   type LockedEscrow,
   type NoteLeaf,
   type PoolState,
+  type ReadOptions,
 } from "./actors/chain.ts";
+export {
+  DEFAULT_MAX_BLOCK_RANGE,
+  LogReadError,
+  readLogs,
+  type LogQuery,
+  type LogReaderOptions,
+} from "./actors/logs.ts";
+export {
+  DEFAULT_REORG_DEPTH,
+  MemorySyncStore,
+  PoolSync,
+  SyncError,
+  type PoolSyncOptions,
+  type SyncResult,
+  type SyncSnapshot,
+  type SyncStore,
+} from "./actors/sync.ts";

@@ -77,6 +77,8 @@ export interface SyncSnapshot {
   blocks: [number, string][];
   /** `[commitment, encryptedOpening, blockNumber, transactionHash]` per leaf, in index order. */
   leaves: [string, string, number, string][];
+  /** The note tree's nodes (`MerkleTree.exportNodes`), so a restart does not hash the whole tree again. */
+  tree: string;
   /** `[nullifier, blockNumber]`, in chain order. */
   spent: [string, number][];
   /** Escrow events in chain order: `EscrowLocked` fields as hex strings, and the block. */
@@ -434,7 +436,8 @@ export class PoolSync {
     if (this.#leaves.length !== counts.leaves || this.#tree.size !== counts.leaves) {
       this.#dropped(counts.leaves);
       this.#leaves.length = counts.leaves;
-      this.#tree = new NoteTree(this.#leaves.map((l) => l.commitment));
+      this.#tree.truncate(Math.min(counts.leaves, this.#tree.size));
+      if (this.#tree.size !== counts.leaves) this.#tree = new NoteTree(this.#leaves.map((l) => l.commitment));
     }
     this.#verified = false;
   }
@@ -599,6 +602,7 @@ export class PoolSync {
       startBlock: this.#startBlock,
       blocks: this.#blocks.map(([n, h]) => [n, h]),
       leaves: this.#leaves.map((l) => [hex(l.commitment), l.encryptedOpening, l.blockNumber, l.transactionHash]),
+      tree: this.#tree.exportNodes(),
       spent: this.#spentList.map(([n, b]) => [hex(n), b]),
       locked: this.#escrows.locked.map((e) => ({
         fields: [e.escrowId, e.cpoId, e.sessionId, e.refundPrecommitment, e.cap, e.settleDeadline, e.claimDeadline].map(
@@ -696,7 +700,16 @@ export class PoolSync {
       if (e instanceof SyncError) throw e;
       throw corrupt((e as Error).message);
     }
-    this.#tree = new NoteTree(this.#leaves.map((l) => l.commitment));
+    const tree = new NoteTree();
+    try {
+      tree.restoreNodes(
+        body.tree,
+        this.#leaves.map((l) => l.commitment),
+      );
+    } catch (e) {
+      throw corrupt((e as Error).message);
+    }
+    this.#tree = tree;
     this.#verified = false; // checked against the pool on the next sync
   }
 }

@@ -30,7 +30,7 @@ export class JsonFileStore {
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new Error(`${this.path} is not valid JSON (truncated or damaged): ${(e as Error).message}`);
+      throw new Error(`${this.path} is not valid JSON (truncated or damaged): ${(e as Error).message}`, { cause: e });
     }
   }
 
