@@ -308,6 +308,15 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     );
     expect(logs.length).to.equal(Number(await d.pool.noteTreeSize()));
     expect(widest()).to.be.at.most(4);
+    // PoolSync's own NoteAdded decoding agrees with the ABI decoder.
+    const sync = new PoolSync(remotePool(), { startBlock });
+    await sync.sync();
+    expect(sync.state.leaves.map((l) => [l.index, l.commitment, l.encryptedOpening])).to.deep.equal(
+      logs.map((l) => {
+        const ev = d.pool.interface.parseLog(l)!;
+        return [Number(ev.args.index), ev.args.commitment, ev.args.encryptedOpening];
+      }),
+    );
     await expectFailure(
       readLogs(rpc, { address: await d.pool.getAddress(), topics: [] }, 0, 1, { maxBlockRange: 0 }),
       InvalidInputError,
