@@ -22,8 +22,16 @@ export interface LogReaderOptions {
   backoffMs?: number;
   /** Longest wait between retries in ms (default 8000). */
   maxBackoffMs?: number;
-  /** A request not answered within this many ms counts as failed (default 30000). */
+  /** A request not answered within this many ms counts as failed, and the range is halved (default 30000). */
   timeoutMs?: number;
+  /**
+   * Logs wanted per answer (default 5,000): the range adapts to the density of events, growing (doubling, up to
+   * `maxBlockRange`) while answers hold fewer, shrinking in proportion when they hold more, so one answer stays
+   * a few MB even on a node that caps nothing.
+   */
+  targetLogs?: number;
+  /** Range of the first request (default 1,000 blocks, at most `maxBlockRange`): it grows from there. */
+  initialBlockRange?: number;
   /** Called before every `eth_getLogs` request (for progress or counting). */
   onRequest?: (fromBlock: number, toBlock: number) => void;
 }
@@ -99,8 +107,9 @@ export interface LogQuery {
 
 /**
  * Reads every log matching `query` in blocks `fromBlock..toBlock` (inclusive), in order, in ranges of at most
- * `maxBlockRange` blocks. A range the provider calls too large is halved (down to one block); any other error or
- * a timeout is retried with exponential backoff, `attempts` times in all.
+ * `maxBlockRange` blocks, sized to the density of events (`targetLogs`). A range the provider calls too large, or
+ * does not answer in time, is halved (down to one block); any other error, or a timeout on one block, is retried
+ * with exponential backoff, `attempts` times in all.
  * @param onRange called with each range's logs, in block order, before the next range is read; when given, the
  *   logs are handed to it only (the returned array is empty), so a large sync does not hold them all
  * @throws LogReadError naming the range and the provider's error when a range fails `attempts` times, or a single
@@ -119,11 +128,12 @@ export async function readLogs(
   const backoff = opts.backoffMs ?? 500;
   const maxBackoff = opts.maxBackoffMs ?? 8_000;
   const timeoutMs = positiveInteger(opts.timeoutMs ?? 30_000, "timeoutMs");
+  const targetLogs = positiveInteger(opts.targetLogs ?? 5_000, "targetLogs");
   if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) {
     throw new InvalidInputError(`fromBlock ${fromBlock} is not a block number`);
   }
   const all: Log[] = [];
-  let span = maxRange;
+  let span = Math.min(maxRange, positiveInteger(opts.initialBlockRange ?? 1_000, "initialBlockRange"));
   let from = fromBlock;
   while (from <= toBlock) {
     const to = Math.min(toBlock, from + span - 1);
@@ -148,6 +158,12 @@ export async function readLogs(
           }
           break; // halve below, not a failed try
         }
+        if (e instanceof TimeoutError && to > from) {
+          // A slow answer is often a heavy one: ask again for half the range (bounded: down to one block, where
+          // timeouts count as failed tries).
+          await sleep(Math.min(maxBackoff, backoff * 2 ** (attempt - 1)));
+          break;
+        }
         if (attempt >= attempts) {
           throw new LogReadError(
             from,
@@ -160,7 +176,7 @@ export async function readLogs(
       }
     }
     if (logs === undefined) {
-      span = Math.max(1, Math.floor((to - from + 1) / 2));
+      span = Math.min(span, Math.max(1, Math.floor((to - from + 1) / 2)));
       continue;
     }
     const live = logs.filter((l) => !l.removed);
@@ -171,8 +187,11 @@ export async function readLogs(
     }
     if (onRange) onRange(live, from, to);
     else for (const l of live) all.push(l);
+    const width = to - from + 1;
     from = to + 1;
-    span = Math.min(maxRange, span * 2); // the halving was for a dense stretch: grow back
+    // Follow the density of events: shrink in proportion to a heavy answer, double after a light one.
+    if (live.length > targetLogs) span = Math.max(1, Math.floor((width * targetLogs) / live.length));
+    else if (live.length < targetLogs / 2) span = Math.min(maxRange, Math.max(span, width) * 2);
   }
   return all;
 }

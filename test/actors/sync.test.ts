@@ -119,7 +119,10 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     const stalled = new Driver(driver.identity, remotePool(), {}, { startBlock, ...fast, timeoutMs: 300 });
     await stalled.sync();
     expect(stalled.balance).to.equal(3_000_000n);
-    expect(proxy.calls).to.equal(2); // the stalled one, then its retry
+    // The stalled range is asked again as its first half, then the rest.
+    expect(proxy.ranges[1]![0]).to.equal(proxy.ranges[0]![0]);
+    expect(proxy.ranges[1]![1]).to.be.lessThan(proxy.ranges[0]![1]);
+    expect(proxy.ranges.at(-1)![1]).to.equal(proxy.ranges[0]![1]);
 
     await driver.deposit(4_000_000n, payer);
     proxy.failNext = 1_000;
