@@ -246,6 +246,7 @@ export {
   readLogs,
   type LogQuery,
   type LogReaderOptions,
+  type RawLog,
 } from "./actors/logs.ts";
 export {
   DEFAULT_REORG_DEPTH,

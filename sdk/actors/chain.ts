@@ -4,12 +4,12 @@
  * contracts' events; nothing here trusts an off-chain server. Events are read in bounded block
  * ranges from `fromBlock` (sdk/actors/logs.ts); a wallet that syncs again keeps a PoolSync.
  */
-import { toBeHex, zeroPadValue, type Interface, type Log, type Result } from "ethers";
+import { toBeHex, zeroPadValue, type Interface, type Result } from "ethers";
 import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import type { IRegistry } from "../../types/ethers-contracts/contracts/Registry.js";
 import type { Tariff } from "../tariff/tariff.ts";
 import { MeterTree } from "../core/tree.ts";
-import { readLogs, type LogReaderOptions } from "./logs.ts";
+import { readLogs, type LogReaderOptions, type RawLog } from "./logs.ts";
 import type { NoteOrigin, NoteProvenance } from "./privacy.ts";
 import { PoolSync, lockedEscrow, type LockedEscrow, type NoteLeaf, type PoolState } from "./sync.ts";
 
@@ -28,7 +28,7 @@ async function readEvents<C extends Pool | Registry>(
   opts: ReadOptions,
   topic1?: bigint,
   toBlock?: number,
-): Promise<{ name: string; args: Result; log: Log }[]> {
+): Promise<{ name: string; args: Result; log: RawLog }[]> {
   const provider = contract.runner?.provider;
   if (!provider) throw new Error("the contract is not connected to a provider");
   const iface: Interface = contract.interface;

@@ -6,11 +6,11 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { getAddress, type Block, type Log, type Provider } from "ethers";
+import { getAddress, type Block, type Provider } from "ethers";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import { NoteTree } from "../core/tree.ts";
 import { ZkchargeError } from "../core/errors.ts";
-import { readLogs, type LogReaderOptions } from "./logs.ts";
+import { readLogs, type LogReaderOptions, type RawLog } from "./logs.ts";
 
 /** A leaf of the note tree as the pool announced it. */
 export interface NoteLeaf {
@@ -176,7 +176,7 @@ const MAX_CHAIN_MOVES = 3;
 class ChainMoved extends Error {}
 
 /** `NoteAdded(uint256 indexed index, uint256 commitment, bytes encryptedOpening)` without the generic ABI decoder. */
-function decodeNoteAdded(log: Log): { index: bigint; commitment: bigint; encryptedOpening: string } | undefined {
+function decodeNoteAdded(log: RawLog): { index: bigint; commitment: bigint; encryptedOpening: string } | undefined {
   const d = log.data;
   if (log.topics.length !== 2 || d.length < 194 || d.slice(66, 130) !== "0".repeat(62) + "40") return undefined;
   const length = parseInt(d.slice(130, 194), 16);
@@ -359,7 +359,7 @@ export class PoolSync {
     const from = this.#blocks.length > 0 ? this.#blocks.at(-1)![0] + 1 : this.#startBlock;
     const to = target.number;
 
-    const pending: Log[] = [];
+    const pending: RawLog[] = [];
     if (from <= to) {
       const topics = [POOL_EVENTS.map((name) => this.pool.interface.getEvent(name).topicHash)];
       await readLogs(this.#provider, { address: this.#address, topics }, from, to, this.#readerOptions(), (logs) => {
@@ -372,7 +372,9 @@ export class PoolSync {
       );
       const after = await this.#block(to);
       if (after?.hash !== target.hash) throw new ChainMoved(`block ${to} changed while it was read`);
-      const hashes = new Map<number, string>([...fetched.map(([n, h]) => [n, h ?? ""] as [number, string])]);
+      const gone = fetched.find(([, h]) => h === undefined);
+      if (gone) throw new ChainMoved(`block ${gone[0]} disappeared while it was read`);
+      const hashes = new Map<number, string>(fetched as [number, string][]);
       hashes.set(to, target.hash);
       for (const l of pending) {
         const known = hashes.get(l.blockNumber);
@@ -442,7 +444,7 @@ export class PoolSync {
     this.#verified = false;
   }
 
-  #apply(logs: readonly Log[]): void {
+  #apply(logs: readonly RawLog[]): void {
     const iface = this.pool.interface;
     const [noteAdded, nullifierSpent, escrowLocked, escrowClosed, escrowRefunded] = POOL_EVENTS.map(
       (name) => iface.getEvent(name).topicHash,
