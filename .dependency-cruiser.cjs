@@ -6,12 +6,13 @@ const LAYERS = [
   { name: "prover", path: "^prover/" },
   { name: "sdk/node", path: "^sdk/node/" },
   { name: "sdk/core", path: "^sdk/core/" },
+  { name: "sdk/keys", path: "^sdk/keys/" },
   { name: "sdk/tariff", path: "^sdk/tariff/" },
   { name: "sdk/meter", path: "^sdk/meter/" },
   { name: "sdk/proofs", path: "^sdk/proofs/" },
   { name: "sdk/actors", path: "^sdk/actors/" },
   { name: "sdk/index", path: "^sdk/index\\.ts$" },
-  { name: "dev", path: "^dev/" },
+  { name: "dev", path: "^(dev|ignition)/" },
   { name: "faces", path: "^(cli|station|charger|relayer|web)/" },
   { name: "tools", path: "^(scripts|bench|test)/" },
 ];
@@ -65,7 +66,7 @@ module.exports = {
       comment:
         "types/ethers-contracts (typechain) is for sdk/actors, dev/ and above; the domain layers know no contract.",
       severity: "error",
-      from: { path: "^(prover|sdk/(core|tariff|meter|proofs|node))/" },
+      from: { path: "^(prover|sdk/(core|keys|tariff|meter|proofs|node))/" },
       to: { path: "^types/" },
     },
   ],

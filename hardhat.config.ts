@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 // Offline: compile with the solc-js build shipped in the `solc` npm package
 // instead of letting Hardhat download a compiler.
@@ -27,6 +27,8 @@ export default defineConfig({
   },
   paths: {
     tests: { mocha: "test" },
+    // Ignition's journals (ignition/deployments/<id>/); tests point it at a temporary directory.
+    ignition: process.env.ZKCHARGE_IGNITION_DIR ?? "ignition",
   },
   test: {
     // Test files run in 2 mocha worker processes (ZKCHARGE_TEST_JOBS=1: one process, serially): proofs spend much
@@ -37,7 +39,14 @@ export default defineConfig({
       jobs: Number(process.env.ZKCHARGE_TEST_JOBS ?? 2),
     },
   },
+  // Networks by name for `npm run deploy -- --network <name>` (scripts/deploy.ts). URLs come from the environment
+  // (or Hardhat's encrypted keystore: `npx hardhat keystore set SEPOLIA_RPC_URL`), never from this file; the
+  // deployer's key from an encrypted JSON keystore (ZKCHARGE_DEPLOYER_KEYSTORE). Dev nodes use their unlocked accounts.
   networks: {
     localhost: { type: "http", url: process.env.ZKCHARGE_RPC ?? "http://127.0.0.1:8545" },
+    anvil: { type: "http", url: process.env.ZKCHARGE_ANVIL_RPC ?? "http://127.0.0.1:8546" },
+    sepolia: { type: "http", url: configVariable("SEPOLIA_RPC_URL") },
+    baseSepolia: { type: "http", url: configVariable("BASE_SEPOLIA_RPC_URL") },
+    base: { type: "http", url: configVariable("BASE_RPC_URL") },
   },
 });

@@ -23,6 +23,7 @@ import {
   type ProverTiming,
 } from "./circuits.ts";
 import { measureGas, type GasRow } from "./gas.ts";
+import { benchRelayer } from "./relayer.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 7));
@@ -290,6 +291,15 @@ log(
     ` = ${perLevel.map((g) => g.toFixed(0)).join(" / ")} gas per extra tree level (insert loop over 0-bits)`,
 );
 log();
+
+// Services on loopback: the relayer's throughput (real processes: a hardhat node and the relayer, real proofs).
+const relayer = await benchRelayer({ jobs: 12, log: (m) => log(`   ${m}`) });
+log("relayer throughput (hardhat node with automine, loopback, proofs made beforehand):");
+log(
+  `   ${relayer.jobs} withdrawals in ${(relayer.wallMs / 1000).toFixed(1)} s from first POST to last mined = ` +
+    `${relayer.jobsPerMinute.toFixed(1)} jobs/min; POST /relay (every check, stored) median ${ms(relayer.acceptMedianMs)}, max ${ms(relayer.acceptMaxMs)}`,
+);
+log();
 log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s; results in bench/results.json`);
 
 writeFileSync(
@@ -325,6 +335,7 @@ writeFileSync(
       },
       ratios,
       gas,
+      relayer,
       benchSeconds: (performance.now() - t0) / 1000,
     },
     (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v),

@@ -9,8 +9,10 @@ import type { Command } from "commander";
 import { detail, say } from "./format.ts";
 import { checkRequired } from "./options.ts";
 import { reconcile } from "./reconcile.ts";
+import { CliError } from "./errors.ts";
 import { attach, TxWatch, type Endpoint } from "./rpc.ts";
-import { loadState, saveState, type CliState } from "./state.ts";
+import { signerConfig, type Role } from "./signers.ts";
+import { loadState, plaintextSecretsProblem, saveState, stateSecrets, type CliState } from "./state.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
 export const DEFAULT_STATE = ".zkcharge/state.json";
@@ -43,6 +45,7 @@ const GROUPS: Record<string, string> = {
   driver: "the driver (a Semaphore identity in the state file): deposit, pay, balance, withdraw, lock, refund",
   session: "charging sessions the meter signs (simulated, or by the gateway from OCMF records)",
   chain: "dev-chain helpers",
+  key: "keys at rest: account keystores (ethers JSON keystore) and the driver's encrypted wallet file (no chain)",
   ocmf: "OCMF records from calibrated meters, checked as transparency software does (no chain)",
 };
 
@@ -78,6 +81,9 @@ interface GlobalOptions {
   rpc: string;
   /** Seconds. */
   timeout: bigint;
+  /** `--keystore role=path`, repeated. */
+  keystore: { role: Role; path: string }[];
+  devChains: bigint[];
 }
 
 /** How a command uses the state file. */
@@ -103,7 +109,8 @@ export function runs<O>(command: Command, handler: Handler<O>, how: RunsOptions 
     checkRequired(self);
     const globals = self.optsWithGlobals<GlobalOptions>();
     const watch = new TxWatch(globals.rpc, Number(globals.timeout) * 1000);
-    const ctx: RunContext = { statePath: resolve(globals.state), rpc: globals.rpc, watch };
+    const signers = signerConfig(globals.keystore ?? [], globals.devChains);
+    const ctx: RunContext = { statePath: resolve(globals.state), rpc: globals.rpc, watch, signers };
     try {
       await Promise.race([
         watch.failure,
@@ -111,13 +118,29 @@ export function runs<O>(command: Command, handler: Handler<O>, how: RunsOptions 
           let state = loadState(ctx.statePath);
           if (state && how.reconcile !== false) state = await repair(ctx, state);
           const next = await handler(ctx, state, options, self.processedArgs as string[]);
-          if (next !== undefined && next !== state) saveState(ctx.statePath, next);
+          if (next !== undefined && next !== state) save(ctx, next);
         })(),
       ]);
     } finally {
       watch.dispose();
     }
   });
+}
+
+/**
+ * Refuses, before anything is sent, a command that would put the plaintext secret `what` (e.g. "meter private keys")
+ * in the state file of a chain that is not a dev chain.
+ */
+export function needPlaintextAllowed(ctx: RunContext, state: CliState, what: string): void {
+  const problem = plaintextSecretsProblem(state.chainId, [what], ctx.signers.devChains);
+  if (problem) throw new CliError(problem);
+}
+
+/** Saves `state` atomically, refusing plaintext secrets for a chain that is not a dev chain. */
+function save(ctx: RunContext, state: CliState): void {
+  const problem = plaintextSecretsProblem(state.chainId, stateSecrets(state), ctx.signers.devChains);
+  if (problem) throw new CliError(problem);
+  saveState(ctx.statePath, state);
 }
 
 /** `state` reconciled with the chain; repairs are printed and saved. */
@@ -128,7 +151,7 @@ async function repair(ctx: RunContext, state: CliState): Promise<CliState> {
     if (repairs.length === 0) return state;
     say(`State file repaired from the chain (${ctx.statePath}):`);
     for (const line of repairs) detail(line);
-    saveState(ctx.statePath, repaired);
+    save(ctx, repaired);
     return repaired;
   } finally {
     d.provider.destroy();

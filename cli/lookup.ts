@@ -3,7 +3,6 @@
  * named by handles (`m1`, `s2`, `e1`, or their on-chain ids), each failing with what to run instead. Also the
  * SDK objects a record stands for (the meter, the operator, a started session rebuilt from its log).
  */
-import type { JsonRpcSigner } from "ethers";
 import {
   DriverIdentity,
   Meter,
@@ -15,6 +14,7 @@ import {
 import type { RunContext } from "./context.ts";
 import { CliError } from "./errors.ts";
 import type { Deployed } from "./rpc.ts";
+import type { RoleSigner } from "./signers.ts";
 import type { CliState, EscrowRecord, MeterRecord, SessionRecordEntry } from "./state.ts";
 
 type Cpo = NonNullable<CliState["cpo"]>;
@@ -106,7 +106,7 @@ export function meterOf(record: MeterRecord): Meter {
   });
 }
 
-export function operatorOf(d: Deployed, cpo: Cpo, signer: JsonRpcSigner): Operator {
+export function operatorOf(d: Deployed, cpo: Cpo, signer: RoleSigner): Operator {
   return new Operator({ cpoId: cpo.cpoId, registry: d.registry, pool: d.pool, signer });
 }
 

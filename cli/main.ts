@@ -13,11 +13,13 @@ import { registerChainCommands } from "./commands/chain.ts";
 import { registerCpoCommands } from "./commands/cpo.ts";
 import { registerDriverCommands } from "./commands/driver.ts";
 import { registerEscrowCommands } from "./commands/escrow.ts";
+import { registerKeyCommands } from "./commands/key.ts";
 import { registerOcmfCommands } from "./commands/ocmf.ts";
 import { registerOcpiCommands } from "./commands/ocpi.ts";
 import { registerSessionCommands } from "./commands/session.ts";
 import { isRequired, option, wholeArg } from "./options.ts";
 import { DEFAULT_TIMEOUT_SECONDS } from "./rpc.ts";
+import { DEFAULT_DEV_CHAINS, ROLES, parseDevChains, parseKeystoreOption } from "./signers.ts";
 import { StateFormatError } from "./state.ts";
 
 const ABOUT = `Private EV-charging payments, step by step, against a JSON-RPC node (a dev tool).
@@ -35,14 +37,16 @@ The story, in order (npm run zkcharge -- <command>):
   session simulate --session s2 --minutes 50 --power-w 11000 [--keep-open], cpo close --escrow e1 [--tail],
   driver refund --escrow e1 (after the claim deadline; chain advance --minutes <n> moves a dev chain's clock)
 
-Accounts: the node's unlocked accounts (eth_accounts), with fixed roles:
-  0 deployer   1 CPO admin (registers, adds meters, publishes tariffs, submits payments, closes escrows,
-               withdraws)
-  2 payer (funds the driver's deposits)   3 relayer (submits the driver's withdrawals, locks and refunds)
+Accounts, with fixed roles: 0 deployer   1 CPO admin (registers, adds meters, publishes tariffs, submits payments,
+  closes escrows, withdraws)   2 payer (funds the driver's deposits)   3 relayer (submits the driver's withdrawals,
+  locks and refunds). A role signs with its keystore when given one (--keystore cpo=cpo.json, ZKCHARGE_KEYSTORE_CPO;
+  make one with \`key new\`); without one, on dev chains only (--dev-chains, default 31337, 1337), with the node's unlocked
+  account of that number (eth_accounts). On any other chain a role without a keystore is refused.
 The driver itself has no account: it is a Semaphore identity kept in the state file.
 
 The state file is written atomically (temp file, fsync, rename). It holds SECRETS IN PLAINTEXT
-(the driver's identity, the meters' private keys): this is a development tool, for test chains only.
+(the driver's identity, the meters' private keys): it is for dev chains only, and refuses them for any other chain
+(the driver's encrypted wallet: \`key wallet\`; docs/keys.md).
 Every command first reconciles the state file with the chain (sessions paid, escrows closed, refunded or locked
 by a command killed after sending) and prints what it repaired. A command that fails (exit code 1) leaves the
 state file untouched apart from such repairs. Every wait on the node is bounded by --timeout; a transaction sent
@@ -62,6 +66,30 @@ function program(): Command {
       )
         .env("ZKCHARGE_TIMEOUT")
         .default(BigInt(DEFAULT_TIMEOUT_SECONDS), String(DEFAULT_TIMEOUT_SECONDS)),
+    )
+    .addOption(
+      new Option(
+        "--keystore <role=file>",
+        `sign as <role> (${ROLES.join(", ")}) with an ethers JSON keystore (repeatable; or ZKCHARGE_KEYSTORE_<ROLE>); ` +
+          "passphrase from ZKCHARGE_PASSPHRASE_<ROLE>, ZKCHARGE_PASSPHRASE or a prompt",
+      )
+        .argParser((text: string, previous: unknown) => {
+          try {
+            return [...((previous as unknown[] | undefined) ?? []), parseKeystoreOption(text)];
+          } catch (error) {
+            throw new CliError(`--keystore: ${(error as Error).message}`);
+          }
+        })
+        .default([], "none"),
+    )
+    .addOption(
+      option(
+        "--dev-chains <ids>",
+        "chain ids where roles without a keystore use the node's unlocked accounts and the plaintext state file may hold secrets",
+        parseDevChains,
+      )
+        .env("ZKCHARGE_DEV_CHAINS")
+        .default(DEFAULT_DEV_CHAINS, DEFAULT_DEV_CHAINS.join(",")),
     )
     .addHelpText("after", AFTER_HELP)
     .exitOverride()
@@ -92,6 +120,7 @@ function program(): Command {
   registerSessionCommands(root);
   registerEscrowCommands(root);
   registerOcmfCommands(root);
+  registerKeyCommands(root);
   return root;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The JSON-RPC side of the CLI: connecting to the node (with a clear error when it is down), the role accounts
- * (the node's unlocked accounts 0..3) and the deployed contracts of a state file.
+ * The JSON-RPC side of the CLI: connecting to the node (with a clear error when it is down), the role signers (a
+ * role's keystore when configured, else on dev chains only the node's unlocked accounts 0..3: cli/signers.ts) and the
+ * deployed contracts of a state file.
  *
  * Every wait on the node is bounded by the run's time-out (`--timeout`, `ZKCHARGE_TIMEOUT`): each request, and
  * each transaction this command sent until its receipt arrives ({@link TxWatch}). When the node stops answering
@@ -16,10 +17,10 @@ import {
   keccak256,
   type JsonRpcPayload,
   type JsonRpcResult,
-  type JsonRpcSigner,
 } from "ethers";
 import { Pool__factory, Registry__factory, type Pool, type Registry } from "../sdk/index.ts";
 import { CliError } from "./errors.ts";
+import { ROLE_LABELS, ROLES, roleSigner, type RoleIndex, type RoleSigner, type SignerConfig } from "./signers.ts";
 import type { CliState } from "./state.ts";
 
 /** Default bound on every wait for the node, in seconds. */
@@ -170,8 +171,9 @@ class WatchedProvider extends JsonRpcProvider {
   constructor(watch: TxWatch, network: Network) {
     const request = new FetchRequest(watch.rpc);
     request.timeout = watch.timeoutMs;
-    // One request per HTTP call: each then has its own bound and its own error.
-    super(request, network, { staticNetwork: true, pollingInterval: 200, batchMaxCount: 1 });
+    // One request per HTTP call: each then has its own bound and its own error. No cache of identical requests: a
+    // keystore signer asks the nonce before each transaction, and a cached answer would reuse the last one.
+    super(request, network, { staticNetwork: true, pollingInterval: 200, batchMaxCount: 1, cacheTimeout: -1 });
     this.#watch = watch;
   }
 
@@ -202,18 +204,22 @@ class WatchedProvider extends JsonRpcProvider {
   }
 }
 
-/** Where a command's node is: the endpoint and the bound on waiting for it. */
+/** Where a command's node is: the endpoint, the bound on waiting for it and where the roles' signers come from. */
 export interface Endpoint {
   rpc: string;
   watch: TxWatch;
+  signers: SignerConfig;
 }
 
 /** A connected node. */
 export interface Chain {
   provider: JsonRpcProvider;
   chainId: bigint;
-  /** Role accounts: 0 deployer, 1 CPO, 2 payer, 3 relayer. */
-  signer(role: 0 | 1 | 2 | 3): Promise<JsonRpcSigner>;
+  /**
+   * Role signers: 0 deployer, 1 CPO, 2 payer, 3 relayer; each the role's keystore account if one is configured, else
+   * (dev chains only) the node's unlocked account of that index. Asked once per role and run.
+   */
+  signer(role: RoleIndex): Promise<RoleSigner>;
 }
 
 /** A connected node with the state file's contracts on it. */
@@ -224,14 +230,12 @@ export interface Deployed extends Chain {
   token: Contract;
 }
 
-const ROLE_NAMES = ["deployer", "CPO", "payer", "relayer"];
-
 /**
  * Connects to the run's endpoint; the chain id is asked first with a plain fetch, so a node that is down fails
  * fast and clearly. Every later request and sent transaction is bounded by `ctx.watch`.
  */
 export async function connect(ctx: Endpoint): Promise<Chain> {
-  const { rpc, watch } = ctx;
+  const { rpc, watch, signers } = ctx;
   let chainId: bigint;
   try {
     const response = await fetch(rpc, {
@@ -252,18 +256,28 @@ export async function connect(ctx: Endpoint): Promise<Chain> {
   }
   const provider = new WatchedProvider(watch, Network.from(chainId));
   let accounts: string[] | undefined;
+  const unlocked = async (role: RoleIndex): Promise<RoleSigner> => {
+    accounts ??= (await provider.send("eth_accounts", [])) as string[];
+    if (accounts.length <= role) {
+      throw new CliError(
+        `the node at ${rpc} exposes ${accounts.length} unlocked account(s); the ${ROLE_LABELS[ROLES[role]]} is ` +
+          `account ${role} (zkcharge needs 4: use \`npx hardhat node\` or another dev node, or give the role a keystore)`,
+      );
+    }
+    return provider.getSigner(role);
+  };
+  const cache = new Map<RoleIndex, Promise<RoleSigner>>();
   return {
     provider,
     chainId,
-    async signer(role) {
-      accounts ??= (await provider.send("eth_accounts", [])) as string[];
-      if (accounts.length <= role) {
-        throw new CliError(
-          `the node at ${rpc} exposes ${accounts.length} unlocked account(s); the ${ROLE_NAMES[role]} is account ${role} ` +
-            "(zkcharge needs 4: use `npx hardhat node` or another dev node)",
-        );
+    signer(role) {
+      let s = cache.get(role);
+      if (s === undefined) {
+        s = roleSigner(signers, ROLES[role], chainId, provider, () => unlocked(role));
+        s.catch(() => cache.delete(role));
+        cache.set(role, s);
       }
-      return provider.getSigner(role);
+      return s;
     },
   };
 }

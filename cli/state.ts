@@ -5,23 +5,22 @@
  * checked against the zod schema below (the types are derived from it), and a bad one is named:
  * `state file .zkcharge/state.json: sessions[2].session.points[0].t: expected a decimal integer string like "123n"`.
  *
- * The file holds secrets in plaintext (the driver's identity, the meters' private keys): a dev tool.
+ * The file holds secrets in plaintext (the driver's identity, the meters' private keys): it is for dev chains only,
+ * says so in its first field (`notice`), and {@link plaintextSecretsProblem} refuses to write such secrets for any
+ * other chain (their keys belong in the encrypted key stores: `zkcharge key`, docs/keys.md).
  */
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import type { LiveSessionLog, Point, SignedSession, Tariff } from "../sdk/index.ts";
+import {
+  writeFileAtomic,
+  type AtomicWriteHooks,
+  type LiveSessionLog,
+  type Point,
+  type SignedSession,
+  type Tariff,
+} from "../sdk/index.ts";
+
+export { writeFileAtomic, type AtomicWriteHooks };
 
 export const STATE_VERSION = 1;
 
@@ -205,9 +204,46 @@ function describeIssue(issue: z.ZodIssue): string {
 
 // ---------------------------------------------------------------------------------------------- text
 
-/** JSON text of a state, bigints as `"<digits>n"`. */
+/** The state file's first field, for whoever opens it: what it holds and where real keys go. */
+export const STATE_NOTICE =
+  "zkcharge dev state: holds the driver's identity secret and meter keys IN PLAINTEXT; for dev chains only " +
+  "(ZKCHARGE_DEV_CHAINS, default 31337, 1337). On any other chain keys live in encrypted key files: zkcharge key --help, docs/keys.md";
+
+/** JSON text of a state, bigints as `"<digits>n"`, headed by {@link STATE_NOTICE}. */
 export function serializeState(state: CliState): string {
-  return JSON.stringify(state, (_key, value: unknown) => (typeof value === "bigint" ? `${value}n` : value), 2) + "\n";
+  return (
+    JSON.stringify(
+      { notice: STATE_NOTICE, ...state },
+      (_key, value: unknown) => (typeof value === "bigint" ? `${value}n` : value),
+      2,
+    ) + "\n"
+  );
+}
+
+/** The plaintext secrets `state` holds, as people name them (empty when none). */
+export function stateSecrets(state: CliState): string[] {
+  return [
+    ...(state.driver ? ["the driver's identity secret"] : []),
+    ...(state.meters.length ? ["meter private keys"] : []),
+  ];
+}
+
+/**
+ * Why `secrets` (named as {@link stateSecrets} does) must not be written to the state file of chain `chainId`, or
+ * undefined: they may be when there are none or the chain is one of `devChains`.
+ */
+export function plaintextSecretsProblem(
+  chainId: bigint,
+  secrets: readonly string[],
+  devChains: readonly bigint[],
+): string | undefined {
+  if (secrets.length === 0 || devChains.includes(chainId)) return undefined;
+  return (
+    `refusing to write ${secrets.join(" and ")} in plaintext to the state file: chain ${chainId} is not a dev ` +
+    `chain (dev chains: ${devChains.join(", ") || "none"}; --dev-chains / ZKCHARGE_DEV_CHAINS). The plaintext state ` +
+    "file is for dev chains only: keep keys in encrypted key files (`zkcharge key wallet --out driver.json` for the " +
+    "driver, `zkcharge key new` for accounts; docs/keys.md)"
+  );
 }
 
 /**
@@ -221,6 +257,10 @@ export function parseState(text: string): CliState {
   } catch (error) {
     throw new StateFormatError(`not JSON (${(error as Error).message})`);
   }
+  if (typeof raw === "object" && raw !== null && "notice" in raw) {
+    const { notice: _notice, ...rest } = raw as Record<string, unknown>;
+    raw = rest;
+  }
   const version = (raw as { version?: unknown } | null)?.version;
   if (version !== STATE_VERSION)
     throw new StateFormatError(`unsupported state file version ${JSON.stringify(version)} (expected ${STATE_VERSION})`);
@@ -230,48 +270,6 @@ export function parseState(text: string): CliState {
     throw new StateFormatError(describeIssue(first!) + (more.length ? ` (and ${more.length} more problem(s))` : ""));
   }
   return parsed.data;
-}
-
-/** Hooks for tests: `beforeRename` runs after the temp file is complete and synced, before it replaces the target. */
-export interface AtomicWriteHooks {
-  beforeRename?: (tempPath: string) => void;
-}
-
-/**
- * Replaces `path` with `data` atomically: writes a temp file next to it (mode 0600), fsyncs it, renames it over
- * `path` and fsyncs the directory. If anything fails before the rename, `path` is untouched and the temp file removed.
- */
-export function writeFileAtomic(path: string, data: string, hooks: AtomicWriteHooks = {}): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const fd = openSync(temp, "wx", 0o600);
-    try {
-      const bytes = Buffer.from(data, "utf8");
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    hooks.beforeRename?.(temp);
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  // Make the rename itself durable (not supported on every platform: best effort).
-  try {
-    const dfd = openSync(dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* directories cannot be opened for fsync on some platforms */
-  }
 }
 
 /** Reads the state file, or `undefined` when it does not exist. */

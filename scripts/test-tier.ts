@@ -14,7 +14,11 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** Files that make no proof, start no chain and stay quick. */
-const UNIT = [/^test\/(sdk|circuits)\//, /^test\/cli\/(state|usage|ocpiPrice|ocmf)\.test\.ts$/];
+const UNIT = [
+  /^test\/(sdk|circuits|keys)\//,
+  /^test\/cli\/(state|usage|ocpiPrice|ocmf)\.test\.ts$/,
+  /^test\/relayer\/store\.test\.ts$/,
+];
 
 /** The proof tier's longest files, longest first (minutes each on 2 cores; see docs/testing.md). */
 const LONGEST_FIRST = ["test/invariant/pool.invariant.test.ts", "test/cli/cli.test.ts", "test/cli/faults.test.ts"];

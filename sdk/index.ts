@@ -4,6 +4,8 @@
  * - Drivers use {@link Driver} (wallet on a pool) with a {@link DriverIdentity}; charge point operators use
  *   {@link Operator} and {@link Meter}.
  * - Proofs in one call: {@link provePay} / {@link verifyPay}, and the same for lock, close and transact.
+ * - Keys at rest: {@link loadAccount} / {@link saveAccount} (ethers JSON keystores), {@link loadWallet} /
+ *   {@link saveWallet} (the driver's encrypted wallet), {@link readPassphrase} (environment variable or terminal).
  * - Everything else is what those take and return: tariffs and bills, signed meter records, notes, money, errors.
  *
  * Layers and what may import what: docs/architecture.md.
@@ -26,6 +28,39 @@ export { randomBits, randomFieldElement } from "./core/field.ts";
 export { MeterTree, NoteTree, type MerklePath } from "./core/tree.ts";
 export { BILL_DIVISOR, FIELD_MODULUS, N_POINTS, TOKEN_DECIMALS } from "./core/constants.ts";
 export * from "./core/errors.ts";
+
+// Keys at rest (sdk/keys; docs/keys.md): the driver's wallet file (scrypt + XChaCha20-Poly1305), account keystores
+// (ethers JSON keystore), passphrases from the environment or a terminal, key files written atomically (Node)
+export {
+  KeyFileAccessError,
+  KeyFileFormatError,
+  KeyFileIntegrityError,
+  PassphraseUnavailableError,
+  WrongPassphraseError,
+} from "./keys/errors.ts";
+export { SCRYPT_DEFAULT, SCRYPT_TEST_ONLY, type ScryptCost } from "./keys/scrypt.ts";
+export {
+  WALLET_VERSION,
+  decryptWallet,
+  encryptWallet,
+  type DecryptOptions,
+  type EncryptWalletOptions,
+  type JsonValue,
+  type WalletContents,
+} from "./keys/wallet.ts";
+export { decryptAccount, encryptAccount, keystoreAddress, type EncryptAccountOptions } from "./keys/account.ts";
+export { PASSPHRASE_VARIABLE, passphraseVariables, readPassphrase, type PassphraseRequest } from "./keys/passphrase.ts";
+export {
+  loadAccount,
+  loadWallet,
+  readKeyFile,
+  saveAccount,
+  saveWallet,
+  writeFileAtomic,
+  writeKeyFile,
+  type AtomicWriteHooks,
+  type WriteKeyFileOptions,
+} from "./keys/files.ts";
 
 // Tariffs and bills (sdk/tariff)
 export {
@@ -175,6 +210,7 @@ export type { TransactOutput } from "./proofs/transactInput.ts";
 export {
   StaleArtifactsError,
   WebWorkerBackend,
+  formatCalldata,
   memorySource,
   shutdownProver,
   urlSource,
@@ -195,6 +231,7 @@ export {
   handover,
   submitLock,
   submitTransaction,
+  transactRelayRequest,
   type PaymentHandover,
   type Locking,
   type OwnedEscrow,
@@ -226,6 +263,16 @@ export {
   type PrivacyReport,
   type PrivacyWarning,
 } from "./actors/privacy.ts";
+export {
+  DEPLOYMENT_RECORD_VERSION,
+  DEV_CHAIN_IDS,
+  TEST_CHAIN_IDS,
+  DeploymentRecordError,
+  chainKind,
+  parseDeploymentRecord,
+  type ChainKind,
+  type DeploymentRecord,
+} from "./actors/deployment.ts";
 export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./actors/escrow.ts";
 export {
   fromTariffStruct,
@@ -258,3 +305,27 @@ export {
   type SyncSnapshot,
   type SyncStore,
 } from "./actors/sync.ts";
+
+// Relayers (sdk/actors): the HTTP API both sides share (docs/relayer.md) and the wallet's client
+export { RelayerClient, RelayerError, type RelayerClientOptions, type WaitOptions } from "./actors/relayerClient.ts";
+export {
+  QUOTE_TYPES,
+  RELAY_OPERATIONS,
+  describeZodError,
+  quoteDomain,
+  quoteMessage,
+  quoteRequestSchema,
+  quoteSigner,
+  relayRequestSchema,
+  toWire,
+  type FeePolicy,
+  type JobStatus,
+  type Quote,
+  type RelayAccepted,
+  type RelayErrorBody,
+  type RelayJob,
+  type RelayOperation,
+  type RelayRequest,
+  type RelayerDetails,
+  type SignedQuote,
+} from "./actors/relayerApi.ts";

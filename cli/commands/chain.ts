@@ -2,8 +2,13 @@
  * The deployment and the chain: `deploy`, `status`, the dev-chain clock (`chain advance`) and what became of a
  * transaction (`chain tx`).
  */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Option, type Command } from "commander";
+import { Contract, type ContractTransactionResponse } from "ethers";
 import {
+  chainKind,
+  parseDeploymentRecord,
   Driver,
   DriverIdentity,
   EscrowStatus,
@@ -77,6 +82,80 @@ export function registerChainCommands(root: Command): void {
       } finally {
         chain.provider.destroy();
         await connection.close().catch(() => {}); // a dead endpoint must not turn the real error into another one
+      }
+    },
+    { reconcile: false },
+  );
+
+  runs<{ deployment?: string; force?: boolean }>(
+    defineCommand(
+      root,
+      "attach",
+      "start a state on an existing deployment (the record `npm run deploy` wrote): deployments/<chainId>.json",
+    )
+      .helpGroup(HEADING)
+      .addOption(new Option("--deployment <file>", "the deployment record (default deployments/<chainId>.json)"))
+      .addOption(new Option("--force", "start a new state, replacing the one in --state (its secrets are lost)")),
+    async (ctx, state, o) => {
+      if (state && !o.force) {
+        throw new CliError(
+          `${ctx.statePath} already holds a deployment (pool ${state.addresses.pool} on chain ${state.chainId}): ` +
+            "pass --force to replace it (its secrets are lost), or use another --state",
+        );
+      }
+      const chain = await connect(ctx);
+      try {
+        const path = resolve(
+          o.deployment ?? `${process.env.ZKCHARGE_DEPLOYMENTS ?? "deployments"}/${chain.chainId}.json`,
+        );
+        if (!existsSync(path)) {
+          throw new CliError(
+            `no deployment record ${path} for chain ${chain.chainId}: deploy with \`npm run deploy -- --network <name>\`, ` +
+              "or pass --deployment",
+          );
+        }
+        let record;
+        try {
+          record = parseDeploymentRecord(readFileSync(path, "utf8"), path, chain.chainId);
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
+        const a = record.addresses;
+        if ((await chain.provider.getCode(a.pool)) === "0x") {
+          throw new CliError(
+            `deployment record ${path}: no contract at the pool ${a.pool} on ${ctx.rpc} (was the node restarted?)`,
+          );
+        }
+        say(`Attached to zkcharge on chain ${record.chainId} (${chainKind(chain.chainId)}): pool ${a.pool}`);
+        detail(`deployed from block ${record.deploymentBlock} by ${path}`);
+        if (record.insecureProvingKeys) detail("verifiers of insecure development proving keys (dev and test chains)");
+        if (record.testToken && chainKind(chain.chainId) === "dev") {
+          const payer = await chain.signer(2);
+          // The dev token's `mint` is open to anyone (contracts/test/TestToken.sol): a faucet for the payer.
+          const token = new Contract(a.token, ["function mint(address,uint256)"], payer);
+          const mint = (await (
+            (await token.getFunction("mint")(payer.address, PAYER_FUNDS)) as ContractTransactionResponse
+          ).wait())!;
+          txLine(`minted ${formatAmount(PAYER_FUNDS)} to the payer ${payer.address}`, mint);
+        }
+        say(`State written to ${ctx.statePath}`);
+        return {
+          version: STATE_VERSION,
+          chainId: chain.chainId,
+          deployedAt: record.deployedAt,
+          addresses: {
+            token: a.token,
+            registry: a.registry,
+            pool: a.pool,
+            payVerifier: a.payVerifier,
+            transactVerifier: a.transactVerifier,
+          },
+          meters: [],
+          tariffs: [],
+          sessions: [],
+        };
+      } finally {
+        chain.provider.destroy();
       }
     },
     { reconcile: false },
@@ -239,7 +318,9 @@ export function registerChainCommands(root: Command): void {
 /** A deployment that failed on a Hardhat or network error, as one line (Hardhat's errors carry pages of stack). */
 function deployFailure(rpc: string, error: unknown): unknown {
   if (error instanceof CliError || error instanceof ZkchargeError || decodeRevert(error)) return error;
-  const message = ((error as Error)?.message ?? String(error)).split("\n")[0]!.replace(/^HHE\d+: /, "");
+  // ethers' shortMessage, not its message: that one carries the whole signed transaction of a keystore signer.
+  const e = error as { shortMessage?: string; message?: string };
+  const message = (e?.shortMessage ?? e?.message ?? String(error)).split("\n")[0]!.replace(/^HHE\d+: /, "");
   return new CliError(
     `deploying to ${rpc} failed: ${message}. Nothing was written to the state file; ` +
       "when the node answers again, deploy afresh (`deploy`, or `deploy --force` over an existing state)",

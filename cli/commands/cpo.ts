@@ -4,7 +4,7 @@
 import { Option, type Command } from "commander";
 import { Meter, Operator, formatAmount, validateTariff, type Tariff } from "../../sdk/index.ts";
 import { DAY, demoTariff } from "../../dev/localNetwork.ts";
-import { defineCommand, runs, type RunContext } from "../context.ts";
+import { defineCommand, needPlaintextAllowed, runs, type RunContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, hhmm, say, short, txLine, tzText } from "../format.ts";
 import { findMeter, needCpo, needState, operatorOf } from "../lookup.ts";
@@ -62,6 +62,7 @@ export function registerCpoCommands(root: Command): void {
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       const cpo = needCpo(state);
+      needPlaintextAllowed(ctx, state, "meter private keys"); // before the meter is registered: its key must be kept
       const d = await attach(ctx, state);
       const privateKey = crypto.getRandomValues(new Uint8Array(32));
       const meter = new Meter({ cpoId: cpo.cpoId, ratedPowerW: o.powerW, privateKey });

@@ -10,14 +10,16 @@ import {
   InvalidInputError,
   formatAmount,
   submitTransaction,
+  transactRelayRequest,
   type Transaction,
 } from "../../sdk/index.ts";
-import { defineCommand, runs } from "../context.ts";
+import { defineCommand, needPlaintextAllowed, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, printBill, proofLine, say, short, txLine } from "../format.ts";
 import { findSession, needCpo, needDriver, needState, operatorOf, tariffOfEscrow } from "../lookup.ts";
 import { acceptLinkableOption, addressArg, amountArg, option, required } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
+import { relayerOption, submitThrough, submitterFor, viaText } from "../relay.ts";
 import { attach, chainTime, tokenBalance } from "../rpc.ts";
 import type { CliState } from "../state.ts";
 
@@ -63,6 +65,7 @@ export function registerDriverCommands(root: Command): void {
       .addOption(new Option("--force", "replace an existing identity (its notes become unreachable)")),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
+      needPlaintextAllowed(ctx, state, "the driver's identity secret");
       if (state.driver && !o.force) {
         throw new CliError(
           "a driver identity already exists in this state: pass --force to replace it (its notes become unreachable)",
@@ -166,33 +169,36 @@ export function registerDriverCommands(root: Command): void {
     },
   );
 
-  runs<{ to: string; amount?: bigint; fee: bigint; acceptLinkable?: boolean }>(
+  runs<{ to: string; amount?: bigint; fee: bigint; relayer?: string; acceptLinkable?: boolean }>(
     defineCommand(
       root,
       "driver withdraw",
-      "withdraw via the relayer account (account 3), which submits and takes --fee",
+      "withdraw through a relayer service (--relayer URL: it quotes the fee and submits) or the relayer account 3",
     )
       .helpGroup(HEADING)
       .addOption(required(option("--to <addr>", "recipient address", addressArg), "0x..."))
       .addOption(option("--amount <EUR>", "amount (default: everything)", amountArg()))
       .addOption(
-        option("--fee <EUR>", "the relayer's fee", amountArg({ positive: false })).default(
-          DEFAULT_RELAYER_FEE,
-          formatAmount(DEFAULT_RELAYER_FEE, ""),
-        ),
+        option(
+          "--fee <EUR>",
+          "the relayer's fee (a --relayer service quotes its own)",
+          amountArg({ positive: false }),
+        ).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")),
       )
+      .addOption(relayerOption())
       .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
       const identity = needDriver(state);
       const d = await attach(ctx, state);
-      const relayer = await d.signer(3);
-      const input = `--fee ${formatAmount(o.fee)}${o.amount === undefined ? " (withdrawing everything)" : `, --amount ${formatAmount(o.amount)}`}`;
       const driver = new Driver(identity, d.pool.connect(d.provider));
+      const submitter = await submitterFor(d, "transact", o.relayer, o.fee, ctx.watch.timeoutMs);
+      const { relayer, fee } = submitter;
+      const input = `${submitter.kind === "service" ? "quoted fee" : "--fee"} ${formatAmount(fee)}${o.amount === undefined ? " (withdrawing everything)" : `, --amount ${formatAmount(o.amount)}`}`;
       const started = Date.now();
       let withdrawal: Transaction;
       try {
-        withdrawal = await driver.prepareWithdraw({ to: o.to, amount: o.amount, relayer: relayer.address, fee: o.fee });
+        withdrawal = await driver.prepareWithdraw({ to: o.to, amount: o.amount, relayer, fee });
       } catch (error) {
         if (error instanceof InvalidInputError) throw new CliError(`${input}: ${error.message}`);
         throw error;
@@ -200,13 +206,16 @@ export function registerDriverCommands(root: Command): void {
       const wall = Date.now() - started;
       const out = -withdrawal.ext.extAmount;
       if (out <= 0n) throw new CliError(`${input}: the withdrawal would send ${formatAmount(out)}, nothing was sent`);
-      say(
-        `Withdrawing ${formatAmount(out)} to ${o.to} via the relayer ${relayer.address} (fee ${formatAmount(o.fee)})`,
-      );
+      say(`Withdrawing ${formatAmount(out)} to ${o.to} ${viaText(submitter)} (fee ${formatAmount(fee)})`);
       proofLine(withdrawal.witnessMs, withdrawal.proveMs, wall);
       enforcePrivacy("withdrawal", withdrawal.privacy, o.acceptLinkable);
-      const receipt = await submitTransaction(d.pool, withdrawal, relayer);
-      txLine("relayer submitted transact", receipt);
+      await submitThrough(
+        submitter,
+        "transact",
+        (quote) => transactRelayRequest(withdrawal, quote),
+        (signer) => submitTransaction(d.pool, withdrawal, signer),
+        ctx.watch.timeoutMs,
+      );
       await driver.sync();
       detail(
         `${o.to} now holds ${formatAmount(await tokenBalance(d, o.to))}; driver's private balance ${formatAmount(driver.balance)}`,

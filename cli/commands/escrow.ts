@@ -32,6 +32,7 @@ import {
 } from "../lookup.ts";
 import { acceptLinkableOption, amountArg, option, type Parse, required, wholeArg } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
+import { relayerOption, submitThrough, submitterFor, viaText } from "../relay.ts";
 import { attach, chainTime } from "../rpc.ts";
 import type { EscrowRecord } from "../state.ts";
 import { DEFAULT_RELAYER_FEE } from "./driver.ts";
@@ -50,6 +51,7 @@ interface LockOptions {
   settleMinutes: bigint;
   claimHours: bigint;
   fee: bigint;
+  relayer?: string;
 }
 
 const claimHoursArg: Parse<bigint> = (text) => {
@@ -63,7 +65,11 @@ const escrowOption = () => required(new Option("--escrow <id>", "the escrow (id 
 
 export function registerEscrowCommands(root: Command): void {
   runs<LockOptions>(
-    defineCommand(root, "driver lock", "lock up to --cap for a started session, submitted by the relayer (account 3)")
+    defineCommand(
+      root,
+      "driver lock",
+      "lock up to --cap for a started session, submitted by a relayer service (--relayer) or the relayer account 3",
+    )
       .helpGroup(HEADING)
       .addOption(required(new Option("--session <id>", "a session begun with `session start`, before charging"), "s2"))
       .addOption(required(option("--cap <EUR>", "the most the session may charge", amountArg()), "20.00"))
@@ -82,11 +88,13 @@ export function registerEscrowCommands(root: Command): void {
         ).default(48n, "48"),
       )
       .addOption(
-        option("--fee <EUR>", "the relayer's fee, paid on top of the cap", amountArg({ positive: false })).default(
-          DEFAULT_RELAYER_FEE,
-          formatAmount(DEFAULT_RELAYER_FEE, ""),
-        ),
+        option(
+          "--fee <EUR>",
+          "the relayer's fee on top of the cap (a --relayer service quotes its own)",
+          amountArg({ positive: false }),
+        ).default(DEFAULT_RELAYER_FEE, formatAmount(DEFAULT_RELAYER_FEE, "")),
       )
+      .addOption(relayerOption())
       .addOption(acceptLinkableOption()),
     async (ctx, maybe, o) => {
       const state = needState(ctx, maybe);
@@ -118,7 +126,8 @@ export function registerEscrowCommands(root: Command): void {
             `${localDate(now, tariff)} (local): raise --settle-minutes`,
         );
       }
-      const relayer = await d.signer(3);
+      const submitter = await submitterFor(d, "lock", o.relayer, o.fee, ctx.watch.timeoutMs);
+      const { relayer, fee } = submitter;
       const driver = new Driver(identity, d.pool.connect(d.provider));
       const started = Date.now();
       const lock = await driver.prepareLock({
@@ -128,22 +137,27 @@ export function registerEscrowCommands(root: Command): void {
         cap: o.cap,
         settleDeadline,
         claimDeadline,
-        fee: o.fee,
-        relayer: relayer.address,
+        fee,
+        relayer,
       });
       const wall = Date.now() - started;
       enforcePrivacy("lock", lock.privacy, o.acceptLinkable);
-      const receipt = await submitLock(d.pool, lock, relayer);
+      const lockTx = await submitThrough(
+        submitter,
+        "lock",
+        (quote) => ({ operation: "lock", proof: lock.groth16, publicSignals: lock.pub, extData: lock.ext, quote }),
+        (signer) => submitLock(d.pool, lock, signer),
+        ctx.watch.timeoutMs,
+      );
       const id = `e${(state.escrows ?? []).length + 1}`;
       say(
-        `Escrow ${id} locked for session ${entry.id}: cap ${formatAmount(o.cap)}, via the relayer ${relayer.address} (fee ${formatAmount(o.fee)})`,
+        `Escrow ${id} locked for session ${entry.id}: cap ${formatAmount(o.cap)}, ${viaText(submitter)} (fee ${formatAmount(fee)})`,
       );
       detail(`escrow id ${short(lock.escrowId)} (the lock's nullifier)`);
       detail(
         `settle deadline ${localDate(settleDeadline, tariff)}, claim deadline ${localDate(claimDeadline, tariff)} (local)`,
       );
       proofLine(lock.witnessMs, lock.proveMs, wall);
-      txLine("relayer submitted lock", receipt);
       await driver.sync();
       detail(`driver's private balance: ${formatAmount(driver.balance)} (+ ${formatAmount(o.cap)} in escrow)`);
       const escrow: EscrowRecord = {
@@ -151,10 +165,10 @@ export function registerEscrowCommands(root: Command): void {
         escrowId: lock.escrowId,
         sessionRef: entry.id,
         cap: o.cap,
-        fee: o.fee,
+        fee,
         settleDeadline,
         claimDeadline,
-        lockTx: receipt.hash,
+        lockTx,
         status: "open",
       };
       return { ...state, escrows: [...(state.escrows ?? []), escrow] };

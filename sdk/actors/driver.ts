@@ -2,7 +2,7 @@
  * The driver's wallet: a Semaphore identity, its notes in the pool (found by decrypting the
  * pool's events, nothing else), deposits, payments proved for a CPO or relayer to submit, and
  * merges / withdrawals through the transact circuit. The driver's own address never submits a
- * payment or a withdrawal.
+ * payment or a withdrawal: a CPO or relayer account does, or a relayer service by URL ({@link RelayerClient}).
  */
 import { Contract, ZeroAddress, getBytes, hexlify, type ContractTransactionReceipt, type Signer } from "ethers";
 import type { Groth16Proof, ProverOptions, SolidityCalldata } from "../../prover/index.ts";
@@ -30,6 +30,8 @@ import { readNoteProvenance } from "./chain.ts";
 import { assessEscrowTerms, assessSpend, privacyReport, type PrivacyReport } from "./privacy.ts";
 import { sendAndWait } from "./revert.ts";
 import type { MerklePath } from "../core/tree.ts";
+import { RelayerClient, RelayerError, type WaitOptions } from "./relayerClient.ts";
+import type { RelayJob, RelayOperation, SignedQuote } from "./relayerApi.ts";
 
 /** A note the driver owns, with where it sits in the tree. */
 export interface OwnedNote {
@@ -409,15 +411,95 @@ export class Driver {
   }
 
   /**
-   * Locks an escrow (see {@link prepareLock}) and has `submitter` send it: a relayer (for `fee`) or the
-   * CPO's backend, never the driver's own address. Returns the escrow id the CPO checks before switching on.
+   * Locks an escrow (see {@link prepareLock}) and has `submitter` send it: a relayer account (for `fee`), the
+   * CPO's backend, or a relayer service ({@link RelayerClient}: its quote sets `fee` and `relayer`, and the call
+   * returns once the relayer's transaction is mined), never the driver's own address. Returns the escrow id the CPO
+   * checks before switching on.
    */
   async lock(
     args: Parameters<Driver["prepareLock"]>[0],
     submitter: Signer,
-  ): Promise<{ escrowId: bigint; locking: Locking; receipt: ContractTransactionReceipt }> {
+  ): Promise<{ escrowId: bigint; locking: Locking; receipt: ContractTransactionReceipt }>;
+  async lock(
+    args: Parameters<Driver["prepareLock"]>[0],
+    submitter: RelayerClient,
+    wait?: WaitOptions,
+  ): Promise<{ escrowId: bigint; locking: Locking; job: RelayJob }>;
+  async lock(
+    args: Parameters<Driver["prepareLock"]>[0],
+    submitter: Signer | RelayerClient,
+    wait?: WaitOptions,
+  ): Promise<{ escrowId: bigint; locking: Locking; receipt?: ContractTransactionReceipt; job?: RelayJob }> {
+    if (submitter instanceof RelayerClient) {
+      const { relayer, quote } = await this.#relayTerms(submitter, "lock");
+      const locking = await this.prepareLock({ ...args, fee: quote.fee, relayer });
+      const job = await relayAndWait(submitter, wait, {
+        operation: "lock",
+        proof: locking.groth16,
+        publicSignals: locking.pub,
+        extData: locking.ext,
+        quote,
+      });
+      return { escrowId: locking.escrowId, locking, job };
+    }
     const locking = await this.prepareLock(args);
     return { escrowId: locking.escrowId, locking, receipt: await submitLock(this.pool, locking, submitter) };
+  }
+
+  /**
+   * Pays a finished session through a relayer service: proves the payment with the relayer's quoted fee (see
+   * {@link preparePayment}) and returns once the relayer's transaction is mined. For when the CPO is not the
+   * submitter; the fee comes out of the paying note, on top of the bill.
+   */
+  async pay(
+    args: { session: SignedSession; meterPath: MerklePath },
+    relayer: RelayerClient,
+    wait?: WaitOptions,
+  ): Promise<{ payment: Payment; job: RelayJob }> {
+    const terms = await this.#relayTerms(relayer, "pay");
+    const payment = await this.preparePayment({ ...args, fee: terms.quote.fee, relayer: terms.relayer });
+    const job = await relayAndWait(relayer, wait, {
+      operation: "pay",
+      proof: payment.groth16,
+      publicSignals: payment.pub,
+      extData: payment.ext,
+      quote: terms.quote,
+    });
+    return { payment, job };
+  }
+
+  /**
+   * Withdraws `amount` (default: everything the two largest notes hold, less the fee) to `to` through a relayer
+   * service: proves the withdrawal with the relayer's quoted fee (see {@link prepareWithdraw}) and returns once the
+   * relayer's transaction is mined. The driver holds no ETH and sends nothing.
+   */
+  async withdraw(
+    args: { to: string; amount?: bigint },
+    relayer: RelayerClient,
+    wait?: WaitOptions,
+  ): Promise<{ transaction: Transaction; job: RelayJob }> {
+    const terms = await this.#relayTerms(relayer, "transact");
+    const transaction = await this.prepareWithdraw({ ...args, relayer: terms.relayer, fee: terms.quote.fee });
+    const job = await relayAndWait(relayer, wait, transactRelayRequest(transaction, terms.quote));
+    return { transaction, job };
+  }
+
+  /** The relayer's account and a quote for `operation`, after checking the relayer serves this driver's pool. */
+  async #relayTerms(
+    client: RelayerClient,
+    operation: RelayOperation,
+  ): Promise<{ relayer: string; quote: SignedQuote }> {
+    const details = await client.details();
+    const pool = await this.pool.getAddress();
+    const chainId = await this.#chainId();
+    if (details.chainId !== chainId || details.pool.toLowerCase() !== pool.toLowerCase()) {
+      throw new RelayerError(
+        0,
+        "WRONG_POOL",
+        `relayer ${client.url} serves pool ${details.pool} on chain ${details.chainId}, this wallet is on pool ${pool} on chain ${chainId}`,
+      );
+    }
+    return { relayer: details.relayer, quote: await client.quote(operation) };
   }
 
   /**
@@ -552,4 +634,25 @@ export async function submitTransaction(
 /** Submits a proved lock from any account (a relayer or the CPO); returns the receipt. */
 export async function submitLock(pool: Pool, lock: Locking, submitter: Signer): Promise<ContractTransactionReceipt> {
   return sendAndWait("lock", () => pool.connect(submitter).lock(lock.proof, lock.pub, lock.ext));
+}
+
+/** The relay request of a proved transact, with the relayer's quote (see {@link RelayerClient.relay}). */
+export function transactRelayRequest(tx: Transaction, quote: SignedQuote): Parameters<RelayerClient["relay"]>[0] {
+  return {
+    operation: "transact",
+    proof: tx.groth16,
+    publicSignals: tx.pub,
+    extData: tx.ext,
+    fee: tx.fee,
+    quote,
+  };
+}
+
+async function relayAndWait(
+  client: RelayerClient,
+  wait: WaitOptions | undefined,
+  request: Parameters<RelayerClient["relay"]>[0],
+): Promise<RelayJob> {
+  const { id } = await client.relay(request);
+  return client.waitForJob(id, wait);
 }

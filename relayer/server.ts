@@ -1,0 +1,168 @@
+/**
+ * The relayer's HTTP API (docs/relayer.md) on fastify: `GET /details`, `POST /quote`, `POST /relay`,
+ * `GET /jobs/:id`. Bodies are bounded (`bodyLimit`), every client (by peer IP, proxies not trusted) has a request
+ * budget for reads and one for writes, and a nullifier has at most one request being checked and one live job.
+ * Errors answer `{ error: CODE, message }`.
+ */
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import type { Signer } from "ethers";
+import {
+  RELAY_OPERATIONS,
+  describeZodError,
+  quoteRequestSchema,
+  relayRequestSchema,
+  toWire,
+  type FeePolicy,
+  type RelayRequest,
+  type RelayerDetails,
+} from "../sdk/index.ts";
+import { RelayRejected, checkOffline, checkOnChain, keysOf, type CheckContext } from "./checks.ts";
+import { feeFor, signQuote } from "./fees.ts";
+import { RateLimiter, type RateLimitOptions } from "./limits.ts";
+import type { Sender } from "./sender.ts";
+import { publicJob, type JobStore } from "./store.ts";
+
+/** Limits of the HTTP API. */
+export interface ServerLimits {
+  /** Budget of `POST` requests per client. */
+  write: RateLimitOptions;
+  /** Budget of `GET` requests per client. */
+  read: RateLimitOptions;
+  /** Largest request body, bytes. */
+  bodyLimit: number;
+  /** Live (queued or sent) jobs at most; more are refused with 503 until some are mined. */
+  maxLiveJobs: number;
+}
+
+/** The default limits: 30 writes at once then 120 a minute, 120 reads at once then 600 a minute, 64 KiB. */
+export const DEFAULT_LIMITS: ServerLimits = {
+  write: { burst: 30, perMinute: 120 },
+  read: { burst: 120, perMinute: 600 },
+  bodyLimit: 64 * 1024,
+  maxLiveJobs: 1000,
+};
+
+/** What the routes need. */
+export interface ServerDeps {
+  ctx: CheckContext;
+  signer: Signer;
+  store: JobStore;
+  sender: Sender;
+  fees: FeePolicy;
+  limits: ServerLimits;
+  log?: (message: string) => void;
+}
+
+function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+  return reply.code(status).send({ error, message });
+}
+
+/** Builds the fastify app (not yet listening). */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const { ctx, store, sender, fees, limits } = deps;
+  const app = Fastify({ bodyLimit: limits.bodyLimit, logger: false, trustProxy: false });
+  const writes = new RateLimiter(limits.write);
+  const reads = new RateLimiter(limits.read);
+  const checking = new Set<string>();
+
+  app.addHook("onRequest", async (request, reply) => {
+    const limiter = request.method === "GET" ? reads : writes;
+    const wait = limiter.take(request.ip);
+    if (wait > 0) {
+      reply.header("retry-after", String(wait));
+      return refuse(reply, 429, "RATE_LIMITED", `too many requests from ${request.ip}: retry in ${wait} s`);
+    }
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413) return refuse(reply, 413, "BODY_TOO_LARGE", `the body exceeds ${limits.bodyLimit} bytes`);
+    if (status >= 400 && status < 500) return refuse(reply, status, error.code ?? "BAD_REQUEST", error.message);
+    deps.log?.(`internal error: ${error.message}`);
+    return refuse(reply, 500, "INTERNAL", error.message);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    refuse(reply, 404, "NOT_FOUND", `no route ${request.method} ${request.url}`),
+  );
+
+  async function maxFeePerGas(): Promise<bigint> {
+    const data = await ctx.provider.getFeeData();
+    return data.maxFeePerGas ?? data.gasPrice ?? 0n;
+  }
+
+  app.get("/details", async () => {
+    const details: RelayerDetails = {
+      chainId: ctx.chainId,
+      pool: ctx.poolAddress,
+      relayer: ctx.relayer,
+      operations: [...RELAY_OPERATIONS],
+      feePolicy: fees,
+      gasPriceWei: await maxFeePerGas(),
+    };
+    return toWire(details);
+  });
+
+  app.post("/quote", async (request, reply) => {
+    const parsed = quoteRequestSchema.safeParse(request.body);
+    if (!parsed.success) return refuse(reply, 400, "INVALID_REQUEST", describeZodError(parsed.error));
+    const { operation } = parsed.data;
+    const fee = feeFor(fees, operation, await maxFeePerGas());
+    const expiry = BigInt(Math.floor(Date.now() / 1000)) + fees.quoteTtlSeconds;
+    const quote = await signQuote(deps.signer, {
+      chainId: ctx.chainId,
+      pool: ctx.poolAddress,
+      operation,
+      fee,
+      relayer: ctx.relayer,
+      expiry,
+    });
+    return toWire(quote);
+  });
+
+  app.post("/relay", async (request, reply) => {
+    const parsed = relayRequestSchema.safeParse(request.body);
+    if (!parsed.success) return refuse(reply, 400, "INVALID_REQUEST", describeZodError(parsed.error));
+    const req = parsed.data as RelayRequest;
+    const keys = keysOf(req);
+    // The same nullifier (the same proof, or a copy) again: its job, whatever the quote now says.
+    const existing = await store.find(keys);
+    if (existing) return reply.code(200).send({ id: existing.id, status: existing.status, existing: true });
+    try {
+      checkOffline(ctx, req);
+      const busy = keys.find((k) => checking.has(k));
+      if (busy) {
+        return refuse(reply, 409, "IN_PROGRESS", `a request spending ${busy} is being checked: poll it again shortly`);
+      }
+      if ((await store.liveCount()) >= limits.maxLiveJobs) {
+        reply.header("retry-after", "10");
+        return refuse(reply, 503, "QUEUE_FULL", `${limits.maxLiveJobs} jobs are waiting to be mined: retry later`);
+      }
+      keys.forEach((k) => checking.add(k));
+      try {
+        const call = await checkOnChain(ctx, req);
+        const { job, created } = await store.createOrGet({ id: randomUUID(), operation: req.operation, ...call });
+        if (created) {
+          deps.log?.(`job ${job.id}: ${req.operation} queued`);
+          sender.wake();
+        }
+        return reply.code(created ? 202 : 200).send({ id: job.id, status: job.status, existing: !created });
+      } finally {
+        keys.forEach((k) => checking.delete(k));
+      }
+    } catch (error) {
+      if (error instanceof RelayRejected) return refuse(reply, error.status, error.code, error.message);
+      // The node (or the verifier) failed us, not the request: say so, store nothing.
+      deps.log?.(`relay check failed: ${(error as Error).message}`);
+      return refuse(reply, 502, "CHECK_UNAVAILABLE", `could not check the request: ${(error as Error).message}`);
+    }
+  });
+
+  app.get<{ Params: { id: string } }>("/jobs/:id", async (request, reply) => {
+    const job = await store.get(request.params.id);
+    if (!job) return refuse(reply, 404, "UNKNOWN_JOB", `no job ${request.params.id}`);
+    return publicJob(job);
+  });
+
+  return app;
+}
