@@ -24,6 +24,7 @@ import {
 } from "./circuits.ts";
 import { measureGas, type GasRow } from "./gas.ts";
 import { benchRelayer } from "./relayer.ts";
+import { benchSync } from "./sync.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 7));
@@ -299,6 +300,15 @@ log(
   `   ${relayer.jobs} withdrawals in ${(relayer.wallMs / 1000).toFixed(1)} s from first POST to last mined = ` +
     `${relayer.jobsPerMinute.toFixed(1)} jobs/min; POST /relay (every check, stored) median ${ms(relayer.acceptMedianMs)}, max ${ms(relayer.acceptMaxMs)}`,
 );
+
+// Wallet sync at scale: a pool of 100,000 notes on anvil (a fixture contract emits the pool's events in batches).
+const sync = await benchSync({ log: (m) => log(`   ${m}`) });
+log(`wallet sync, ${int(sync.notes)} notes over ${int(sync.blocks)} blocks (anvil, loopback):`);
+log(
+  `   cold (from the deployment block) median ${ms(sync.cold.median)} (${sync.cold.getLogsCalls} eth_getLogs, widest ` +
+    `${int(sync.cold.widestRange)} blocks); warm median ${ms(sync.warm.median)}; tree of ${int(sync.notes)} leaves ${ms(sync.treeBuildMs)}; ` +
+    `trial decryption ${sync.decryptUsPerNote.batched.toFixed(0)} µs/note`,
+);
 log();
 log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s; results in bench/results.json`);
 
@@ -336,6 +346,7 @@ writeFileSync(
       ratios,
       gas,
       relayer,
+      sync,
       benchSeconds: (performance.now() - t0) / 1000,
     },
     (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v),

@@ -4,6 +4,7 @@
  * SDK objects a record stands for (the meter, the operator, a started session rebuilt from its log).
  */
 import {
+  Driver,
   DriverIdentity,
   Meter,
   Operator,
@@ -32,6 +33,11 @@ export function needCpo(state: CliState): Cpo {
 export function needDriver(state: CliState): DriverIdentity {
   if (!state.driver) throw new CliError("no driver identity yet: run `zkcharge driver new` first");
   return DriverIdentity.fromSecret(state.driver.secret);
+}
+
+/** The driver's wallet on this state's pool: its events are read from the deployment block on. */
+export function walletOf(state: CliState, identity: DriverIdentity, d: Deployed): Driver {
+  return new Driver(identity, d.pool.connect(d.provider), {}, { startBlock: state.deploymentBlock ?? 0 });
 }
 
 export function latestTariff(state: CliState): Tariff {

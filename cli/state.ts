@@ -154,6 +154,8 @@ const cliState = z
     version: z.literal(STATE_VERSION),
     chainId: bigint,
     deployedAt: text,
+    /** Where the pool's events start (from the deployment record; absent: block 0, as `zkcharge deploy` states). */
+    deploymentBlock: z.number().int().nonnegative().optional(),
     addresses: z
       .object({ token: text, registry: text, pool: text, payVerifier: text, transactVerifier: text })
       .strict(),

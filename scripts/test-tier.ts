@@ -22,7 +22,12 @@ const UNIT = [
 ];
 
 /** The proof tier's longest files, longest first (minutes each on 2 cores; see docs/testing.md). */
-const LONGEST_FIRST = ["test/invariant/pool.invariant.test.ts", "test/cli/cli.test.ts", "test/cli/faults.test.ts"];
+const LONGEST_FIRST = [
+  "test/invariant/pool.invariant.test.ts",
+  "test/e2e/nodes.test.ts",
+  "test/cli/cli.test.ts",
+  "test/cli/faults.test.ts",
+];
 
 function allTestFiles(): string[] {
   return readdirSync("test")

@@ -304,7 +304,26 @@ export {
   type LockedEscrow,
   type NoteLeaf,
   type PoolState,
+  type ReadOptions,
 } from "./actors/chain.ts";
+export {
+  DEFAULT_MAX_BLOCK_RANGE,
+  LogReadError,
+  readLogs,
+  type LogQuery,
+  type LogReaderOptions,
+  type RawLog,
+} from "./actors/logs.ts";
+export {
+  DEFAULT_REORG_DEPTH,
+  MemorySyncStore,
+  PoolSync,
+  SyncError,
+  type PoolSyncOptions,
+  type SyncResult,
+  type SyncSnapshot,
+  type SyncStore,
+} from "./actors/sync.ts";
 
 // Relayers (sdk/actors): the HTTP API both sides share (docs/relayer.md) and the wallet's client
 export { RelayerClient, RelayerError, type RelayerClientOptions, type WaitOptions } from "./actors/relayerClient.ts";

@@ -9,7 +9,6 @@ import { Contract, type ContractTransactionResponse } from "ethers";
 import {
   chainKind,
   parseDeploymentRecord,
-  Driver,
   DriverIdentity,
   EscrowStatus,
   ZkchargeError,
@@ -21,7 +20,7 @@ import { deployZkcharge } from "../../dev/deploy.ts";
 import { defineCommand, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { describeEscrow, detail, kwh, localClock, localDate, say, short, txLine, tzText } from "../format.ts";
-import { tariffOfEscrow } from "../lookup.ts";
+import { tariffOfEscrow, walletOf } from "../lookup.ts";
 import { option, required, txHashArg, wholeArg } from "../options.ts";
 import { attach, chainTime, connect, tokenBalance } from "../rpc.ts";
 import { STATE_VERSION } from "../state.ts";
@@ -143,6 +142,7 @@ export function registerChainCommands(root: Command): void {
           version: STATE_VERSION,
           chainId: chain.chainId,
           deployedAt: record.deployedAt,
+          deploymentBlock: record.deploymentBlock,
           addresses: {
             token: a.token,
             registry: a.registry,
@@ -193,7 +193,7 @@ export function registerChainCommands(root: Command): void {
           `tariff ${short(t.hash)}: ${tzText(t.tariff.tzOffset)}, ${t.tariff.energyPrice.map((p) => formatAmount(p, "")).join("/")} EUR/kWh`,
         );
       if (state.driver) {
-        const driver = new Driver(DriverIdentity.fromSecret(state.driver.secret), d.pool.connect(d.provider));
+        const driver = walletOf(state, DriverIdentity.fromSecret(state.driver.secret), d);
         await driver.sync();
         const open = driver.escrows.filter((e) => e.status === EscrowStatus.Open);
         say(

@@ -16,7 +16,7 @@ import {
 import { defineCommand, needPlaintextAllowed, runs } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, printBill, proofLine, say, short, txLine } from "../format.ts";
-import { findSession, needCpo, needDriver, needState, operatorOf, tariffOfEscrow } from "../lookup.ts";
+import { findSession, needCpo, needDriver, needState, operatorOf, tariffOfEscrow, walletOf } from "../lookup.ts";
 import { acceptLinkableOption, addressArg, amountArg, option, required } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
 import { relayerOption, submitThrough, submitterFor, viaText } from "../relay.ts";
@@ -93,7 +93,7 @@ export function registerDriverCommands(root: Command): void {
         throw new CliError(
           `the payer ${payer.address} holds ${formatAmount(funds)}, less than ${formatAmount(o.amount)}`,
         );
-      const driver = new Driver(identity, d.pool.connect(d.provider));
+      const driver = walletOf(state, identity, d);
       const { receipt } = await driver.deposit(o.amount, payer);
       await driver.sync();
       say(`Deposited ${formatAmount(o.amount)} from the payer ${payer.address}`);
@@ -123,7 +123,7 @@ export function registerDriverCommands(root: Command): void {
       const cpo = needCpo(state);
       const d = await attach(ctx, state);
       const operator = operatorOf(d, cpo, await d.signer(1));
-      const driver = new Driver(identity, d.pool.connect(d.provider));
+      const driver = walletOf(state, identity, d);
       const session = entry.session;
       const receipt = await operator.receipt(session);
       say(`Paying session ${entry.id}: the driver proves the bill from the meter-signed chain`);
@@ -157,7 +157,7 @@ export function registerDriverCommands(root: Command): void {
       const state = needState(ctx, maybe);
       const identity = needDriver(state);
       const d = await attach(ctx, state);
-      const driver = new Driver(identity, d.pool.connect(d.provider));
+      const driver = walletOf(state, identity, d);
       const started = Date.now();
       const notes = (await driver.sync()).filter((n) => n.note.value > 0n);
       say(
@@ -191,7 +191,7 @@ export function registerDriverCommands(root: Command): void {
       const state = needState(ctx, maybe);
       const identity = needDriver(state);
       const d = await attach(ctx, state);
-      const driver = new Driver(identity, d.pool.connect(d.provider));
+      const driver = walletOf(state, identity, d);
       const submitter = await submitterFor(d, "transact", o.relayer, o.fee, ctx.watch.timeoutMs);
       const { relayer, fee } = submitter;
       const input = `${submitter.kind === "service" ? "quoted fee" : "--fee"} ${formatAmount(fee)}${o.amount === undefined ? " (withdrawing everything)" : `, --amount ${formatAmount(o.amount)}`}`;

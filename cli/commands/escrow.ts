@@ -6,7 +6,6 @@
  */
 import { Option, type Command } from "commander";
 import {
-  Driver,
   EscrowStatus,
   formatAmount,
   readEscrow,
@@ -29,6 +28,7 @@ import {
   operatorOf,
   restoreSession,
   tariffOfEscrow,
+  walletOf,
 } from "../lookup.ts";
 import { acceptLinkableOption, amountArg, option, type Parse, required, wholeArg } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
@@ -128,7 +128,7 @@ export function registerEscrowCommands(root: Command): void {
       }
       const submitter = await submitterFor(d, "lock", o.relayer, o.fee, ctx.watch.timeoutMs);
       const { relayer, fee } = submitter;
-      const driver = new Driver(identity, d.pool.connect(d.provider));
+      const driver = walletOf(state, identity, d);
       const started = Date.now();
       const lock = await driver.prepareLock({
         cpoId: cpo.cpoId,
@@ -330,7 +330,7 @@ export function registerEscrowCommands(root: Command): void {
         );
       }
       const relayer = await d.signer(3);
-      const driver = new Driver(identity, d.pool.connect(d.provider));
+      const driver = walletOf(state, identity, d);
       const receipt = await driver.refund(escrow.escrowId, relayer);
       say(
         `Escrow ${escrow.id} refunded: ${formatAmount(escrow.cap)} back to the driver as a note (submitted by the relayer ${relayer.address})`,

@@ -1,69 +1,70 @@
 /**
  * Reading zkcharge state from the chain alone: the note tree and the pool's spent nullifiers,
  * a CPO's meter tree, its published tariffs. Everything a wallet or an operator needs is in the
- * contracts' events; nothing here trusts an off-chain server.
+ * contracts' events; nothing here trusts an off-chain server. Events are read in bounded block
+ * ranges from `fromBlock` (sdk/actors/logs.ts); a wallet that syncs again keeps a PoolSync.
  */
+import { toBeHex, zeroPadValue, type Interface, type Result } from "ethers";
 import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import type { IRegistry } from "../../types/ethers-contracts/contracts/Registry.js";
 import type { Tariff } from "../tariff/tariff.ts";
-import { MeterTree, NoteTree } from "../core/tree.ts";
+import { MeterTree } from "../core/tree.ts";
+import { readLogs, type LogReaderOptions, type RawLog } from "./logs.ts";
 import type { NoteOrigin, NoteProvenance } from "./privacy.ts";
+import { PoolSync, lockedEscrow, type LockedEscrow, type NoteLeaf, type PoolState } from "./sync.ts";
 
-/** A leaf of the note tree as the pool announced it. */
-export interface NoteLeaf {
-  index: number;
-  commitment: bigint;
-  /** Encrypted opening (only its owner can read it). */
-  encryptedOpening: string;
-  blockNumber: number;
-  /** The transaction that inserted the leaf (its other events tell how the note was made). */
-  transactionHash: string;
+export type { LockedEscrow, NoteLeaf, PoolState } from "./sync.ts";
+
+/** Options of the readers below: where to start, and the ranged log reader's options (docs/sync.md). */
+export interface ReadOptions extends LogReaderOptions {
+  /** First block to read (the contract's deployment block; default 0). */
+  fromBlock?: number;
 }
 
-/** The pool's note tree and spent nullifiers, rebuilt from its events. */
-export interface PoolState {
-  tree: NoteTree;
-  leaves: NoteLeaf[];
-  spent: Set<bigint>;
-}
-
-/** Rebuilds the note tree and the spent-nullifier set from `NoteAdded` / `NullifierSpent` events. */
-export async function readPoolState(pool: Pool): Promise<PoolState> {
-  const [added, spentEvents] = await Promise.all([
-    pool.queryFilter(pool.filters.NoteAdded(), 0),
-    pool.queryFilter(pool.filters.NullifierSpent(), 0),
-  ]);
-  const leaves = added
-    .map((ev) => ({
-      index: Number(ev.args.index),
-      commitment: ev.args.commitment,
-      encryptedOpening: ev.args.encryptedOpening,
-      blockNumber: ev.blockNumber,
-      transactionHash: ev.transactionHash,
-    }))
-    .sort((a, b) => a.index - b.index);
-  leaves.forEach((leaf, i) => {
-    if (leaf.index !== i) throw new Error(`note tree events are incomplete: missing leaf ${i}`);
+/** Reads every log of `contract` with one of `events` (topic0) and `topic1` if given, decoded, in chain order. */
+async function readEvents<C extends Pool | Registry>(
+  contract: C,
+  events: readonly string[],
+  opts: ReadOptions,
+  topic1?: bigint,
+  toBlock?: number,
+): Promise<{ name: string; args: Result; log: RawLog }[]> {
+  const provider = contract.runner?.provider;
+  if (!provider) throw new Error("the contract is not connected to a provider");
+  const iface: Interface = contract.interface;
+  const topics: (string | string[] | null)[] = [events.map((e) => iface.getEvent(e)!.topicHash)];
+  if (topic1 !== undefined) topics.push(zeroPadValue(toBeHex(topic1), 32));
+  const to = toBlock ?? (await provider.getBlockNumber());
+  const logs = await readLogs(
+    provider,
+    { address: await contract.getAddress(), topics },
+    opts.fromBlock ?? 0,
+    to,
+    opts,
+  );
+  return logs.map((log) => {
+    const parsed = iface.parseLog(log)!;
+    return { name: parsed.name, args: parsed.args, log };
   });
-  const tree = new NoteTree(leaves.map((l) => l.commitment));
-  const onChainRoot = await pool.noteRoot();
-  if (tree.root !== onChainRoot) throw new Error("note tree rebuilt from events does not match the pool's root");
-  return { tree, leaves, spent: new Set(spentEvents.map((ev) => ev.args.nullifier)) };
+}
+
+/**
+ * Rebuilds the note tree and the spent-nullifier set from `NoteAdded` / `NullifierSpent` events, in bounded block
+ * ranges, and checks the tree against the pool's root. For repeated syncs keep a {@link PoolSync} instead.
+ */
+export async function readPoolState(pool: Pool, opts: ReadOptions = {}): Promise<PoolState> {
+  const sync = new PoolSync(pool, { ...opts, startBlock: opts.fromBlock ?? 0 });
+  await sync.sync();
+  return sync.state;
 }
 
 /** Rebuilds CPO `cpoId`'s meter tree from `MeterAdded` / `MeterRevoked` events (revoked leaves are 0). */
-export async function readMeterTree(registry: Registry, cpoId: bigint): Promise<MeterTree> {
-  const [added, revoked] = await Promise.all([
-    registry.queryFilter(registry.filters.MeterAdded(cpoId), 0),
-    registry.queryFilter(registry.filters.MeterRevoked(cpoId), 0),
-  ]);
-  const events = [...added.map((ev) => ({ ev, add: true })), ...revoked.map((ev) => ({ ev, add: false }))].sort(
-    (a, b) => a.ev.blockNumber - b.ev.blockNumber || a.ev.index - b.ev.index,
-  );
+export async function readMeterTree(registry: Registry, cpoId: bigint, opts: ReadOptions = {}): Promise<MeterTree> {
+  const events = await readEvents(registry, ["MeterAdded", "MeterRevoked"], opts, cpoId);
   const tree = new MeterTree();
-  for (const { ev, add } of events) {
-    const leaf = ev.args.leaf as bigint;
-    if (add) tree.insert(leaf);
+  for (const { name, args } of events) {
+    const leaf = args.getValue("leaf") as bigint;
+    if (name === "MeterAdded") tree.insert(leaf);
     else tree.update(tree.indexOf(leaf), 0n);
   }
   if (tree.size > 0 && tree.root !== (await registry.meterRoot(cpoId))) {
@@ -105,48 +106,40 @@ export function fromTariffStruct(s: IRegistry.TariffStructOutput): Tariff {
 }
 
 /** Every tariff CPO `cpoId` published, by hash, read from `TariffPublished` events. */
-export async function readTariffs(registry: Registry, cpoId: bigint): Promise<Map<bigint, Tariff>> {
-  const events = await registry.queryFilter(registry.filters.TariffPublished(cpoId), 0);
-  return new Map(events.map((ev) => [ev.args.tariffHash, fromTariffStruct(ev.args.tariff)]));
-}
-
-/** An escrow as its `EscrowLocked` event announced it. */
-export interface LockedEscrow {
-  escrowId: bigint;
-  cpoId: bigint;
-  sessionId: bigint;
-  refundPrecommitment: bigint;
-  cap: bigint;
-  settleDeadline: bigint;
-  claimDeadline: bigint;
-  /** Encrypted refund opening (blinding and cap), readable by the owner only. */
-  encryptedRefund: string;
+export async function readTariffs(
+  registry: Registry,
+  cpoId: bigint,
+  opts: ReadOptions = {},
+): Promise<Map<bigint, Tariff>> {
+  const events = await readEvents(registry, ["TariffPublished"], opts, cpoId);
+  return new Map(
+    events.map(({ args }) => [
+      args.getValue("tariffHash") as bigint,
+      fromTariffStruct(args.getValue("tariff") as IRegistry.TariffStructOutput),
+    ]),
+  );
 }
 
 /** Every escrow the pool locked, and which were closed (with the amount charged) or refunded. */
-export async function readEscrowEvents(pool: Pool): Promise<{
+export async function readEscrowEvents(
+  pool: Pool,
+  opts: ReadOptions = {},
+): Promise<{
   locked: LockedEscrow[];
   closed: Map<bigint, { amount: bigint; mode: bigint }>;
   refunded: Set<bigint>;
 }> {
-  const [locked, closed, refunded] = await Promise.all([
-    pool.queryFilter(pool.filters.EscrowLocked(), 0),
-    pool.queryFilter(pool.filters.EscrowClosed(), 0),
-    pool.queryFilter(pool.filters.EscrowRefunded(), 0),
-  ]);
+  const events = await readEvents(pool, ["EscrowLocked", "EscrowClosed", "EscrowRefunded"], opts);
+  const of = (name: string) => events.filter((e) => e.name === name).map((e) => e.args);
   return {
-    locked: locked.map((ev) => ({
-      escrowId: ev.args.escrowId,
-      cpoId: ev.args.cpoId,
-      sessionId: ev.args.sessionId,
-      refundPrecommitment: ev.args.refundPrecommitment,
-      cap: ev.args.cap,
-      settleDeadline: ev.args.settleDeadline,
-      claimDeadline: ev.args.claimDeadline,
-      encryptedRefund: ev.args.encryptedRefund,
-    })),
-    closed: new Map(closed.map((ev) => [ev.args.escrowId, { amount: ev.args.amount, mode: BigInt(ev.args.mode) }])),
-    refunded: new Set(refunded.map((ev) => ev.args.escrowId)),
+    locked: of("EscrowLocked").map((a) => lockedEscrow(a.toObject())),
+    closed: new Map(
+      of("EscrowClosed").map((a) => [
+        a.getValue("escrowId") as bigint,
+        { amount: a.getValue("amount") as bigint, mode: BigInt(a.getValue("mode") as bigint) },
+      ]),
+    ),
+    refunded: new Set(of("EscrowRefunded").map((a) => a.getValue("escrowId") as bigint)),
   };
 }
 
@@ -154,19 +147,19 @@ export async function readEscrowEvents(pool: Pool): Promise<{
  * How and when each of `leaves` was created (for {@link assessSpend}): the kind of transaction that inserted it,
  * told by the pool's other events in the same transaction, and its block time.
  */
-export async function readNoteProvenance(pool: Pool, leaves: readonly NoteLeaf[]): Promise<NoteProvenance[]> {
+export async function readNoteProvenance(
+  pool: Pool,
+  leaves: readonly NoteLeaf[],
+  opts: LogReaderOptions = {},
+): Promise<NoteProvenance[]> {
   if (leaves.length === 0) return [];
   const from = Math.min(...leaves.map((l) => l.blockNumber));
   const to = Math.max(...leaves.map((l) => l.blockNumber));
-  const hashes = async (filter: Parameters<Pool["queryFilter"]>[0]) =>
-    new Set((await pool.queryFilter(filter, from, to)).map((ev) => ev.transactionHash));
-  const [deposits, pays, locks, closes, refunds] = await Promise.all([
-    hashes(pool.filters.Deposited()),
-    hashes(pool.filters.SessionPaid()),
-    hashes(pool.filters.EscrowLocked()),
-    hashes(pool.filters.EscrowClosed()),
-    hashes(pool.filters.EscrowRefunded()),
-  ]);
+  const kinds = ["Deposited", "SessionPaid", "EscrowLocked", "EscrowClosed", "EscrowRefunded"] as const;
+  const events = await readEvents(pool, kinds, { ...opts, fromBlock: from }, undefined, to);
+  const [deposits, pays, locks, closes, refunds] = kinds.map(
+    (kind) => new Set(events.filter((e) => e.name === kind).map((e) => e.log.transactionHash)),
+  ) as [Set<string>, Set<string>, Set<string>, Set<string>, Set<string>];
   const origin = (tx: string): NoteOrigin =>
     deposits.has(tx)
       ? "deposit"

@@ -14,8 +14,9 @@ import type { LockPublicSignals, PayPublicSignals, TransactPublicSignals } from 
 import { dummyInput, type TransactOutput } from "../proofs/transactInput.ts";
 import type { SessionNonces } from "../proofs/lockInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
-import { readEscrowEvents, readPoolState, type LockedEscrow, type PoolState } from "./chain.ts";
-import { decryptNote, encryptNote } from "../core/encryption.ts";
+import type { LockedEscrow, PoolState } from "./chain.ts";
+import { decryptNotes, encryptNote } from "../core/encryption.ts";
+import { PoolSync, type PoolSyncOptions } from "./sync.ts";
 import { EscrowStatus } from "./escrow.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
 import { randomFieldElement } from "../core/field.ts";
@@ -108,38 +109,72 @@ export class Driver {
   readonly identity: DriverIdentity;
   readonly pool: Pool;
   readonly #prover: ProverOptions;
+  /** The pool's events as this wallet last read them (cursor, leaf cache, reorg handling: sdk/actors/sync.ts). */
+  readonly poolSync: PoolSync;
   #state: PoolState | undefined;
   #owned: OwnedNote[] = [];
   #escrows: OwnedEscrow[] = [];
+  /** Leaves [0, #scanned) were trial-decrypted; #found holds those that are this driver's. */
+  #scanned = 0;
+  #revision = 0;
+  #found: { note: Note; leafIndex: number }[] = [];
+  /** Decrypted refund openings by escrow id and ciphertext (null: not this driver's). */
+  readonly #refunds = new Map<string, Note | null>();
 
   /**
    * @param identity the driver's Semaphore identity (keep its export secret: it is the wallet)
    * @param pool the pool contract, connected to any provider (the driver never sends from it)
    * @param prover prover options (artifact source or root, pinned manifest, worker backend)
+   * @param sync how the wallet reads the pool: a {@link PoolSync} of its own, or options for one (start block,
+   *   block range, store...). Default: from block 0, in memory, resyncing from scratch after a reorganisation
+   *   deeper than it keeps hashes for.
    */
-  constructor(identity: DriverIdentity, pool: Pool, prover: ProverOptions = {}) {
+  constructor(identity: DriverIdentity, pool: Pool, prover: ProverOptions = {}, sync: PoolSync | PoolSyncOptions = {}) {
     this.identity = identity;
     this.pool = pool;
     this.#prover = prover;
+    this.poolSync = sync instanceof PoolSync ? sync : new PoolSync(pool, { onDeepReorg: "resync", ...sync });
   }
 
   /**
-   * Rebuilds the wallet from the pool's events alone: every note it can decrypt that is not spent,
-   * its escrows (from their encrypted refund openings) and the refund notes they turned into.
+   * Brings the wallet up to date from the pool's events alone: every note it can decrypt that is not spent,
+   * its escrows (from their encrypted refund openings) and the refund notes they turned into. Only blocks after
+   * the last sync are read and only new leaves are trial-decrypted.
    */
   async sync(): Promise<OwnedNote[]> {
-    const [state, escrowEvents] = await Promise.all([readPoolState(this.pool), readEscrowEvents(this.pool)]);
+    await this.poolSync.sync();
+    const state = this.poolSync.state;
+    const escrowEvents = this.poolSync.escrows;
     const secret = this.identity.encryptionKeyPair.secretKey;
     const idc = this.identity.commitment;
-    const candidates: { note: Note; leafIndex: number }[] = [];
-    for (const leaf of state.leaves) {
-      if (leaf.encryptedOpening === "0x") continue;
-      const note = decryptNote(getBytes(leaf.encryptedOpening), secret, idc);
-      if (note && note.commitment === leaf.commitment) candidates.push({ note, leafIndex: leaf.index });
-    }
+    // Leaves past those unchanged since the last scan are new or replaced by a reorganisation.
+    this.#scanned = Math.min(this.#scanned, this.poolSync.unchangedLeaves(this.#revision), state.leaves.length);
+    this.#revision = this.poolSync.revision;
+    this.#found = this.#found.filter(
+      (f) => f.leafIndex < this.#scanned && state.leaves[f.leafIndex]!.commitment === f.note.commitment,
+    );
+    const fresh = state.leaves.slice(this.#scanned).filter((l) => l.encryptedOpening !== "0x");
+    const notes = await decryptNotes(
+      fresh.map((l) => getBytes(l.encryptedOpening)),
+      secret,
+      idc,
+    );
+    fresh.forEach((leaf, i) => {
+      const note = notes[i];
+      if (note && note.commitment === leaf.commitment) this.#found.push({ note, leafIndex: leaf.index });
+    });
+    this.#scanned = state.leaves.length;
+    const candidates = [...this.#found];
+    const unknown = escrowEvents.locked.filter((l) => !this.#refunds.has(`${l.escrowId}:${l.encryptedRefund}`));
+    const opened = await decryptNotes(
+      unknown.map((l) => getBytes(l.encryptedRefund)),
+      secret,
+      idc,
+    );
+    unknown.forEach((l, i) => this.#refunds.set(`${l.escrowId}:${l.encryptedRefund}`, opened[i] ?? null));
     const escrows: OwnedEscrow[] = [];
     for (const locked of escrowEvents.locked) {
-      const refund = decryptNote(getBytes(locked.encryptedRefund), secret, idc);
+      const refund = this.#refunds.get(`${locked.escrowId}:${locked.encryptedRefund}`);
       if (!refund || refund.precommitment !== locked.refundPrecommitment || refund.value !== locked.cap) continue;
       const closed = escrowEvents.closed.get(locked.escrowId);
       const refunded = escrowEvents.refunded.has(locked.escrowId);

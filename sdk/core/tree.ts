@@ -62,7 +62,7 @@ export function rootFromPath(path: MerklePath): bigint {
 export class MerkleTree {
   /** Circuit depth: the tree holds at most `2^depth` leaves and paths have `depth` siblings. */
   readonly depth: number;
-  readonly #tree: LeanIMT<bigint>;
+  #tree: LeanIMT<bigint>;
 
   /**
    * @param depth circuit depth (e.g. NOTE_TREE_DEPTH or METER_TREE_DEPTH)
@@ -121,6 +121,65 @@ export class MerkleTree {
     this.#tree.update(index, leaf);
   }
 
+  /**
+   * Drops every leaf from index `size` on (a wallet rolling back a chain reorganisation). The kept nodes stay; only
+   * the new right edge is hashed again (at most `depth` hashes, not a rebuild).
+   * @throws InvalidInputError if `size` is not between 0 and the current size
+   */
+  truncate(size: number): void {
+    if (!Number.isInteger(size) || size < 0 || size > this.size) {
+      throw new InvalidInputError(`cannot truncate a tree of ${this.size} leaves to ${size}`);
+    }
+    if (size === this.size) return;
+    const nodes = parseNodes(this.#tree.export());
+    const kept: bigint[][] = [nodes[0]!.slice(0, size)];
+    for (let level = 0; kept[level]!.length > 1; level++) {
+      const below = kept[level]!;
+      const row = nodes[level + 1]!.slice(0, Math.ceil(below.length / 2));
+      const i = row.length - 1;
+      const right = below[2 * i + 1];
+      row[i] = right === undefined ? below[2 * i]! : merkleNode(below[2 * i]!, right);
+      kept.push(row);
+    }
+    this.#tree = size === 0 ? new LeanIMT<bigint>(merkleNode) : LeanIMT.import(merkleNode, stringifyNodes(kept));
+  }
+
+  /** Every node of the tree, level by level (LeanIMT's export), to restore it later without hashing. */
+  exportNodes(): string {
+    return this.#tree.export();
+  }
+
+  /**
+   * Replaces the tree with nodes from {@link exportNodes}, after checking that they hold exactly `leaves` and have
+   * a LeanIMT's shape (inner nodes are taken as they are: check the root against the chain).
+   * @throws InvalidInputError if the nodes are malformed, of another shape or hold other leaves
+   */
+  restoreNodes(json: string, leaves: readonly bigint[]): void {
+    let nodes: bigint[][];
+    try {
+      nodes = parseNodes(json);
+    } catch (e) {
+      throw new InvalidInputError(`tree nodes are not valid: ${(e as Error).message}`);
+    }
+    const shapeOk =
+      Array.isArray(nodes) &&
+      nodes.length > 0 &&
+      nodes.every(
+        (row, level) =>
+          Array.isArray(row) &&
+          row.length === Math.ceil(leaves.length / 2 ** level) &&
+          row.every((v) => typeof v === "bigint"),
+      ) &&
+      (leaves.length <= 1 ? nodes.length === 1 : nodes.at(-1)!.length === 1 && nodes.at(-2)!.length === 2);
+    if (!shapeOk || nodes[0]!.some((leaf, i) => leaf !== leaves[i])) {
+      throw new InvalidInputError(`tree nodes do not hold the ${leaves.length} leaves given`);
+    }
+    if (BigInt(leaves.length) > 1n << BigInt(this.depth)) {
+      throw new InvalidInputError(`tree of depth ${this.depth} cannot hold ${leaves.length} leaves`);
+    }
+    this.#tree = leaves.length === 0 ? new LeanIMT<bigint>(merkleNode) : LeanIMT.import(merkleNode, json);
+  }
+
   /** Index of the first occurrence of `leaf`, or -1. */
   indexOf(leaf: bigint): number {
     return this.#tree.indexOf(leaf);
@@ -145,6 +204,14 @@ export class MerkleTree {
     if (used !== proof.siblings.length) throw new Error("internal: LeanIMT proof shape differs from the circuit rule");
     return { leaf: proof.leaf, leafIndex, treeSize, siblings };
   }
+}
+
+function parseNodes(json: string): bigint[][] {
+  return JSON.parse(json, (_, v: unknown) => (typeof v === "string" ? BigInt(v) : v)) as bigint[][];
+}
+
+function stringifyNodes(nodes: bigint[][]): string {
+  return JSON.stringify(nodes, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 /** The pool's note tree (depth NOTE_TREE_DEPTH). */

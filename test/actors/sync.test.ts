@@ -1,0 +1,329 @@
+/**
+ * Wallet sync at scale on a real in-process Hardhat chain, read through a real JSON-RPC proxy on 127.0.0.1 that
+ * behaves like a strict public endpoint (test/fixtures/rpcProxy.ts): tiny block ranges, result caps, errors and
+ * stalls; the cursor (a second sync reads only new blocks); a 2-block reorganisation under an active wallet
+ * (evm_snapshot / evm_revert, then different transactions); damaged snapshots; a tree the pool does not know.
+ * Notes come from deposits and from the PoolEventsFixture, so no proof is made.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { JsonRpcProvider, Network, hexlify, randomBytes, type Signer } from "ethers";
+import { network } from "hardhat";
+import { deployZkcharge, type ZkchargeDeployment } from "../../dev/deploy.ts";
+import { Driver } from "../../sdk/actors/driver.ts";
+import { readEscrowEvents, readPoolState } from "../../sdk/actors/chain.ts";
+import { LogReadError, readLogs } from "../../sdk/actors/logs.ts";
+import { MemorySyncStore, PoolSync, SyncError, type PoolSyncOptions } from "../../sdk/actors/sync.ts";
+import { encryptNote } from "../../sdk/core/encryption.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
+import { DriverIdentity } from "../../sdk/core/identity.ts";
+import { Note } from "../../sdk/core/note.ts";
+import { NoteTree } from "../../sdk/core/tree.ts";
+import { JsonFileStore } from "../../sdk/node/jsonFileStore.ts";
+import { Pool__factory, type Pool, type PoolEventsFixture } from "../../types/ethers-contracts/index.js";
+import { expectFailure, rejectsWith } from "../fixtures/expect.ts";
+import { RpcProxy } from "../fixtures/rpcProxy.ts";
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+
+describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
+  this.timeout(300_000);
+
+  let d: ZkchargeDeployment;
+  let payer: Signer;
+  let proxy: RpcProxy;
+  let rpc: JsonRpcProvider;
+  let chainId: bigint;
+  let startBlock: number;
+  const fast = { backoffMs: 1, maxBackoffMs: 5 };
+
+  before(async () => {
+    const signers = await ethers.getSigners();
+    payer = signers[2]!;
+    d = await deployZkcharge(ethers);
+    await (await d.testToken!.mint(await payer.getAddress(), 1_000_000_000n)).wait();
+    startBlock = (await ethers.provider.getBlockNumber()) - 1; // the pool's deployment block, or close to it
+    chainId = (await ethers.provider.getNetwork()).chainId;
+    proxy = await RpcProxy.start(connection.provider);
+    // cacheTimeout -1: ethers would otherwise answer an identical request within 250 ms from its cache.
+    rpc = new JsonRpcProvider(proxy.url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
+  });
+
+  after(async () => {
+    rpc.destroy();
+    await proxy.close();
+  });
+
+  beforeEach(() => {
+    proxy.maxRange = Infinity;
+    proxy.maxResults = Infinity;
+    proxy.failNext = 0;
+    proxy.stallNext = 0;
+    proxy.ranges.length = 0;
+  });
+
+  /** The pool as the wallet sees it: through the proxy. */
+  const remotePool = (): Pool => d.pool.connect(rpc);
+  const wallet = (identity = DriverIdentity.random(), opts: PoolSyncOptions = {}) =>
+    new Driver(identity, remotePool(), {}, { startBlock, ...fast, ...opts });
+  const widest = () => Math.max(...proxy.ranges.map(([a, b]) => b - a + 1));
+
+  it("syncs through an endpoint that serves 3 blocks per eth_getLogs, never asking for more", async () => {
+    const alice = wallet(DriverIdentity.random(), { maxBlockRange: 3 });
+    const bob = DriverIdentity.random();
+    await alice.deposit(3_000_000n, payer);
+    await networkHelpers.mine(10);
+    await new Driver(bob, d.pool).deposit(2_000_000n, payer);
+    await alice.deposit(4_000_000n, payer);
+    await networkHelpers.mine(7);
+    proxy.maxRange = 3;
+    await alice.sync();
+    expect(alice.balance).to.equal(7_000_000n);
+    expect(alice.notes.map((n) => n.note.value).sort()).to.deep.equal([3_000_000n, 4_000_000n]);
+    expect(widest()).to.be.at.most(3);
+    const head = await ethers.provider.getBlockNumber();
+    expect(proxy.calls).to.equal(Math.ceil((head - startBlock + 1) / 3));
+
+    // Default range (10,000) against the same endpoint: refused, halved down to 3 blocks, same result.
+    const fresh = wallet(alice.identity);
+    await fresh.sync();
+    expect(fresh.balance).to.equal(7_000_000n);
+    // A result cap (2 logs per answer) is met by halving too.
+    proxy.maxRange = Infinity;
+    proxy.maxResults = 2;
+    const capped = wallet(alice.identity);
+    await capped.sync();
+    expect(capped.balance).to.equal(7_000_000n);
+    // The one-shot readers keep working through the ranged reader.
+    const state = await readPoolState(remotePool(), { fromBlock: startBlock, maxBlockRange: 3 });
+    expect(state.tree.root).to.equal(await d.pool.noteRoot());
+    expect((await readEscrowEvents(remotePool(), { fromBlock: startBlock })).locked).to.deep.equal([]);
+  });
+
+  it("retries failed and stalled requests, then fails naming the range, without moving the cursor", async () => {
+    const driver = wallet();
+    await driver.deposit(1_000_000n, payer);
+    proxy.failNext = 2;
+    await driver.sync();
+    expect(driver.balance).to.equal(1_000_000n);
+    expect(proxy.calls).to.equal(3);
+
+    proxy.ranges.length = 0;
+    await driver.deposit(2_000_000n, payer);
+    proxy.stallNext = 1;
+    proxy.stallMs = 1_500;
+    const head = driver.poolSync.head!;
+    const stalled = new Driver(driver.identity, remotePool(), {}, { startBlock, ...fast, timeoutMs: 300 });
+    await stalled.sync();
+    expect(stalled.balance).to.equal(3_000_000n);
+    // The stalled range is asked again as its first half, then the rest.
+    expect(proxy.ranges[1]![0]).to.equal(proxy.ranges[0]![0]);
+    expect(proxy.ranges[1]![1]).to.be.lessThan(proxy.ranges[0]![1]);
+    expect(proxy.ranges.at(-1)![1]).to.equal(proxy.ranges[0]![1]);
+
+    await driver.deposit(4_000_000n, payer);
+    proxy.failNext = 1_000;
+    const error = await rejectsWith(driver.sync(), LogReadError);
+    expect(error.message).to.match(/after 5 attempts: .*upstream unavailable/);
+    expect(error.message).to.match(new RegExp(`blocks ${head + 1}\\.\\.\\d+`));
+    expect(error.fromBlock).to.equal(head + 1);
+    expect(driver.poolSync.head).to.equal(head); // cursor not advanced
+    expect(driver.balance).to.equal(1_000_000n); // what the last good sync found
+    proxy.failNext = 0;
+    await driver.sync();
+    expect(driver.balance).to.equal(7_000_000n);
+  }).timeout(120_000);
+
+  it("reads only new blocks on a second sync, and nothing when nothing is new", async () => {
+    const driver = wallet();
+    await driver.deposit(5_000_000n, payer);
+    await driver.sync();
+    const head = driver.poolSync.head!;
+    proxy.ranges.length = 0;
+    await driver.sync();
+    expect(proxy.calls).to.equal(0);
+    await driver.deposit(6_000_000n, payer);
+    await networkHelpers.mine(3);
+    const result = await driver.poolSync.sync();
+    expect(proxy.ranges).to.deep.equal([[head + 1, result.head]]);
+    await driver.sync();
+    expect(driver.balance).to.equal(11_000_000n);
+  });
+
+  it("rolls back a 2-block reorganisation under an active wallet", async () => {
+    const driver = wallet();
+    await driver.deposit(1_000_000n, payer);
+    await driver.sync();
+    const snapshot = await networkHelpers.takeSnapshot();
+    await driver.deposit(9_000_000n, payer); // approve + deposit: 2 blocks, then reorganised away
+    await driver.sync();
+    expect(driver.balance).to.equal(10_000_000n);
+    const orphan = driver.notes.find((n) => n.note.value === 9_000_000n)!;
+
+    await snapshot.restore();
+    await driver.deposit(2_500_000n, payer); // 2 different blocks at the same heights
+    const result = await driver.poolSync.sync();
+    expect(result.reorg).to.not.equal(undefined);
+    expect(result.reorg!.droppedLeaves).to.equal(1);
+    await driver.sync();
+    expect(driver.balance).to.equal(3_500_000n);
+    expect(driver.notes.some((n) => n.note.commitment === orphan.note.commitment)).to.equal(false);
+    expect(driver.poolSync.state.tree.root).to.equal(await d.pool.noteRoot());
+    const scratch = wallet(driver.identity);
+    await scratch.sync();
+    expect(scratch.notes.map((n) => [n.leafIndex, n.note.value])).to.deep.equal(
+      driver.notes.map((n) => [n.leafIndex, n.note.value]),
+    );
+  });
+
+  it("refuses a reorganisation deeper than the hashes it keeps, unless told to resync", async () => {
+    const sync = new PoolSync(remotePool(), { startBlock, reorgDepth: 2, ...fast });
+    const driver = new Driver(DriverIdentity.random(), remotePool(), {}, sync);
+    await driver.deposit(1_000_000n, payer);
+    const snapshot = await networkHelpers.takeSnapshot();
+    await driver.deposit(1_000_000n, payer);
+    await driver.deposit(1_000_000n, payer);
+    await driver.sync();
+    await snapshot.restore();
+    await networkHelpers.mine(5);
+    const head = sync.head;
+    await expectFailure(driver.sync(), SyncError, /deeper than 2 blocks.*resync from scratch/i);
+    expect(sync.head).to.equal(head);
+    const resyncing = new Driver(driver.identity, remotePool(), {}, { startBlock, reorgDepth: 2, ...fast });
+    await resyncing.sync();
+    expect(resyncing.balance).to.equal(1_000_000n);
+  });
+
+  describe("the store", function () {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), "zkcharge-sync-"));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it("carries the cursor across restarts (file store, atomic write)", async () => {
+      const store = new JsonFileStore(join(dir, "wallet.json"));
+      const identity = DriverIdentity.random();
+      const first = wallet(identity, { store });
+      await first.deposit(7_000_000n, payer);
+      await first.sync();
+      proxy.ranges.length = 0;
+      const restarted = wallet(identity, { store });
+      await restarted.sync();
+      expect(proxy.calls).to.equal(0); // nothing new: the leaves came from the store
+      expect(restarted.balance).to.equal(7_000_000n);
+      await restarted.deposit(1_000_000n, payer);
+      await restarted.sync();
+      expect(proxy.ranges.every(([from]) => from > first.poolSync.head!)).to.equal(true);
+      expect(restarted.balance).to.equal(8_000_000n);
+    });
+
+    it("refuses a truncated or modified snapshot, or resyncs when told to: never a wrong balance", async () => {
+      const path = join(dir, "damaged.json");
+      const store = new JsonFileStore(path);
+      const identity = DriverIdentity.random();
+      const driver = wallet(identity, { store });
+      await driver.deposit(3_000_000n, payer);
+      await driver.sync();
+      const good = await readFile(path, "utf8");
+
+      await writeFile(path, good.slice(0, Math.floor(good.length / 2)));
+      await expectFailure(wallet(identity, { store }).sync(), SyncError, /cannot be read.*not valid JSON.*resync/);
+      const resynced = wallet(identity, { store, onCorruptStore: "resync" });
+      await resynced.sync();
+      expect(resynced.balance).to.equal(3_000_000n);
+
+      const snapshot = JSON.parse(good) as { leaves: unknown[] };
+      snapshot.leaves.pop(); // a dropped leaf (valid JSON, wrong content)
+      await writeFile(path, JSON.stringify(snapshot));
+      await expectFailure(wallet(identity, { store }).sync(), SyncError, /checksum mismatch/);
+
+      const memory = new MemorySyncStore();
+      await new PoolSync(remotePool(), { startBlock, store: memory }).sync();
+      const other = new PoolSync(d.pool.connect(rpc), { startBlock: startBlock + 1, store: memory });
+      await expectFailure(other.sync(), SyncError, /starts at block/);
+    });
+  });
+
+  describe("against the events fixture", function () {
+    let fixture: PoolEventsFixture;
+    let asPool: Pool;
+    const identity = DriverIdentity.random();
+    const mine: Note[] = [Note.random(identity.commitment, 11n), Note.random(identity.commitment, 22n)];
+    let from: number;
+
+    before(async () => {
+      fixture = (await ethers.deployContract("PoolEventsFixture")) as unknown as PoolEventsFixture;
+      await fixture.waitForDeployment();
+      from = (await ethers.provider.getBlockNumber()) - 1;
+      asPool = Pool__factory.connect(await fixture.getAddress(), rpc);
+    });
+
+    it("finds the wallet's notes among strangers', drops spent ones, and checks the root", async () => {
+      const strangers = Array.from({ length: 30 }, () => Note.random(DriverIdentity.random().commitment, 5n));
+      const notes = [...strangers.slice(0, 10), mine[0]!, ...strangers.slice(10), mine[1]!];
+      const openings = notes.map((n) =>
+        hexlify(strangers.includes(n) ? randomBytes(88) : encryptNote(n, identity.encryptionPublicKey)),
+      );
+      const commitments = notes.map((n) => n.commitment);
+      await (await fixture.emitNotes(0, commitments.slice(0, 20), openings.slice(0, 20))).wait();
+      await (await fixture.emitNotes(20, commitments.slice(20), openings.slice(20))).wait();
+      const tree = new NoteTree(commitments);
+      await (await fixture.setRoot(tree.root, tree.size)).wait();
+      const driver = new Driver(identity, asPool, {}, { startBlock: from, ...fast });
+      await driver.sync();
+      expect(driver.balance).to.equal(33n);
+      // The first note is spent: its nullifier appears.
+      await (await fixture.emitSpent([mine[0]!.nullifier(10, identity.secretScalar)])).wait();
+      await driver.sync();
+      expect(driver.balance).to.equal(22n);
+      expect(driver.notes[0]!.leafIndex).to.equal(31);
+    });
+
+    it("refuses a tree whose root the pool does not know, and events with a gap", async () => {
+      const sync = new PoolSync(asPool, { startBlock: from, ...fast });
+      await sync.sync();
+      const head = sync.head;
+      await (await fixture.setRoot(12345n, 32n)).wait();
+      await expectFailure(sync.sync(), SyncError, /not the pool's/);
+      expect(sync.head).to.equal(head);
+      await (await fixture.emitNotes(40, [1n], ["0x"])).wait();
+      await expectFailure(sync.sync(), SyncError, /expected leaf 32, got leaf 40/);
+      expect(sync.head).to.equal(head);
+      expect(sync.state.leaves.length).to.equal(32);
+    });
+  });
+
+  it("readLogs: bounded ranges over a span, validated options", async () => {
+    const head = await ethers.provider.getBlockNumber();
+    proxy.maxRange = 4;
+    const logs = await readLogs(
+      rpc,
+      { address: await d.pool.getAddress(), topics: [[d.pool.interface.getEvent("NoteAdded").topicHash]] },
+      startBlock,
+      head,
+      { maxBlockRange: 4, ...fast },
+    );
+    expect(logs.length).to.equal(Number(await d.pool.noteTreeSize()));
+    expect(widest()).to.be.at.most(4);
+    // PoolSync's own NoteAdded decoding agrees with the ABI decoder.
+    const sync = new PoolSync(remotePool(), { startBlock });
+    await sync.sync();
+    expect(sync.state.leaves.map((l) => [l.index, l.commitment, l.encryptedOpening])).to.deep.equal(
+      logs.map((l) => {
+        const ev = d.pool.interface.parseLog(l)!;
+        return [Number(ev.args.index), ev.args.commitment, ev.args.encryptedOpening];
+      }),
+    );
+    await expectFailure(
+      readLogs(rpc, { address: await d.pool.getAddress(), topics: [] }, 0, 1, { maxBlockRange: 0 }),
+      InvalidInputError,
+      /maxBlockRange must be a positive integer/,
+    );
+  });
+});
