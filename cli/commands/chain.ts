@@ -23,7 +23,7 @@ import { describeEscrow, detail, kwh, localClock, localDate, say, short, txLine,
 import { tariffOfEscrow, walletOf } from "../lookup.ts";
 import { option, required, txHashArg, wholeArg } from "../options.ts";
 import { attach, chainTime, connect, tokenBalance } from "../rpc.ts";
-import { STATE_VERSION } from "../state.ts";
+import { STATE_VERSION, type CliState } from "../state.ts";
 
 const PAYER_FUNDS = 1_000_000_000n; // 1000 tEUR minted to the payer on deploy
 const HEADING = "Deployment and dev chain:";
@@ -61,21 +61,7 @@ export function registerChainCommands(root: Command): void {
         txLine(`minted ${formatAmount(PAYER_FUNDS)} to the payer ${payer.address}`, mint);
         const a = deployment.addresses;
         say(`Deployed; state written to ${ctx.statePath}`);
-        return {
-          version: STATE_VERSION,
-          chainId: a.chainId,
-          deployedAt: new Date().toISOString(),
-          addresses: {
-            token: a.token,
-            registry: a.registry,
-            pool: a.pool,
-            payVerifier: a.payVerifier,
-            transactVerifier: a.transactVerifier,
-          },
-          meters: [],
-          tariffs: [],
-          sessions: [],
-        };
+        return freshState(a.chainId, new Date().toISOString(), a);
       } catch (error) {
         throw deployFailure(ctx.rpc, error);
       } finally {
@@ -138,22 +124,7 @@ export function registerChainCommands(root: Command): void {
           txLine(`minted ${formatAmount(PAYER_FUNDS)} to the payer ${payer.address}`, mint);
         }
         say(`State written to ${ctx.statePath}`);
-        return {
-          version: STATE_VERSION,
-          chainId: chain.chainId,
-          deployedAt: record.deployedAt,
-          deploymentBlock: record.deploymentBlock,
-          addresses: {
-            token: a.token,
-            registry: a.registry,
-            pool: a.pool,
-            payVerifier: a.payVerifier,
-            transactVerifier: a.transactVerifier,
-          },
-          meters: [],
-          tariffs: [],
-          sessions: [],
-        };
+        return freshState(chain.chainId, record.deployedAt, a, record.deploymentBlock);
       } finally {
         chain.provider.destroy();
       }
@@ -313,6 +284,21 @@ export function registerChainCommands(root: Command): void {
     },
     { reconcile: false },
   );
+}
+
+/** A new state on a deployment: its contracts, nothing registered yet. */
+function freshState(chainId: bigint, deployedAt: string, a: CliState["addresses"], deploymentBlock?: number): CliState {
+  const { token, registry, pool, payVerifier, transactVerifier } = a;
+  return {
+    version: STATE_VERSION,
+    chainId,
+    deployedAt,
+    ...(deploymentBlock === undefined ? {} : { deploymentBlock }),
+    addresses: { token, registry, pool, payVerifier, transactVerifier },
+    meters: [],
+    tariffs: [],
+    sessions: [],
+  };
 }
 
 /** A deployment that failed on a Hardhat or network error, as one line (Hardhat's errors carry pages of stack). */

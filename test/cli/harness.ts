@@ -4,10 +4,13 @@
  */
 import { spawn } from "node:child_process";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createNetServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
+import { freePort } from "../fixtures/nodes.ts";
+
+export { freePort };
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -59,18 +62,6 @@ export function runFile(
     child.once("close", (code) => {
       clearTimeout(killer);
       resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
     });
   });
 }
