@@ -5,9 +5,9 @@
  * account, bound to the chain and the pool (the EIP-712 domain), the operation, the fee and an expiry.
  * See docs/relayer.md.
  */
-import { isAddress, verifyTypedData, type TypedDataDomain, type TypedDataField } from "ethers";
-import { z } from "zod";
+import { verifyTypedData, type TypedDataDomain, type TypedDataField } from "ethers";
 import type { Groth16Proof } from "../../prover/index.ts";
+import { z } from "zod";
 import type { PoolExtData } from "../core/hash.ts";
 import {
   CLOSE_PUBLIC_SIGNALS,
@@ -18,6 +18,9 @@ import {
   type PayPublicSignals,
   type TransactPublicSignals,
 } from "../proofs/publicSignals.ts";
+import { address, describeZodIssue, extData, groth16, signals, uint } from "./wire.ts";
+
+export { toWire } from "./wire.ts";
 
 /** What a relayer submits: `transact` (withdraw, merge, transfer), `pay`, `lock` and `close` (mode 0). */
 export const RELAY_OPERATIONS = ["transact", "pay", "lock", "close"] as const;
@@ -136,56 +139,7 @@ export interface RelayErrorBody {
 
 // ---------------------------------------------------------------------------------------------- wire schemas
 
-const MAX_UINT = 78; // digits of 2^256
-const uint = z
-  .string()
-  .regex(/^(0|[1-9][0-9]*)$/, "must be a non-negative decimal integer string")
-  .max(MAX_UINT)
-  .transform((s) => BigInt(s))
-  .refine((v) => v < 1n << 256n, "must fit uint256");
-const int = z
-  .string()
-  .regex(/^-?(0|[1-9][0-9]*)$/, "must be a decimal integer string")
-  .max(MAX_UINT + 1)
-  .transform((s) => BigInt(s))
-  .refine((v) => v < 1n << 255n && v >= -(1n << 255n), "must fit int256");
-const address = z.string().refine((a) => isAddress(a), "must be a 0x address");
-const hexBytes = z
-  .string()
-  .max(16_384)
-  .regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-hex bytes");
 const operation = z.enum(RELAY_OPERATIONS);
-
-/** `{name: decimal string}` for each of `names`. */
-function signals<N extends string>(names: readonly N[]) {
-  return z.object(Object.fromEntries(names.map((n) => [n, uint])) as Record<N, typeof uint>).strict();
-}
-
-const groth16 = z
-  .object({
-    pi_a: z.tuple([uint, uint, uint]),
-    pi_b: z.tuple([z.tuple([uint, uint]), z.tuple([uint, uint]), z.tuple([uint, uint])]),
-    pi_c: z.tuple([uint, uint, uint]),
-    protocol: z.literal("groth16"),
-    curve: z.literal("bn128"),
-  })
-  .transform((p): Groth16Proof => ({
-    pi_a: [String(p.pi_a[0]), String(p.pi_a[1]), String(p.pi_a[2])],
-    pi_b: p.pi_b.map(([x, y]) => [String(x), String(y)]) as Groth16Proof["pi_b"],
-    pi_c: [String(p.pi_c[0]), String(p.pi_c[1]), String(p.pi_c[2])],
-    protocol: "groth16",
-    curve: p.curve,
-  }));
-
-const extData = z
-  .object({
-    recipient: address,
-    relayer: address,
-    extAmount: int,
-    encryptedOutput1: hexBytes,
-    encryptedOutput2: hexBytes,
-  })
-  .strict();
 
 /** A signed quote as JSON. */
 export const signedQuoteSchema = z
@@ -278,23 +232,10 @@ export const acceptedSchema = z.object({
 /** An error answer. */
 export const errorSchema = z.object({ error: z.string(), message: z.string() });
 
-/** Replaces every bigint in `value` by its decimal string (the wire form of every schema above). */
-export function toWire(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
-  }
-  return value;
-}
-
-/** The first problem zod found, as `path: message`. */
+/** The first problem zod found in a relayer request, as `path: message`. */
 export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return "invalid request";
-  if (issue.code === "invalid_union_discriminator") {
+  if (error.issues[0]?.code === "invalid_union_discriminator") {
     return `operation: must be one of ${RELAY_OPERATIONS.join(", ")}`;
   }
-  const path = issue.path.length > 0 ? issue.path.join(".") : "body";
-  return `${path}: ${issue.message}`;
+  return describeZodIssue(error);
 }

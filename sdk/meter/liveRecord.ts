@@ -11,11 +11,19 @@
  */
 import { InvalidInputError, InvalidReadingsError } from "../core/errors.ts";
 import { meterLeaf, tariffHash } from "../core/hash.ts";
-import { nextBoundaryAfter, validateTariff, type Point, type Tariff } from "../tariff/tariff.ts";
+import {
+  computeBill,
+  nextBoundaryAfter,
+  validateTariff,
+  type Bill,
+  type Point,
+  type Tariff,
+} from "../tariff/tariff.ts";
 import type { MeterSession } from "./meter.ts";
 import {
   verifyLiveEvidence,
   verifySignedSession,
+  type LiveEvidence,
   type LiveTail,
   type MeterSignature,
   type SignedSession,
@@ -246,6 +254,7 @@ export class LiveSessionVerifier {
   readonly #tariffHash: bigint;
   #points: Point[] = [];
   #last: Point | undefined;
+  #lastRecord: LiveRecord | undefined;
   #ended = false;
 
   constructor(terms: VerifiedSessionTerms) {
@@ -268,6 +277,55 @@ export class LiveSessionVerifier {
   /** True once the end record was accepted. */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The last accepted record. */
+  get lastRecord(): LiveRecord | undefined {
+    return this.#lastRecord;
+  }
+
+  #chain(signature: MeterSignature) {
+    const terms = this.terms;
+    return {
+      sessionId: terms.sessionId,
+      cpoId: terms.cpoId,
+      meterLeaf: this.#leaf,
+      ratedPowerW: terms.ratedPowerW,
+      tariff: terms.tariff,
+      tariffHash: this.#tariffHash,
+      points: this.points,
+      n: this.#points.length,
+      signature,
+      meterPublicKey: terms.meterPublicKey,
+    };
+  }
+
+  /**
+   * The live evidence of the last accepted reading (a tail, or a chain point, which the meter signs as the tail
+   * at itself): what a close after the settle deadline proves from. Undefined before the start point and after
+   * the end (then {@link session} is the record to close with).
+   */
+  evidence(): LiveEvidence | undefined {
+    const r = this.#lastRecord;
+    if (r === undefined || r.kind === "end") return undefined;
+    return { ...this.#chain(r.signature), tail: { t: r.t, e: r.e }, message: r.message };
+  }
+
+  /** The session-end record, once the end was accepted. */
+  session(): SignedSession | undefined {
+    const r = this.#lastRecord;
+    if (r === undefined || r.kind !== "end") return undefined;
+    return { ...this.#chain(r.signature), ocmfDigest: r.ocmfDigest ?? 0n, final: r.message };
+  }
+
+  /**
+   * The bill so far: of the session end once it ended, else of the chain points and the last reading (what a
+   * close from the last tail would charge before the escrow's cap). Undefined before the start point.
+   */
+  runningBill(): Bill | undefined {
+    if (this.#last === undefined) return undefined;
+    const points = this.#ended ? this.#points : [...this.#points, this.#last];
+    return computeBill(points, this.terms.tariff, this.terms.ratedPowerW);
   }
 
   /**
@@ -314,6 +372,7 @@ export class LiveSessionVerifier {
     if (!this.#signatureHolds(record, points)) refuse("bad meter signature or chain");
     this.#points = points;
     this.#last = { t: record.t, e: record.e };
+    this.#lastRecord = record;
     if (record.kind === "end") this.#ended = true;
   }
 

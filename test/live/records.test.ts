@@ -18,6 +18,9 @@ import {
   tailRecord,
   tariffFromJson,
   tariffToJson,
+  computeBill,
+  verifyLiveEvidence,
+  verifySignedSession,
   type LiveRecord,
   type MeterSession,
   type Tariff,
@@ -103,6 +106,31 @@ describe("live records (signedMeterValue) and their checks", function () {
     for (const record of honestSession(meter).records) verifier.accept(record, meter.publicKey);
     expect(verifier.ended).to.equal(true);
     expect(verifier.points.map((p) => p.t - T0)).to.deep.equal([10n, 60n, 80n]);
+  });
+
+  it("yields after each reading the live evidence and running bill a close would use, and the session end", function () {
+    const { session, records } = honestSession(meter);
+    const verifier = new LiveSessionVerifier(terms);
+    expect(verifier.evidence()).to.equal(undefined);
+    expect(verifier.runningBill()).to.equal(undefined);
+    for (const record of records.slice(0, -1)) {
+      verifier.accept(record, meter.publicKey);
+      const evidence = verifier.evidence()!;
+      expect(verifyLiveEvidence(evidence)).to.equal(true);
+      expect(evidence.tail).to.deep.equal({ t: record.t, e: record.e });
+      expect(verifier.runningBill()!.amount).to.equal(
+        computeBill([...evidence.points, evidence.tail], tariff, RATED).amount,
+      );
+      expect(verifier.session()).to.equal(undefined);
+    }
+    verifier.accept(records[records.length - 1]!, meter.publicKey);
+    expect(verifier.evidence()).to.equal(undefined);
+    const end = verifier.session()!;
+    expect(verifySignedSession(end)).to.equal(true);
+    expect(end.points).to.deep.equal(session.points);
+    expect(verifier.runningBill()!.amount).to.equal(computeBill(session.points, tariff, RATED).amount);
+    // A tampered tail does not verify as evidence: the check the station's close rests on.
+    expect(verifySignedSession({ ...end, final: end.final + 1n })).to.equal(false);
   });
 
   it("refuses each way of cheating, naming the rule, and stays usable after a refusal", function () {
