@@ -46,6 +46,7 @@ const GROUPS: Record<string, string> = {
   session: "charging sessions the meter signs (simulated, or by the gateway from OCMF records)",
   chain: "dev-chain helpers",
   key: "keys at rest: account keystores (ethers JSON keystore) and the driver's encrypted wallet file (no chain)",
+  wallet: "the driver's wallet as its own process: its own encrypted key store, live charging at a station by URL",
   ocmf: "OCMF records from calibrated meters, checked as transparency software does (no chain)",
 };
 

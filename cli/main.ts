@@ -17,6 +17,7 @@ import { registerKeyCommands } from "./commands/key.ts";
 import { registerOcmfCommands } from "./commands/ocmf.ts";
 import { registerOcpiCommands } from "./commands/ocpi.ts";
 import { registerSessionCommands } from "./commands/session.ts";
+import { registerWalletCommands } from "./commands/wallet.ts";
 import { isRequired, option, wholeArg } from "./options.ts";
 import { DEFAULT_TIMEOUT_SECONDS } from "./rpc.ts";
 import { DEFAULT_DEV_CHAINS, ROLES, parseDevChains, parseKeystoreOption } from "./signers.ts";
@@ -121,6 +122,7 @@ function program(): Command {
   registerEscrowCommands(root);
   registerOcmfCommands(root);
   registerKeyCommands(root);
+  registerWalletCommands(root);
   return root;
 }
 

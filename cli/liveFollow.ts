@@ -1,0 +1,128 @@
+/**
+ * Following a live session as the driver's wallet (issue 17): every reading the station streams is decoded and
+ * checked by a {@link LiveSessionVerifier} built from the offer's terms (meter key, rating, the tariff fixed at
+ * plug-in, CPO, session). The first reading that breaks a rule stops the session at once: the wallet asks the
+ * station to stop, names the rule, and never counts that reading (the verifier refuses it without changing
+ * anything, so the bill stays the one of the readings that held). A limit (energy, time) or the user stops it too.
+ *
+ * The loop runs on any stream of {@link LiveMessage}s: the station's WebSocket, or a recorded one in tests.
+ */
+import {
+  InvalidInputError,
+  InvalidReadingsError,
+  decodeSignedMeterValue,
+  type LiveMessage,
+  type LiveSessionVerifier,
+  type StationReading,
+} from "../sdk/index.ts";
+
+/** Why the wallet asked the station to stop. */
+export type StopCause = "user" | "limit" | "violation";
+
+/** What the loop is told to do. */
+export interface FollowOptions {
+  verifier: LiveSessionVerifier;
+  stream: AsyncIterable<LiveMessage>;
+  /** The last seqNo already verified (readings up to it are skipped; -1 for none). */
+  lastSeqNo: number;
+  /** Stop once this much energy was delivered (Wh), or this long after the start point (s). */
+  stopAfterWh?: bigint;
+  stopAfterSeconds?: bigint;
+  /** A reading passed: keep it (called before the next message is read). */
+  onAccepted(reading: StationReading, stationBill: bigint): Promise<void> | void;
+  /** The first reading that broke a rule. */
+  onViolation?(seqNo: number, rule: string): Promise<void> | void;
+  /** Asks the station to stop (called once; failures are the caller's to report). */
+  requestStop(cause: StopCause, reason: string): Promise<void>;
+  /** The station reported a state change. */
+  onState?(state: string, reason: string | undefined): void;
+  /** Resolves when the user asks to stop (Ctrl-C, Enter). */
+  userStop?: Promise<void>;
+}
+
+/** How the loop ended. */
+export interface FollowOutcome {
+  /** The session end arrived and held: close with `verifier.session()`. */
+  ended: boolean;
+  /** The station closed the escrow itself (from a tail, or a repeated close). */
+  closed?: { txHash: string; amount: bigint; refund: bigint };
+  /** The station or charger refused the start. */
+  rejected?: string;
+  /** The first reading that broke a rule (never counted). */
+  violation?: { seqNo: number; rule: string };
+  stop?: { cause: StopCause; reason: string };
+  /** The last verified seqNo. */
+  lastSeqNo: number;
+}
+
+/** What a refused reading says: the rule, or why it could not even be decoded. */
+function ruleOf(error: unknown): string | undefined {
+  if (error instanceof InvalidReadingsError) return error.message;
+  if (error instanceof InvalidInputError) return `malformed signed meter value: ${error.message}`;
+  return undefined;
+}
+
+/**
+ * Reads `o.stream` until the session end is verified, the station closes the escrow or the stream ends; stops the
+ * session on a broken rule, a limit or the user's request. Returns how it ended; the caller settles.
+ */
+export async function followSession(o: FollowOptions): Promise<FollowOutcome> {
+  const out: FollowOutcome = { ended: false, lastSeqNo: o.lastSeqNo };
+  let stopping = false;
+  const stop = async (cause: StopCause, reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    out.stop = { cause, reason };
+    await o.requestStop(cause, reason);
+  };
+  let userStopped = false;
+  void o.userStop?.then(() => {
+    userStopped = true;
+    return stop("user", "stopped by the driver").catch(() => {});
+  });
+  const start = o.verifier.points[0];
+  for await (const message of o.stream) {
+    if (message.type === "state") {
+      o.onState?.(message.state, message.reason);
+      if (message.state === "rejected") {
+        out.rejected = message.reason ?? "the charger refused to start";
+        return out;
+      }
+      continue;
+    }
+    if (message.type === "closed") {
+      out.closed = { txHash: message.txHash, amount: message.amount, refund: message.refund };
+      return out;
+    }
+    const reading = message.reading;
+    if (reading.seqNo <= out.lastSeqNo) continue; // already verified (a resumed stream starts before it)
+    try {
+      const { record, publicKey } = decodeSignedMeterValue(reading.signedMeterValue);
+      o.verifier.accept(record, publicKey);
+    } catch (error) {
+      const rule = ruleOf(error);
+      if (rule === undefined) throw error;
+      if (out.violation === undefined) {
+        out.violation = { seqNo: reading.seqNo, rule };
+        await o.onViolation?.(reading.seqNo, rule);
+        await stop("violation", `reading ${reading.seqNo} broke a rule: ${rule}`);
+      }
+      continue;
+    }
+    out.lastSeqNo = reading.seqNo;
+    await o.onAccepted(reading, message.bill);
+    if (o.verifier.ended) {
+      out.ended = true;
+      return out;
+    }
+    const first = start ?? o.verifier.points[0]!;
+    const last = o.verifier.lastReading!;
+    if (!stopping && !userStopped) {
+      if (o.stopAfterWh !== undefined && last.e - first.e >= o.stopAfterWh)
+        await stop("limit", `${last.e - first.e} Wh delivered (--stop-after-wh ${o.stopAfterWh})`);
+      else if (o.stopAfterSeconds !== undefined && last.t - first.t >= o.stopAfterSeconds)
+        await stop("limit", `${last.t - first.t} s charged (--stop-after-seconds ${o.stopAfterSeconds})`);
+    }
+  }
+  return out;
+}
