@@ -18,7 +18,7 @@ const UNIT = [
   /^test\/(sdk|circuits|keys)\//,
   /^test\/cli\/(state|usage|ocpiPrice|ocmf)\.test\.ts$/,
   /^test\/relayer\/store\.test\.ts$/,
-  /^test\/live\/(records|stores)\.test\.ts$/,
+  /^test\/live\/(records|stores|walletStore|walletFollow)\.test\.ts$/,
 ];
 
 /** The proof tier's longest files, longest first (minutes each on 2 cores; see docs/testing.md). */
