@@ -377,3 +377,4 @@ export {
   type StationSessionState,
 } from "./actors/stationApi.ts";
 export { describeZodIssue } from "./actors/wire.ts";
+export { StationClient, StationError, type LiveStream, type StationClientOptions } from "./actors/stationClient.ts";
