@@ -52,6 +52,9 @@ const program = new Command("zkcharge-relayer")
     integerOption("--bump-after <seconds>", "re-send with higher fees after this long without a receipt", 30n, 1n),
   )
   .addOption(
+    integerOption("--reorg-depth <blocks>", "watch a mined transaction this many blocks for a reorganisation", 12n, 0n),
+  )
+  .addOption(
     integerOption(
       "--rate-burst <n>",
       "POST requests a client may make at once",
@@ -83,6 +86,7 @@ const o = program.opts<{
   margin: bigint;
   quoteTtl: bigint;
   bumpAfter: bigint;
+  reorgDepth: bigint;
   rateBurst: bigint;
   ratePerMinute: bigint;
   quiet?: boolean;
@@ -118,7 +122,7 @@ try {
     port: Number(o.port),
     fees: { baseFee: o.baseFee, tokenPerEth: o.tokenPerEth, marginPercent: o.margin, quoteTtlSeconds: o.quoteTtl },
     limits: { write: { burst: Number(o.rateBurst), perMinute: Number(o.ratePerMinute) } },
-    sender: { bumpAfterMs: Number(o.bumpAfter) * 1000 },
+    sender: { bumpAfterMs: Number(o.bumpAfter) * 1000, reorgDepth: Number(o.reorgDepth) },
     log,
   });
   if (recordChainId !== undefined && recordChainId !== relayer.chainId) {

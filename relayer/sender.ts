@@ -6,7 +6,9 @@
  * them; none after `bumpAfterMs` → sign the same call with the same nonce and fees raised by `bumpPercent`, store,
  * broadcast (at most `maxBumps` times). After a restart every live job's latest stored transaction is broadcast
  * again, byte for byte: a node that has it answers "known", one that lost it takes it back, and since every
- * replacement has the same nonce at most one of them is ever mined.
+ * replacement has the same nonce at most one of them is ever mined. A mined job stays watched while its block is
+ * within `reorgDepth` of the head: if a reorganisation drops its transaction, the job is `sent` again and its stored
+ * transaction re-broadcast (a node does not put a dropped block's transactions back in its pool by itself).
  */
 import { Transaction, type JsonRpcProvider, type Signer } from "ethers";
 import { decodeRevert } from "../sdk/index.ts";
@@ -22,6 +24,8 @@ export interface SenderOptions {
   bumpPercent?: bigint;
   /** Bumps per job at most (default 5). */
   maxBumps?: number;
+  /** Blocks a mined job stays watched for a reorganisation (default 12). */
+  reorgDepth?: number;
   log?: (message: string) => void;
 }
 
@@ -67,6 +71,7 @@ export class Sender {
       bumpAfterMs: opts.bumpAfterMs ?? 30_000,
       bumpPercent: opts.bumpPercent ?? 25n,
       maxBumps: opts.maxBumps ?? 5,
+      reorgDepth: opts.reorgDepth ?? 12,
       log: opts.log,
     };
   }
@@ -113,6 +118,24 @@ export class Sender {
       if (this.#stopped) return;
       if (job.attempts.length === 0) await this.#first(job);
       else await this.#track(job);
+    }
+    await this.#watchMined();
+  }
+
+  /** Mined jobs still within reach of a reorganisation: each receipt must still be there. */
+  async #watchMined(): Promise<void> {
+    const head = await this.#provider.getBlockNumber();
+    for (const job of await this.#store.minedSince(head - this.#opts.reorgDepth)) {
+      if (this.#stopped) return;
+      const receipt = await this.#provider.getTransactionReceipt(job.minedHash!);
+      if (receipt?.blockNumber === job.blockNumber) continue;
+      if (receipt) {
+        await this.#store.markMined(job.id, job.minedHash!, receipt.blockNumber); // re-included in another block
+        continue;
+      }
+      await this.#store.markReorged(job.id);
+      this.#broadcast.delete(job.id);
+      this.#opts.log?.(`job ${job.id}: block ${job.blockNumber} was reorganised away; sending it again`);
     }
   }
 

@@ -238,6 +238,21 @@ export class SqliteJobStore implements JobStore {
       .run(hash, blockNumber, Date.now(), id);
   }
 
+  async minedSince(fromBlock: number): Promise<Job[]> {
+    const rows = this.#db
+      .prepare("SELECT * FROM jobs WHERE status = 'mined' AND block_number >= ? ORDER BY block_number, rowid")
+      .all(fromBlock) as unknown as JobRow[];
+    return rows.map((r) => this.#load(r));
+  }
+
+  async markReorged(id: string): Promise<void> {
+    this.#db
+      .prepare(
+        "UPDATE jobs SET status = 'sent', mined_hash = NULL, block_number = NULL, updated_at = ? WHERE id = ? AND status = 'mined'",
+      )
+      .run(Date.now(), id);
+  }
+
   async markFailed(
     id: string,
     reason: string,

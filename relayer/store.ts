@@ -65,6 +65,10 @@ export interface JobStore {
   markSent(id: string): Promise<void>;
   /** The job's transaction `hash` is in block `blockNumber` with status 1. */
   markMined(id: string, hash: string, blockNumber: number): Promise<void>;
+  /** Mined jobs whose block is `fromBlock` or later (the ones a reorganisation may still undo). */
+  minedSince(fromBlock: number): Promise<Job[]>;
+  /** A reorganisation dropped the block of a mined job: it is sent again (its stored transactions stand). */
+  markReorged(id: string): Promise<void>;
   /**
    * The job failed for `reason`. `nonceFree`: no transaction of the job ever reached a node, so its nonce may be
    * used again.

@@ -5,6 +5,7 @@
  * non-decreasing, power within the rating, no tariff boundary skipped) and stored before the TransactionEvent is
  * acknowledged; a reading that breaks a rule is refused with a CALLERROR naming the rule and logged in the store.
  */
+import { EventEmitter } from "node:events";
 import ocpp, { type IHandlersOption } from "ocpp-rpc";
 import {
   InvalidInputError,
@@ -17,7 +18,7 @@ import {
   type SignedMeterValue,
   type Tariff,
 } from "../sdk/index.ts";
-import type { StationStore, StoredSession } from "./store.ts";
+import type { SessionEscrow, StationStore, StoredReading, StoredSession } from "./store.ts";
 
 const { RPCServer, createRPCError } = ocpp;
 type ServerClient = InstanceType<typeof ocpp.RPCClient> & { identity: string };
@@ -44,6 +45,21 @@ export interface CsmsOptions {
   log?: (message: string) => void;
 }
 
+/** What a CSMS tells its listeners ({@link Csms.events}), after it is stored. */
+export interface CsmsEvents {
+  /** A checked reading was stored (the verifier holds it as its last). */
+  reading: [session: StoredSession, reading: StoredReading, verifier: LiveSessionVerifier];
+  /** A session changed state (`open`: its start point arrived; `ended`; `rejected`: the charger refused). */
+  state: [sessionId: string, state: StoredSession["state"]];
+}
+
+/** What {@link Csms.requestStart} starts: a session id (random if omitted) and, from the driver API, its escrow. */
+export interface StartTerms {
+  sessionId?: string;
+  /** The escrow checked on-chain: stored with the session, and its station nonce marked used, in one transaction. */
+  escrow?: SessionEscrow;
+}
+
 /** A running CSMS. */
 export interface Csms {
   /** `ws://host:port/ocpp` (chargers connect to `<url>/<identity>`). */
@@ -51,8 +67,15 @@ export interface Csms {
   port: number;
   /** Identities connected now. */
   connected(): string[];
-  /** Stores a new session and asks `chargerId` to start it; returns its id. */
-  requestStart(chargerId: string): Promise<{ sessionId: string; status: string }>;
+  /**
+   * Stores a new session and asks `chargerId` to start it with the CSMS's tariff; returns its id.
+   * @throws CsmsRequestError (404 unknown charger, 409 not connected or the station nonce already used)
+   */
+  requestStart(chargerId: string, terms?: StartTerms): Promise<{ sessionId: string; status: string }>;
+  /** The verifier of a session's stored readings (each checked again), or undefined before its start point. */
+  verifier(sessionId: string): Promise<LiveSessionVerifier | undefined>;
+  /** Stored readings and state changes, as they happen. */
+  events: EventEmitter<CsmsEvents>;
   /** Asks the charger of `sessionId` to stop its transaction. */
   requestStop(sessionId: string): Promise<{ status: string }>;
   close(): Promise<void>;
@@ -63,6 +86,7 @@ export class CsmsRequestError extends Error {
   constructor(
     message: string,
     readonly statusCode: number,
+    readonly code = statusCode === 404 ? "NOT_FOUND" : "CONFLICT",
   ) {
     super(message);
     this.name = "CsmsRequestError";
@@ -83,6 +107,14 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
   const log = options.log ?? (() => {});
   const clients = new Map<string, ServerClient>();
   const verifiers = new Map<string, LiveSessionVerifier>();
+  const events = new EventEmitter<CsmsEvents>();
+  const emit = <K extends keyof CsmsEvents>(name: K, ...args: CsmsEvents[K]) => {
+    try {
+      (events.emit as (n: K, ...a: CsmsEvents[K]) => boolean)(name, ...args);
+    } catch (error) {
+      log(`a ${name} listener failed: ${(error as Error).message}`);
+    }
+  };
   // One TransactionEvent at a time per charger: a reconnect must not interleave with a handler still running.
   const queues = new Map<string, Promise<unknown>>();
   const serialised = <T>(id: string, run: () => Promise<T>): Promise<T> => {
@@ -113,6 +145,12 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
   async function verifierOf(s: StoredSession, transactionId: string): Promise<LiveSessionVerifier> {
     const known = verifiers.get(transactionId);
     if (known) return known;
+    const verifier = await rebuild(s, transactionId);
+    verifiers.set(transactionId, verifier);
+    return verifier;
+  }
+
+  async function rebuild(s: StoredSession, transactionId: string): Promise<LiveSessionVerifier> {
     const entry = chargers.get(s.chargerId)!;
     const tariff = tariffFromJson(s.tariff);
     const verifier = new LiveSessionVerifier({
@@ -131,7 +169,6 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
       });
       verifier.accept(record, publicKey);
     }
-    verifiers.set(transactionId, verifier);
     return verifier;
   }
 
@@ -191,8 +228,9 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
         return refuse("SecurityError", error.message);
       throw error;
     }
-    if (s.state === "requested") await store.bindTransaction(s.sessionId, transactionId);
-    await store.addReading({
+    const started = s.state === "requested";
+    if (started) await store.bindTransaction(s.sessionId, transactionId);
+    const reading: StoredReading = {
       transactionId,
       seqNo: p.seqNo,
       eventType: p.eventType,
@@ -203,8 +241,12 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
       signedMeterData: value.signedMeterData,
       publicKey: value.publicKey,
       receivedAt: Date.now(),
-    });
+    };
+    await store.addReading(reading);
     if (record.kind === "end") verifiers.delete(transactionId);
+    if (started) emit("state", s.sessionId, "open");
+    emit("reading", { ...s, transactionId, state: record.kind === "end" ? "ended" : "open" }, reading, verifier);
+    if (record.kind === "end") emit("state", s.sessionId, "ended");
     const offline = p.offline ? " (taken offline)" : "";
     log(
       `${chargerId}: stored ${record.kind} seqNo ${p.seqNo} of ${transactionId}: ${record.e} Wh at ${record.t}${offline}`,
@@ -254,21 +296,39 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
     url: `ws://${options.host}:${port}/ocpp`,
     port,
     connected: () => [...clients.keys()],
-    async requestStart(chargerId) {
-      if (!chargers.has(chargerId)) throw new CsmsRequestError(`unknown charger ${chargerId}`, 404);
+    events,
+    async verifier(sessionId) {
+      const s = await store.session(sessionId);
+      if (!s?.transactionId) return undefined;
+      return verifiers.get(s.transactionId) ?? (await rebuild(s, s.transactionId));
+    },
+    async requestStart(chargerId, terms = {}) {
+      if (!chargers.has(chargerId)) throw new CsmsRequestError(`unknown charger ${chargerId}`, 404, "UNKNOWN_CHARGER");
       const client = clients.get(chargerId);
-      if (!client) throw new CsmsRequestError(`charger ${chargerId} is not connected`, 409);
-      const sessionId = randomFieldElement().toString();
+      if (!client) throw new CsmsRequestError(`charger ${chargerId} is not connected`, 409, "CHARGER_OFFLINE");
+      const sessionId = terms.sessionId ?? randomFieldElement().toString();
       const remoteStartId = 1 + Math.floor(Math.random() * 2 ** 30);
       const tariff = tariffToJson(options.tariff);
-      await store.addSession({ sessionId, chargerId, remoteStartId, tariff, requestedAt: Date.now() });
-      const answer = (await client.call("RequestStartTransaction", {
-        idToken: { idToken: `zk-${remoteStartId}`, type: "Central" },
-        remoteStartId,
-        evseId: 1,
-        customData: { vendorId: "org.zkcharge", sessionId, tariff },
-      })) as { status: string };
-      if (answer.status !== "Accepted") await store.markRejected(sessionId);
+      const session = { sessionId, chargerId, remoteStartId, tariff, requestedAt: Date.now() };
+      if (!terms.escrow) await store.addSession(session);
+      else if (!(await store.startWithOffer({ ...session, escrow: terms.escrow })))
+        throw new CsmsRequestError(`station nonce ${terms.escrow.stationNonce} was already used`, 409, "NONCE_USED");
+      let answer: { status: string };
+      try {
+        answer = (await client.call("RequestStartTransaction", {
+          idToken: { idToken: `zk-${remoteStartId}`, type: "Central" },
+          remoteStartId,
+          evseId: 1,
+          customData: { vendorId: "org.zkcharge", sessionId, tariff },
+        })) as { status: string };
+      } catch (error) {
+        // No answer: the session is given up (a Started event for it would be refused as not requested).
+        answer = { status: `no answer (${(error as Error).message})` };
+      }
+      if (answer.status !== "Accepted") {
+        await store.markRejected(sessionId);
+        emit("state", sessionId, "rejected");
+      }
       log(`${chargerId}: RequestStartTransaction for session ${sessionId}: ${answer.status}`);
       return { sessionId, status: answer.status };
     },

@@ -3,7 +3,7 @@
  * disk before it is acknowledged. Versioned schema: `schema_version` holds the number of {@link MIGRATIONS} applied.
  */
 import { DatabaseSync } from "node:sqlite";
-import type { Refusal, StationStore, StoredReading, StoredSession } from "./store.ts";
+import type { Refusal, StationStore, StoredClose, StoredOffer, StoredReading, StoredSession } from "./store.ts";
 
 /** Schema migrations, in order; never edit one that shipped, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -38,7 +38,42 @@ const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    CREATE TABLE charger_status (charger_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL);`,
+  // 2: the driver API and the chain side: offered nonces, each session's escrow, why the station stopped it, closes.
+  `CREATE TABLE offers (
+     station_nonce TEXT PRIMARY KEY,
+     charger_id TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_by TEXT UNIQUE
+   );
+   CREATE TABLE escrows (
+     session_id TEXT PRIMARY KEY REFERENCES sessions (session_id),
+     escrow_id TEXT NOT NULL UNIQUE,
+     cap TEXT NOT NULL,
+     settle_deadline TEXT NOT NULL,
+     claim_deadline TEXT NOT NULL,
+     refund_precommitment TEXT NOT NULL,
+     station_nonce TEXT NOT NULL UNIQUE,
+     driver_nonce TEXT NOT NULL,
+     token_hash TEXT NOT NULL
+   );
+   ALTER TABLE sessions ADD COLUMN stopped_by TEXT;
+   CREATE TABLE closes (
+     session_id TEXT PRIMARY KEY REFERENCES sessions (session_id),
+     escrow_id TEXT NOT NULL,
+     closed_by TEXT NOT NULL CHECK (closed_by IN ('driver', 'station')),
+     mode INTEGER NOT NULL CHECK (mode IN (0, 1)),
+     state TEXT NOT NULL CHECK (state IN ('submitting', 'confirmed', 'failed')),
+     tx_hash TEXT,
+     amount TEXT,
+     refund TEXT,
+     error TEXT,
+     at INTEGER NOT NULL
+   );`,
 ];
+
+/** The session columns with its escrow's, if any. */
+const SESSION_SELECT = `SELECT s.*, x.escrow_id, x.cap, x.settle_deadline, x.claim_deadline, x.refund_precommitment,
+  x.station_nonce, x.driver_nonce, x.token_hash FROM sessions s LEFT JOIN escrows x ON x.session_id = s.session_id`;
 
 interface SessionRow {
   session_id: string;
@@ -48,6 +83,28 @@ interface SessionRow {
   transaction_id: string | null;
   state: StoredSession["state"];
   requested_at: number;
+  stopped_by: string | null;
+  escrow_id: string | null;
+  cap: string;
+  settle_deadline: string;
+  claim_deadline: string;
+  refund_precommitment: string;
+  station_nonce: string;
+  driver_nonce: string;
+  token_hash: string;
+}
+
+interface CloseRow {
+  session_id: string;
+  escrow_id: string;
+  closed_by: StoredClose["by"];
+  mode: 0 | 1;
+  state: StoredClose["state"];
+  tx_hash: string | null;
+  amount: string | null;
+  refund: string | null;
+  error: string | null;
+  at: number;
 }
 
 interface ReadingRow {
@@ -71,6 +128,37 @@ const session = (r: SessionRow): StoredSession => ({
   ...(r.transaction_id !== null ? { transactionId: r.transaction_id } : {}),
   state: r.state,
   requestedAt: r.requested_at,
+  ...(r.stopped_by !== null ? { stoppedBy: r.stopped_by } : {}),
+  ...(r.escrow_id !== null
+    ? {
+        escrow: {
+          escrowId: r.escrow_id,
+          cap: r.cap,
+          settleDeadline: r.settle_deadline,
+          claimDeadline: r.claim_deadline,
+          refundPrecommitment: r.refund_precommitment,
+          stationNonce: r.station_nonce,
+          driverNonce: r.driver_nonce,
+          tokenHash: r.token_hash,
+        },
+      }
+    : {}),
+});
+
+const optional = <K extends string>(key: K, value: string | null): Partial<Record<K, string>> =>
+  (value !== null ? { [key]: value } : {}) as Partial<Record<K, string>>;
+
+const closeOf = (r: CloseRow): StoredClose => ({
+  sessionId: r.session_id,
+  escrowId: r.escrow_id,
+  by: r.closed_by,
+  mode: r.mode,
+  state: r.state,
+  ...optional("txHash", r.tx_hash),
+  ...optional("amount", r.amount),
+  ...optional("refund", r.refund),
+  ...optional("error", r.error),
+  at: r.at,
 });
 
 const reading = (r: ReadingRow): StoredReading => ({
@@ -128,30 +216,133 @@ export class SqliteStationStore implements StationStore {
     }
   }
 
-  async addSession(s: Omit<StoredSession, "state" | "transactionId">): Promise<void> {
+  async addSession(s: Omit<StoredSession, "state" | "transactionId" | "stoppedBy">): Promise<void> {
+    this.#transaction(() => this.#insertSession(s));
+  }
+
+  #insertSession(s: Omit<StoredSession, "state" | "transactionId" | "stoppedBy">): void {
     this.#db
       .prepare(
         `INSERT INTO sessions (session_id, charger_id, remote_start_id, tariff, state, requested_at)
          VALUES (?, ?, ?, ?, 'requested', ?)`,
       )
       .run(s.sessionId, s.chargerId, s.remoteStartId, JSON.stringify(s.tariff), s.requestedAt);
+    const x = s.escrow;
+    if (x)
+      this.#db
+        .prepare(
+          `INSERT INTO escrows (session_id, escrow_id, cap, settle_deadline, claim_deadline, refund_precommitment,
+             station_nonce, driver_nonce, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          s.sessionId,
+          x.escrowId,
+          x.cap,
+          x.settleDeadline,
+          x.claimDeadline,
+          x.refundPrecommitment,
+          x.stationNonce,
+          x.driverNonce,
+          x.tokenHash,
+        );
+  }
+
+  async startWithOffer(s: Omit<StoredSession, "state" | "transactionId" | "stoppedBy">): Promise<boolean> {
+    if (!s.escrow) throw new Error("a session started from an offer has an escrow");
+    const nonce = s.escrow.stationNonce;
+    return this.#transaction(() => {
+      const used = this.#db
+        .prepare("UPDATE offers SET used_by = ? WHERE station_nonce = ? AND used_by IS NULL")
+        .run(s.sessionId, nonce);
+      if (used.changes !== 1) return false;
+      this.#insertSession(s);
+      return true;
+    });
+  }
+
+  async addOffer(o: Omit<StoredOffer, "usedBy">, now: number): Promise<void> {
+    this.#transaction(() => {
+      this.#db.prepare("DELETE FROM offers WHERE used_by IS NULL AND expires_at < ?").run(now);
+      this.#db
+        .prepare("INSERT INTO offers (station_nonce, charger_id, expires_at) VALUES (?, ?, ?)")
+        .run(o.stationNonce, o.chargerId, o.expiresAt);
+    });
+  }
+
+  async offer(stationNonce: string): Promise<StoredOffer | undefined> {
+    const r = this.#db.prepare("SELECT * FROM offers WHERE station_nonce = ?").get(stationNonce) as
+      { station_nonce: string; charger_id: string; expires_at: number; used_by: string | null } | undefined;
+    if (!r) return undefined;
+    return {
+      stationNonce: r.station_nonce,
+      chargerId: r.charger_id,
+      expiresAt: r.expires_at,
+      ...optional("usedBy", r.used_by),
+    };
+  }
+
+  async setStoppedBy(sessionId: string, reason: string): Promise<void> {
+    this.#db.prepare("UPDATE sessions SET stopped_by = ? WHERE session_id = ?").run(reason, sessionId);
+  }
+
+  async unsettledSessions(): Promise<StoredSession[]> {
+    const rows = this.#db
+      .prepare(
+        `${SESSION_SELECT} LEFT JOIN closes c ON c.session_id = s.session_id
+         WHERE x.escrow_id IS NOT NULL AND s.state != 'rejected' AND (c.state IS NULL OR c.state != 'confirmed')
+         ORDER BY s.requested_at`,
+      )
+      .all() as unknown as SessionRow[];
+    return rows.map(session);
+  }
+
+  async putClose(c: StoredClose): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT OR REPLACE INTO closes (session_id, escrow_id, closed_by, mode, state, tx_hash, amount, refund, error, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        c.sessionId,
+        c.escrowId,
+        c.by,
+        c.mode,
+        c.state,
+        c.txHash ?? null,
+        c.amount ?? null,
+        c.refund ?? null,
+        c.error ?? null,
+        c.at,
+      );
+  }
+
+  async closeOf(sessionId: string): Promise<StoredClose | undefined> {
+    const row = this.#db.prepare("SELECT * FROM closes WHERE session_id = ?").get(sessionId) as CloseRow | undefined;
+    return row && closeOf(row);
+  }
+
+  async statuses(): Promise<Map<string, string>> {
+    const rows = this.#db.prepare("SELECT charger_id, status FROM charger_status").all() as unknown as {
+      charger_id: string;
+      status: string;
+    }[];
+    return new Map(rows.map((r) => [r.charger_id, r.status]));
   }
 
   async session(sessionId: string): Promise<StoredSession | undefined> {
-    const row = this.#db.prepare("SELECT * FROM sessions WHERE session_id = ?").get(sessionId) as
-      SessionRow | undefined;
+    const row = this.#db.prepare(`${SESSION_SELECT} WHERE s.session_id = ?`).get(sessionId) as SessionRow | undefined;
     return row && session(row);
   }
 
   async sessionOfTransaction(transactionId: string): Promise<StoredSession | undefined> {
-    const row = this.#db.prepare("SELECT * FROM sessions WHERE transaction_id = ?").get(transactionId) as
+    const row = this.#db.prepare(`${SESSION_SELECT} WHERE s.transaction_id = ?`).get(transactionId) as
       SessionRow | undefined;
     return row && session(row);
   }
 
   async openSessions(): Promise<StoredSession[]> {
     const rows = this.#db
-      .prepare("SELECT * FROM sessions WHERE state IN ('requested', 'open') ORDER BY requested_at")
+      .prepare(`${SESSION_SELECT} WHERE s.state IN ('requested', 'open') ORDER BY s.requested_at`)
       .all() as unknown as SessionRow[];
     return rows.map(session);
   }

@@ -169,6 +169,33 @@ describe("relayer service (hardhat node + relayer process over HTTP)", function 
     expect(await nonce()).to.equal(nonceBefore + 1);
   });
 
+  it("follows a reorganisation: a withdrawal whose block is dropped is broadcast again, the same bytes, mined once", async () => {
+    const driver = await fundedDriver(3_000_000n);
+    const to = Wallet.createRandom().address;
+    const nonceBefore = await nonce();
+    const snapshot: string = await provider.send("evm_snapshot", []);
+    const { job } = await driver.withdraw({ to, amount: 1_000_000n }, client);
+    expect(job.status).to.equal("mined");
+    // The block with the withdrawal is dropped and the chain moves on without it (a node does not re-pool it).
+    expect(await provider.send("evm_revert", [snapshot])).to.equal(true);
+    expect(await net.deployment.token.balanceOf(to)).to.equal(0n);
+    await provider.send("evm_mine", []);
+    await provider.send("evm_mine", []);
+    let receipt = await provider.getTransactionReceipt(job.txHash!);
+    for (let i = 0; i < 150 && receipt === null; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      receipt = await provider.getTransactionReceipt(job.txHash!);
+    }
+    expect(receipt, "the relayer did not send the dropped transaction again within 30 s").to.not.equal(null);
+    const after = await client.waitForJob(job.id, { timeoutMs: 30_000 });
+    expect(after.txHashes).to.deep.equal(job.txHashes); // nothing signed anew
+    expect(after.txHash).to.equal(job.txHash);
+    expect(after.blockNumber).to.equal(receipt!.blockNumber);
+    expect(relayerProcess!.child.stdout).to.match(new RegExp(`job ${job.id}: block \\d+ was reorganised away`));
+    expect(await nonce()).to.equal(nonceBefore + 1);
+    expect(await net.deployment.token.balanceOf(to)).to.equal(1_000_000n);
+  });
+
   it("refuses a bad proof, a tampered ext data, an expired, foreign or underpaid quote, bad JSON, before sending", async () => {
     const driver = await fundedDriver(4_000_000n);
     const quote = await client.quote("transact");

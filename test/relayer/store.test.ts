@@ -64,6 +64,33 @@ describe("relayer job store (SQLite) and rate limiter", () => {
     await store.close();
   });
 
+  it("lists mined jobs from a block on and puts a reorganised one back to sent, its transactions kept", async () => {
+    const store = new SqliteJobStore(join(dir, "reorg.db"));
+    const raw = { hash: "0xaa", raw: "0x02ff", maxFeePerGas: 7n, maxPriorityFeePerGas: 1n, signedAt: 1 };
+    for (const [id, block] of [
+      ["old", 10],
+      ["new", 20],
+    ] as const) {
+      await store.createOrGet(job(id, [`nullifier:${id}`]));
+      await store.addAttempt(id, block, { ...raw, hash: `0x${block}` });
+      await store.markMined(id, `0x${block}`, block);
+    }
+    expect((await store.minedSince(11)).map((j) => j.id)).to.deep.equal(["new"]);
+    expect((await store.minedSince(10)).map((j) => j.id)).to.deep.equal(["old", "new"]);
+    expect(await store.minedSince(21)).to.deep.equal([]);
+    await store.markReorged("new");
+    const back = (await store.get("new"))!;
+    expect(back.status).to.equal("sent");
+    expect(back.minedHash).to.equal(undefined);
+    expect(back.attempts.map((a) => a.hash)).to.deep.equal(["0x20"]);
+    expect((await store.live()).map((j) => j.id)).to.deep.equal(["new"]);
+    expect((await store.createOrGet(job("again", ["nullifier:new"]))).created).to.equal(false); // its key held
+    await store.markFailed("old", "x");
+    await store.markReorged("old"); // only a mined job moves
+    expect((await store.get("old"))!.status).to.equal("failed");
+    await store.close();
+  });
+
   it("refuses a database written by a newer relayer", () => {
     const file = join(dir, "newer.db");
     new SqliteJobStore(file).close();
