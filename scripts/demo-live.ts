@@ -33,6 +33,11 @@ const say = (line: string) => console.log(line);
 const show = (out: string) => {
   for (const line of out.split("\n")) if (line.trim()) console.log(`  | ${line}`);
 };
+/** Shows a finished wallet command's output; fails the demo if it failed. */
+const must = (r: { code: number | null; out: string }, what: string) => {
+  show(r.out);
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code})`);
+};
 
 /** The pool invariant, from the chain and the driver's wallet (opened read-only: its sync goes to memory). */
 async function invariant(net: LiveNet, what: string): Promise<void> {
@@ -92,15 +97,13 @@ try {
 
   say("\nThe driver's wallet: a new encrypted key store and a deposit (paid by the dev payer account)");
   // scrypt cost 2^14 rather than 2^17: the demo's wallet is rewritten after every verified reading.
-  show((await runWallet(net, ["create", "--scrypt-log-n", "14"])).out);
-  show((await runWallet(net, ["deposit", "--amount", "40.00"])).out);
-  show((await runWallet(net, ["info"])).out);
+  must(await runWallet(net, ["create", "--scrypt-log-n", "14"]), "wallet create");
+  must(await runWallet(net, ["deposit", "--amount", "40.00"]), "wallet deposit");
+  must(await runWallet(net, ["info"]), "wallet info");
   await invariant(net, "the deposit");
 
   say("\n1. A session that ends normally (the driver unplugs after 20 s) and is settled by the wallet's close proof");
-  const s1 = await runWallet(net, charge("CS001", ["--stop-after-seconds", "20"]));
-  show(s1.out);
-  if (s1.code !== 0) throw new Error(`session 1 failed (exit ${s1.code})`);
+  must(await runWallet(net, charge("CS001", ["--stop-after-seconds", "20"])), "session 1");
   await invariant(net, "session 1");
 
   say("\n2. A session the driver stops early (Ctrl-C: SIGINT to the wallet process after 8 s of charging)");
@@ -143,12 +146,11 @@ try {
   } finally {
     provider.destroy();
   }
-  const resumed = await runWallet(net, ["resume", "--session", s3.id]);
-  show(resumed.out);
+  must(await runWallet(net, ["resume", "--session", s3.id]), "wallet resume");
   await invariant(net, "session 3");
 
   say("\nThe wallet's history");
-  show((await runWallet(net, ["sessions"])).out);
+  must(await runWallet(net, ["sessions"]), "wallet sessions");
   say(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } catch (error) {
   failed = true;

@@ -12,6 +12,7 @@
  */
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
+import { Contract } from "ethers";
 import {
   EscrowStatus,
   LiveSessionVerifier,
@@ -330,7 +331,16 @@ async function settle(
   const started = Date.now();
   const closing = await prepareClose(d.poolContract, escrowId, signed, path);
   proofLine(0, closing.proveMs, Date.now() - started);
-  const answer = await station.close(BigInt(s.sessionId), s.token!, closing);
+  let answer;
+  try {
+    answer = await station.close(BigInt(s.sessionId), s.token!, closing);
+  } catch (error) {
+    // The station is closing it itself (its grace after the end ran out): what the chain says is the outcome.
+    if (!(error instanceof StationError) || error.code !== "IN_PROGRESS") throw error;
+    detail(`the station is submitting its own close of the session end: waiting for it on-chain`);
+    await untilClosed(d, escrowId);
+    return recordClosedOnChain(store, d, store.session(s.id), "station");
+  }
   const refund = BigInt(s.cap) - answer.amount;
   await store.updateSession(s.id, {
     state: "closed",
@@ -348,6 +358,16 @@ async function settle(
     detail(
       `warning: the station reports ${formatAmount(answer.amount)}, the proof says ${formatAmount(closing.pub.amount)}`,
     );
+}
+
+/** Waits (bounded: 3 min) until the escrow is no longer open on-chain. */
+async function untilClosed(d: WalletDeployment, escrowId: bigint): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while ((await readEscrow(d.poolContract, escrowId)).status === EscrowStatus.Open) {
+    if (Date.now() > deadline)
+      throw new CliError(`escrow ${short(escrowId)} is still open after 3 min: run \`wallet resume\` later`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** Records what the chain says became of the session's escrow (closed by someone else, or refunded). */
@@ -536,7 +556,8 @@ async function startAndFollow(
   say(`Station started session ${id} (${answer.state}): verifying every reading (Ctrl-C or Enter stops)`);
   const session = store.session(id);
   const verifier = rebuildVerifier(session);
-  const outcome = await follow({ store, station, session, verifier, ...limits });
+  const { stopAfterWh, stopAfterSeconds } = limits;
+  const outcome = await follow({ store, station, session, verifier, stopAfterWh, stopAfterSeconds });
   await finish(store, d, station, id, verifier, outcome);
 }
 
@@ -597,6 +618,16 @@ export function registerWalletCommands(root: Command): void {
       .addOption(deploymentOption()),
     async ({ store, d }, o) => {
       const payer = await d.chain.signer(2);
+      const token = new Contract(
+        d.record.addresses.token,
+        ["function balanceOf(address) view returns (uint256)"],
+        d.chain.provider,
+      );
+      const funds = (await token.getFunction("balanceOf")(payer.address)) as bigint;
+      if (funds < o.amount)
+        throw new CliError(
+          `the payer ${payer.address} holds ${formatAmount(funds)}, less than ${formatAmount(o.amount)}`,
+        );
       const driver = await driverOf(store, d);
       const { receipt } = await driver.deposit(o.amount, payer);
       await driver.sync();

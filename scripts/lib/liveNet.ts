@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { JsonRpcProvider, Wallet, encryptKeystoreJsonSync } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, encryptKeystoreJsonSync } from "ethers";
 import {
   Meter,
   Operator,
@@ -28,6 +28,8 @@ const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const HARDHAT = join(ROOT, "node_modules", ".bin", "hardhat");
 /** The dev node's well-known accounts 1 (CPO admin) and 3 (relayer): `hardhat node`'s default mnemonic. */
 const CPO_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/** Account 2, the payer. */
+const PAYER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const RELAYER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 /** Passphrases of the key files this network writes (a dev network's, in the environment of its processes). */
 export const PASSPHRASES = {
@@ -170,7 +172,7 @@ export interface LiveNet {
   stop(): Promise<void>;
 }
 
-/** A tariff of CPO `cpoId` valid from an hour ago for 30 days, with a band boundary `boundaryInS` seconds from now. */
+/** A tariff of CPO `cpoId` valid from `now` + 5 s (the registry takes no past start) for 30 days, with a band boundary `boundaryInS` seconds from now. */
 export function liveTariff(cpoId: bigint, now: bigint, boundaryInS: bigint): Tariff {
   const local = 3600n; // the local clock reads 01:00 now
   return {
@@ -182,7 +184,7 @@ export function liveTariff(cpoId: bigint, now: bigint, boundaryInS: bigint): Tar
     minPrice: 0n,
     maxPrice: 0n,
     tzOffset: (((local - (now % 86400n)) % 86400n) + 86400n) % 86400n,
-    validFrom: now - 3600n,
+    validFrom: now + 5n,
     validTo: now + 30n * 86400n,
   };
 }
@@ -235,7 +237,9 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
       const registry = Registry__factory.connect(record.addresses.registry, provider);
       const pool = Pool__factory.connect(record.addresses.pool, provider);
       const operator = await Operator.register({ registry, pool, signer: admin });
-      const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+      const chainNow = BigInt((await provider.getBlock("latest"))!.timestamp);
+      const wallNow = BigInt(Math.floor(Date.now() / 1000));
+      const now = chainNow > wallNow ? chainNow : wallNow;
       const tariff = liveTariff(operator.cpoId, now, 40n);
       const entries: Record<string, { meterPublicKey: string[]; ratedPowerW: string }> = {};
       const meterKeys: Record<string, string> = {};
@@ -254,6 +258,9 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
       const { cpoId: _cpo, ...terms } = tariff;
       void _cpo;
       await operator.publishTariff(terms);
+      // The payer (account 2) funds the driver's deposits: the dev token's mint is open to anyone.
+      const token = new Contract(record.addresses.token, ["function mint(address,uint256)"], admin);
+      await (await token.getFunction("mint")(PAYER, 1_000_000_000n)).wait();
       log(`CPO ${operator.cpoId} registered (admin ${admin.address}): ${o.chargers.length} meters, one tariff`);
       writeFileSync(join(o.dir, "chargers.json"), JSON.stringify(entries));
       writeFileSync(join(o.dir, "tariff.json"), JSON.stringify(tariffToJson(tariff)));
@@ -298,7 +305,7 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
           ],
           ...["--port", "0", "--admin-port", "0", "--heartbeat", "5"],
           ...["--rpc", rpcUrl, "--deployment", deployment, "--cpo-keystore", join(o.dir, "cpo.keystore.json")],
-          ...["--cpo-id", String(operator.cpoId), "--api-port", "0", "--close-grace", "2", "--reading-interval", "1"],
+          ...["--cpo-id", String(operator.cpoId), "--api-port", "0", "--close-grace", "120", "--reading-interval", "1"],
         ],
         { ZKCHARGE_PASSPHRASE_CPO: PASSPHRASES.cpo, ZKCHARGE_PASSPHRASE: PASSPHRASES.cpo },
       );
