@@ -26,8 +26,7 @@ import {
   formatAmount,
   readEscrow,
 } from "../sdk/index.ts";
-import { WalletStore } from "../cli/walletStore.ts";
-import { PASSPHRASES, rpc, runWallet, startLiveNet, type LiveNet, type Proc } from "./lib/liveNet.ts";
+import { openWalletFile, rpc, runWallet, startLiveNet, type LiveNet, type Proc } from "./lib/liveNet.ts";
 
 const say = (line: string) => console.log(line);
 const show = (out: string) => {
@@ -43,7 +42,7 @@ const must = (r: { code: number | null; out: string }, what: string) => {
 async function invariant(net: LiveNet, what: string): Promise<void> {
   const provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
-    const store = await WalletStore.open(net.wallet, PASSPHRASES.wallet);
+    const store = await openWalletFile(net);
     const chain = store.data.chain!;
     await store.close();
     const pool = Pool__factory.connect(chain.pool, provider);
@@ -124,7 +123,7 @@ try {
   say(`  wallet (pid ${w3.pid}) killed with SIGKILL mid-session`);
   await net.procs.get("CS001")!.kill("SIGKILL");
   say("  charger CS001 killed with SIGKILL: no session end will come");
-  const store = await WalletStore.open(net.wallet, PASSPHRASES.wallet);
+  const store = await openWalletFile(net);
   const s3 = store.session();
   await store.close();
   const provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });

@@ -185,10 +185,13 @@ async function relayerFor(url: string, d: WalletDeployment, timeoutMs: number): 
 function userStopSignal(): { promise: Promise<void>; dispose(): void } {
   let resolveStop!: () => void;
   const promise = new Promise<void>((r) => (resolveStop = r));
-  let presses = 0;
+  let first: number | undefined;
   const onSigint = () => {
-    presses++;
-    if (presses === 1) {
+    // One Ctrl-C can arrive twice (the terminal's process group and a wrapper like tsx forwarding it): a second
+    // press counts only a second later.
+    if (first !== undefined && Date.now() - first < 1000) return;
+    if (first === undefined) {
+      first = Date.now();
       console.error("\nStopping the session (Ctrl-C again to leave now; `wallet resume` settles it later)");
       resolveStop();
     } else process.exit(130);
@@ -674,9 +677,17 @@ export function registerWalletCommands(root: Command): void {
     charge,
   );
 
-  walletRuns<WalletOptions & { session?: string }>(
+  walletRuns<WalletOptions & { session?: string; stopAfterWh?: bigint; stopAfterSeconds?: bigint }>(
     walletCommand(root, "resume", "after a crash or a lost connection: reconnect, verify the readings since, settle")
       .addOption(new Option("--session <id>", "the session (w1..., or its session id; default: the last unfinished)"))
+      .addOption(
+        option(
+          "--stop-after-wh <n>",
+          "stop once this much energy was delivered (since the start)",
+          wholeArg(10n ** 9n),
+        ),
+      )
+      .addOption(option("--stop-after-seconds <n>", "stop this long after the start", wholeArg(10n ** 7n)))
       .addOption(deploymentOption()),
     async ({ store, d, endpoint }, o) => {
       const s = store.session(o.session);
@@ -700,10 +711,17 @@ export function registerWalletCommands(root: Command): void {
           await store.updateSession(s.id, { state: "locked" });
         }
       } else throw new CliError(`session ${s.id} never locked an escrow: nothing to resume`);
-      if (store.session(s.id).state === "locked") return startAndFollow(store, d, station, s.id, {});
+      if (store.session(s.id).state === "locked") return startAndFollow(store, d, station, s.id, o);
       const verifier = rebuildVerifier(s);
       if (verifier.ended) return settle(store, d, station, store.session(s.id), verifier);
-      const outcome = await follow({ store, station, session: s, verifier });
+      const outcome = await follow({
+        store,
+        station,
+        session: s,
+        verifier,
+        stopAfterWh: o.stopAfterWh,
+        stopAfterSeconds: o.stopAfterSeconds,
+      });
       await finish(store, d, station, s.id, verifier, outcome);
     },
   );

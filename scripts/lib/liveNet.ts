@@ -22,6 +22,7 @@ import {
   type Tariff,
 } from "../../sdk/index.ts";
 import { readFileSync } from "node:fs";
+import { WalletStore } from "../../cli/walletStore.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -379,4 +380,19 @@ export async function runWallet(
   const code = await proc.exited;
   clearTimeout(timer);
   return { code, out: proc.stdout + proc.stderr, proc };
+}
+
+/**
+ * Opens the network's wallet file (for a look from outside the wallet process), waiting (at most 10 s) for a killed
+ * wallet process to be gone: the kernel reaps it a moment after SIGKILL, and until then its lock holds.
+ */
+export async function openWalletFile(net: LiveNet): Promise<WalletStore> {
+  for (let i = 0; ; i++) {
+    try {
+      return await WalletStore.open(net.wallet, PASSPHRASES.wallet);
+    } catch (error) {
+      if (i >= 50 || !/in use by process/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

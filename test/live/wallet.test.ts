@@ -1,0 +1,173 @@
+/**
+ * The driver's wallet for real (proof tier): a `hardhat node`, the relayer, the station service, two chargers and
+ * `zkcharge wallet` as separate processes on 127.0.0.1 (scripts/lib/liveNet.ts), every one killed by its PID.
+ *
+ * - an honest session settles: the close the wallet proved charges exactly the bill of the readings it verified;
+ * - a cheating CPO (its station's stream rewritten by a proxy in front of the real station: a reading above the
+ *   rated power, a bad signature, a time going back, a missing chain point at a band boundary) → the wallet stops
+ *   the session at once, says which rule broke, never counts that reading, and pays only the verified readings;
+ *   an offer whose tariff is not the one the CPO published is refused before anything is locked;
+ * - `kill -9` of the wallet mid-session → `wallet resume` reconnects from the last verified reading and settles.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { JsonRpcProvider } from "ethers";
+import {
+  EscrowStatus,
+  LiveSessionVerifier,
+  Pool__factory,
+  decodeSignedMeterValue,
+  readEscrow,
+  tariffFromJson,
+  type LiveRecord,
+} from "../../sdk/index.ts";
+import { openWalletFile, runWallet, startLiveNet, type LiveNet } from "../../scripts/lib/liveNet.ts";
+import type { WalletSession } from "../../cli/walletStore.ts";
+import { TamperProxy, type Tamper } from "./tamperProxy.ts";
+
+/** The bill of the readings a wallet session kept, checked again from scratch. */
+function verifiedBill(s: WalletSession): { amount: bigint; ended: boolean } {
+  const verifier = new LiveSessionVerifier({
+    sessionId: BigInt(s.sessionId),
+    cpoId: BigInt(s.cpoId),
+    ratedPowerW: BigInt(s.ratedPowerW),
+    meterPublicKey: [BigInt(s.meterPublicKey[0]), BigInt(s.meterPublicKey[1])],
+    tariff: tariffFromJson(s.tariff),
+  });
+  for (const r of s.readings) {
+    const { record, publicKey } = decodeSignedMeterValue(r);
+    verifier.accept(record, publicKey);
+  }
+  return { amount: verifier.runningBill()!.amount, ended: verifier.ended };
+}
+
+describe("wallet: live charging with every party its own process", function () {
+  this.timeout(900_000);
+  let dir: string;
+  let net: LiveNet;
+  const proxies: TamperProxy[] = [];
+
+  const charge = (station: string, charger: string, extra: string[]) => [
+    "charge",
+    ...["--station", station, "--charger", charger, "--cap", "5.00", "--relayer", net.relayer],
+    "--accept-linkable",
+    ...extra,
+  ];
+  const lastSession = async (): Promise<WalletSession> => {
+    const store = await openWalletFile(net);
+    try {
+      return store.data.sessions.at(-1)!;
+    } finally {
+      await store.close();
+    }
+  };
+  const escrowStatus = async (s: WalletSession) => {
+    const provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      return (await readEscrow(Pool__factory.connect(s.pool, provider), BigInt(s.escrowId!))).status;
+    } finally {
+      provider.destroy();
+    }
+  };
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), "zkcharge-wallet-live-"));
+    net = await startLiveNet({ dir, chargers: ["CS001", "CS002"] });
+    for (const args of [
+      ["create", "--scrypt-log-n", "10"],
+      ["deposit", "--amount", "100.00"],
+    ]) {
+      const r = await runWallet(net, args);
+      expect(r.code, r.out).to.equal(0);
+    }
+  });
+
+  after(async function () {
+    for (const p of proxies) await p.close();
+    await net?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("settles an honest session: the close charges exactly the bill of the verified readings", async function () {
+    const r = await runWallet(net, charge(net.station, "CS001", ["--stop-after-seconds", "5"]));
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/Offer from .* checked against the registry/);
+    expect(r.out).to.match(/Session w1 settled: paid /);
+    const s = await lastSession();
+    expect(s.state).to.equal("closed");
+    expect(s.closedBy).to.equal("wallet");
+    const bill = verifiedBill(s);
+    expect(bill.ended).to.equal(true);
+    expect(BigInt(s.amount!)).to.equal(bill.amount);
+    expect(BigInt(s.amount!) + BigInt(s.refund!)).to.equal(BigInt(s.cap));
+    expect(s.readings.map((x) => x.seqNo)).to.deep.equal(s.readings.map((_x, i) => i));
+    expect(await escrowStatus(s)).to.equal(EscrowStatus.Closed);
+  });
+
+  const cheats: [string, Tamper, RegExp][] = [
+    ["a reading above the rated power", (r) => ({ ...r, e: r.e + 10_000n }), /exceeds the rating 22000 W/],
+    ["a bad signature", (r) => ({ ...r, signature: { ...r.signature, S: r.signature.S + 1n } }), /bad meter signature/],
+    ["a time going back", (r) => ({ ...r, t: r.t - 30n }), /time goes back/],
+    [
+      "a missing chain point at a band boundary",
+      (r: LiveRecord) => ({ ...r, t: r.t + 86_400n }),
+      /chain point at the tariff boundary t=\d+ is missing/,
+    ],
+  ];
+  for (const [what, tamper, rule] of cheats) {
+    it(`stops at ${what}, says which rule broke and pays only the verified readings`, async function () {
+      const proxy = new TamperProxy(net.station, { atSeqNo: 3, tamper });
+      proxies.push(proxy);
+      await proxy.listen();
+      const r = await runWallet(net, charge(proxy.url, "CS002", []));
+      expect(r.code, r.out).to.equal(0);
+      expect(proxy.tampered).to.be.a("number");
+      expect(r.out).to.match(new RegExp(`Reading ${proxy.tampered} broke a rule, not counted: .*${rule.source}`));
+      expect(r.out).to.match(/Stopping the session: reading \d+ broke a rule/);
+      const s = await lastSession();
+      expect(s.violation?.seqNo).to.equal(proxy.tampered);
+      expect(s.violation?.rule).to.match(rule);
+      // The rewritten reading was never kept, and the close charged the bill of what was verified, nothing more.
+      expect(s.readings.map((x) => x.seqNo)).to.not.include(proxy.tampered);
+      expect(s.state).to.equal("closed");
+      expect(BigInt(s.amount!)).to.equal(verifiedBill(s).amount);
+      expect(await escrowStatus(s)).to.equal(EscrowStatus.Closed);
+    });
+  }
+
+  it("refuses an offer whose tariff is not the one the CPO published, before anything is locked", async function () {
+    const proxy = new TamperProxy(net.station, {
+      offerTariff: (t) => ({ ...t, energyPrice: ["1", "1", "1", "1"] }),
+    });
+    proxies.push(proxy);
+    await proxy.listen();
+    const before = (await openWalletFile(net).then(async (s) => (await s.close(), s.data.sessions.length))) as number;
+    const r = await runWallet(net, charge(proxy.url, "CS002", []));
+    expect(r.code, r.out).to.equal(1);
+    expect(r.out).to.match(/the offer for charger CS002 is refused: its tariff hashes to \d+, not the offered hash/);
+    const after = (await openWalletFile(net).then(async (s) => (await s.close(), s.data.sessions.length))) as number;
+    expect(after).to.equal(before);
+  });
+
+  it("resumes after kill -9 of the wallet mid-session: reconnects, verifies the rest and settles", async function () {
+    const w = net.wallet$(charge(net.station, "CS001", []), "wallet-killed");
+    await w.waitFor(/meter #3 /, 300_000);
+    await w.kill("SIGKILL");
+    const killed = await lastSession();
+    expect(killed.state).to.equal("charging");
+    expect(killed.readings.length).to.be.at.least(4);
+    const r = await runWallet(net, ["resume", "--session", killed.id, "--stop-after-seconds", "2"]);
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(
+      new RegExp(`Resuming session ${killed.id} .* ${killed.readings.length} reading\\(s\\) verified`),
+    );
+    expect(r.out).to.match(new RegExp(`Session ${killed.id} settled: paid `));
+    const s = await lastSession();
+    expect(s.readings.length).to.be.above(killed.readings.length);
+    expect(s.readings.map((x) => x.seqNo)).to.deep.equal(s.readings.map((_x, i) => i));
+    expect(BigInt(s.amount!)).to.equal(verifiedBill(s).amount);
+    expect(await escrowStatus(s)).to.equal(EscrowStatus.Closed);
+  });
+});
