@@ -333,7 +333,9 @@ async function settle(
   const path = await meterPath(d, BigInt(s.cpoId), BigInt(s.meterLeaf));
   const started = Date.now();
   const closing = await prepareClose(d.poolContract, escrowId, signed, path);
-  proofLine(0, closing.proveMs, Date.now() - started);
+  detail(
+    `close proof (mode 0, from the session end): prove ${Math.round(closing.proveMs)} ms (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   let answer;
   try {
     answer = await station.close(BigInt(s.sessionId), s.token!, closing);
