@@ -20,6 +20,7 @@ import {
   type MeterSession,
 } from "../sdk/index.ts";
 import { transactionEvent } from "./events.ts";
+import { FAULT_SEQ_NO, faultyRecord, faultyTariff, type ChargerFault } from "./faults.ts";
 import type { ChargerSession, ChargerStore } from "./store.ts";
 
 const { RPCClient, RPCError, createRPCError } = ocpp;
@@ -50,6 +51,8 @@ export interface ChargerOptions {
   /** Reconnect backoff bounds in ms. */
   backoff?: { initialDelay: number; maxDelay: number };
   log?: (message: string) => void;
+  /** Tests only: cheat this way (charger/faults.ts). */
+  fault?: ChargerFault;
 }
 
 /** What the CSMS sends in RequestStartTransaction's customData (vendorId `org.zkcharge`). */
@@ -74,6 +77,8 @@ export class ChargingStation {
   #ticker: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #stopRequested = false;
+  /** A record-level fault was injected in this run. */
+  #faulted = false;
   /** The heartbeat interval of the accepted BootNotification; undefined until then. */
   #heartbeatSeconds: number | undefined;
 
@@ -187,7 +192,7 @@ export class ChargingStation {
       const t = now();
       const session = this.#o.meter.startSession({
         sessionId: BigInt(data.sessionId),
-        tariff,
+        tariff: faultyTariff(this.#o.fault, tariff),
         t,
         e: this.#o.store.register,
       });
@@ -273,10 +278,17 @@ export class ChargingStation {
   }
 
   /** Stores the session's new state and the TransactionEvent carrying `record`, in one transaction. */
-  #emit(eventType: "Started" | "Updated" | "Ended", record: LiveRecord): void {
+  #emit(eventType: "Started" | "Updated" | "Ended", signed: LiveRecord): void {
     const session = this.#session!;
     const state = this.#state!;
     const seqNo = state.nextSeqNo;
+    let record = signed;
+    const fault = this.#o.fault;
+    if (fault && fault !== "other-tariff" && !this.#faulted && record.kind === "live" && seqNo >= FAULT_SEQ_NO) {
+      this.#faulted = true;
+      record = faultyRecord(fault, record);
+      this.#log(`fault injected (${fault}) into seqNo ${seqNo}`);
+    }
     const point = (p: { t: bigint; e: bigint }) => ({ t: p.t.toString(), e: p.e.toString() });
     const next: ChargerSession = {
       ...state,

@@ -15,6 +15,7 @@ import {
 } from "../sdk/index.ts";
 import { ChargingStation } from "./charger.ts";
 import { ChargerStore } from "./store.ts";
+import { CHARGER_FAULTS, FAULTS_VARIABLE, type ChargerFault } from "./faults.ts";
 
 const integer = (name: string, min: bigint) => (value: string) => {
   if (!/^[0-9]+$/.test(value) || BigInt(value) < min)
@@ -42,6 +43,9 @@ const program = new Command("zkcharge-charger")
       .argParser(integer("--reading-interval", 100n))
       .default(5000n, "5000"),
   )
+  .addOption(
+    new Option("--fault <kind>", `tests only (needs ${FAULTS_VARIABLE}=1): cheat this way`).choices(CHARGER_FAULTS),
+  )
   .option("--print-key", "print the meter's public key and leaf, then exit")
   .option("--quiet", "log nothing but the start line and errors");
 
@@ -56,7 +60,12 @@ const o = program.opts<{
   readingInterval: bigint;
   printKey?: boolean;
   quiet?: boolean;
+  fault?: ChargerFault;
 }>();
+if (o.fault !== undefined && process.env[FAULTS_VARIABLE] !== "1") {
+  console.error(`zkcharge-charger: error: --fault is for tests only: set ${FAULTS_VARIABLE}=1 to cheat on purpose`);
+  process.exit(1);
+}
 
 const stamp = () => new Date().toISOString();
 const log = o.quiet ? () => {} : (message: string) => console.log(`${stamp()} ${o.id}: ${message}`);
@@ -91,6 +100,7 @@ try {
     store,
     readingIntervalMs: Number(o.readingInterval),
     log,
+    fault: o.fault,
   });
   console.log(`zkcharge charger ${o.id} (meter leaf ${meter.leaf}) connecting to ${o.station}`);
   const stop = (signal: string) => {

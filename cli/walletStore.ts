@@ -142,13 +142,14 @@ function takeLock(path: string): () => void {
       writeSync(fd, String(process.pid));
       closeSync(fd);
       const release = () => {
+        process.off("exit", release);
         try {
           if (readFileSync(file, "utf8") === String(process.pid)) rmSync(file, { force: true });
         } catch {
           // already gone
         }
       };
-      process.once("exit", release);
+      process.once("exit", release); // a process that ends without close() leaves no lock behind
       return release;
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;

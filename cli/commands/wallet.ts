@@ -58,6 +58,8 @@ const MIN_SETTLE_WINDOW = 15n * 60n; // the pool's rule (docs/protocol.md, Escro
 const MIN_CLAIM_HOURS = 24n;
 /** Reconnects of the live stream before `charge` gives up and leaves the session to `wallet resume`. */
 const LIVE_RECONNECTS = 5;
+/** How long `charge` waits for the charger's start point after the station accepted the start. */
+const START_TIMEOUT_MS = 120_000;
 
 interface GlobalOptions {
   rpc: string;
@@ -243,6 +245,16 @@ async function follow(c: FollowContext): Promise<FollowOutcome & { lost?: string
   try {
     for (;;) {
       const stream = station.live(sid, token, lastSeqNo + 1);
+      // No start point in time (the charger never started, or its start was refused): stop waiting; the station
+      // closes or the escrow is refunded, and `wallet resume` finds out which.
+      let noStart = false;
+      const startTimer =
+        verifier.points.length === 0
+          ? setTimeout(() => {
+              noStart = true;
+              stream.close();
+            }, START_TIMEOUT_MS)
+          : undefined;
       let outcome: FollowOutcome;
       try {
         outcome = await followSession({
@@ -285,6 +297,7 @@ async function follow(c: FollowContext): Promise<FollowOutcome & { lost?: string
           },
         });
       } catch (error) {
+        clearTimeout(startTimer);
         if (!(error instanceof StationError)) throw error;
         meter.break();
         if (++failures > LIVE_RECONNECTS) return { ended: false, lastSeqNo, violation, lost: error.message };
@@ -292,7 +305,12 @@ async function follow(c: FollowContext): Promise<FollowOutcome & { lost?: string
         await new Promise((r) => setTimeout(r, 500 * failures));
         continue;
       }
+      clearTimeout(startTimer);
       meter.break();
+      if (noStart && verifier.points.length === 0) {
+        await station.stop(sid, token).catch(() => undefined);
+        return { ended: false, lastSeqNo, violation, lost: `no start point within ${START_TIMEOUT_MS / 1000} s` };
+      }
       if (outcome.ended || outcome.closed || outcome.rejected)
         return { ...outcome, violation: violation ?? outcome.violation };
       // The station closed the stream without the end: ask the stored readings (the end may be there).

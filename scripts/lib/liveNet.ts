@@ -324,7 +324,11 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
             ...["--rated-power-w", String(RATED_POWER_W), "--cpo-id", String(operator.cpoId)],
             ...["--reading-interval", String(o.readingIntervalMs ?? 1000), ...(o.chargerArgs?.[id] ?? [])],
           ],
-          { ZKCHARGE_PASSPHRASE_METER: PASSPHRASES.meter },
+          {
+            ZKCHARGE_PASSPHRASE_METER: PASSPHRASES.meter,
+            // A test's cheating charger (charger/faults.ts) is allowed only when asked for.
+            ...(o.chargerArgs?.[id]?.includes("--fault") ? { ZKCHARGE_DEV_FAULTS: "1" } : {}),
+          },
         );
         await c.waitFor(/connected to /);
         log(`charger ${id} (pid ${c.pid}) connected`);

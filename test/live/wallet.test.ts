@@ -7,6 +7,8 @@
  *   rated power, a bad signature, a time going back, a missing chain point at a band boundary) → the wallet stops
  *   the session at once, says which rule broke, never counts that reading, and pays only the verified readings;
  *   an offer whose tariff is not the one the CPO published is refused before anything is locked;
+ * - a charger that cheats itself (`--fault over-power`): the honest station refuses that reading, and the wallet pays
+ *   the bill of the readings it verified;
  * - `kill -9` of the wallet mid-session → `wallet resume` reconnects from the last verified reading and settles.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -74,7 +76,11 @@ describe("wallet: live charging with every party its own process", function () {
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "zkcharge-wallet-live-"));
-    net = await startLiveNet({ dir, chargers: ["CS001", "CS002"] });
+    net = await startLiveNet({
+      dir,
+      chargers: ["CS001", "CS002", "CS003"],
+      chargerArgs: { CS003: ["--fault", "over-power"] },
+    });
     for (const args of [
       ["create", "--scrypt-log-n", "10"],
       ["deposit", "--amount", "100.00"],
@@ -136,6 +142,20 @@ describe("wallet: live charging with every party its own process", function () {
       expect(await escrowStatus(s)).to.equal(EscrowStatus.Closed);
     });
   }
+
+  it("pays only valid readings when the charger itself cheats (the honest station refuses its reading)", async function () {
+    const r = await runWallet(net, charge(net.station, "CS003", ["--stop-after-seconds", "6"]));
+    expect(r.code, r.out).to.equal(0);
+    expect(net.procs.get("CS003")!.stdout).to.match(/fault injected \(over-power\) into seqNo 3/);
+    const s = await lastSession();
+    // The over-rated reading never reached the wallet: the station refused it (CALLERROR) and did not store it.
+    expect(s.readings.map((x) => x.seqNo)).to.not.include(3);
+    expect(s.violation).to.equal(undefined);
+    expect(s.state).to.equal("closed");
+    const bill = verifiedBill(s);
+    expect(bill.ended).to.equal(true);
+    expect(BigInt(s.amount!)).to.equal(bill.amount);
+  });
 
   it("refuses an offer whose tariff is not the one the CPO published, before anything is locked", async function () {
     const proxy = new TamperProxy(net.station, {
