@@ -148,6 +148,20 @@ try {
   must(await runWallet(net, ["resume", "--session", s3.id]), "wallet resume");
   await invariant(net, "session 3");
 
+  say("\nThe driver withdraws the rest to an address through the relayer");
+  must(
+    await runWallet(net, [
+      "withdraw",
+      "--to",
+      "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+      "--relayer",
+      net.relayer,
+      "--accept-linkable",
+    ]),
+    "wallet withdraw",
+  );
+  await invariant(net, "the withdrawal");
+
   say("\nThe wallet's history");
   must(await runWallet(net, ["sessions"]), "wallet sessions");
   say(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -24,6 +24,7 @@ const UNIT = [
 /** The proof tier's longest files, longest first (minutes each on 2 cores; see docs/testing.md). */
 const LONGEST_FIRST = [
   "test/invariant/pool.invariant.test.ts",
+  "test/live/wallet.test.ts",
   "test/e2e/nodes.test.ts",
   "test/cli/cli.test.ts",
   "test/cli/faults.test.ts",
