@@ -103,7 +103,11 @@ export async function connectStationChain(opts: StationChainOptions): Promise<St
     if (error instanceof ZkchargeError) throw new ChainStartError(error.message);
     throw error;
   }
-  const provider = new JsonRpcProvider(opts.rpc, undefined, { staticNetwork: true, pollingInterval: 500 });
+  const provider = new JsonRpcProvider(opts.rpc, undefined, {
+    staticNetwork: true,
+    pollingInterval: 500,
+    cacheTimeout: -1,
+  });
   try {
     let chainId: bigint;
     try {

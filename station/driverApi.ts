@@ -307,6 +307,7 @@ export async function buildDriverApi(o: DriverApiOptions): Promise<FastifyInstan
 
   app.post<{ Params: { id: string } }>(`${p}/sessions/:id/close`, async (request) => {
     const s = await authorised(request);
+    if (s.state !== "ended") throw new ApiError(409, "NOT_ENDED", `session ${s.sessionId} is ${s.state}, not ended`);
     const parsed = closeRequestSchema.safeParse(request.body);
     if (!parsed.success) throw new ApiError(400, "INVALID_REQUEST", describeZodIssue(parsed.error));
     return toWire(await settlement.driverClose(s, parsed.data));
@@ -314,25 +315,12 @@ export async function buildDriverApi(o: DriverApiOptions): Promise<FastifyInstan
 
   app.get<{ Params: { id: string } }>(
     `${p}/sessions/:id/live`,
-    {
-      websocket: true,
-      // Refused before the upgrade, with an HTTP status: no token, no such session, too many streams.
-      preValidation: async (request) => {
-        const s = await authorised(request);
-        fromOf(request);
-        if ((streams.get(s.sessionId)?.size ?? 0) >= limits.maxStreamsPerSession)
-          throw new ApiError(
-            429,
-            "TOO_MANY_STREAMS",
-            `session ${s.sessionId} has ${limits.maxStreamsPerSession} streams open`,
-          );
-      },
-    },
+    // A refusal (no token, no such session, too many streams) closes the socket with 4000 + the HTTP status, its
+    // code and message as the reason: a browser's WebSocket sees no HTTP status of a refused upgrade.
+    { websocket: true },
     (socket, request) => {
       const id = request.params.id;
-      const open = streams.get(id) ?? new Set<WebSocket>();
-      streams.set(id, open);
-      open.add(socket);
+      let open: Set<WebSocket> | undefined;
       const push = (message: LiveMessage) => {
         if (socket.readyState !== socket.OPEN) return;
         if (socket.bufferedAmount > limits.maxStreamBacklog) {
@@ -384,13 +372,31 @@ export async function buildDriverApi(o: DriverApiOptions): Promise<FastifyInstan
         csms.events.off("reading", onReading);
         csms.events.off("state", onState);
         settlement.events.off("closed", onClosed);
-        open.delete(socket);
-        if (open.size === 0) streams.delete(id);
+        open?.delete(socket);
+        if (open?.size === 0) streams.delete(id);
       });
       socket.on("message", () => {}); // nothing is read from the driver on this stream
       void (async () => {
-        const from = fromOf(request);
-        const s = (await store.session(id))!;
+        let s: StoredSession;
+        let from: number;
+        try {
+          s = await authorised(request);
+          from = fromOf(request);
+          if ((streams.get(id)?.size ?? 0) >= limits.maxStreamsPerSession)
+            throw new ApiError(
+              429,
+              "TOO_MANY_STREAMS",
+              `session ${id} has ${limits.maxStreamsPerSession} streams open`,
+            );
+        } catch (error) {
+          const e = error instanceof ApiError ? error : new ApiError(500, "INTERNAL", (error as Error).message);
+          socket.close(4000 + e.status, `${e.code}: ${e.message}`.slice(0, 120));
+          return;
+        }
+        if (socket.readyState !== socket.OPEN) return;
+        open = streams.get(id) ?? new Set<WebSocket>();
+        streams.set(id, open);
+        open.add(socket);
         const stored = s.transactionId ? await store.readings(s.transactionId) : [];
         // The running bill after each replayed reading, from the same checks the CSMS ran when it stored them.
         const terms = stored.length > 0 ? (await csms.verifier(id))?.terms : undefined;

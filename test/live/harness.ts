@@ -69,16 +69,18 @@ export function stationFiles(
   return { chargers, tariff: tariffFile };
 }
 
-/** Starts the station process on OCPP port `port`; returns once both endpoints listen. */
+/** Starts the station process on OCPP port `port` (with `env` added); returns once its endpoints listen. */
 export async function startStation(
   args: string[],
   port: number,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ child: Child; ocpp: string; admin: string }> {
   const child = new Child(
     TSX,
     [join(ROOT, "station", "main.ts"), "--port", String(port), "--admin-port", "0", ...args],
     {
       ...process.env,
+      ...env,
     },
   );
   try {
