@@ -457,6 +457,9 @@ async function finish(
     );
     return settle(store, d, station, s, verifier);
   }
+  // The stream ended without the end: the station may have closed the escrow itself (from a tail).
+  if ((await readEscrow(d.poolContract, BigInt(s.escrowId!))).status !== EscrowStatus.Open)
+    return recordClosedOnChain(store, d, s, "station");
   throw new CliError(
     `session ${id} did not end here (${outcome.lost ?? "the stream ended"}): its readings up to ${outcome.lastSeqNo} are ` +
       `verified and kept; run \`zkcharge wallet resume --session ${id}\` to settle it`,
