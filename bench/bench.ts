@@ -23,6 +23,7 @@ import {
   type ProverTiming,
 } from "./circuits.ts";
 import { measureGas, type GasRow } from "./gas.ts";
+import { benchLive } from "./live.ts";
 import { benchRelayer } from "./relayer.ts";
 import { benchSync } from "./sync.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
@@ -309,6 +310,21 @@ log(
     `${int(sync.cold.widestRange)} blocks); warm median ${ms(sync.warm.median)}; tree of ${int(sync.notes)} leaves ${ms(sync.treeBuildMs)}; ` +
     `trial decryption ${sync.decryptUsPerNote.batched.toFixed(0)} µs/note`,
 );
+
+// Live sessions under load: one station process, 50 chargers and their drivers over OCPP and the driver API.
+const live = await benchLive({ log: (m) => log(`   ${m}`) });
+log(
+  `live sessions: ${live.sessions} at once on one station, a reading per second each, ${live.windowSeconds} s (loopback):`,
+);
+log(
+  `   ${int(live.readings)} readings verified by the drivers: latency charger -> station -> driver p50 ${ms(live.latencyP50Ms)}, ` +
+    `p99 ${ms(live.latencyP99Ms)}, max ${ms(live.latencyMaxMs)}; lost ${live.lost}, refused ${live.refused}; ` +
+    `station CPU ${live.stationCpuPercent} % of a core, peak RSS ${live.stationPeakRssMiB} MiB`,
+);
+log(
+  `   plug-out to close submitted (stop, session end, close proved by the driver, checked and mined by the station): ` +
+    `median ${ms(live.stopToCloseMedianMs)} over ${live.stopToCloseMs.length}`,
+);
 log();
 log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s; results in bench/results.json`);
 
@@ -347,6 +363,7 @@ writeFileSync(
       gas,
       relayer,
       sync,
+      live,
       benchSeconds: (performance.now() - t0) / 1000,
     },
     (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
