@@ -12,9 +12,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from
 import { z } from "zod";
 import {
   DriverIdentity,
-  SCRYPT_DEFAULT,
-  decryptWallet,
-  encryptWallet,
+  UnlockedWallet,
   readKeyFile,
   writeKeyFile,
   type JsonValue,
@@ -165,18 +163,12 @@ function takeLock(path: string): () => void {
   throw new CliError(`cannot take the lock ${file} of the wallet file ${path}`);
 }
 
-/** The scrypt cost recorded in a wallet file's header (kept when the file is rewritten). */
-function headerCost(text: string): ScryptCost {
-  const kdf = (JSON.parse(text) as { kdf: ScryptCost }).kdf;
-  return { N: kdf.N, r: kdf.r, p: kdf.p };
-}
-
 /** An open wallet file: its identity and records; every {@link update} is written atomically before it returns. */
 export class WalletStore {
   readonly path: string;
   readonly identity: DriverIdentity;
-  readonly #passphrase: string;
-  readonly #cost: ScryptCost;
+  /** The file's key, derived once (scrypt) and held while the store is open: rewrites need no new derivation. */
+  readonly #wallet: UnlockedWallet;
   readonly #release: () => void;
   #data: WalletData;
   /** Writes are queued: one at a time, in order. */
@@ -185,15 +177,13 @@ export class WalletStore {
   private constructor(
     path: string,
     identity: DriverIdentity,
-    passphrase: string,
-    cost: ScryptCost,
+    wallet: UnlockedWallet,
     data: WalletData,
     release: () => void,
   ) {
     this.path = path;
     this.identity = identity;
-    this.#passphrase = passphrase;
-    this.#cost = cost;
+    this.#wallet = wallet;
     this.#data = data;
     this.#release = release;
   }
@@ -209,12 +199,10 @@ export class WalletStore {
   ): Promise<WalletStore> {
     const identity = options.identity ?? DriverIdentity.random();
     const data: WalletData = { format: WALLET_DATA_FORMAT, createdAt: new Date().toISOString(), sessions: [] };
-    const cost = options.scrypt ?? SCRYPT_DEFAULT;
-    const text = await encryptWallet({ identitySecret: identity.export(), data: data as JsonValue }, passphrase, {
-      scrypt: cost,
-    });
-    writeKeyFile(path, text, "wallet file", { force: options.force });
-    return new WalletStore(path, identity, passphrase, cost, data, takeLock(path));
+    const contents = { identitySecret: identity.export(), data: data as JsonValue };
+    const wallet = await UnlockedWallet.create(contents, passphrase, { scrypt: options.scrypt });
+    writeKeyFile(path, wallet.seal(contents), "wallet file", { force: options.force });
+    return new WalletStore(path, identity, wallet, data, takeLock(path));
   }
 
   /**
@@ -224,7 +212,8 @@ export class WalletStore {
    */
   static async open(path: string, passphrase: string): Promise<WalletStore> {
     const text = readKeyFile(path, "wallet file");
-    const contents = await decryptWallet(text, passphrase, { source: `wallet file ${path}` });
+    const wallet = await UnlockedWallet.open(text, passphrase, { source: `wallet file ${path}` });
+    const contents = wallet.contents;
     const parsed = dataSchema.safeParse(contents.data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -234,14 +223,7 @@ export class WalletStore {
       );
     }
     const release = takeLock(path);
-    return new WalletStore(
-      path,
-      DriverIdentity.fromSecret(contents.identitySecret),
-      passphrase,
-      headerCost(text),
-      parsed.data,
-      release,
-    );
+    return new WalletStore(path, DriverIdentity.fromSecret(contents.identitySecret), wallet, parsed.data, release);
   }
 
   /** Whether a wallet file exists at `path`. */
@@ -255,17 +237,13 @@ export class WalletStore {
   }
 
   /**
-   * Replaces the records with `change(records)` and writes the file atomically (re-encrypted under a fresh salt
+   * Replaces the records with `change(records)` and writes the file atomically (re-encrypted under the file's key
    * and nonce). Nothing changes, in memory or on disk, if `change` or the write throws.
    */
   update(change: (data: WalletData) => WalletData): Promise<void> {
     const run = async () => {
       const next = dataSchema.parse(change(structuredClone(this.#data)));
-      const text = await encryptWallet(
-        { identitySecret: this.identity.export(), data: next as JsonValue },
-        this.#passphrase,
-        { scrypt: this.#cost },
-      );
+      const text = this.#wallet.seal({ identitySecret: this.identity.export(), data: next as JsonValue });
       writeKeyFile(this.path, text, "wallet file", { force: true });
       this.#data = next;
     };
@@ -310,5 +288,6 @@ export class WalletStore {
   async close(): Promise<void> {
     await this.#writing;
     this.#release();
+    this.#wallet.lock();
   }
 }

@@ -95,7 +95,7 @@ try {
   ];
 
   say("\nThe driver's wallet: a new encrypted key store and a deposit (paid by the dev payer account)");
-  // scrypt cost 2^14 rather than 2^17: the demo's wallet is rewritten after every verified reading.
+  // scrypt cost 2^14 rather than 2^17: the demo runs a dozen short wallet processes, each deriving the key once.
   must(await runWallet(net, ["create", "--scrypt-log-n", "14"]), "wallet create");
   must(await runWallet(net, ["deposit", "--amount", "40.00"]), "wallet deposit");
   must(await runWallet(net, ["info"]), "wallet info");

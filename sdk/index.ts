@@ -42,6 +42,7 @@ export { SCRYPT_DEFAULT, SCRYPT_TEST_ONLY, type ScryptCost } from "./keys/scrypt
 export {
   WALLET_VERSION,
   decryptWallet,
+  UnlockedWallet,
   encryptWallet,
   type DecryptOptions,
   type EncryptWalletOptions,

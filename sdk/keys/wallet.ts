@@ -107,6 +107,24 @@ function jsonText(value: JsonValue, where: string): string {
   return text;
 }
 
+/** The wallet file's text of `contents` under `key` (derived for `kdf`), with a fresh nonce. */
+function seal(contents: WalletContents, key: Uint8Array, kdf: Header["kdf"]): string {
+  DriverIdentity.fromSecret(contents.identitySecret); // refuse to store what would not open as an identity
+  const plaintext = utf8ToBytes(
+    jsonText({ identitySecret: contents.identitySecret, data: contents.data ?? null }, "wallet data"),
+  );
+  const header: Header = { version: WALLET_VERSION, kdf, cipher: { name: CIPHER, nonce: randomBytes(NONCE_BYTES) } };
+  const ciphertext = xchacha20poly1305(key, header.cipher.nonce, associatedData(header)).encrypt(plaintext);
+  plaintext.fill(0);
+  const file = {
+    version: header.version,
+    kdf: { name: KDF, N: kdf.N, r: kdf.r, p: kdf.p, salt: bytesToHex(kdf.salt), check: bytesToHex(kdf.check) },
+    cipher: { name: CIPHER, nonce: bytesToHex(header.cipher.nonce) },
+    ciphertext: bytesToHex(ciphertext),
+  };
+  return JSON.stringify(file, null, 2) + "\n";
+}
+
 /**
  * Encrypts `contents` under `passphrase` into a wallet file's text (JSON, ending in a newline).
  * @throws InvalidInputError if the identity secret is not a Semaphore export, `data` is not JSON, the passphrase is
@@ -117,28 +135,12 @@ export async function encryptWallet(
   passphrase: string,
   options: EncryptWalletOptions = {},
 ): Promise<string> {
-  DriverIdentity.fromSecret(contents.identitySecret); // refuse to store what would not open as an identity
-  const plaintext = utf8ToBytes(
-    jsonText({ identitySecret: contents.identitySecret, data: contents.data ?? null }, "wallet data"),
-  );
-  const cost = checkScryptCost(options.scrypt ?? SCRYPT_DEFAULT);
-  const salt = randomBytes(SALT_BYTES);
-  const { key, check } = await deriveKey(passphrase, { ...cost, salt });
-  const header: Header = {
-    version: WALLET_VERSION,
-    kdf: { name: KDF, ...cost, salt, check },
-    cipher: { name: CIPHER, nonce: randomBytes(NONCE_BYTES) },
-  };
-  const ciphertext = xchacha20poly1305(key, header.cipher.nonce, associatedData(header)).encrypt(plaintext);
-  key.fill(0);
-  plaintext.fill(0);
-  const file = {
-    version: header.version,
-    kdf: { name: KDF, ...cost, salt: bytesToHex(salt), check: bytesToHex(check) },
-    cipher: { name: CIPHER, nonce: bytesToHex(header.cipher.nonce) },
-    ciphertext: bytesToHex(ciphertext),
-  };
-  return JSON.stringify(file, null, 2) + "\n";
+  const wallet = await UnlockedWallet.create(contents, passphrase, options);
+  try {
+    return wallet.seal(contents);
+  } finally {
+    wallet.lock();
+  }
 }
 
 /** A plain JSON object, or a format error naming `where`. */
@@ -219,21 +221,13 @@ export async function decryptWallet(
   passphrase: string,
   options: DecryptOptions = {},
 ): Promise<WalletContents> {
-  const source = options.source ?? "wallet file";
-  const { header, ciphertext } = parseWalletFile(text, source);
-  const { key, check } = await deriveKey(passphrase, header.kdf);
-  if (!equalBytes(check, header.kdf.check)) {
-    key.fill(0);
-    throw new WrongPassphraseError(source);
-  }
-  let plaintext: Uint8Array;
-  try {
-    plaintext = xchacha20poly1305(key, header.cipher.nonce, associatedData(header)).decrypt(ciphertext);
-  } catch {
-    throw new KeyFileIntegrityError(source);
-  } finally {
-    key.fill(0);
-  }
+  const wallet = await UnlockedWallet.open(text, passphrase, options);
+  wallet.lock();
+  return wallet.contents;
+}
+
+/** The contents of an authenticated plaintext, or a format error naming `source`. */
+function parseContents(plaintext: Uint8Array, source: string): WalletContents {
   // Authenticated: what follows can only fail for a file written by something else with the right key.
   const fail = (why: string): never => {
     throw new KeyFileFormatError(`${source}: the decrypted contents ${why}`);
@@ -255,4 +249,92 @@ export async function decryptWallet(
     fail(`identitySecret is not a Semaphore identity (${(error as Error).message})`);
   }
   return { identitySecret: o.identitySecret as string, data: o.data as JsonValue };
+}
+
+/**
+ * A wallet opened with its passphrase, its key held in memory until {@link lock}: {@link seal} writes new
+ * contents under the same salt and key with a fresh nonce, so a wallet rewritten after every live reading pays
+ * for scrypt once per process, not once per write. (Reusing the key is safe: XChaCha20's 24-byte random nonces
+ * do not repeat in practice.)
+ */
+export class UnlockedWallet {
+  /** The contents as last opened or sealed. */
+  contents: WalletContents;
+  #key: Uint8Array | undefined;
+  readonly #kdf: Header["kdf"];
+
+  private constructor(contents: WalletContents, key: Uint8Array, kdf: Header["kdf"]) {
+    this.contents = contents;
+    this.#key = key;
+    this.#kdf = kdf;
+  }
+
+  /** The scrypt cost of this wallet's key. */
+  get scrypt(): ScryptCost {
+    return { N: this.#kdf.N, r: this.#kdf.r, p: this.#kdf.p };
+  }
+
+  /**
+   * A new wallet of `contents` under `passphrase` (a fresh salt; nothing written: {@link seal} gives the text).
+   * @throws InvalidInputError if the identity secret is not a Semaphore export, the passphrase is empty or the
+   *   scrypt cost out of bounds
+   */
+  static async create(
+    contents: WalletContents,
+    passphrase: string,
+    options: EncryptWalletOptions = {},
+  ): Promise<UnlockedWallet> {
+    DriverIdentity.fromSecret(contents.identitySecret);
+    const cost = checkScryptCost(options.scrypt ?? SCRYPT_DEFAULT);
+    const salt = randomBytes(SALT_BYTES);
+    const { key, check } = await deriveKey(passphrase, { ...cost, salt });
+    return new UnlockedWallet(contents, key, { name: KDF, ...cost, salt, check });
+  }
+
+  /**
+   * Opens a wallet file's text with `passphrase`.
+   * @throws KeyFileFormatError if the text is not a version-1 wallet file (truncated, malformed, unknown version)
+   * @throws WrongPassphraseError if the passphrase is wrong
+   * @throws KeyFileIntegrityError if the passphrase is right but the ciphertext or header was altered
+   */
+  static async open(text: string, passphrase: string, options: DecryptOptions = {}): Promise<UnlockedWallet> {
+    const source = options.source ?? "wallet file";
+    const { header, ciphertext } = parseWalletFile(text, source);
+    const { key, check } = await deriveKey(passphrase, header.kdf);
+    if (!equalBytes(check, header.kdf.check)) {
+      key.fill(0);
+      throw new WrongPassphraseError(source);
+    }
+    let plaintext: Uint8Array;
+    try {
+      plaintext = xchacha20poly1305(key, header.cipher.nonce, associatedData(header)).decrypt(ciphertext);
+    } catch {
+      key.fill(0);
+      throw new KeyFileIntegrityError(source);
+    }
+    try {
+      return new UnlockedWallet(parseContents(plaintext, source), key, header.kdf);
+    } catch (error) {
+      key.fill(0);
+      throw error;
+    }
+  }
+
+  /**
+   * The wallet file's text of `contents` (which become {@link contents}), under this wallet's key.
+   * @throws InvalidInputError if the identity secret is not a Semaphore export or `data` is not JSON
+   * @throws Error if the wallet was locked
+   */
+  seal(contents: WalletContents): string {
+    if (!this.#key) throw new Error("the wallet is locked: open it again with its passphrase");
+    const text = seal(contents, this.#key, this.#kdf);
+    this.contents = contents;
+    return text;
+  }
+
+  /** Forgets the key (zeroed). */
+  lock(): void {
+    this.#key?.fill(0);
+    this.#key = undefined;
+  }
 }

@@ -10,6 +10,7 @@ import {
   KeyFileFormatError,
   KeyFileIntegrityError,
   SCRYPT_TEST_ONLY,
+  UnlockedWallet,
   WrongPassphraseError,
   decryptWallet,
   encryptWallet,
@@ -194,6 +195,21 @@ describe("driver wallet file (scrypt + XChaCha20-Poly1305)", function () {
       expect(error, name).to.be.instanceOf(KeyFileFormatError);
       expect(error.message, name).to.match(message);
     }
+  });
+
+  it("keeps an opened wallet's key for rewrites: same salt, fresh nonce, opens with the passphrase; locked, it refuses", async () => {
+    const first = await encryptWallet({ identitySecret: identity.export(), data: { n: 1 } }, PASS, cheap);
+    const wallet = await UnlockedWallet.open(first, PASS);
+    expect(wallet.contents.data).to.deep.equal({ n: 1 });
+    const second = wallet.seal({ identitySecret: identity.export(), data: { n: 2 } });
+    const [a, b] = [JSON.parse(first), JSON.parse(second)];
+    expect(b.kdf).to.deep.equal(a.kdf);
+    expect(b.cipher.nonce).to.not.equal(a.cipher.nonce);
+    expect((await decryptWallet(second, PASS)).data).to.deep.equal({ n: 2 });
+    expect(await rejection(decryptWallet(second, "wrong"))).to.be.instanceOf(WrongPassphraseError);
+    wallet.lock();
+    expect(() => wallet.seal({ identitySecret: identity.export(), data: null })).to.throw(/locked/);
+    expect(await rejection(UnlockedWallet.open(second, "wrong"))).to.be.instanceOf(WrongPassphraseError);
   });
 
   it("refuses to encrypt what would not open: a bad identity, non-JSON data, an empty passphrase, a bad cost", async () => {
