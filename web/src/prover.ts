@@ -20,12 +20,23 @@ export const ARTIFACT_CACHE = "zkcharge-circuits-v1";
 /** The manifest the app was built with. */
 export const PINNED_MANIFEST = pinned as Manifest;
 
-/** A proving file did not match the app's manifest: it was dropped, and the proof not attempted. */
+/** A proving file was wrong or could not be fetched: nothing was proved, and the cached copies were dropped. */
 export class ArtifactMismatchError extends Error {
-  constructor(readonly file: string) {
+  /**
+   * @param file - the file's URL
+   * @param reason - the SDK's reason (`sha256 ... does not match ...`, `missing`, `unreadable (...)`)
+   */
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(
-      `the proving file ${file} does not match this app's pinned manifest (sha256 differs), so it was not used; ` +
-        "the cached copy was removed: reload to download it again, or tell the site's operator if this repeats",
+      reason.startsWith("sha256")
+        ? `The proving file ${file} is not the one this app was built with (its sha256 differs from the pinned ` +
+            "manifest), so it was not used and nothing was proved. The cached copies were removed: try again to " +
+            "download them afresh, and tell the site's operator if this repeats."
+        : `The proving file ${file} could not be loaded (${reason}), so nothing was proved. Check the connection ` +
+            "and try again.",
     );
   }
 }
@@ -67,7 +78,7 @@ export async function withArtifactCheck<T>(prove: () => Promise<T>): Promise<T> 
   } catch (err) {
     if (err instanceof StaleArtifactsError) {
       await clearArtifactCache();
-      throw new ArtifactMismatchError(err.file);
+      throw new ArtifactMismatchError(err.file, err.reason);
     }
     throw err;
   }
