@@ -216,6 +216,76 @@ describe("web app in headless Chromium", function () {
     await shot("wallet-paid");
   });
 
+  it("wallet: a session above the private balance is refused in plain words, before any proof", async () => {
+    const session = chargeSession(demo.net.meter, demo.net.tariff, demo.net.now, { minutes: 360n, powerW: 22_000n });
+    const bill = computeBill(session.points, session.tariff, session.ratedPowerW);
+    const balance = await text("[data-testid=balance]");
+    await paste("#receipt", sessionReceiptToJson(await demo.net.operator.receipt(session)));
+    await page.click("#receipt ~ button");
+    const error = await waitText("#pay-title ~ .error", /Not enough private balance/);
+    expect(error).to.contain(`less than the session total ${formatAmount(bill.amount)}`);
+    expect(await page.$("progress"), "a proof was started").to.equal(null);
+    expect(await readPayments(pool)).to.have.length(1);
+    expect(await text("[data-testid=balance]")).to.equal(balance);
+  });
+
+  it("wallet: the backup download is the encrypted wallet; after a reload the wallet syncs from IndexedDB", async () => {
+    const backup = await page.evaluate(async () => {
+      const link = document.querySelector("a[download]") as HTMLAnchorElement;
+      return (await fetch(link.href)).text();
+    });
+    expect(backup).to.equal(await stored());
+    const balance = await text("[data-testid=balance]");
+    await page.reload();
+    await page.waitForSelector("#unlock");
+    await fill("#unlock", PASSPHRASE);
+    await page.click("button[type=submit]");
+    await waitText("[data-testid=balance]", new RegExp(`^${balance.replace(".", "\\.")}$`));
+    const cursor = await page.evaluate(
+      (key) =>
+        new Promise<number | undefined>((resolve, reject) => {
+          const open = indexedDB.open("zkcharge");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction("pool-sync").objectStore("pool-sync").get(key);
+            get.onsuccess = () =>
+              resolve((get.result as { blocks: [number, string][] } | undefined)?.blocks.at(-1)?.[0]);
+            get.onerror = () => reject(get.error);
+          };
+        }),
+      `31337:${demo.site.deployment.addresses.pool.toLowerCase()}`,
+    );
+    expect(cursor, "no sync cursor in IndexedDB").to.equal(await provider.getBlockNumber());
+
+    // The same backup imported in a fresh browser profile (no storage shared) opens to the same balance.
+    const fresh = await browser.createBrowserContext();
+    try {
+      const other = await fresh.newPage();
+      await other.goto(`${site.url}#/wallet`);
+      await other.waitForSelector("[role=tab]");
+      const [, importTab] = await other.$$("[role=tab]");
+      await importTab!.click();
+      await other.waitForSelector("#backup");
+      await other.$eval("#backup", (e, v) => ((e as HTMLTextAreaElement).value = v), backup);
+      await other.type("#passphrase", "wrong passphrase here");
+      await other.click("button[type=submit]");
+      await other.waitForFunction(() =>
+        /Wrong passphrase/.test(document.querySelector("[role=alert]")?.textContent ?? ""),
+      );
+      await other.$eval("#passphrase", (e) => ((e as HTMLInputElement).value = ""));
+      await other.type("#passphrase", PASSPHRASE);
+      await other.click("button[type=submit]");
+      await other.waitForFunction(
+        (b: string) => document.querySelector("[data-testid=balance]")?.textContent === b,
+        { timeout: 60_000 },
+        balance,
+      );
+      await other.screenshot({ path: join(SHOTS, "wallet-imported.png"), fullPage: true });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("explorer: shows the payment (cpoId, tariff, amount) and nothing naming the driver", async () => {
     await page.goto(`${site.url}#/explorer`);
     const [payment] = await readPayments(pool);

@@ -21,6 +21,7 @@ import {
 import type { Chain } from "./chain.ts";
 import { plainError } from "./format.ts";
 import { browserProver, withArtifactCheck } from "./prover.ts";
+import { IndexedDbSyncStore } from "./syncStore.ts";
 import { openWallet, saveNewWallet, storedWallet, walletKey } from "./walletStore.ts";
 
 const MIN_PASSPHRASE = 8;
@@ -200,7 +201,14 @@ function WalletHome({
 }) {
   const prover = useMemo(() => browserProver(chain.config.circuits), [chain]);
   const driver = useMemo(
-    () => new Driver(identity, chain.pool, prover, { startBlock: chain.fromBlock }),
+    () =>
+      new Driver(identity, chain.pool, prover, {
+        startBlock: chain.fromBlock,
+        store: new IndexedDbSyncStore(`${chain.chainId}:${chain.config.deployment.addresses.pool.toLowerCase()}`),
+        // Dev chains are reset at will, and a damaged cache is only a cache: read the events again.
+        onDeepReorg: "resync",
+        onCorruptStore: "resync",
+      }),
     [identity, chain, prover],
   );
   useEffect(() => () => void prover.backend.close(), [prover]);
