@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { network } from "hardhat";
+import puppeteer, { type Browser } from "puppeteer-core";
 import { build, preview, type Plugin } from "vite";
 import { DEPLOYMENT_RECORD_VERSION, type DeploymentRecord } from "../../sdk/index.ts";
 import { setUpNetwork, type Network } from "../../dev/localNetwork.ts";
@@ -106,4 +107,16 @@ export async function serveSite(config: SiteConfigJson, port: number, host = "12
     preview: { host, port, strictPort: true, open: false },
   });
   return { url: `http://${host}:${port}/`, close: () => server.close() };
+}
+
+/** The Chromium the browser tests and the bench drive: Debian's package (never a downloaded browser). */
+export const CHROMIUM = process.env.ZKCHARGE_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Starts headless Chromium (no sandbox: CI runs as root, where Chromium's sandbox cannot start). */
+export async function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
 }

@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import {
   Pool__factory,
   computeBill,
@@ -22,9 +22,15 @@ import {
 import { chargeSession } from "../../dev/localNetwork.ts";
 import { REPO_ROOT } from "../../prover/node/fileSource.ts";
 import { freePort, startNodeProcess, type NodeProcess } from "../fixtures/nodes.ts";
-import { buildSite, deployDemo, serveSite, type DemoChain, type SiteServer } from "../../scripts/lib/webSite.ts";
+import {
+  buildSite,
+  deployDemo,
+  launchChromium,
+  serveSite,
+  type DemoChain,
+  type SiteServer,
+} from "../../scripts/lib/webSite.ts";
 
-const CHROMIUM = process.env.ZKCHARGE_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = join(REPO_ROOT, "test-results", "screenshots");
 const PASSPHRASE = "correct horse battery staple";
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
@@ -77,12 +83,7 @@ describe("web app in headless Chromium", function () {
     site = await serveSite(demo.site, await freePort());
     provider = new JsonRpcProvider(node.rpc, undefined, { staticNetwork: true });
     pool = Pool__factory.connect(demo.site.deployment.addresses.pool, provider);
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // CI runs as root, where Chromium's sandbox cannot start.
-      args: ["--no-sandbox", "--disable-dev-shm-usage"],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.setViewport(DESKTOP);
     page.on("pageerror", (err) => pageErrors.push(String(err)));

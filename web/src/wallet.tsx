@@ -380,8 +380,15 @@ function PayReceipt({
       {proof && (
         <details>
           <summary>
-            Proof made in <output data-testid="pay-proof-ms">{proof.wallMs}</output> ms (witness{" "}
-            {Math.round(proof.payment.witnessMs)} ms, prove {Math.round(proof.payment.proveMs)} ms)
+            Proof made in{" "}
+            <output
+              data-testid="pay-proof-ms"
+              data-witness-ms={Math.round(proof.payment.witnessMs)}
+              data-prove-ms={Math.round(proof.payment.proveMs)}
+            >
+              {proof.wallMs}
+            </output>{" "}
+            ms (witness {Math.round(proof.payment.witnessMs)} ms, prove {Math.round(proof.payment.proveMs)} ms)
           </summary>
           <pre class="mono">{JSON.stringify(toWire(handover(proof.payment)), null, 1)}</pre>
         </details>
