@@ -299,13 +299,18 @@ export {
   readEscrowEvents,
   readNoteProvenance,
   readMeterTree,
+  readPayments,
   readPoolState,
+  readRegistry,
   readTariffs,
   toTariffStruct,
   type LockedEscrow,
   type NoteLeaf,
   type PoolState,
+  type PublicPayment,
   type ReadOptions,
+  type RegisteredCpo,
+  type RegisteredMeter,
 } from "./actors/chain.ts";
 export {
   DEFAULT_MAX_BLOCK_RANGE,
@@ -379,3 +384,5 @@ export {
 } from "./actors/stationApi.ts";
 export { describeZodIssue } from "./actors/wire.ts";
 export { StationClient, StationError, type LiveStream, type StationClientOptions } from "./actors/stationClient.ts";
+// Session receipts on the wire: a finished session and its meter path, for a wallet to prove the payment
+export { SESSION_RECEIPT_VERSION, parseSessionReceipt, sessionReceiptToJson } from "./actors/receipt.ts";

@@ -186,3 +186,131 @@ export async function readNoteProvenance(
     createdAt: times.get(l.blockNumber)!,
   }));
 }
+
+/** Block time (unix seconds) of each of `blocks`, one `getBlock` per distinct block. */
+async function blockTimes(pool: Pool | Registry, blocks: Iterable<number>): Promise<Map<number, bigint>> {
+  const provider = pool.runner?.provider;
+  if (!provider) throw new Error("the contract is not connected to a provider");
+  const times = new Map<number, bigint>();
+  for (const n of new Set(blocks)) {
+    const block = await provider.getBlock(n);
+    if (!block) throw new Error(`block ${n} is not available from the provider`);
+    times.set(n, BigInt(block.timestamp));
+  }
+  return times;
+}
+
+/** A session payment as the chain shows it to everyone (`SessionPaid`, or an escrow's close). */
+export interface PublicPayment {
+  /** How it was paid: a pay proof, or an escrow closed with the session end (`escrow-end`) or a live tail. */
+  kind: "pay" | "escrow-end" | "escrow-tail";
+  cpoId: bigint;
+  sessionId: bigint;
+  /** The tariff it was billed with (a pay names it; an escrow close proves it without naming it: `undefined`). */
+  tariffHash?: bigint;
+  /** Credited to the CPO, token base units. */
+  amount: bigint;
+  /** Relayer fee of a pay (0 for escrow closes). */
+  fee: bigint;
+  blockNumber: number;
+  transactionHash: string;
+  /** Block time, unix seconds. */
+  time: bigint;
+}
+
+/**
+ * Every session payment of the pool, in chain order: pays (`SessionPaid`) and escrow closes (`EscrowClosed`),
+ * with their block times. Exactly what any observer can read; nothing here links a payment to a driver.
+ */
+export async function readPayments(pool: Pool, opts: ReadOptions = {}): Promise<PublicPayment[]> {
+  const events = await readEvents(pool, ["SessionPaid", "EscrowClosed"], opts);
+  const times = await blockTimes(
+    pool,
+    events.map((e) => e.log.blockNumber),
+  );
+  return events.map(({ name, args, log }) => {
+    const v = (k: string) => args.getValue(k) as bigint;
+    const common = {
+      cpoId: v("cpoId"),
+      sessionId: v("sessionId"),
+      amount: v("amount"),
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+      time: times.get(log.blockNumber)!,
+    };
+    return name === "SessionPaid"
+      ? { kind: "pay", ...common, tariffHash: v("tariffHash"), fee: v("fee") }
+      : { kind: BigInt(v("mode")) === 0n ? "escrow-end" : "escrow-tail", ...common, fee: 0n };
+  });
+}
+
+/** A meter of a CPO as the registry announced it. */
+export interface RegisteredMeter {
+  index: number;
+  leaf: bigint;
+  publicKey: [bigint, bigint];
+  ratedPowerW: bigint;
+  /** True once `MeterRevoked` named its leaf. */
+  revoked: boolean;
+}
+
+/** A CPO in the registry: who administers it, where it is paid, its meters and its tariffs by hash. */
+export interface RegisteredCpo {
+  cpoId: bigint;
+  admin: string;
+  payout: string;
+  meters: RegisteredMeter[];
+  tariffs: Map<bigint, Tariff>;
+  /** Block time of the registration, unix seconds. */
+  registeredAt: bigint;
+}
+
+/** Every CPO of the registry with its meters (revoked ones marked) and published tariffs, from events alone. */
+export async function readRegistry(registry: Registry, opts: ReadOptions = {}): Promise<RegisteredCpo[]> {
+  const events = await readEvents(
+    registry,
+    ["CpoRegistered", "PayoutChanged", "MeterAdded", "MeterRevoked", "TariffPublished"],
+    opts,
+  );
+  const registrations = events.filter((e) => e.name === "CpoRegistered");
+  const times = await blockTimes(
+    registry,
+    registrations.map((e) => e.log.blockNumber),
+  );
+  const cpos = new Map<bigint, RegisteredCpo>();
+  for (const { name, args, log } of events) {
+    const cpoId = args.getValue("cpoId") as bigint;
+    if (name === "CpoRegistered") {
+      cpos.set(cpoId, {
+        cpoId,
+        admin: args.getValue("admin") as string,
+        payout: args.getValue("payout") as string,
+        meters: [],
+        tariffs: new Map(),
+        registeredAt: times.get(log.blockNumber)!,
+      });
+      continue;
+    }
+    const cpo = cpos.get(cpoId);
+    if (!cpo) continue; // an event of a CPO registered before fromBlock
+    if (name === "PayoutChanged") cpo.payout = args.getValue("payout") as string;
+    else if (name === "MeterAdded") {
+      cpo.meters.push({
+        index: Number(args.getValue("index") as bigint),
+        leaf: args.getValue("leaf") as bigint,
+        publicKey: [args.getValue("ax") as bigint, args.getValue("ay") as bigint],
+        ratedPowerW: args.getValue("ratedPowerW") as bigint,
+        revoked: false,
+      });
+    } else if (name === "MeterRevoked") {
+      const leaf = args.getValue("leaf") as bigint;
+      for (const m of cpo.meters) if (m.leaf === leaf) m.revoked = true;
+    } else {
+      cpo.tariffs.set(
+        args.getValue("tariffHash") as bigint,
+        fromTariffStruct(args.getValue("tariff") as IRegistry.TariffStructOutput),
+      );
+    }
+  }
+  return [...cpos.values()];
+}

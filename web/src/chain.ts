@@ -1,0 +1,57 @@
+/**
+ * The chain as the browser sees it: an ethers JsonRpcProvider on the configured RPC and the pool and registry
+ * contracts of the deployment record, read-only. Nothing here signs: deposits on dev chains use the node's unlocked
+ * dev account (wallet.tsx); an injected wallet (EIP-1193) slots in beside it later.
+ */
+import { JsonRpcProvider } from "ethers";
+import {
+  DeploymentRecordError,
+  Pool__factory,
+  Registry__factory,
+  chainKind,
+  type ChainKind,
+  type Pool,
+  type Registry,
+} from "../../sdk/index.ts";
+import type { SiteConfig } from "./config.ts";
+
+/** A connection to the deployment's contracts. */
+export interface Chain {
+  config: SiteConfig;
+  provider: JsonRpcProvider;
+  pool: Pool;
+  registry: Registry;
+  chainId: bigint;
+  kind: ChainKind;
+  /** First block to scan for events (the record's deployment block). */
+  fromBlock: number;
+}
+
+/** Connects to `config.rpc` and checks it is the chain the deployment record is for. */
+export async function connectChain(config: SiteConfig): Promise<Chain> {
+  const expected = BigInt(config.deployment.chainId);
+  const provider = new JsonRpcProvider(config.rpc, expected, { staticNetwork: true, polling: true });
+  let actual: bigint;
+  try {
+    actual = BigInt((await provider.send("eth_chainId", [])) as string);
+  } catch {
+    provider.destroy();
+    throw new Error(`the chain's node at ${config.rpc} does not answer: is it running?`);
+  }
+  if (actual !== expected) {
+    provider.destroy();
+    throw new DeploymentRecordError(
+      `the node at ${config.rpc} is chain ${actual}, but the site's deployment is for chain ${expected}`,
+    );
+  }
+  const { pool, registry } = config.deployment.addresses;
+  return {
+    config,
+    provider,
+    pool: Pool__factory.connect(pool, provider),
+    registry: Registry__factory.connect(registry, provider),
+    chainId: actual,
+    kind: chainKind(actual),
+    fromBlock: config.deployment.deploymentBlock,
+  };
+}

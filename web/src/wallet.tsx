@@ -1,0 +1,398 @@
+/**
+ * The driver's wallet: create or import a Semaphore identity kept encrypted in this browser (walletStore.ts),
+ * unlock it with the passphrase, export the encrypted backup, deposit (on dev chains from the node's unlocked dev
+ * account), sync notes from the pool's events and show the private balance, and pay a finished session from the
+ * station's receipt with a proof made here, in a Web Worker (prover.ts).
+ */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import {
+  Driver,
+  DriverIdentity,
+  KeyFileFormatError,
+  decryptWallet,
+  formatAmount,
+  handover,
+  parseAmount,
+  parseSessionReceipt,
+  sendAndWait,
+  toWire,
+  type Payment,
+} from "../../sdk/index.ts";
+import type { Chain } from "./chain.ts";
+import { plainError } from "./format.ts";
+import { browserProver, withArtifactCheck } from "./prover.ts";
+import { IndexedDbSyncStore } from "./syncStore.ts";
+import { openWallet, saveNewWallet, storedWallet, walletKey } from "./walletStore.ts";
+
+const MIN_PASSPHRASE = 8;
+
+/** A form's status line: what is going on, or what went wrong, in plain words. */
+function Status({ busy, error, done }: { busy?: string; error?: string; done?: string }) {
+  if (error !== undefined)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
+  if (busy !== undefined)
+    return (
+      <p role="status" aria-live="polite" class="busy">
+        {busy}
+      </p>
+    );
+  if (done !== undefined)
+    return (
+      <p role="status" aria-live="polite" class="done">
+        {done}
+      </p>
+    );
+  return null;
+}
+
+type Op = { busy?: string; error?: string; done?: string };
+
+/** Runs `task` with a busy message, then a done message or the error in plain words. */
+function useOp(): [Op, (busy: string, task: () => Promise<string | undefined>) => Promise<void>] {
+  const [op, setOp] = useState<Op>({});
+  const run = async (busy: string, task: () => Promise<string | undefined>) => {
+    setOp({ busy });
+    try {
+      setOp({ done: await task() });
+    } catch (err) {
+      setOp({ error: plainError(err) });
+    }
+  };
+  return [op, run];
+}
+
+export function WalletPage({ chain }: { chain: Chain }) {
+  const key = walletKey(chain.chainId, chain.config.deployment.addresses.pool);
+  const [text, setText] = useState<string | null>(() => storedWallet(key));
+  const [identity, setIdentity] = useState<DriverIdentity | undefined>();
+  if (text === null) return <CreateWallet storageKey={key} onCreated={(t, id) => (setText(t), setIdentity(id))} />;
+  if (identity === undefined) return <UnlockWallet text={text} onUnlocked={setIdentity} />;
+  return <WalletHome chain={chain} identity={identity} text={text} onLock={() => setIdentity(undefined)} />;
+}
+
+function CreateWallet({
+  storageKey,
+  onCreated,
+}: {
+  storageKey: string;
+  onCreated: (text: string, identity: DriverIdentity) => void;
+}) {
+  const [op, run] = useOp();
+  const [mode, setMode] = useState<"create" | "import">("create");
+  const create = (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const pass = String(form.get("passphrase") ?? "");
+    const again = String(form.get("again") ?? "");
+    const backup = String(form.get("backup") ?? "").trim();
+    void run(mode === "create" ? "Creating and encrypting your wallet…" : "Opening the backup…", async () => {
+      if (pass.length < MIN_PASSPHRASE) {
+        throw new Error(`Choose a passphrase of at least ${MIN_PASSPHRASE} characters.`);
+      }
+      let identity: DriverIdentity;
+      if (mode === "import") {
+        if (backup === "") throw new Error("Paste the backup file's text (or choose the file) first.");
+        // The backup is the wallet file itself: it must open with this passphrase before anything is stored.
+        try {
+          identity = DriverIdentity.fromSecret((await decryptWallet(backup, pass)).identitySecret);
+        } catch (err) {
+          if (err instanceof KeyFileFormatError) {
+            throw new Error("That is not a zkcharge wallet backup (expected the file the wallet exported).", {
+              cause: err,
+            });
+          }
+          throw err;
+        }
+      } else {
+        if (pass !== again) throw new Error("The two passphrases differ: type the same one twice.");
+        identity = DriverIdentity.random();
+      }
+      const text = await saveNewWallet(storageKey, identity, pass);
+      onCreated(text, identity);
+      return undefined;
+    });
+  };
+  const pickFile = async (e: Event) => {
+    const file = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (file) (document.getElementById("backup") as HTMLTextAreaElement).value = await file.text();
+  };
+  return (
+    <section class="card narrow" aria-labelledby="create-title">
+      <h1 id="create-title">Your wallet</h1>
+      <p>
+        Your wallet is a secret identity kept in this browser, encrypted with your passphrase. It never leaves this
+        device unless you export a backup.
+      </p>
+      <div role="tablist" class="tabs">
+        <button type="button" role="tab" aria-selected={mode === "create"} onClick={() => setMode("create")}>
+          Create a new wallet
+        </button>
+        <button type="button" role="tab" aria-selected={mode === "import"} onClick={() => setMode("import")}>
+          Import a backup
+        </button>
+      </div>
+      <form onSubmit={create}>
+        {mode === "import" && (
+          <>
+            <label for="backup">Backup file (the text of the exported file)</label>
+            <textarea id="backup" name="backup" rows={4} spellcheck={false} />
+            <label for="backup-file">…or choose the file</label>
+            <input id="backup-file" type="file" accept="application/json,.json" onChange={pickFile} />
+          </>
+        )}
+        <label for="passphrase">{mode === "import" ? "The backup's passphrase" : "Passphrase"}</label>
+        <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" required />
+        {mode === "create" && (
+          <>
+            <label for="again">Passphrase again</label>
+            <input id="again" name="again" type="password" autocomplete="new-password" required />
+          </>
+        )}
+        <button type="submit" disabled={op.busy !== undefined}>
+          {mode === "create" ? "Create wallet" : "Import wallet"}
+        </button>
+      </form>
+      <Status {...op} />
+    </section>
+  );
+}
+
+function UnlockWallet({ text, onUnlocked }: { text: string; onUnlocked: (id: DriverIdentity) => void }) {
+  const [op, run] = useOp();
+  const unlock = (e: Event) => {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem("unlock") as HTMLInputElement;
+    const pass = input.value;
+    void run("Unlocking…", async () => {
+      const identity = await openWallet(text, pass);
+      onUnlocked(identity);
+      return undefined;
+    });
+  };
+  return (
+    <section class="card narrow" aria-labelledby="unlock-title">
+      <h1 id="unlock-title">Unlock your wallet</h1>
+      <form onSubmit={unlock}>
+        <label for="unlock">Passphrase</label>
+        <input id="unlock" name="unlock" type="password" autocomplete="current-password" required />
+        <button type="submit" disabled={op.busy !== undefined}>
+          Unlock
+        </button>
+      </form>
+      <Status {...op} />
+    </section>
+  );
+}
+
+function WalletHome({
+  chain,
+  identity,
+  text,
+  onLock,
+}: {
+  chain: Chain;
+  identity: DriverIdentity;
+  text: string;
+  onLock: () => void;
+}) {
+  const prover = useMemo(() => browserProver(chain.config.circuits), [chain]);
+  const driver = useMemo(
+    () =>
+      new Driver(identity, chain.pool, prover, {
+        startBlock: chain.fromBlock,
+        store: new IndexedDbSyncStore(`${chain.chainId}:${chain.config.deployment.addresses.pool.toLowerCase()}`),
+        // Dev chains are reset at will, and a damaged cache is only a cache: read the events again.
+        onDeepReorg: "resync",
+        onCorruptStore: "resync",
+      }),
+    [identity, chain, prover],
+  );
+  useEffect(() => () => void prover.backend.close(), [prover]);
+  const [balance, setBalance] = useState<{ value: bigint; notes: number } | undefined>();
+  const [syncOp, runSync] = useOp();
+  const sync = () =>
+    runSync("Reading the pool's events…", async () => {
+      await driver.sync();
+      setBalance({ value: driver.balance, notes: driver.notes.length });
+      return undefined;
+    });
+  useEffect(() => void sync(), [driver]);
+  const backupUrl = useMemo(() => URL.createObjectURL(new Blob([text], { type: "application/json" })), [text]);
+  const dev = chain.kind === "dev" && chain.config.devAccount !== undefined;
+
+  return (
+    <div class="wallet">
+      <section class="card" aria-labelledby="balance-title">
+        <div class="toolbar">
+          <h1 id="balance-title">Private balance</h1>
+          <button type="button" onClick={onLock}>
+            Lock
+          </button>
+        </div>
+        <p class="balance" data-testid="balance" aria-live="polite">
+          {balance ? formatAmount(balance.value) : "…"}
+        </p>
+        <p class="hint">
+          {balance ? `${balance.notes} unspent note${balance.notes === 1 ? "" : "s"}. ` : ""}Only this wallet can see
+          it: the chain holds encrypted notes.
+        </p>
+        <button type="button" onClick={() => void sync()} disabled={syncOp.busy !== undefined}>
+          Sync
+        </button>
+        <Status {...syncOp} />
+      </section>
+      {dev ? (
+        <Deposit chain={chain} driver={driver} onDone={sync} />
+      ) : (
+        <section class="card">
+          <h2>Deposit</h2>
+          <p>Deposits from an injected wallet (EIP-1193) come in a later version; on a dev chain a dev account pays.</p>
+        </section>
+      )}
+      <PayReceipt chain={chain} driver={driver} dev={dev} onDone={sync} />
+      <section class="card" aria-labelledby="backup-title">
+        <h2 id="backup-title">Backup</h2>
+        <p>
+          The backup is your wallet file, encrypted with your passphrase (the same format as the zkcharge CLI's). Keep
+          it and the passphrase apart: with both, anyone can spend your balance.
+        </p>
+        <a class="button" href={backupUrl} download="zkcharge-wallet.json">
+          Download backup
+        </a>
+      </section>
+    </div>
+  );
+}
+
+function Deposit({ chain, driver, onDone }: { chain: Chain; driver: Driver; onDone: () => Promise<void> }) {
+  const [op, run] = useOp();
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem("amount") as HTMLInputElement;
+    const amountText = input.value;
+    void run("Depositing: approving the token, then the deposit…", async () => {
+      const value = parseAmount(amountText);
+      if (value === 0n) throw new Error("Enter an amount above zero.");
+      const signer = await chain.provider.getSigner(chain.config.devAccount!);
+      await driver.deposit(value, signer);
+      await onDone();
+      return `Deposited ${formatAmount(value)} into a new private note.`;
+    });
+  };
+  return (
+    <section class="card" aria-labelledby="deposit-title">
+      <h2 id="deposit-title">Deposit</h2>
+      <p class="hint">
+        Dev chain: paid from the node's dev account <span class="mono">{chain.config.devAccount}</span>. Deposits are
+        public (account and amount); what they fund later is not. Top up well before you charge.
+      </p>
+      <form onSubmit={submit} class="inline">
+        <label for="amount">Amount (EUR)</label>
+        <input id="amount" name="amount" inputMode="decimal" placeholder="20.00" required />
+        <button type="submit" disabled={op.busy !== undefined}>
+          Deposit
+        </button>
+      </form>
+      <Status {...op} />
+    </section>
+  );
+}
+
+/** Wall-clock seconds since `start`, ticking while `on`. */
+function useElapsed(on: boolean): number {
+  const [s, setS] = useState(0);
+  const start = useRef(0);
+  useEffect(() => {
+    if (!on) return;
+    start.current = performance.now();
+    setS(0);
+    const t = setInterval(() => setS(Math.floor((performance.now() - start.current) / 1000)), 500);
+    return () => clearInterval(t);
+  }, [on]);
+  return s;
+}
+
+function PayReceipt({
+  chain,
+  driver,
+  dev,
+  onDone,
+}: {
+  chain: Chain;
+  driver: Driver;
+  dev: boolean;
+  onDone: () => Promise<void>;
+}) {
+  const [op, run] = useOp();
+  const [proving, setProving] = useState(false);
+  const [proof, setProof] = useState<{ payment: Payment; wallMs: number } | undefined>();
+  const elapsed = useElapsed(proving);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const area = (e.currentTarget as HTMLFormElement).elements.namedItem("receipt") as HTMLTextAreaElement;
+    const receiptText = area.value;
+    setProof(undefined);
+    void run("Checking the receipt…", async () => {
+      const receipt = parseSessionReceipt(receiptText);
+      setProving(true);
+      const started = performance.now();
+      let payment: Payment;
+      try {
+        payment = await withArtifactCheck(() => driver.preparePayment(receipt));
+      } finally {
+        setProving(false);
+      }
+      const wallMs = Math.round(performance.now() - started);
+      setProof({ payment, wallMs });
+      if (!dev) return `Proof ready (${formatAmount(payment.pub.amount)}): hand it to the CPO or a relayer.`;
+      const signer = await chain.provider.getSigner(chain.config.devAccount!);
+      await sendAndWait("pay", () => chain.pool.connect(signer).pay(payment.proof, payment.pub, payment.ext));
+      await onDone();
+      return `Paid ${formatAmount(payment.pub.amount)} to CPO ${payment.pub.cpoId}.`;
+    });
+  };
+  return (
+    <section class="card" aria-labelledby="pay-title">
+      <h2 id="pay-title">Pay a finished session</h2>
+      <p class="hint">
+        Paste the receipt the station gave you. The bill is computed from the meter-signed readings and proved in this
+        browser; only the CPO, tariff, session, amount and time become public.
+        {dev && " Dev chain: the dev account submits it (elsewhere the CPO or a relayer does)."}
+      </p>
+      <form onSubmit={submit}>
+        <label for="receipt">Session receipt (JSON)</label>
+        <textarea id="receipt" name="receipt" rows={4} spellcheck={false} required />
+        <button type="submit" disabled={op.busy !== undefined}>
+          Prove and pay
+        </button>
+      </form>
+      {proving ? (
+        <p role="status" aria-live="polite" class="busy">
+          <progress aria-label="Proving" /> Proving in this browser… {elapsed} s
+        </p>
+      ) : (
+        <Status {...op} />
+      )}
+      {proof && (
+        <details>
+          <summary>
+            Proof made in{" "}
+            <output
+              data-testid="pay-proof-ms"
+              data-witness-ms={Math.round(proof.payment.witnessMs)}
+              data-prove-ms={Math.round(proof.payment.proveMs)}
+            >
+              {proof.wallMs}
+            </output>{" "}
+            ms (witness {Math.round(proof.payment.witnessMs)} ms, prove {Math.round(proof.payment.proveMs)} ms)
+          </summary>
+          <pre class="mono">{JSON.stringify(toWire(handover(proof.payment)), null, 1)}</pre>
+        </details>
+      )}
+    </section>
+  );
+}
