@@ -85,8 +85,19 @@ describe("web app in headless Chromium", function () {
     pool = Pool__factory.connect(demo.site.deployment.addresses.pool, provider);
     browser = await launchChromium();
     page = await browser.newPage();
+    // The page's own errors, in the test's output: what a failing step saw.
+    page.on("pageerror", (error) => console.log(`      [page error] ${(error as Error).message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warn") console.log(`      [page ${m.type()}] ${m.text()}`);
+    });
     await page.setViewport(DESKTOP);
     page.on("pageerror", (err) => pageErrors.push(String(err)));
+  });
+
+  afterEach(async function () {
+    // A failed step: what the page showed, in the test's output.
+    if (this.currentTest?.state === "failed" && page)
+      console.log(`      [page text] ${(await page.evaluate(() => document.body.innerText)).replace(/\s+/g, " ")}`);
   });
 
   after(async () => {

@@ -30,7 +30,11 @@ export interface Chain {
 /** Connects to `config.rpc` and checks it is the chain the deployment record is for. */
 export async function connectChain(config: SiteConfig): Promise<Chain> {
   const expected = BigInt(config.deployment.chainId);
-  const provider = new JsonRpcProvider(config.rpc, expected, { staticNetwork: true, polling: true });
+  const provider = new JsonRpcProvider(config.rpc, expected, {
+    staticNetwork: true,
+    polling: true,
+    cacheTimeout: -1, // a sync right after a transaction must see its block, not a cached head
+  });
   let actual: bigint;
   try {
     actual = BigInt((await provider.send("eth_chainId", [])) as string);
