@@ -22,7 +22,6 @@ import {
   formatCalldata,
   readEscrow,
   submitClose,
-  tariffFromJson,
   tariffHash,
   verifyClose,
   type Closing,
@@ -366,9 +365,4 @@ export class Settlement {
     const readings = s.transactionId ? await this.#o.store.readings(s.transactionId) : [];
     return readings[readings.length - 1]?.receivedAt ?? s.requestedAt;
   }
-}
-
-/** The tariff a session was started with. */
-export function sessionTariff(s: StoredSession): Tariff {
-  return tariffFromJson(s.tariff);
 }
