@@ -14,7 +14,7 @@
  *
  * `benchLive()` is what bench/bench.ts calls; `tsx bench/live.ts [sessions] [seconds]` runs it alone.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
@@ -36,13 +36,12 @@ import {
   randomBits,
   sessionId as makeSessionId,
   tariffFromJson,
-  tariffToJson,
   type Offer,
 } from "../sdk/index.ts";
 import { runFile } from "../test/cli/harness.ts";
 import { freePort, startNodeProcess } from "../test/fixtures/nodes.ts";
 import { writeKeystore } from "../test/relayer/harness.ts";
-import { nearBoundaryTariff, startStation } from "../test/live/harness.ts";
+import { nearBoundaryTariff, startStation, stationArgs, stationFiles } from "../test/live/harness.ts";
 
 /** The `q` quantile (nearest rank) of ascending `sorted`; NaN for none. */
 function percentile(sorted: readonly number[], q: number): number {
@@ -156,15 +155,7 @@ export async function benchLive(
     const tariff = { ...fields, cpoId };
     const meters = ids.map(() => new Meter({ cpoId, ratedPowerW: 22_000n }));
     for (const m of meters) await operator.addMeter(m);
-    writeFileSync(
-      join(dir, "chargers.json"),
-      JSON.stringify(
-        Object.fromEntries(
-          ids.map((id, i) => [id, { meterPublicKey: meters[i]!.publicKey.map(String), ratedPowerW: "22000" }]),
-        ),
-      ),
-    );
-    writeFileSync(join(dir, "tariff.json"), JSON.stringify(tariffToJson(tariff)));
+    const files = stationFiles(dir, Object.fromEntries(ids.map((id, i) => [id, meters[i]!])), tariff);
 
     log(`depositing for ${sessions} sessions`);
     const payer = await provider.getSigner(2);
@@ -175,37 +166,23 @@ export async function benchLive(
     for (let i = 0; i < sessions; i++) await driver.deposit(each, payer);
 
     station = await startStation(
-      [
-        "--chargers",
-        join(dir, "chargers.json"),
-        "--tariff",
-        join(dir, "tariff.json"),
-        "--db",
-        join(dir, "station.db"),
-        "--heartbeat",
-        "60",
-        "--rpc",
-        node.rpc,
-        "--deployment",
-        recordFile,
-        "--cpo-keystore",
-        join(dir, "cpo.json"),
-        "--cpo-id",
-        String(cpoId),
-        "--api-port",
-        "0",
-        "--min-cap",
-        String(CAP),
-        "--min-seconds-to-settle",
-        "600",
-        "--close-grace",
-        "86400", // the drivers close; the station must not prove closes of its own during the run
-        "--reading-interval",
-        "1",
-        "--rate-per-minute",
-        "100000", // every driver here shares one address
-        "--quiet",
-      ],
+      stationArgs({
+        files,
+        db: join(dir, "station.db"),
+        heartbeat: 60,
+        chain: {
+          rpc: node.rpc,
+          deployment: recordFile,
+          cpoKeystore: join(dir, "cpo.json"),
+          cpoId,
+          minCap: CAP,
+          minSecondsToSettle: 600,
+          closeGrace: 86_400, // the drivers close; the station must not prove closes of its own during the run
+          readingInterval: 1,
+          ratePerMinute: 100_000, // every driver here shares one address
+        },
+        quiet: true,
+      }),
       await freePort(),
       { ZKCHARGE_PASSPHRASE_CPO: CPO_PASSPHRASE },
     );

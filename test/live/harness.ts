@@ -69,6 +69,43 @@ export function stationFiles(
   return { chargers, tariff: tariffFile };
 }
 
+/** The chain side of a station: its node, deployment, CPO and escrow policy (docs/live.md). */
+export interface StationChainConfig {
+  rpc: string;
+  deployment: string;
+  cpoKeystore: string;
+  cpoId: bigint;
+  minCap: bigint;
+  minSecondsToSettle: number;
+  /** Seconds after a session end before the station proves the close itself. */
+  closeGrace: number;
+  /** The charger's reading interval the cap policy assumes, seconds. */
+  readingInterval: number;
+  /** Write budget of a driver API client per minute. */
+  ratePerMinute: number;
+}
+
+/** The station's command line (without its ports): files, database, heartbeat and, with `chain`, the driver API. */
+export function stationArgs(o: {
+  files: { chargers: string; tariff: string };
+  db: string;
+  heartbeat: number;
+  chain?: StationChainConfig;
+  quiet?: boolean;
+}): string[] {
+  const args = ["--chargers", o.files.chargers, "--tariff", o.files.tariff, "--db", o.db, "--heartbeat"];
+  args.push(String(o.heartbeat));
+  if (o.chain) {
+    const c = o.chain;
+    args.push("--rpc", c.rpc, "--deployment", c.deployment, "--cpo-keystore", c.cpoKeystore);
+    args.push("--cpo-id", String(c.cpoId), "--api-port", "0", "--min-cap", String(c.minCap));
+    args.push("--min-seconds-to-settle", String(c.minSecondsToSettle), "--close-grace", String(c.closeGrace));
+    args.push("--reading-interval", String(c.readingInterval), "--rate-per-minute", String(c.ratePerMinute));
+  }
+  if (o.quiet) args.push("--quiet");
+  return args;
+}
+
 /** Starts the station process on OCPP port `port` (with `env` added); returns once its endpoints listen. */
 export async function startStation(
   args: string[],

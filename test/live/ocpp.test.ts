@@ -22,6 +22,7 @@ import {
   nearBoundaryTariff,
   startCharger,
   startStation,
+  stationArgs as stationCommandLine,
   stationFiles,
   until,
 } from "./harness.ts";
@@ -64,16 +65,7 @@ describe("live: charger and station over OCPP 2.0.1", function () {
     boundaries = near.boundaries;
     const files = stationFiles(dir, { CS001: meter, CS002: cheater }, near.tariff);
     port = await freePort();
-    stationArgs = [
-      "--chargers",
-      files.chargers,
-      "--tariff",
-      files.tariff,
-      "--db",
-      join(dir, "station.db"),
-      "--heartbeat",
-      "2",
-    ];
+    stationArgs = stationCommandLine({ files, db: join(dir, "station.db"), heartbeat: 2 });
     station = await startStation(stationArgs, port);
     chargerArgs = [
       "--station",

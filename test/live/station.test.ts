@@ -7,7 +7,10 @@
  * proof, a proof replayed on another session) refused with the cause named while the charger stays Available; the
  * cap policy stopping a charger, the station closing that session itself after the grace time; a charger killed
  * mid-session, its escrow closed by the station from the last live tail after the settle deadline (chain time
- * travel); a flood answered 429 while another client is served.
+ * travel); a flood answered 429 while another client is served. Faults: `kill -9` of the station mid-session and a
+ * restart on its database (the charger delivers its queue, no reading lost, the session settles); the chain RPC (a
+ * proxy in front of the node) down while a close is handed over, then the answer to the close's transaction lost:
+ * retried with backoff, the close mined once.
  */
 import { request as httpRequest } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -43,6 +46,7 @@ import {
 } from "../../sdk/index.ts";
 import { runFile } from "../cli/harness.ts";
 import { freePort, rpcCall, startNodeProcess, type NodeProcess } from "../fixtures/nodes.ts";
+import { RpcProxy, httpUpstream } from "../fixtures/rpcProxy.ts";
 import { writeKeystore } from "../relayer/harness.ts";
 import {
   Child,
@@ -51,6 +55,7 @@ import {
   nearBoundaryTariff,
   startCharger,
   startStation,
+  stationArgs,
   stationFiles,
   until,
 } from "./harness.ts";
@@ -72,6 +77,10 @@ describe("live: the station's driver API and chain side", function () {
   let driver: Driver;
   let submitter: Signer;
   let station: { child: Child; ocpp: string; admin: string; api: string } | undefined;
+  /** The station's way to the node: a proxy that can be taken down or lose an answer. */
+  let rpc: RpcProxy;
+  /** Starts the station process (again, on the same database and OCPP port after a kill). */
+  let startTheStation: () => Promise<void>;
   const chargers: Record<string, { child?: Child; args: string[] }> = {};
   let client: StationClient;
   /** The honest session's close, replayed later on another session, and its terms. */
@@ -183,56 +192,43 @@ describe("live: the station's driver API and chain side", function () {
     await operator.publishTariff(fields);
     tariff = { ...fields, cpoId };
 
-    // The driver: a deposit of 5.00 EUR from a funded account.
+    // The driver: a deposit of 10.00 EUR (the caps of all the sessions below) from a funded account.
     const payer = await provider.getSigner(2);
     const token = new Contract(record.addresses.token, ["function mint(address,uint256)"], payer);
-    await (await token.getFunction("mint")(await payer.getAddress(), 5_000_000n)).wait();
+    await (await token.getFunction("mint")(await payer.getAddress(), 10_000_000n)).wait();
     driver = new Driver(DriverIdentity.random(), pool);
-    await driver.deposit(5_000_000n, payer);
+    await driver.deposit(10_000_000n, payer);
 
     const files = stationFiles(dir, meters, tariff);
+    rpc = await RpcProxy.start(httpUpstream(node.rpc));
     const port = await freePort();
-    const started = await startStation(
-      [
-        "--chargers",
-        files.chargers,
-        "--tariff",
-        files.tariff,
-        "--db",
-        join(dir, "station.db"),
-        "--heartbeat",
-        "2",
-        "--rpc",
-        node.rpc,
-        "--deployment",
-        recordFile,
-        "--cpo-keystore",
-        join(dir, "cpo.json"),
-        "--cpo-id",
-        String(cpoId),
-        "--api-port",
-        "0",
-        "--min-cap",
-        String(MIN_CAP),
-        "--min-seconds-to-settle",
-        "600",
-        "--close-grace",
-        "20",
-        "--reading-interval",
-        "2",
-        "--rate-per-minute",
-        "60",
-      ],
-      port,
-      { ZKCHARGE_PASSPHRASE_CPO: CPO_PASSPHRASE },
-    );
-    const api = /driver API for CPO \d+ on chain 31337 on (http:\/\/\S+)/.exec(started.child.stdout)![1]!;
-    station = { ...started, api };
-    client = new StationClient(api);
+    const args = stationArgs({
+      files,
+      db: join(dir, "station.db"),
+      heartbeat: 2,
+      chain: {
+        rpc: rpc.url,
+        deployment: recordFile,
+        cpoKeystore: join(dir, "cpo.json"),
+        cpoId,
+        minCap: MIN_CAP,
+        minSecondsToSettle: 600,
+        closeGrace: 45, // longer than a loaded machine takes to prove a close
+        readingInterval: 2,
+        ratePerMinute: 60,
+      },
+    });
+    startTheStation = async () => {
+      const started = await startStation(args, port, { ZKCHARGE_PASSPHRASE_CPO: CPO_PASSPHRASE });
+      const api = /driver API for CPO \d+ on chain 31337 on (http:\/\/\S+)/.exec(started.child.stdout)![1]!;
+      station = { ...started, api };
+      client = new StationClient(api);
+    };
+    await startTheStation();
     for (const id of ["CS001", "CS002"]) {
       const args = [
         "--station",
-        station.ocpp,
+        station!.ocpp,
         "--id",
         id,
         "--meter-key",
@@ -255,6 +251,7 @@ describe("live: the station's driver API and chain side", function () {
   after(async function () {
     for (const c of Object.values(chargers)) await c.child?.kill("SIGKILL");
     await station?.child.kill("SIGKILL");
+    await rpc?.close();
     provider?.destroy();
     await node?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -390,6 +387,94 @@ describe("live: the station's driver API and chain side", function () {
 
     expect((await chargerStatus("CS001")).status).to.equal("Available");
     expect((chargers.CS001!.child!.stdout.match(/transaction \S+ started/g) ?? []).length).to.equal(startsBefore);
+  });
+
+  /** Locks and starts a session on CS001 (once it is Available) and follows it. */
+  async function chargeOnCs001(cap: bigint) {
+    await until("CS001 Available", async () =>
+      (await chargerStatus("CS001")).status === "Available" ? true : undefined,
+    );
+    const offer = await client.offer("CS001");
+    const { driverNonce, escrowId, sessionId } = await lock(offer, { cap });
+    const { token } = await client.start({
+      chargerId: "CS001",
+      stationNonce: offer.stationNonce,
+      driverNonce,
+      escrowId,
+    });
+    return { offer, escrowId, sessionId, token };
+  }
+
+  /** Stops the session and waits for its end; returns the driver's close of it. */
+  async function stopAndProve(x: { offer: Offer; escrowId: bigint; sessionId: bigint; token: string }) {
+    expect((await client.stop(x.sessionId, x.token)).status).to.equal("Accepted");
+    await until("the session end", async () =>
+      (await client.status(x.sessionId, x.token)).state === "ended" ? true : undefined,
+    );
+    const session = await sessionEnd(x.sessionId, x.token, x.offer);
+    const tree = await readMeterTree(registry, cpoId);
+    return prepareClose(pool, x.escrowId, session, tree.path(tree.indexOf(x.offer.meterLeaf)));
+  }
+
+  it("survives kill -9 of the station mid-session: restarted on its database, no reading lost, the session settles", async function () {
+    const x = await chargeOnCs001(1_000_000n);
+    await until("3 readings", async () =>
+      (await client.status(x.sessionId, x.token)).readings >= 3 ? true : undefined,
+    );
+    await station!.child.kill("SIGKILL");
+    const charger = chargers.CS001!.child!;
+    await charger.waitFor(/disconnected from the CSMS/);
+    await new Promise((r) => setTimeout(r, 3000)); // the charger queues its readings meanwhile
+    await startTheStation();
+    const afterRestart = await until("the queue delivered", async () => {
+      const s = await client.status(x.sessionId, x.token);
+      return s.readings >= 6 ? s : undefined;
+    });
+    expect(afterRestart.state).to.equal("open");
+    await station!.child.waitFor(/CS001: stored live seqNo \d+ .* \(taken offline\)/, 10_000);
+    const closing = await stopAndProve(x);
+    // Every reading the charger signed, from its start point to its end, in order: none lost across the kill.
+    const { readings } = await client.readings(x.sessionId, x.token);
+    expect(readings.map((r) => r.seqNo)).to.deep.equal(readings.map((_, i) => i));
+    const answer = await client.close(x.sessionId, x.token, closing);
+    expect(answer).to.deep.include({ amount: closing.pub.amount, existing: false });
+    expect((await readEscrow(pool, x.escrowId)).status).to.equal(EscrowStatus.Closed);
+  });
+
+  it("waits out a chain outage with backoff, and submits a close once when the answer to its transaction is lost", async function () {
+    const x = await chargeOnCs001(1_000_000n);
+    await until("2 readings", async () =>
+      (await client.status(x.sessionId, x.token)).readings >= 2 ? true : undefined,
+    );
+    const closing = await stopAndProve(x);
+    const sentBefore = rpc.forwarded.get("eth_sendRawTransaction") ?? 0;
+    // The node is down when the driver hands the close; it comes back, but the answer to the close's
+    // transaction is lost on its way to the station.
+    rpc.down = true;
+    const handed = client.close(x.sessionId, x.token, closing).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await station!.child.waitFor(/read escrow: .*retry 2 in/, 15_000);
+    rpc.loseAnswerTo.add("eth_sendRawTransaction");
+    rpc.down = false;
+    const failed = await handed;
+    expect(failed).to.be.instanceOf(StationError);
+    expect([(failed as StationError).status, (failed as StationError).code]).to.deep.equal([502, "CLOSE_FAILED"]);
+    // The station finds its transaction mined instead of sending another; the driver's retry gets it too.
+    const closed = await until("the close confirmed", async () => {
+      const s = await client.status(x.sessionId, x.token);
+      return s.state === "closed" ? s : undefined;
+    });
+    const events = await pool.queryFilter(pool.filters.EscrowClosed(x.escrowId));
+    expect(events.map((e) => [e.args.amount, Number(e.args.mode), e.transactionHash])).to.deep.equal([
+      [closing.pub.amount, 0, closed.closeTx],
+    ]);
+    expect(await client.close(x.sessionId, x.token, closing)).to.deep.include({
+      txHash: closed.closeTx,
+      existing: true,
+    });
+    expect((rpc.forwarded.get("eth_sendRawTransaction") ?? 0) - sentBefore).to.equal(1);
   });
 
   it("stops the charger before the bill can pass the cap; the station closes the session itself after the grace time", async function () {
