@@ -39,7 +39,7 @@ import {
   type Offer,
 } from "../sdk/index.ts";
 import { runFile } from "../test/cli/harness.ts";
-import { freePort, startNodeProcess } from "../test/fixtures/nodes.ts";
+import { freePort, startNodeProcess } from "../dev/nodes.ts";
 import { writeKeystore } from "../test/relayer/harness.ts";
 import { nearBoundaryTariff, startStation, stationArgs, stationFiles } from "../test/live/harness.ts";
 

@@ -17,7 +17,7 @@ import { shutdownProver } from "../prover/index.ts";
 import { PASSPHRASE_ENV } from "../relayer/key.ts";
 import { setUpNetwork } from "../dev/localNetwork.ts";
 import { startRelayerProcess, writeKeystore } from "../test/relayer/harness.ts";
-import { startNodeProcess } from "../test/fixtures/nodes.ts";
+import { startNodeProcess } from "../dev/nodes.ts";
 
 /** What {@link benchRelayer} measured. */
 export interface RelayerBench {

@@ -16,7 +16,7 @@ import type { Page } from "puppeteer-core";
 import { Driver, DriverIdentity, sessionReceiptToJson } from "../sdk/index.ts";
 import { chargeSession } from "../dev/localNetwork.ts";
 import { shutdownProver } from "../prover/index.ts";
-import { freePort, startNodeProcess } from "../test/fixtures/nodes.ts";
+import { freePort, startNodeProcess } from "../dev/nodes.ts";
 import { WEB_DIST, buildSite, deployDemo, launchChromium, serveSite } from "../scripts/lib/webSite.ts";
 import { ms, sample, spread, table, type Sample } from "./stats.ts";
 

@@ -26,7 +26,8 @@ import {
   formatAmount,
   readEscrow,
 } from "../sdk/index.ts";
-import { openWalletFile, rpc, runWallet, startLiveNet, type LiveNet, type Proc } from "./lib/liveNet.ts";
+import { rpcCall } from "../dev/nodes.ts";
+import { openWalletFile, runWallet, startLiveNet, type LiveNet, type Proc } from "./lib/liveNet.ts";
 
 const say = (line: string) => console.log(line);
 const show = (out: string) => {
@@ -131,8 +132,8 @@ try {
     const pool = Pool__factory.connect(s3.pool, provider);
     const now = BigInt((await provider.getBlock("latest"))!.timestamp);
     const jump = BigInt(s3.settleDeadline) - now + 60n;
-    await rpc(net.rpc, "evm_increaseTime", [Number(jump)]);
-    await rpc(net.rpc, "evm_mine", []);
+    await rpcCall(net.rpc, "evm_increaseTime", [Number(jump)]);
+    await rpcCall(net.rpc, "evm_mine", []);
     say(`  dev chain: evm_increaseTime ${jump} s + evm_mine: past the settle deadline`);
     const deadline = Date.now() + 180_000;
     for (;;) {

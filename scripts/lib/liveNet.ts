@@ -1,14 +1,13 @@
 /**
  * A live zkcharge network on 127.0.0.1, every party its own process (for `npm run demo:live` and the wallet's live
- * tests): a `hardhat node`, zkcharge deployed by configuration (`scripts/deploy.ts`), a CPO registered with one
+ * tests): a `hardhat node` (or anvil), zkcharge deployed by configuration (`scripts/deploy.ts`), a CPO registered with one
  * meter per charger and a tariff, the relayer service, the station service (OCPP CSMS + driver API), one charger
  * process per meter, and a driver wallet file. Each process runs in its own process group and is killed by its PID
  * ({@link LiveNet.stop}, also after a failure). The CPO's, relayer's and meters' keys are encrypted key files; the
  * accounts are the dev node's well-known ones (dev chain only).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Contract, JsonRpcProvider, Wallet, encryptKeystoreJsonSync } from "ethers";
@@ -21,13 +20,12 @@ import {
   tariffToJson,
   type Tariff,
 } from "../../sdk/index.ts";
-import { readFileSync } from "node:fs";
 import { WalletStore } from "../../cli/walletStore.ts";
+import { startNodeProcess, type NodeKind } from "../../dev/nodes.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
-const HARDHAT = join(ROOT, "node_modules", ".bin", "hardhat");
-/** The dev node's well-known accounts 1 (CPO admin) and 3 (relayer): `hardhat node`'s default mnemonic. */
+/** The dev node's well-known accounts 1 (CPO admin) and 3 (relayer): the default mnemonic of `hardhat node` and anvil. */
 const CPO_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 /** Account 2, the payer. */
 const PAYER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -106,30 +104,6 @@ export class Proc {
   }
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** One JSON-RPC request. */
-export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result as T;
-}
-
 function keystore(file: string, key: string, passphrase: string): void {
   const wallet = new Wallet(key);
   writeFileSync(
@@ -142,6 +116,8 @@ function keystore(file: string, key: string, passphrase: string): void {
 export interface LiveNetOptions {
   /** Where every file goes (key files, databases, the deployment record). */
   dir: string;
+  /** The EVM implementation the chain runs on (default a `hardhat node`). */
+  node?: NodeKind;
   /** Charger identities (one meter each). */
   chargers: string[];
   /** Extra arguments per charger (e.g. a test's `--fault`). */
@@ -194,8 +170,10 @@ export function liveTariff(cpoId: bigint, now: bigint, boundaryInS: bigint): Tar
 export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
   const log = o.log ?? (() => {});
   const procs = new Map<string, Proc>();
+  let stopNode = async () => {};
   const stop = async () => {
     await Promise.all([...procs.values()].reverse().map((p) => p.kill("SIGKILL")));
+    await stopNode();
   };
   const start = (name: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
     const p = new Proc(name, file, args, { ...process.env, ...env }, o.echo ? (l) => log(`[${name}] ${l}`) : undefined);
@@ -204,19 +182,10 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
   };
   try {
     mkdirSync(o.dir, { recursive: true });
-    const port = await freePort();
-    const node = start("chain", HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", String(port)]);
-    const rpcUrl = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      try {
-        await rpc(rpcUrl, "eth_chainId");
-        break;
-      } catch {
-        if (i > 240 || !node.running) throw new Error(`hardhat node did not answer:\n${node.stdout}${node.stderr}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    log(`chain: hardhat node (pid ${node.pid}) on ${rpcUrl}`);
+    const node = await startNodeProcess(o.node ?? "hardhat");
+    stopNode = node.stop;
+    const rpcUrl = node.rpc;
+    log(`chain: ${node.kind} node (pid ${node.pid}) on ${rpcUrl}`);
     const out = join(o.dir, "deployments");
     const deploy = start(
       "deploy",

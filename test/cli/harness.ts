@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { freePort } from "../fixtures/nodes.ts";
+import { freePort } from "../../dev/nodes.ts";
 
 export { freePort };
 

@@ -18,7 +18,7 @@ import {
   type DeploymentRecord,
 } from "../../sdk/index.ts";
 import { runFile, type Run } from "../cli/harness.ts";
-import { anvilAvailable, rpcCall, startNodeProcess, type NodeKind, type NodeProcess } from "../fixtures/nodes.ts";
+import { anvilAvailable, rpcCall, startNodeProcess, type NodeKind, type NodeProcess } from "../../dev/nodes.ts";
 import testTokenArtifact from "../../artifacts/contracts/test/TestToken.sol/TestToken.json" with { type: "json" };
 
 const DEPLOY = "scripts/deploy.ts";

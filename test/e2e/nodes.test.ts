@@ -14,7 +14,7 @@ import { parseState } from "../../cli/state.ts";
 import { formatAmount } from "../../sdk/index.ts";
 import { runFile, zkcharge } from "../cli/harness.ts";
 import { startRelayerProcess, writeKeystore, type Child } from "../relayer/harness.ts";
-import { anvilAvailable, startNodeProcess, type NodeKind, type NodeProcess } from "../fixtures/nodes.ts";
+import { anvilAvailable, startNodeProcess, type NodeKind, type NodeProcess } from "../../dev/nodes.ts";
 
 const HUNG_MS = 180_000;
 

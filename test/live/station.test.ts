@@ -45,7 +45,7 @@ import {
   type Tariff,
 } from "../../sdk/index.ts";
 import { runFile } from "../cli/harness.ts";
-import { freePort, rpcCall, startNodeProcess, type NodeProcess } from "../fixtures/nodes.ts";
+import { freePort, rpcCall, startNodeProcess, type NodeProcess } from "../../dev/nodes.ts";
 import { RpcProxy, httpUpstream } from "../fixtures/rpcProxy.ts";
 import { writeKeystore } from "../relayer/harness.ts";
 import {

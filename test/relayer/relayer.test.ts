@@ -29,7 +29,7 @@ import { signQuote } from "../../relayer/fees.ts";
 import { PASSPHRASE_ENV } from "../../relayer/key.ts";
 import { DAY, chargeSession, freshNonces, setUpNetwork, type Network } from "../fixtures/chain.ts";
 import { SwallowingProxy, runRelayerProcess, startRelayerProcess, writeKeystore, type Child } from "./harness.ts";
-import { startNodeProcess, type NodeProcess } from "../fixtures/nodes.ts";
+import { startNodeProcess, type NodeProcess } from "../../dev/nodes.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 

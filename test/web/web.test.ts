@@ -21,7 +21,7 @@ import {
 } from "../../sdk/index.ts";
 import { chargeSession } from "../../dev/localNetwork.ts";
 import { REPO_ROOT } from "../../prover/node/fileSource.ts";
-import { freePort, startNodeProcess, type NodeProcess } from "../fixtures/nodes.ts";
+import { freePort, startNodeProcess, type NodeProcess } from "../../dev/nodes.ts";
 import {
   buildSite,
   deployDemo,
