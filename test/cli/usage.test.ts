@@ -21,6 +21,7 @@ function stateWithSession(): CliState {
     energyPrice: [1n, 2n, 3n, 4n] as const,
     bandStart: [0n, 25_200n, 61_200n, 79_200n] as const,
     timePricePerHour: [120_000n, 120_000n, 120_000n, 120_000n] as const,
+    parkingPricePerHour: [120_000n, 120_000n, 120_000n, 120_000n] as const,
     minPrice: 0n,
     maxPrice: 0n,
     tzOffset: 3600n,
