@@ -39,6 +39,7 @@ template Close(METER_DEPTH, N) {
     signal input energyPrice[4];
     signal input bandStart[3];
     signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
     signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
@@ -74,6 +75,7 @@ template Close(METER_DEPTH, N) {
     bill.energyPrice <== energyPrice;
     bill.bandStart <== bandStart;
     bill.timePricePerHour <== timePricePerHour;
+    bill.parkingPricePerHour <== parkingPricePerHour;
     bill.minPrice <== minPrice;
     bill.maxPrice <== maxPrice;
     bill.tzOffset <== tzOffset;

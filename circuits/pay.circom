@@ -50,6 +50,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input energyPrice[4];
     signal input bandStart[3];
     signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
     signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
@@ -92,6 +93,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     bill.energyPrice <== energyPrice;
     bill.bandStart <== bandStart;
     bill.timePricePerHour <== timePricePerHour;
+    bill.parkingPricePerHour <== parkingPricePerHour;
     bill.minPrice <== minPrice;
     bill.maxPrice <== maxPrice;
     bill.tzOffset <== tzOffset;

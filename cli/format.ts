@@ -82,7 +82,7 @@ export function printBill(bill: Bill, tariff: Tariff, tailFrom?: bigint): void {
   for (const iv of bill.perInterval) {
     detail(
       `${localClock(iv.tStart, tariff)}-${localClock(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(tariff.energyPrice[iv.band]!)}/kWh: ` +
-        `${kwh(iv.de)} = ${formatAmount(iv.energyNumerator / BILL_DIVISOR)}, ${iv.dt / 60n} min plugged in = ${formatAmount(iv.timeNumerator / BILL_DIVISOR)}` +
+        `${kwh(iv.de)} = ${formatAmount(iv.energyNumerator / BILL_DIVISOR)}, ${iv.dt / 60n} min ${iv.parked ? "parked" : "charging"} = ${formatAmount(iv.timeNumerator / BILL_DIVISOR)}` +
         (tailFrom !== undefined && iv.tStart === tailFrom ? " (live tail interval)" : ""),
     );
   }

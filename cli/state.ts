@@ -51,6 +51,7 @@ const tariff: z.ZodType<Tariff, z.ZodTypeDef, unknown> = z
     energyPrice: bands,
     bandStart: bands,
     timePricePerHour: bands,
+    parkingPricePerHour: bands,
     minPrice: bigint,
     maxPrice: bigint,
     tzOffset: bigint,

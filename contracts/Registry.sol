@@ -98,6 +98,10 @@ contract Registry is IRegistry {
             t.timePricePerHour[1] > Constants.MAX_TIME_PRICE ||
             t.timePricePerHour[2] > Constants.MAX_TIME_PRICE ||
             t.timePricePerHour[3] > Constants.MAX_TIME_PRICE ||
+            t.parkingPricePerHour[0] > Constants.MAX_TIME_PRICE ||
+            t.parkingPricePerHour[1] > Constants.MAX_TIME_PRICE ||
+            t.parkingPricePerHour[2] > Constants.MAX_TIME_PRICE ||
+            t.parkingPricePerHour[3] > Constants.MAX_TIME_PRICE ||
             t.energyPrice[0] > Constants.MAX_ENERGY_PRICE ||
             t.energyPrice[1] > Constants.MAX_ENERGY_PRICE ||
             t.energyPrice[2] > Constants.MAX_ENERGY_PRICE ||
@@ -155,12 +159,15 @@ contract Registry is IRegistry {
     }
 
     /// @dev H5(TAG_TARIFF, H4(cpoId, flatFee, minPrice, maxPrice), H5(energyPrice[0..3], tzOffset),
-    /// H4(timePricePerHour[0..3]), H5(bandStart[0..2], validFrom, validTo)) (docs/protocol.md; bandStart here =
-    /// bands 1..3 there).
+    /// H5(timePricePerHour[0..3], H4(parkingPricePerHour[0..3])), H5(bandStart[0..2], validFrom, validTo))
+    /// (docs/protocol.md; bandStart here = bands 1..3 there).
     function _hashTariff(Tariff calldata t) internal pure returns (uint256) {
         uint256 a = PoseidonT5.hash([t.cpoId, t.flatFee, t.minPrice, t.maxPrice]);
         uint256 b = PoseidonT6.hash([t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], t.energyPrice[3], t.tzOffset]);
-        uint256 c = PoseidonT5.hash(t.timePricePerHour);
+        uint256 p = PoseidonT5.hash(t.parkingPricePerHour);
+        uint256 c = PoseidonT6.hash(
+            [t.timePricePerHour[0], t.timePricePerHour[1], t.timePricePerHour[2], t.timePricePerHour[3], p]
+        );
         uint256 d = PoseidonT6.hash([t.bandStart[0], t.bandStart[1], t.bandStart[2], t.validFrom, t.validTo]);
         return PoseidonT6.hash([Constants.TAG_TARIFF, a, b, c, d]);
     }

@@ -127,7 +127,7 @@ try {
     const end = k + 1 < 4 ? tariff.bandStart[k + 1]! : 86_400n;
     detail(
       `band ${k}: ${clock(start).slice(0, 5)}-${clock(end).slice(0, 5)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh, ` +
-        `${formatAmount(tariff.timePricePerHour[k]!)}/h`,
+        `${formatAmount(tariff.timePricePerHour[k]!)}/h charging, ${formatAmount(tariff.parkingPricePerHour[k]!)}/h parked`,
     );
   });
   record("publish tariff", tariffGas, null, "4 bands");
@@ -165,7 +165,7 @@ try {
     const price = tariff.energyPrice[iv.band]!;
     detail(
       `${hhmm(iv.tStart, tariff)}-${hhmm(iv.tEnd, tariff)} band ${iv.band} @ ${formatAmount(price)}/kWh: ` +
-        `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min plugged in = ${money(iv.timeNumerator)}`,
+        `${kwh(iv.de)} = ${money(iv.energyNumerator)}, ${iv.dt / 60n} min ${iv.parked ? "parked" : "charging"} = ${money(iv.timeNumerator)}`,
     );
   }
   detail(`total: ${formatAmount(payment.pub.amount)} (exact sum, rounded down once at the end)`);

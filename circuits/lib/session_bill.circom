@@ -43,7 +43,8 @@ template MeterMembership(DEPTH) {
 //  - time and energy never decrease, every interval fits 32 bits, power stays within the rating
 //    (de * 3600 <= ratedPowerW * dt), no interval straddles a band boundary;
 //  - bill = floor((flatFee*D + sum de*price[band]*3600 + dt*timePrice[band]*1000) / D), remainder < D,
-//    each interval priced in the band it starts in (energy and time prices both by time of day), and
+//    each interval priced in the band it starts in (energy and time prices both by time of day), its
+//    timePrice the band's parking price when it is parked (de = 0), else the band's time price, and
 //    amount = max(bill, minPrice), then at most maxPrice when maxPrice > 0 (OCPI min_price, max_price).
 // Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n (or the tail);
 // tailEnabled is boolean;
@@ -59,6 +60,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input energyPrice[4];
     signal input bandStart[3];
     signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
     signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
@@ -82,8 +84,8 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal output head;
     signal output amount;
 
-    TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, minPrice, maxPrice,
-                 tzOffset, validFrom, validTo);
+    TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, parkingPricePerHour,
+                 minPrice, maxPrice, tzOffset, validFrom, validTo);
 
     signal meterLeaf <== MeterMembership(METER_DEPTH)(meterRoot, cpoId, meterAx, meterAy, ratedPowerW,
                                                       meterIndex, meterTreeSize, meterSiblings);
@@ -131,7 +133,8 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         plausible[i].in <== [de[i] * 3600, ratedPowerW * dt[i]];
         plausible[i].out === 1;
 
-        (price[i], timePrice[i]) <== IntervalPrice()(t[i], dt[i], tzOffset, bandStart, energyPrice, timePricePerHour);
+        (price[i], timePrice[i]) <== IntervalPrice()(t[i], dt[i], de[i], tzOffset, bandStart, energyPrice,
+                                                     timePricePerHour, parkingPricePerHour);
         energyCost[i] <== de[i] * price[i];
         timeCost[i] <== dt[i] * timePrice[i];
         // Each term < 2^76; with the tail interval the total stays below 2^81.
@@ -141,7 +144,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal total;
     if (WITH_TAIL == 1) {
         signal tail <== TailCharge(N)(chain.active, t, e, tailEnabled, tTail, eTail, ratedPowerW,
-                                      tzOffset, bandStart, energyPrice, timePricePerHour);
+                                      tzOffset, bandStart, energyPrice, timePricePerHour, parkingPricePerHour);
         total <== sum[N - 1] + tail;
     } else {
         tailEnabled === 0;
@@ -173,7 +176,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
 // TailCharge(N): the bill numerator of one interval from the last chain point (the one with
 // active[i] = 1, active[i+1] = 0) to a live-tail reading (tTail, eTail), or 0 when disabled
 // (then tTail = eTail = 0 is enforced). Same rules as chain intervals: dt, de < 2^32, power within
-// the rating, no band boundary crossed.
+// the rating, no band boundary crossed, parked (de = 0) at the parking price.
 // Caller must enforce: tailEnabled is boolean; active is SessionChain's mask; t[0] < 2^40.
 template TailCharge(N) {
     signal input active[N];
@@ -187,6 +190,7 @@ template TailCharge(N) {
     signal input bandStart[3];
     signal input energyPrice[4];
     signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
     signal output numerator;
 
     (1 - tailEnabled) * tTail === 0;
@@ -208,8 +212,8 @@ template TailCharge(N) {
     plausible.in <== [de * 3600, ratedPowerW * dt];
     plausible.out === 1;
 
-    signal (price, timePrice) <== IntervalPrice()(lastT[N - 1], dt, tzOffset, bandStart, energyPrice,
-                                                  timePricePerHour);
+    signal (price, timePrice) <== IntervalPrice()(lastT[N - 1], dt, de, tzOffset, bandStart, energyPrice,
+                                                  timePricePerHour, parkingPricePerHour);
     signal energyCost <== de * price;
     signal timeCost <== dt * timePrice;
     numerator <== energyCost * 3600 + timeCost * 1000;

@@ -7,7 +7,7 @@ include "./constants.circom";
 
 // TariffHash: range-checks every tariff field and proves they hash to `tariffHash`:
 //   H(TAG_TARIFF, H(cpoId, flatFee, minPrice, maxPrice), H(energyPrice[0..3], tzOffset),
-//                 H(timePricePerHour[0..3]), H(bandStart[1..3], validFrom, validTo))
+//                 H(timePricePerHour[0..3], H(parkingPricePerHour[0..3])), H(bandStart[1..3], validFrom, validTo))
 // (bandStart[0] = 0 is implicit; `bandStart` here holds the starts of bands 1..3.)
 // Caller must enforce: tariffHash is a tariff the registry published for cpoId; the registry
 // also checks 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400 and tzOffset < 86400,
@@ -19,6 +19,7 @@ template TariffHash() {
     signal input energyPrice[4];
     signal input bandStart[3];
     signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
     signal input minPrice;
     signal input maxPrice;
     signal input tzOffset;
@@ -34,6 +35,7 @@ template TariffHash() {
     for (var k = 0; k < 4; k++) {
         _ <== Num2Bits(BITS_ENERGY_PRICE())(energyPrice[k]);
         _ <== Num2Bits(BITS_TIME_PRICE())(timePricePerHour[k]);
+        _ <== Num2Bits(BITS_TIME_PRICE())(parkingPricePerHour[k]); // same units and bound as the time price
     }
     for (var k = 0; k < 3; k++) {
         _ <== Num2Bits(BITS_TIME_OF_DAY())(bandStart[k]);
@@ -41,7 +43,11 @@ template TariffHash() {
 
     signal prices <== Poseidon(4)([cpoId, flatFee, minPrice, maxPrice]);
     signal energy <== Poseidon(5)([energyPrice[0], energyPrice[1], energyPrice[2], energyPrice[3], tzOffset]);
-    signal time <== Poseidon(4)(timePricePerHour);
+    // The parking prices nest inside the time group: the top hash keeps its width 5 (the registry hashes with
+    // Poseidon of at most 5 inputs).
+    signal parking <== Poseidon(4)(parkingPricePerHour);
+    signal time <== Poseidon(5)([timePricePerHour[0], timePricePerHour[1], timePricePerHour[2], timePricePerHour[3],
+                                 parking]);
     signal window <== Poseidon(5)([bandStart[0], bandStart[1], bandStart[2], validFrom, validTo]);
     signal computedHash <== Poseidon(5)([TAG_TARIFF(), prices, energy, time, window]);
     tariffHash === computedHash;
@@ -66,19 +72,23 @@ template TimeOfDay() {
     inDay.out === 1;
 }
 
-// IntervalPrice: the energy and time prices of an interval that starts at `start` and lasts `dt`
-// seconds (the prices of the time-of-day band it starts in), and proves the interval stays inside
-// that band (end-inclusive: it may end exactly on the next boundary; a reading on a boundary starts
-// the next band; the last band ends at midnight).
+// IntervalPrice: the energy and time prices of an interval that starts at `start`, lasts `dt` seconds
+// and adds `de` Wh (the prices of the time-of-day band it starts in), and proves the interval stays
+// inside that band (end-inclusive: it may end exactly on the next boundary; a reading on a boundary
+// starts the next band; the last band ends at midnight). The interval is parked when de = 0 (OCPI
+// PARKING_TIME, "time not charging"): its time price is then the band's parking price, else the
+// band's (charging) time price (OCPI TIME).
 // Caller must enforce: start < 2^41, dt < 2^32, tariff fields range-checked and ordered (TariffHash
 // + registry), so the band flags below are monotone (a band start passed implies all earlier ones).
 template IntervalPrice() {
     signal input start;
     signal input dt;
+    signal input de;
     signal input tzOffset;
     signal input bandStart[3];
     signal input energyPrice[4];
     signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
     signal output price;
     signal output timePrice;
 
@@ -90,7 +100,10 @@ template IntervalPrice() {
         reached[k] <== GreaterEqThan(BITS_TIME_OF_DAY())([tod, bandStart[k]]);
     }
     price <== BandValue()(reached, energyPrice);
-    timePrice <== BandValue()(reached, timePricePerHour);
+    signal chargingPrice <== BandValue()(reached, timePricePerHour);
+    signal parkingPrice <== BandValue()(reached, parkingPricePerHour);
+    signal parked <== IsZero()(de);
+    timePrice <== chargingPrice + parked * (parkingPrice - chargingPrice);
     signal bandEnd <== BandValue()(reached, [bandStart[0], bandStart[1], bandStart[2], SECONDS_PER_DAY()]);
 
     // tod + dt < 2^33 and bandEnd <= 86400.

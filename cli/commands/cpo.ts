@@ -28,6 +28,7 @@ interface TariffOptions {
   energyPrices: bigint[];
   bandStarts: bigint[];
   timePrices: bigint[];
+  parkingPrices: bigint[];
   minPrice: bigint;
   maxPrice: bigint;
   tz: bigint;
@@ -140,9 +141,16 @@ export function registerCpoCommands(root: Command): void {
       .addOption(
         option(
           "--time-prices <EUR,EUR,EUR,EUR>",
-          "EUR per hour plugged in, in bands 0..3",
+          "EUR per hour charging (an interval that adds energy: OCPI TIME), in bands 0..3",
           listArg(4, amountArg({ positive: false })),
         ).default(base.timePricePerHour, base.timePricePerHour.map(eur).join(",")),
+      )
+      .addOption(
+        option(
+          "--parking-prices <EUR,EUR,EUR,EUR>",
+          "EUR per hour parked (an interval that adds no energy: OCPI PARKING_TIME), in bands 0..3",
+          listArg(4, amountArg({ positive: false })),
+        ).default(base.parkingPricePerHour, base.parkingPricePerHour.map(eur).join(",")),
       )
       .addOption(
         option("--min-price <EUR>", "floor on a session's amount (0: none)", amountArg({ positive: false })).default(
@@ -169,6 +177,7 @@ export function registerCpoCommands(root: Command): void {
         energyPrice: [o.energyPrices[0]!, o.energyPrices[1]!, o.energyPrices[2]!, o.energyPrices[3]!],
         bandStart: [0n, o.bandStarts[0]!, o.bandStarts[1]!, o.bandStarts[2]!],
         timePricePerHour: [o.timePrices[0]!, o.timePrices[1]!, o.timePrices[2]!, o.timePrices[3]!],
+        parkingPricePerHour: [o.parkingPrices[0]!, o.parkingPrices[1]!, o.parkingPrices[2]!, o.parkingPrices[3]!],
         minPrice: o.minPrice,
         maxPrice: o.maxPrice,
         tzOffset: o.tz,
@@ -244,7 +253,7 @@ export async function publishTariff(
     const end = k < 3 ? tariff.bandStart[k + 1]! : DAY;
     detail(
       `band ${k}: ${hhmm(start)}-${hhmm(end)}  ${formatAmount(tariff.energyPrice[k]!)}/kWh, ` +
-        `${formatAmount(tariff.timePricePerHour[k]!)}/h`,
+        `${formatAmount(tariff.timePricePerHour[k]!)}/h charging, ${formatAmount(tariff.parkingPricePerHour[k]!)}/h parked`,
     );
   });
   txLine("publishTariff", receipt);

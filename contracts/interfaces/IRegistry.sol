@@ -12,7 +12,10 @@ interface IRegistry {
     /// @param energyPrice Price per kWh in each of the 4 time-of-day bands (each < 2^32).
     /// @param bandStart Starts of bands 1..3 in seconds after local midnight (band 0 starts at 0):
     /// 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400.
-    /// @param timePricePerHour Price per hour of session time in each of the 4 bands (each < 2^32).
+    /// @param timePricePerHour Price per hour of charging time (OCPI TIME: an interval that adds energy) in each of
+    /// the 4 bands (each < 2^32).
+    /// @param parkingPricePerHour Price per hour of parking time (OCPI PARKING_TIME: an interval that adds no
+    /// energy) in each of the 4 bands (each < 2^32).
     /// @param minPrice Floor on a session's price, 0 = none (< 2^40; at most maxPrice when a cap is set).
     /// @param maxPrice Cap on a session's price, 0 = no cap (< 2^40).
     /// @param tzOffset Seconds added to UTC to get local time, 0 <= tzOffset < 86400 (negative zones mod one day).
@@ -24,6 +27,7 @@ interface IRegistry {
         uint256[4] energyPrice;
         uint256[3] bandStart;
         uint256[4] timePricePerHour;
+        uint256[4] parkingPricePerHour;
         uint256 minPrice;
         uint256 maxPrice;
         uint256 tzOffset;

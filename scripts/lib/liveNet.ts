@@ -158,6 +158,7 @@ export function liveTariff(cpoId: bigint, now: bigint, boundaryInS: bigint): Tar
     energyPrice: [300_000n, 250_000n, 400_000n, 300_000n],
     bandStart: [0n, local + boundaryInS, local + 6n * 3600n, local + 12n * 3600n],
     timePricePerHour: [60_000n, 60_000n, 60_000n, 60_000n],
+    parkingPricePerHour: [60_000n, 60_000n, 60_000n, 60_000n],
     minPrice: 0n,
     maxPrice: 0n,
     tzOffset: (((local - (now % 86400n)) % 86400n) + 86400n) % 86400n,

@@ -106,6 +106,7 @@ export interface TariffHashFields {
   energyPrice: readonly [bigint, bigint, bigint, bigint];
   bandStart: readonly [bigint, bigint, bigint, bigint];
   timePricePerHour: readonly [bigint, bigint, bigint, bigint];
+  parkingPricePerHour: readonly [bigint, bigint, bigint, bigint];
   minPrice: bigint;
   maxPrice: bigint;
   tzOffset: bigint;
@@ -115,13 +116,13 @@ export interface TariffHashFields {
 
 /**
  * Tariff hash `H_5(TAG_TARIFF, H_4(cpoId, flatFee, minPrice, maxPrice), H_5(energyPrice[0..3], tzOffset),
- * H_4(timePricePerHour[0..3]), H_5(bandStart[1..3], validFrom, validTo))`.
+ * H_5(timePricePerHour[0..3], H_4(parkingPricePerHour[0..3])), H_5(bandStart[1..3], validFrom, validTo))`.
  * `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
  */
 export function tariffHash(tariff: TariffHashFields): bigint {
   const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.minPrice, tariff.maxPrice]);
   const b = poseidon([...tariff.energyPrice, tariff.tzOffset]);
-  const c = poseidon([...tariff.timePricePerHour]);
+  const c = poseidon([...tariff.timePricePerHour, poseidon([...tariff.parkingPricePerHour])]);
   const d = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);
   return poseidon([TAGS.tariff, a, b, c, d]);
 }

@@ -206,13 +206,22 @@ export function tariffToJson(tariff: Tariff): Record<string, string | string[]> 
   return out;
 }
 
-/** @throws InvalidInputError / InvalidTariffError if `json` is not a tariff {@link tariffToJson} writes */
+/**
+ * @throws InvalidInputError / InvalidTariffError if `json` is not a tariff {@link tariffToJson} writes (a tariff
+ *   without `parkingPricePerHour`, written before parking prices, is refused by name)
+ */
 export function tariffFromJson(json: unknown): Tariff {
   if (typeof json !== "object" || json === null) throw new InvalidInputError("a tariff must be a JSON object");
   const o = json as Record<string, unknown>;
   const scalar = (k: string) => decimal(o[k], `tariff.${k}`);
   const bands = (k: string) => {
     const v = o[k];
+    // JSON written before the parking price existed: its hash is not one the registry publishes any more, so
+    // refuse it rather than guess a parking price (0 or the time price would both be a different tariff).
+    if (v === undefined && k === "parkingPricePerHour")
+      throw new InvalidInputError(
+        "tariff.parkingPricePerHour is missing: this tariff JSON predates parking prices; write it again from the published tariff",
+      );
     if (!Array.isArray(v) || v.length !== 4) throw new InvalidInputError(`tariff.${k} must be 4 decimal strings`);
     return v.map((x, i) => decimal(x, `tariff.${k}[${i}]`)) as unknown as Tariff["bandStart"];
   };
@@ -222,6 +231,7 @@ export function tariffFromJson(json: unknown): Tariff {
     energyPrice: bands("energyPrice"),
     bandStart: bands("bandStart"),
     timePricePerHour: bands("timePricePerHour"),
+    parkingPricePerHour: bands("parkingPricePerHour"),
     minPrice: scalar("minPrice"),
     maxPrice: scalar("maxPrice"),
     tzOffset: scalar("tzOffset"),

@@ -37,6 +37,7 @@ export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) 
       energyPrice: [...t.energyPrice],
       bandStart: t.bandStart.slice(1),
       timePricePerHour: [...t.timePricePerHour],
+      parkingPricePerHour: [...t.parkingPricePerHour],
       minPrice: t.minPrice,
       maxPrice: t.maxPrice,
       tzOffset: t.tzOffset,

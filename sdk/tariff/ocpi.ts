@@ -206,10 +206,10 @@ function unixSeconds(iso: string): bigint {
 
 /**
  * Imports an OCPI 2.2.1 Tariff as a zkcharge tariff when it prices every session exactly as zkcharge's rule
- * does: one FLAT fee; ENERGY and TIME prices by time of day (start_time/end_time) that together make at most 4
- * bands over the day; at every time of day the TIME price equal to the PARKING_TIME price (zkcharge bills all
- * session time, charging or not, at the band's one time price); step_size 1 (per Wh, per second) on ENERGY, TIME
- * and PARKING_TIME; one VAT rate; `min_price` and `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT);
+ * does: one FLAT fee; ENERGY, TIME and PARKING_TIME prices by time of day (start_time/end_time) that together make
+ * at most 4 bands over the day (TIME bills the intervals that add energy, PARKING_TIME those that add none; either
+ * absent = 0); step_size 1 (per Wh, per second) on ENERGY, TIME and PARKING_TIME; one VAT rate; `min_price` and
+ * `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT);
  * currency EUR; every price an exact number of base units. Anything else is refused by name (docs/ocpi.md).
  * @param json the Tariff object as JSON text or parsed value
  * @throws InvalidInputError when the JSON is not a valid OCPI Tariff (naming the path)
@@ -303,40 +303,37 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   const hhmm = (m: number) => `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
   const energyAt: bigint[] = [];
   const timeAt: bigint[] = [];
+  const parkingAt: bigint[] = [];
   for (let m = 0; m < MINUTES_PER_DAY; m++) {
-    const time = priceAt("TIME", m, BITS.timePrice);
-    const parking = priceAt("PARKING_TIME", m, BITS.timePrice);
-    // zkcharge bills every second of a band at its one time price; OCPI splits charging (TIME) from not
-    // charging (PARKING_TIME). They agree on every session only when both prices are equal at every time.
-    if (time.units !== parking.units) {
-      throw new UnsupportedTariffError(
-        `${parking.path ?? time.path}.type ${parking.path ? "PARKING_TIME" : "TIME"}`,
-        `at ${hhmm(m)} TIME ${time.units} and PARKING_TIME ${parking.units} base units/h differ: the session-bill circuit bills parking at the charging rate (no separate PARKING_TIME price yet)`,
-      );
-    }
     energyAt.push(priceAt("ENERGY", m, BITS.energyPrice).units);
-    timeAt.push(time.units);
+    // OCPI TIME is "time charging", PARKING_TIME "time not charging": the circuit bills an interval's time at the
+    // parking price when it adds no energy (de = 0), as the reference decides charging (energy flows or not).
+    timeAt.push(priceAt("TIME", m, BITS.timePrice).units);
+    parkingAt.push(priceAt("PARKING_TIME", m, BITS.timePrice).units);
   }
-  // A band starts wherever the energy or the time price changes.
+  // A band starts wherever the energy, the time or the parking price changes.
   const starts: number[] = [0];
   for (let m = 1; m < MINUTES_PER_DAY; m++) {
-    if (energyAt[m] !== energyAt[m - 1] || timeAt[m] !== timeAt[m - 1]) starts.push(m);
+    if (energyAt[m] !== energyAt[m - 1] || timeAt[m] !== timeAt[m - 1] || parkingAt[m] !== parkingAt[m - 1])
+      starts.push(m);
   }
   if (starts.length > N_BANDS) {
     throw new UnsupportedTariffError(
-      `elements[].restrictions.start_time/end_time (ENERGY, TIME)`,
-      `the ENERGY and TIME prices change ${starts.length} times a day (at ${starts.map(hhmm).join(", ")}); the circuit has ${N_BANDS} bands`,
+      `elements[].restrictions.start_time/end_time (ENERGY, TIME, PARKING_TIME)`,
+      `the ENERGY, TIME and PARKING_TIME prices change ${starts.length} times a day (at ${starts.map(hhmm).join(", ")}); the circuit has ${N_BANDS} bands`,
     );
   }
   const bandStart = starts.map((m) => BigInt(m * MIN));
   const energyPrice = starts.map((m) => energyAt[m]!);
   const timePricePerHour = starts.map((m) => timeAt[m]!);
+  const parkingPricePerHour = starts.map((m) => parkingAt[m]!);
   // Fewer than 4 bands: split the last band at +1 s, +2 s with the same prices (the circuit needs 4 increasing
   // starts; an equal-price split changes no bill, but a session over it needs a chain point there).
   while (bandStart.length < N_BANDS) {
     bandStart.push(bandStart[bandStart.length - 1]! + 1n);
     energyPrice.push(energyPrice[energyPrice.length - 1]!);
     timePricePerHour.push(timePricePerHour[timePricePerHour.length - 1]!);
+    parkingPricePerHour.push(parkingPricePerHour[parkingPricePerHour.length - 1]!);
   }
 
   // min_price / max_price bound the excl.-VAT total; an incl.-VAT bound is accepted only when it is exactly the
@@ -373,6 +370,7 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     energyPrice: energyPrice as unknown as BandTuple,
     bandStart: bandStart as unknown as BandTuple,
     timePricePerHour: timePricePerHour as unknown as BandTuple,
+    parkingPricePerHour: parkingPricePerHour as unknown as BandTuple,
     minPrice,
     maxPrice,
     tzOffset: opts.tzOffset,
@@ -453,13 +451,13 @@ export function exportOcpiCdr(bill: Bill, info: OcpiSessionInfo): OcpiCdrPart {
     start_date_time: iso(iv.tStart),
     dimensions: [
       { type: "ENERGY", volume: Number(iv.de) / 1000 },
-      { type: iv.de === 0n ? "PARKING_TIME" : "TIME", volume: Number(iv.dt) / 3600 },
+      { type: iv.parked ? "PARKING_TIME" : "TIME", volume: Number(iv.dt) / 3600 },
     ],
     tariff_id: imported.ocpiId,
   }));
   const first = points[0]!;
   const last = points[points.length - 1]!;
-  const parkingS = bill.perInterval.reduce((s, iv) => s + (iv.de === 0n ? iv.dt : 0n), 0n);
+  const parkingS = bill.perInterval.reduce((s, iv) => s + (iv.parked ? iv.dt : 0n), 0n);
   const timeS = last.t - first.t;
   const energyWh = last.e - first.e;
   const inclVatUnits = applyVat(bill.amount, imported.vat);

@@ -26,8 +26,16 @@ export interface Tariff {
   energyPrice: BandTuple;
   /** Band starts in seconds after local midnight: `0 = bandStart[0] < [1] < [2] < [3] < 86400`. */
   bandStart: BandTuple;
-  /** Price per hour of session time in each band, base units (< 2^32): OCPI TIME with time-of-day restrictions. */
+  /**
+   * Price per hour of charging time in each band, base units (< 2^32): OCPI TIME ("time charging") with time-of-day
+   * restrictions. Billed on every interval that adds energy (`de > 0`).
+   */
   timePricePerHour: BandTuple;
+  /**
+   * Price per hour of parking time in each band, base units (< 2^32): OCPI PARKING_TIME ("time not charging").
+   * Billed instead of the time price on every interval that adds no energy (`de = 0`); 0 = parking is free.
+   */
+  parkingPricePerHour: BandTuple;
   /** Floor on the session amount, base units (< 2^40; 0 = none; at most `maxPrice` when a cap is set): OCPI min_price. */
   minPrice: bigint;
   /** Cap on the session amount, base units (< 2^40; 0 = no cap): OCPI max_price. */
@@ -60,9 +68,11 @@ export interface IntervalCharge {
   de: bigint;
   /** Time-of-day band (0..3) the interval is billed in. */
   band: number;
+  /** True when the interval adds no energy (`de = 0`): its time is billed at the band's parking price. */
+  parked: boolean;
   /** This interval's contribution to the numerator: `de * energyPrice[band] * 3600`. */
   energyNumerator: bigint;
-  /** This interval's contribution to the numerator: `dt * timePricePerHour[band] * 1000`. */
+  /** This interval's contribution to the numerator: `dt * (parked ? parkingPricePerHour : timePricePerHour)[band] * 1000`. */
   timeNumerator: bigint;
 }
 
@@ -123,6 +133,9 @@ export function validateTariff(tariff: Tariff): void {
   if (tariff.timePricePerHour?.length !== N_BANDS)
     throw new InvalidTariffError("timePricePerHour", `must have ${N_BANDS} entries`);
   tariff.timePricePerHour.forEach((p, k) => checkBits(`timePricePerHour[${k}]`, p, BITS.timePrice));
+  if (tariff.parkingPricePerHour?.length !== N_BANDS)
+    throw new InvalidTariffError("parkingPricePerHour", `must have ${N_BANDS} entries`);
+  tariff.parkingPricePerHour.forEach((p, k) => checkBits(`parkingPricePerHour[${k}]`, p, BITS.timePrice));
   checkBits("minPrice", tariff.minPrice, BITS.maxPrice);
   checkBits("maxPrice", tariff.maxPrice, BITS.maxPrice);
   if (tariff.maxPrice > 0n && tariff.minPrice > tariff.maxPrice) {
@@ -193,7 +206,9 @@ function kw(watts: bigint): string {
 
 /**
  * The session bill from chain points `(t_i, e_i)`, i = 1..n, under `tariff` for a meter rated `ratedPowerW`,
- * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePricePerHour[band]*1000)`,
+ * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePrice*1000)`, where
+ * `timePrice` is `parkingPricePerHour[band]` when the interval adds no energy (`de = 0`, OCPI PARKING_TIME) and
+ * `timePricePerHour[band]` otherwise (OCPI TIME),
  * `bill = floor(num / D)` (D = 3 600 000), `amount = max(bill, minPrice)`, then at most `maxPrice` when
  * `maxPrice > 0`.
  * @throws InvalidTariffError if the tariff is invalid
@@ -250,9 +265,11 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
       );
     }
     const energyNumerator = de * tariff.energyPrice[band]! * 3600n;
-    const timeNumerator = dt * tariff.timePricePerHour[band]! * 1000n;
+    const parked = de === 0n;
+    const timePrice = (parked ? tariff.parkingPricePerHour : tariff.timePricePerHour)[band]!;
+    const timeNumerator = dt * timePrice * 1000n;
     numerator += energyNumerator + timeNumerator;
-    perInterval.push({ index: i, tStart: a.t, tEnd: b.t, dt, de, band, energyNumerator, timeNumerator });
+    perInterval.push({ index: i, tStart: a.t, tEnd: b.t, dt, de, band, parked, energyNumerator, timeNumerator });
   }
   const bill = numerator / BILL_DIVISOR;
   const remainder = numerator % BILL_DIVISOR;

@@ -14,7 +14,7 @@ import { InvalidInputError, InvalidReadingsError } from "../../sdk/core/errors.t
 import { meterLeaf, poseidon, precommitment, sessionId as makeSessionId } from "../../sdk/core/hash.ts";
 import type { LiveEvidence, LiveTail } from "../../sdk/meter/record.ts";
 import { Note } from "../../sdk/core/note.ts";
-import { computeBill, type Point, type Tariff } from "../../sdk/tariff/tariff.ts";
+import { computeBill, everyBand, type Point, type Tariff } from "../../sdk/tariff/tariff.ts";
 import { MeterTree } from "../../sdk/core/tree.ts";
 import {
   CPO_ID,
@@ -72,12 +72,12 @@ function closeScenario() {
       points,
       n: opts.n,
     });
-  const signedTail = (points: Point[], tail: Point) =>
+  const signedTail = (points: Point[], tail: Point, tariff: Tariff = s.tariff) =>
     signLiveTail({
       sessionId: s.session.sessionId,
       cpoId: CPO_ID,
       meterLeaf: s.meter.leaf,
-      tariff: s.tariff,
+      tariff,
       points,
       tail,
     });
@@ -206,6 +206,30 @@ describe("close circuit", function () {
       const onBoundary = s.close(s.signedTail([{ t: SESSION_START, e: 0n }], { t: boundary, e: 1_000n }), 10_000_000n);
       expect(onBoundary.bill.perInterval.map((i) => i.band)).to.deep.equal([1]);
       await expectHonest(onBoundary);
+    });
+
+    it("bills a parked tail (no energy since the last chain point) at the parking price, not the time price", async () => {
+      const s = closeScenario();
+      const tariff = scenarioTariff({ parkingPricePerHour: everyBand(3_000_000n) });
+      const points = [
+        { t: SESSION_START, e: 0n },
+        { t: boundary, e: 2_000n },
+      ];
+      const tail = { t: boundary + 1_200n, e: 2_000n };
+      const record = s.signedTail(points, tail, tariff);
+      const w = s.close(record, 10_000_000n);
+      expect(w.bill.perInterval.map((i) => [i.parked, i.timeNumerator])).to.deep.equal([
+        [false, 1_800n * 120_000n * 1000n],
+        [true, 1_200n * 3_000_000n * 1000n],
+      ]);
+      await expectHonest(w);
+      const asCharging = computeBill(
+        [...points, tail],
+        { ...tariff, parkingPricePerHour: tariff.timePricePerHour },
+        RATED_POWER_W,
+      );
+      expect(asCharging.amount).to.be.below(w.publicSignals.amount);
+      await expectRejected("close", s.raw(record, 10_000_000n, asCharging.amount), ["Close"]);
     });
 
     it("rejects a tail that straddles a band boundary, even by one second", async () => {

@@ -78,6 +78,7 @@ function rawInput(request: PayRequest, amount: bigint) {
     energyPrice: [...sess.tariff.energyPrice],
     bandStart: sess.tariff.bandStart.slice(1),
     timePricePerHour: [...sess.tariff.timePricePerHour],
+    parkingPricePerHour: [...sess.tariff.parkingPricePerHour],
     minPrice: sess.tariff.minPrice,
     maxPrice: sess.tariff.maxPrice,
     tzOffset: sess.tariff.tzOffset,
@@ -322,6 +323,61 @@ describe("pay circuit", function () {
     });
   });
 
+  describe("parking (OCPI PARKING_TIME: an interval that adds no energy)", () => {
+    // 16:30-17:00 charging 2 kWh in band 1, 17:00-17:30 parked in band 2, 17:30-17:40 charging 1 kWh in band 2.
+    const points = [
+      { t: SESSION_START, e: 0n },
+      { t: boundary, e: 2_000n },
+      { t: boundary + 1_800n, e: 2_000n },
+      { t: boundary + 2_400n, e: 3_000n },
+    ];
+    const timePricePerHour = [0n, 600_000n, 3_000_000n, 0n] as const;
+    const parkingPricePerHour = [0n, 100_000n, 1_200_000n, 0n] as const;
+
+    it("bills a parked interval at its band's parking price, a charging one at the time price; swaps are rejected", async () => {
+      const tariff = scenarioTariff({ timePricePerHour, parkingPricePerHour });
+      const w = buildPayWitness(withPoints(points, { tariff }).request);
+      expect(w.bill.perInterval.map((i) => [i.parked, i.timeNumerator])).to.deep.equal([
+        [false, 1_800n * 600_000n * 1000n],
+        [true, 1_800n * 1_200_000n * 1000n],
+        [false, 600n * 3_000_000n * 1000n],
+      ]);
+      await expectAccepted("pay", w.input);
+      // The parked interval billed at the charging price (the old rule), and every interval at the parking price.
+      const asCharging = computeBill(points, { ...tariff, parkingPricePerHour: timePricePerHour }, RATED_POWER_W);
+      const asParked = computeBill(points, { ...tariff, timePricePerHour: parkingPricePerHour }, RATED_POWER_W);
+      for (const wrong of [asCharging.amount, asParked.amount]) {
+        expect(wrong).to.not.equal(w.bill.amount);
+        await expectRejected("pay", { ...w.input, amount: wrong }, ["Pay"]);
+      }
+    });
+
+    it("one Wh makes an interval charging: 1 Wh in the middle interval bills it at the time price", async () => {
+      const tariff = scenarioTariff({ timePricePerHour, parkingPricePerHour });
+      const oneWh = points.map((p, i) => (i >= 2 ? { ...p, e: p.e + 1n } : p));
+      const w = buildPayWitness(withPoints(oneWh, { tariff }).request);
+      expect(w.bill.perInterval[1]!.timeNumerator).to.equal(1_800n * 3_000_000n * 1000n);
+      await expectAccepted("pay", w.input);
+      const parkedBill = computeBill(points, tariff, RATED_POWER_W).amount;
+      await expectRejected("pay", { ...w.input, amount: parkedBill + 1n }, ["Pay"]);
+    });
+
+    it("parking price edges: 0 and 2^32 - 1 are accepted, 2^32 is rejected by the tariff range check", async () => {
+      const top = (1n << 32n) - 1n;
+      for (const price of [0n, top]) {
+        const tariff = scenarioTariff({ timePricePerHour, parkingPricePerHour: [price, price, price, price] });
+        const w = buildPayWitness(withPoints(points, { tariff, value: 10n ** 12n }).request);
+        expect(w.bill.perInterval[1]!.timeNumerator).to.equal(1_800n * price * 1000n);
+        await expectAccepted("pay", w.input);
+      }
+      const over = scenarioTariff({ timePricePerHour, parkingPricePerHour: everyBand(1n << 32n) });
+      expect(() => buildPayWitness(withPoints(points, { tariff: over }).request)).to.throw(/parkingPricePerHour/);
+      const request = withPoints(points, { tariff: over, value: 10n ** 12n }).request;
+      const amount = computeBill(points, { ...over, parkingPricePerHour: everyBand(top) }, RATED_POWER_W).amount;
+      await expectRejected("pay", rawInput(request, amount + 900n), ["Num2Bits", "TariffHash"]);
+    });
+  });
+
   describe("meter readings", () => {
     it("rejects readings after n (padding must be zero)", async () => {
       const s = payScenario();
@@ -471,20 +527,27 @@ describe("pay circuit", function () {
     });
   });
 
-  it("agrees with the SDK's tariff calculator to the unit on random sessions", async () => {
+  it("agrees with the SDK's tariff calculator to the unit on random sessions, parked intervals included", async () => {
+    let parked = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.bigInt({ min: 0n, max: 22n * 3600n }), // start offset, seconds
         fc.array(
-          fc.record({ dt: fc.bigInt({ min: 0n, max: 5_000n }), pw: fc.bigInt({ min: 0n, max: RATED_POWER_W }) }),
+          fc.record({
+            dt: fc.bigInt({ min: 0n, max: 5_000n }),
+            // A third of the steps parked (0 W): intervals with de = 0 at the parking price.
+            pw: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: RATED_POWER_W }), fc.bigInt({ min: 0n, max: 50n })),
+          }),
           { minLength: 0, maxLength: 6 },
         ),
         fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: 1_000_000n }))),
+        fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: 1_000_000n }))),
         fc.bigInt({ min: 0n, max: 3_000_000n }),
         fc.bigInt({ min: 0n, max: 3_000_000n }),
-        async (offset, steps, timePrice, minPrice, maxPrice) => {
+        async (offset, steps, timePrice, parkingPrice, minPrice, maxPrice) => {
           const tariff = scenarioTariff({
             timePricePerHour: [timePrice[0]!, timePrice[1]!, timePrice[2]!, timePrice[3]!],
+            parkingPricePerHour: [parkingPrice[0]!, parkingPrice[1]!, parkingPrice[2]!, parkingPrice[3]!],
             // The registry's rule: a floor at most the cap when a cap is set.
             minPrice: maxPrice > 0n && minPrice > maxPrice ? maxPrice : minPrice,
             maxPrice,
@@ -509,10 +572,13 @@ describe("pay circuit", function () {
           const session = meterSession.end(t, e);
           const w = buildPayWitness({ ...s.request, session });
           const witness = await expectAccepted("pay", w.input);
-          expect(witness[9]).to.equal(computeBill(session.points, tariff, RATED_POWER_W).amount);
+          const bill = computeBill(session.points, tariff, RATED_POWER_W);
+          expect(witness[9]).to.equal(bill.amount);
+          parked += bill.perInterval.filter((iv) => iv.parked && iv.dt > 0n).length;
         },
       ),
       slowPropertyRuns(12), // a witness and signed readings per run: fixed seed and count (ZKCHARGE_PROPERTY_*)
     );
+    expect(parked, "some sessions must park (not a vacuous property)").to.be.above(0);
   });
 });

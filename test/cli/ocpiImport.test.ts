@@ -56,8 +56,8 @@ describe("zkcharge tariff import --ocpi against a Hardhat JSON-RPC server", func
     expect(out).to.contain("OCPI tariff night-day imported: zkcharge prices it exactly (VAT 19%)");
     expect(out).to.match(/Tariff published: \S+ \(UTC\+02:00, valid 30 days\)/);
     expect(out).to.contain("flat fee 0.50 EUR, capped at 30.00 EUR");
-    expect(out).to.contain("band 0: 00:00-06:00  0.25 EUR/kWh, 1.20 EUR/h");
-    expect(out).to.contain("band 1: 06:00-22:00  0.39 EUR/kWh, 1.20 EUR/h");
+    expect(out).to.contain("band 0: 00:00-06:00  0.25 EUR/kWh, 1.20 EUR/h charging, 1.20 EUR/h parked");
+    expect(out).to.contain("band 1: 06:00-22:00  0.39 EUR/kWh, 1.20 EUR/h charging, 1.20 EUR/h parked");
     const [published] = parseState(readFileSync(statePath, "utf8")).tariffs;
     expect(published!.tariff).to.deep.include({ flatFee: 500_000n, minPrice: 0n, tzOffset: 7200n });
     expect(published!.tariff.timePricePerHour).to.deep.equal(everyBand(1_200_000n));

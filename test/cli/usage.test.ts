@@ -21,6 +21,7 @@ function stateWithSession(): CliState {
     energyPrice: [1n, 2n, 3n, 4n] as const,
     bandStart: [0n, 25_200n, 61_200n, 79_200n] as const,
     timePricePerHour: [120_000n, 120_000n, 120_000n, 120_000n] as const,
+    parkingPricePerHour: [120_000n, 120_000n, 120_000n, 120_000n] as const,
     minPrice: 0n,
     maxPrice: 0n,
     tzOffset: 3600n,
@@ -110,6 +111,13 @@ describe("zkcharge CLI usage errors and help", function () {
       "0.25,0.30",
     );
     await refused(/--tz: "\+15:00" is not a UTC offset/, "tariff", "publish", "--tz", "+15:00");
+    await refused(
+      /--parking-prices: expected 4 comma-separated values, got 1/,
+      "tariff",
+      "publish",
+      "--parking-prices",
+      "0.10",
+    );
     await refused(/--to: "0x12" is not an Ethereum address/, "driver", "withdraw", "--to", "0x12");
     expect(existsSync(statePath), "a refused command created the state file").to.equal(false);
   });
@@ -136,6 +144,8 @@ describe("zkcharge CLI usage errors and help", function () {
     expect(tariff.code).to.equal(0);
     expect(tariff.stdout).to.match(/--energy-prices <EUR,EUR,EUR,EUR> .*\(default: 0\.25,0\.39,0\.45,0\.30\)/);
     expect(tariff.stdout).to.match(/--tz <offset> .*\(default: \+01:00\)/);
+    expect(tariff.stdout).to.match(/--parking-prices <EUR,EUR,EUR,EUR> +EUR per hour parked .*PARKING_TIME/);
+    expect(tariff.stdout).to.match(/\(default: 0\.12,0\.12,0\.12,0\.12\)/);
 
     // The top-level help lists every command by its full name, grouped.
     const top = await zkcharge("--help");

@@ -294,6 +294,7 @@ describe("Registry", function () {
         { maxPrice: 1n << 40n },
         { minPrice: 1n << 40n, maxPrice: 0n },
         ...[0, 1, 2, 3].map((i) => ({ timePricePerHour: e(i, 1n << 32n) })),
+        ...[0, 1, 2, 3].map((i) => ({ parkingPricePerHour: e(i, 1n << 32n) })),
         ...[0, 1, 2, 3].map((i) => ({ energyPrice: e(i, 1n << 32n) })),
       ];
       for (const over of bad) {
@@ -307,6 +308,7 @@ describe("Registry", function () {
         minPrice: (1n << 40n) - 1n,
         maxPrice: (1n << 40n) - 1n,
         timePricePerHour: [(1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n],
+        parkingPricePerHour: [(1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n],
         energyPrice: [(1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n, (1n << 32n) - 1n],
       });
       await expect(registry.publishTariff(max)).to.emit(registry, "TariffPublished");
@@ -315,6 +317,7 @@ describe("Registry", function () {
         minPrice: 0n,
         maxPrice: 0n,
         timePricePerHour: [0n, 0n, 0n, 0n],
+        parkingPricePerHour: [0n, 0n, 0n, 0n],
         energyPrice: [0n, 0n, 0n, 0n],
       });
       await expect(registry.publishTariff(zero)).to.emit(registry, "TariffPublished");

@@ -33,6 +33,7 @@ export function makeTariff(
   energyPrice: [bigint, bigint, bigint, bigint];
   bandStart: [bigint, bigint, bigint];
   timePricePerHour: [bigint, bigint, bigint, bigint];
+  parkingPricePerHour: [bigint, bigint, bigint, bigint];
   minPrice: bigint;
   maxPrice: bigint;
   tzOffset: bigint;
@@ -45,6 +46,7 @@ export function makeTariff(
     energyPrice: [250_000n, 390_000n, 450_000n, 310_000n],
     bandStart: [21_600n, 43_200n, 64_800n],
     timePricePerHour: [60_000n, 60_000n, 60_000n, 60_000n],
+    parkingPricePerHour: [30_000n, 30_000n, 30_000n, 30_000n],
     minPrice: 0n,
     maxPrice: 40_000_000n,
     tzOffset: 3_600n,

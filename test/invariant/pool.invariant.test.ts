@@ -227,6 +227,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
       energyPrice: [200_000n, 350_000n, 420_000n, 280_000n] as const,
       bandStart: [0n, 6n * HOUR, 18n * HOUR, 23n * HOUR] as const,
       timePricePerHour: [60_000n, 60_000n, 60_000n, 60_000n] as const,
+      parkingPricePerHour: [30_000n, 30_000n, 30_000n, 30_000n] as const,
       minPrice: 0n,
       maxPrice: 6n * USDC,
       tzOffset: 0n,

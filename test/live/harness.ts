@@ -41,6 +41,7 @@ export function nearBoundaryTariff(firstInS: number, secondInS: number): { tarif
     energyPrice: [300n, 250n, 400n, 300n],
     bandStart: [0n, local + BigInt(firstInS), local + BigInt(secondInS), local + 20000n],
     timePricePerHour: [0n, 0n, 0n, 0n],
+    parkingPricePerHour: [0n, 0n, 0n, 0n],
     minPrice: 0n,
     maxPrice: 0n,
     tzOffset,

@@ -37,6 +37,7 @@ const tariff: Tariff = {
   energyPrice: [300n, 250n, 400n, 300n],
   bandStart: [0n, 60n, 120n, 50000n],
   timePricePerHour: [0n, 0n, 0n, 0n],
+  parkingPricePerHour: [0n, 0n, 0n, 0n],
   minPrice: 0n,
   maxPrice: 0n,
   tzOffset: (86400n - (T0 % 86400n)) % 86400n,
@@ -97,8 +98,13 @@ describe("live records (signedMeterValue) and their checks", function () {
       expect(() => decodeSignedMeterValue(bad as typeof value)).to.throw(InvalidInputError, message);
   });
 
-  it("round-trips a tariff through JSON", function () {
+  it("round-trips a tariff through JSON; refuses a tariff JSON without parkingPricePerHour by name", function () {
     expect(tariffFromJson(JSON.parse(JSON.stringify(tariffToJson(tariff))))).to.deep.equal(tariff);
+    const older: Record<string, unknown> = { ...tariffToJson(tariff) };
+    delete older.parkingPricePerHour;
+    expect(() => tariffFromJson(older)).to.throw(InvalidInputError, /parkingPricePerHour is missing.*predates parking/);
+    const short = { ...tariffToJson(tariff), parkingPricePerHour: ["0", "0", "0"] };
+    expect(() => tariffFromJson(short)).to.throw(InvalidInputError, /tariff.parkingPricePerHour must be 4 decimal/);
   });
 
   it("accepts an honest session's records in order, its chain points and end included", function () {

@@ -31,6 +31,7 @@ const tariff: Tariff = {
   energyPrice: [300n, 250n, 400n, 300n],
   bandStart: [0n, 60n, 120n, 50000n],
   timePricePerHour: [0n, 0n, 0n, 0n],
+  parkingPricePerHour: [0n, 0n, 0n, 0n],
   minPrice: 0n,
   maxPrice: 0n,
   tzOffset: (86400n - (T0 % 86400n)) % 86400n,

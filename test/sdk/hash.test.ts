@@ -83,7 +83,7 @@ describe("sdk/hash", () => {
       tag("zkcharge.tariff"),
       poseidon4([t.cpoId, t.flatFee, t.minPrice, t.maxPrice]),
       poseidon5([...t.energyPrice, t.tzOffset]),
-      poseidon4([...t.timePricePerHour]),
+      poseidon5([...t.timePricePerHour, poseidon4([...t.parkingPricePerHour])]),
       poseidon5([t.bandStart[1], t.bandStart[2], t.bandStart[3], t.validFrom, t.validTo]),
     ]);
     expect(tariffHash(t)).to.equal(expected);
@@ -92,6 +92,7 @@ describe("sdk/hash", () => {
       { cpoId: 8n },
       { flatFee: 1n },
       { timePricePerHour: [0n, 0n, 1n, 0n] as const },
+      { parkingPricePerHour: [0n, 0n, 0n, 1n] as const },
       { minPrice: 1n },
       { maxPrice: 1n },
       { tzOffset: 0n },

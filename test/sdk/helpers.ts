@@ -21,6 +21,7 @@ export function sampleTariff(overrides: Partial<Tariff> = {}): Tariff {
     energyPrice: [300_000n, 400_000n, 500_000n, 350_000n], // EUR 0.30 / 0.40 / 0.50 / 0.35 per kWh
     bandStart: [0n, 6n * HOUR, 12n * HOUR, 18n * HOUR],
     timePricePerHour: everyBand(0n),
+    parkingPricePerHour: everyBand(0n),
     minPrice: 0n,
     maxPrice: 0n,
     tzOffset: HOUR,

@@ -212,6 +212,7 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
       energyPrice: [250_000n, 390_000n, 450_000n, 300_000n],
       bandStart: [0n, 7n * HOUR, 17n * HOUR, 22n * HOUR],
       timePricePerHour: everyBand(120_000n),
+      parkingPricePerHour: everyBand(120_000n),
       minPrice: 0n,
       maxPrice: 0n,
       tzOffset: HOUR,
@@ -221,22 +222,101 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
   });
 });
 
-describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
-  it("PARKING_TIME with its own step_size / price", () => {
-    // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
-    refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
-    const json = edited("parking_priced", (t) => {
-      t.elements[2].price_components[0].step_size = 1;
-    });
-    const e = refusal(json, "elements[2].price_components[0].type PARKING_TIME");
-    expect(e.message).to.contain("bills parking at the charging rate");
+describe("sdk/tariff/ocpi: TIME (charging) and PARKING_TIME (not charging) priced apart", () => {
+  // OCPI 2.2.1 TariffDimensionType: "TIME: Time charging: defined in hours, step_size multiplier: 1 second" and
+  // "PARKING_TIME: Time not charging: defined in hours, step_size multiplier: 1 second". zkcharge: an interval that
+  // adds energy is charging, one that adds none (de = 0) is parking, as the reference decides (energy flows or not).
+  const noTime = (t: any) => t.elements.splice(2, 1);
+
+  it("PARKING_TIME with its own price: 20 kWh in 1 h then 40 min parked at 5.00/h", () => {
+    // The spec's "Simple Tariff example with parking" prices "PARKING_TIME" on its own (step_size 1 here, the
+    // circuit bills every second): 0.25/kWh, 2.00/h charging, 5.00/h parked.
+    const imp = importOcpiTariff(
+      edited("parking_priced", (t) => {
+        t.elements[2].price_components[0].step_size = 1;
+      }),
+      OPTS,
+    );
+    expect(imp.tariff.timePricePerHour).to.deep.equal(everyBand(2_000_000n));
+    expect(imp.tariff.parkingPricePerHour).to.deep.equal(everyBand(5_000_000n));
+    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 20_000n), P(DAY0 + 11n * HOUR + 2400n, 20_000n)];
+    const bill = computeBill(points, imp.tariff, RATED);
+    // 20 * 0.25 + 1 h * 2.00 + 40 min * 5.00/h = 5.00 + 2.00 + 3.333333 (floored once) = 10.333333 EUR.
+    expect(bill.amount).to.equal(10_333_333n);
+    expect(bill.perInterval.map((i) => i.parked)).to.deep.equal([false, true]);
   });
 
-  it("TIME without an equal PARKING_TIME price ('TIME: Time charging', 'PARKING_TIME: Time not charging')", () => {
-    const json = edited("flat_energy_time", (t) => {
-      t.elements[2].price_components.pop();
-    });
-    refusal(json, "elements[2].price_components[0].type TIME");
+  it("TIME alone: 'the driver will not be billed for time they are not charging: PARKING_TIME'", () => {
+    // Spec "Simple Tariff example 2 euro per hour": "As this is tariff only has a TIME price_component, the driver
+    // will not be billed for time they are not charging: PARKING_TIME". Absent PARKING_TIME = parking price 0.
+    const imp = importOcpiTariff(
+      edited("flat_energy_time", (t) => {
+        t.elements[2].price_components.pop();
+      }),
+      OPTS,
+    );
+    expect(imp.tariff.timePricePerHour).to.deep.equal(everyBand(2_000_000n));
+    expect(imp.tariff.parkingPricePerHour).to.deep.equal(everyBand(0n));
+    // 1 h charging 10 kWh, then 30 min parked: 0.50 + 2.50 + 2.00 (parking free).
+    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 10_000n), P(DAY0 + 11n * HOUR + 1800n, 10_000n)];
+    expect(computeBill(points, imp.tariff, RATED).amount).to.equal(5_000_000n);
+  });
+
+  it("PARKING_TIME alone: charging time is free ('there will be no costs for that Tariff Dimension')", () => {
+    // "If no Tariff Element with the Dimension matches, there will be no costs for that Tariff Dimension."
+    const imp = importOcpiTariff(
+      edited("flat_energy_time", (t) => {
+        t.elements[2].price_components.shift();
+      }),
+      OPTS,
+    );
+    expect(imp.tariff.timePricePerHour).to.deep.equal(everyBand(0n));
+    expect(imp.tariff.parkingPricePerHour).to.deep.equal(everyBand(2_000_000n));
+    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 10_000n), P(DAY0 + 11n * HOUR + 1800n, 10_000n)];
+    expect(computeBill(points, imp.tariff, RATED).amount).to.equal(500_000n + 2_500_000n + 1_000_000n);
+    // Neither TIME nor PARKING_TIME: time is free.
+    expect(importOcpiTariff(edited("flat_energy_time", noTime), OPTS).tariff.parkingPricePerHour).to.deep.equal(
+      everyBand(0n),
+    );
+  });
+
+  it("TIME and PARKING_TIME differing by time of day make bands where either changes", () => {
+    // "the first Tariff Element with that Dimension in the list with matching Tariff Restrictions will be used":
+    // TIME 2.50/h 08:00-18:00 (then 2.00), PARKING_TIME 2.00/h all day.
+    const imp = importOcpiTariff(
+      edited("flat_energy_time", (t) => {
+        t.elements.splice(2, 0, {
+          price_components: [{ type: "TIME", price: 2.5, vat: 20.0, step_size: 1 }],
+          restrictions: { start_time: "08:00", end_time: "18:00" },
+        });
+      }),
+      OPTS,
+    );
+    expect(imp.tariff.bandStart.slice(0, 3)).to.deep.equal([0n, 8n * HOUR, 18n * HOUR]);
+    expect(imp.tariff.timePricePerHour.slice(0, 3)).to.deep.equal([2_000_000n, 2_500_000n, 2_000_000n]);
+    expect(imp.tariff.parkingPricePerHour).to.deep.equal(everyBand(2_000_000n));
+  });
+
+  it("refuses more than 4 bands counting PARKING_TIME windows, naming all three dimensions", () => {
+    const e = refusal(
+      edited("time_of_day_energy", (t) => {
+        t.elements.push({
+          price_components: [
+            { type: "PARKING_TIME", price: 1, vat: t.elements[0].price_components[0].vat, step_size: 1 },
+          ],
+          restrictions: { start_time: "12:00", end_time: "13:00" },
+        });
+      }),
+      "elements[].restrictions.start_time/end_time (ENERGY, TIME, PARKING_TIME)",
+    );
+    expect(e.message).to.contain("12:00");
+  });
+});
+
+describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
+  it("PARKING_TIME with a step_size ('This unit will be billed in this step_size blocks.')", () => {
+    // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
+    refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
   });
 
   it("step_size 300 on TIME ('If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed.')", () => {
@@ -329,20 +409,12 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
       edited("time_of_day_energy", (t) => {
         t.elements[0].restrictions = { start_time: "23:00", end_time: "07:00" };
       }),
-      "elements[].restrictions.start_time/end_time (ENERGY, TIME)",
+      "elements[].restrictions.start_time/end_time (ENERGY, TIME, PARKING_TIME)",
     );
     expect(e.message).to.contain("00:00, 07:00, 17:00, 20:00, 23:00");
   });
 
-  it("TIME and PARKING_TIME that differ at some time of day, and time-of-day FLAT fees", () => {
-    const e = refusal(
-      edited("flat_energy_time", (t) => {
-        t.elements[2].price_components[0].price = 2.5;
-        t.elements[2].restrictions = { start_time: "08:00", end_time: "18:00" };
-      }),
-      "elements[2].price_components[1].type PARKING_TIME",
-    );
-    expect(e.message).to.contain("at 08:00 TIME 2500000 and PARKING_TIME 2000000");
+  it("time-of-day FLAT fees", () => {
     refusal(
       edited("flat_energy_time", (t) => {
         t.elements[0].restrictions = { start_time: "08:00" };

@@ -576,6 +576,12 @@ describe("sdk/tariff/ocpiPrice: the reference equals zkcharge's bill on every ta
   const tariffArb = fc.record({
     flat: fc.option(micros, { nil: undefined }),
     time: fc.option(micros, { nil: undefined }),
+    // PARKING_TIME: absent, equal to TIME, or its own price; optionally only in a time-of-day window.
+    parking: fc.option(fc.oneof(fc.constant("same" as const), micros), { nil: undefined }),
+    parkingWindow: fc.option(
+      fc.record({ start: fc.integer({ min: 0, max: 1439 }), len: fc.integer({ min: 1, max: 1439 }) }),
+      { nil: undefined },
+    ),
     energyDefault: fc.option(micros, { nil: undefined }),
     windows: fc.array(
       fc.record({
@@ -601,10 +607,20 @@ describe("sdk/tariff/ocpiPrice: the reference equals zkcharge's bill on every ta
       fc.property(
         tariffArb,
         fc.integer({ min: 0, max: 7 * 86_400 }),
-        fc.array(fc.tuple(fc.integer({ min: 1, max: 5_400 }), fc.integer({ min: 0, max: 30_000 })), {
-          minLength: 0,
-          maxLength: 15,
-        }),
+        // Energy per leg: 0 (parked, PARKING_TIME) a quarter of the time.
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 1, max: 5_400 }),
+            fc.oneof(
+              { arbitrary: fc.constant(0), weight: 1 },
+              { arbitrary: fc.integer({ min: 0, max: 30_000 }), weight: 3 },
+            ),
+          ),
+          {
+            minLength: 0,
+            maxLength: 15,
+          },
+        ),
         (g, startOffset, legs) => {
           runs++;
           const c = (type: string, p: number) => pc(type, p, 1, g.vat);
@@ -623,7 +639,19 @@ describe("sdk/tariff/ocpiPrice: the reference equals zkcharge's bill on every ta
             });
           }
           if (g.energyDefault !== undefined) elements.push({ price_components: [c("ENERGY", g.energyDefault)] });
-          if (g.time !== undefined) elements.push({ price_components: [c("TIME", g.time), c("PARKING_TIME", g.time)] });
+          const parking = g.parking === "same" ? g.time : g.parking;
+          if (parking !== undefined && g.parkingWindow) {
+            const w = g.parkingWindow;
+            elements.push({
+              price_components: [c("PARKING_TIME", parking)],
+              restrictions: { start_time: hhmm(w.start), end_time: hhmm((w.start + w.len) % 1440) },
+            });
+          }
+          const times = [
+            ...(g.time !== undefined ? [c("TIME", g.time)] : []),
+            ...(parking !== undefined && !g.parkingWindow ? [c("PARKING_TIME", parking)] : []),
+          ];
+          if (times.length) elements.push({ price_components: times });
           if (elements.length === 0) elements.push({ price_components: [c("FLAT", 0)] });
           const tz = BigInt(g.tzMinutes * 60);
           const maxExcl = g.maxPrice === undefined ? undefined : g.maxPrice / 1_000_000;

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests edit OCPI JSON freely, into invalid shapes too */
 /**
- * Property: for random OCPI tariffs zkcharge can price (FLAT, ENERGY by whole-hour time-of-day windows, TIME =
- * PARKING_TIME, max_price), the imported tariff's computeBill equals an OCPI reference price computed here from
+ * Property: for random OCPI tariffs zkcharge can price (FLAT, ENERGY by whole-hour time-of-day windows, TIME and
+ * PARKING_TIME each absent, equal or priced apart, max_price), the imported tariff's computeBill equals an OCPI reference price computed here from
  * the OCPI elements directly (first matching element per dimension, per Wh and per second), and the CDR's
  * total_cost.excl_vat equals the bill to the unit.
  */
@@ -18,7 +18,18 @@ const cents = fc.integer({ min: 0, max: 99_999 }).map((c) => c / 100); // 0.00 .
 
 const tariffArb = fc.record({
   flat: cents,
-  time: fc.integer({ min: 0, max: 1_000 }).map((c) => c / 100),
+  time: fc.option(
+    fc.integer({ min: 0, max: 1_000 }).map((c) => c / 100),
+    { nil: undefined },
+  ),
+  // PARKING_TIME: absent, equal to TIME, or its own price.
+  parking: fc.option(
+    fc.oneof(
+      fc.constant("same" as const),
+      fc.integer({ min: 0, max: 1_000 }).map((c) => c / 100),
+    ),
+    { nil: undefined },
+  ),
   energyDefault: fc.option(cents, { nil: undefined }),
   windows: fc.array(
     fc.record({ start: fc.integer({ min: 0, max: 23 }), len: fc.integer({ min: 1, max: 23 }), price: cents }),
@@ -58,7 +69,14 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
       fc.property(
         tariffArb,
         fc.integer({ min: 0, max: 86_399 }),
-        fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 15 }),
+        // Energy per leg: 0 (parked) a quarter of the time.
+        fc.array(
+          fc.oneof(
+            { arbitrary: fc.constant(0), weight: 1 },
+            { arbitrary: fc.integer({ min: 0, max: 20_000 }), weight: 3 },
+          ),
+          { minLength: 1, maxLength: 15 },
+        ),
         (g, startTod, energies) => {
           const elements: any[] = [{ price_components: [{ type: "FLAT", price: g.flat, vat: 19, step_size: 1 }] }];
           for (const w of g.windows) {
@@ -69,12 +87,12 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
           }
           if (g.energyDefault !== undefined)
             elements.push({ price_components: [{ type: "ENERGY", price: g.energyDefault, vat: 19, step_size: 1 }] });
-          elements.push({
-            price_components: [
-              { type: "TIME", price: g.time, vat: 19, step_size: 1 },
-              { type: "PARKING_TIME", price: g.time, vat: 19, step_size: 1 },
-            ],
-          });
+          const parking = g.parking === "same" ? g.time : g.parking;
+          const timeComponents = [
+            ...(g.time !== undefined ? [{ type: "TIME", price: g.time, vat: 19, step_size: 1 }] : []),
+            ...(parking !== undefined ? [{ type: "PARKING_TIME", price: parking, vat: 19, step_size: 1 }] : []),
+          ];
+          if (timeComponents.length) elements.push({ price_components: timeComponents });
           const json = {
             id: "p",
             currency: "EUR",
@@ -108,8 +126,11 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
             const a = points[i]!;
             const b = points[i + 1]!;
             const hour = Number(((((a.t + tz) % 86_400n) + 86_400n) % 86_400n) / 3600n);
+            // "TIME: Time charging", "PARKING_TIME: Time not charging": an interval without energy is parking.
+            const perHour = b.e === a.e ? parking : g.time;
             num +=
-              (b.e - a.e) * units(referenceEnergyPrice(elements, hour)) * 3600n + (b.t - a.t) * units(g.time) * 1000n;
+              (b.e - a.e) * units(referenceEnergyPrice(elements, hour)) * 3600n +
+              (b.t - a.t) * units(perHour ?? 0) * 1000n;
           }
           let ref = num / BILL_DIVISOR;
           if (g.maxPrice !== undefined && ref > units(g.maxPrice)) ref = units(g.maxPrice);

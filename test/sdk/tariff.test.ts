@@ -24,10 +24,11 @@ const tariffArb: fc.Arbitrary<Tariff> = fc
     energyPrice: fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))),
     starts: fc.uniqueArray(fc.integer({ min: 1, max: 86_399 }), { minLength: 3, maxLength: 3 }),
     timePricePerHour: fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))),
+    parkingPricePerHour: fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }))),
     bounds: fc.tuple(fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 40n) - 1n })),
     tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
   })
-  .map(({ starts, energyPrice, timePricePerHour: time, bounds: [a, b], ...r }) => {
+  .map(({ starts, energyPrice, timePricePerHour: time, parkingPricePerHour: park, bounds: [a, b], ...r }) => {
     const s = [...starts].sort((x, y) => x - y).map(BigInt);
     // maxPrice 0 (no cap) half the time; otherwise minPrice <= maxPrice, as the registry requires.
     const [minPrice, maxPrice] = b % 2n === 0n ? [a, 0n] : a <= b ? [a, b] : [b, a];
@@ -37,6 +38,7 @@ const tariffArb: fc.Arbitrary<Tariff> = fc
       maxPrice,
       energyPrice: [energyPrice[0]!, energyPrice[1]!, energyPrice[2]!, energyPrice[3]!],
       timePricePerHour: [time[0]!, time[1]!, time[2]!, time[3]!],
+      parkingPricePerHour: [park[0]!, park[1]!, park[2]!, park[3]!],
       bandStart: [0n, s[0]!, s[1]!, s[2]!],
     });
   });
@@ -70,6 +72,9 @@ describe("sdk/tariff: validateTariff", () => {
     ["bandStart[3]", { bandStart: [0n, 5n, 6n, 86_400n] }],
     ["timePricePerHour[3]", { timePricePerHour: [0n, 0n, 0n, 1n << 32n] }],
     ["timePricePerHour[1]", { timePricePerHour: [0n, -1n, 0n, 0n] }],
+    ["parkingPricePerHour[0]", { parkingPricePerHour: [1n << 32n, 0n, 0n, 0n] }],
+    ["parkingPricePerHour[2]", { parkingPricePerHour: [0n, 0n, -1n, 0n] }],
+    ["parkingPricePerHour", { parkingPricePerHour: [0n, 0n, 0n] as never }],
     ["minPrice", { minPrice: 1n << 40n }],
     ["minPrice", { minPrice: 11n, maxPrice: 10n }],
     ["maxPrice", { maxPrice: 1n << 40n }],
@@ -198,13 +203,44 @@ describe("sdk/tariff: computeBill", () => {
       timePricePerHour: [1n, 2n, 3_600_000n, 4n] as const,
     };
     // 11:00-12:00 local is band 1 (2/h), 12:00-13:00 band 2 (3.60 EUR/h): a chain point at the 12:00 boundary.
-    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 0n), P(DAY0 + 12n * HOUR, 0n)];
+    // 1 Wh each (free energy): charging intervals, so TIME prices them.
+    const points = [P(DAY0 + 10n * HOUR, 0n), P(DAY0 + 11n * HOUR, 1n), P(DAY0 + 12n * HOUR, 2n)];
     const bill = computeBill(points, timed, RATED);
     expect(bill.perInterval.map((i) => [i.band, i.timeNumerator])).to.deep.equal([
       [1, 3600n * 2n * 1000n],
       [2, 3600n * 3_600_000n * 1000n],
     ]);
     expect(bill.amount).to.equal((3600n * 2n * 1000n) / D + 3_600_000n);
+  });
+
+  it("bills a parked interval (de = 0, OCPI PARKING_TIME) at the band's parking price, edges 0 and 2^32 - 1", () => {
+    const top = (1n << 32n) - 1n;
+    const priced = {
+      ...t,
+      flatFee: 0n,
+      energyPrice: everyBand(0n),
+      timePricePerHour: [5n, 7n, 3_600_000n, 9n] as const,
+    };
+    // 11:00-12:00 local band 1, charging 1 Wh; 12:00-13:00 band 2 parked; 13:00-13:30 band 2 charging.
+    const points = [
+      P(DAY0 + 10n * HOUR, 0n),
+      P(DAY0 + 11n * HOUR, 1n),
+      P(DAY0 + 12n * HOUR, 1n),
+      P(DAY0 + 12n * HOUR + 1800n, 2n),
+    ];
+    for (const park of [0n, 1n, 1_800_000n, top]) {
+      const bill = computeBill(points, { ...priced, parkingPricePerHour: [0n, 0n, park, 0n] }, RATED);
+      expect(bill.perInterval.map((i) => [i.band, i.parked, i.timeNumerator])).to.deep.equal([
+        [1, false, 3600n * 7n * 1000n],
+        [2, true, 3600n * park * 1000n],
+        [2, false, 1800n * 3_600_000n * 1000n],
+      ]);
+      expect(bill.numerator).to.equal(3600n * (7n + park) * 1000n + 1800n * 3_600_000n * 1000n);
+    }
+    expect(() => computeBill(points, { ...priced, parkingPricePerHour: everyBand(top + 1n) }, RATED)).to.throw(
+      InvalidTariffError,
+      /parkingPricePerHour\[0\]/,
+    );
   });
 
   it("rounds down once, at the end (remainder rule)", () => {
@@ -214,15 +250,15 @@ describe("sdk/tariff: computeBill", () => {
     expect([below.bill, below.remainder, below.numerator]).to.deep.equal([0n, 3_599_600n, 3_599_600n]);
     const above = computeBill([P(DAY0, 0n), P(DAY0 + 1n, 1n)], { ...zero, timePricePerHour: everyBand(3597n) }, RATED);
     expect([above.bill, above.remainder]).to.deep.equal([1n, 600n]);
-    // Two intervals of 0.6 base units each bill 1, not 0 + 0: one division over the sum.
+    // Two parked intervals of 0.6 base units each bill 1, not 0 + 0: one division over the sum.
     const split = computeBill(
       [P(DAY0, 0n), P(DAY0 + 1n, 0n), P(DAY0 + 2n, 0n)],
-      { ...zero, timePricePerHour: everyBand(2160n) },
+      { ...zero, parkingPricePerHour: everyBand(2160n) },
       RATED,
     );
     expect([split.bill, split.remainder]).to.deep.equal([1n, 720_000n]);
     expect(
-      computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, timePricePerHour: everyBand(3600n) }, RATED).remainder,
+      computeBill([P(DAY0, 0n), P(DAY0 + 1n, 0n)], { ...zero, parkingPricePerHour: everyBand(3600n) }, RATED).remainder,
     ).to.equal(0n);
   });
 
@@ -304,11 +340,13 @@ describe("sdk/tariff: computeBill", () => {
           const whole = computeBill([P(t0, e0), P(t0 + dt, e0 + de)], tariff, BIG);
           const eMid = dt === 0n ? e0 : e0 + (de * k) / dt;
           const split = computeBill([P(t0, e0), P(t0 + k, eMid), P(t0 + dt, e0 + de)], tariff, BIG);
-          expect(split.numerator).to.equal(whole.numerator);
+          // A split piece that lasts and adds no Wh of a charging interval is parked (the meter's Wh resolution).
+          const parkedPiece = split.perInterval.some((iv) => iv.dt > 0n && iv.de === 0n && de > 0n);
+          if (!parkedPiece) expect(split.numerator).to.equal(whole.numerator);
+          const band = bandOf(t0, tariff);
+          const timePrice = de === 0n ? tariff.parkingPricePerHour[band]! : tariff.timePricePerHour[band]!;
           expect(whole.numerator).to.equal(
-            tariff.flatFee * D +
-              de * tariff.energyPrice[bandOf(t0, tariff)]! * 3600n +
-              dt * tariff.timePricePerHour[bandOf(t0, tariff)]! * 1000n,
+            tariff.flatFee * D + de * tariff.energyPrice[band]! * 3600n + dt * timePrice * 1000n,
           );
           expect(whole.bill * D + whole.remainder).to.equal(whole.numerator);
           expect(whole.remainder >= 0n && whole.remainder < D).to.equal(true);

@@ -236,6 +236,7 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
     energyPrice: [...v.tariff.energyPrice],
     bandStart: v.tariff.bandStart.slice(1),
     timePricePerHour: [...v.tariff.timePricePerHour],
+    parkingPricePerHour: [...v.tariff.parkingPricePerHour],
     minPrice: v.tariff.minPrice,
     maxPrice: v.tariff.maxPrice,
     tzOffset: v.tariff.tzOffset,
@@ -298,6 +299,7 @@ function edgeTariff(cpoId: bigint, top: boolean): Tariff {
     energyPrice: [v(32), 1n, v(32), 0n],
     bandStart: [0n, 1n, 43_200n, 86_399n],
     timePricePerHour: [v(BITS.timePrice), 1n, 0n, v(BITS.timePrice)],
+    parkingPricePerHour: [0n, v(BITS.timePrice), 1n, v(BITS.timePrice)],
     minPrice: v(BITS.maxPrice),
     maxPrice: v(BITS.maxPrice),
     tzOffset: top ? 86_399n : 0n,
@@ -385,6 +387,7 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
       .uniqueArray(fc.bigInt({ min: 1n, max: 86_399n }), { minLength: 3, maxLength: 3 })
       .map((b) => [0n, ...b.sort((x, y) => (x < y ? -1 : 1))] as [bigint, bigint, bigint, bigint]),
     timePricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
+    parkingPricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
     minPrice: bits(BITS.maxPrice),
     maxPrice: bits(BITS.maxPrice),
     tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
