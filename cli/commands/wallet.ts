@@ -31,8 +31,14 @@ import {
   tariffFromJson,
   tariffToJson,
   transactRelayRequest,
+  checkOffer,
+  checkStation,
+  followSession,
+  meterPath,
   SCRYPT_DEFAULT,
+  type CheckedOffer,
   type Driver,
+  type FollowOutcome,
   type RelayRequest,
   type StationReading,
 } from "../../sdk/index.ts";
@@ -40,9 +46,7 @@ import { HOUR } from "../../dev/localNetwork.ts";
 import { defineCommand } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, proofLine, say, short } from "../format.ts";
-import { followSession, type FollowOutcome } from "../liveFollow.ts";
 import { LiveMeter } from "../liveMeter.ts";
-import { checkOffer, checkStation, meterPath, type CheckedOffer } from "../offerCheck.ts";
 import { acceptLinkableOption, addressArg, amountArg, checkRequired, option, required, wholeArg } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
 import { relayerOption } from "../relay.ts";

@@ -1,25 +1,37 @@
 /**
- * The wallet's check of a station's offer before it locks anything (issue 17): the station serves our pool and
+ * A driver wallet's check of a station's offer before it locks anything (issue 17; the CLI wallet and the web app
+ * both run it): the station serves our pool and
  * registry on our chain; the tariff is one its CPO published on-chain (same hash, same terms) and valid now; the
  * meter key and rating make the offered leaf, and that leaf is in the CPO's meter tree on-chain. What passes is
  * the session's terms for a {@link LiveSessionVerifier}, with the meter's path for the close proof.
  */
-import {
-  meterLeaf,
-  readMeterTree,
-  readTariffs,
-  tariffFromJson,
-  tariffHash,
-  type MerklePath,
-  type Offer,
-  type Registry,
-  type StationInfo,
-  type Tariff,
-} from "../sdk/index.ts";
-import { CliError } from "./errors.ts";
+import type { Registry } from "../../types/ethers-contracts/index.js";
+import { ZkchargeError } from "../core/errors.ts";
+import { meterLeaf, tariffHash } from "../core/hash.ts";
+import type { MerklePath } from "../core/tree.ts";
+import { tariffFromJson } from "../meter/liveRecord.ts";
+import type { Tariff } from "../tariff/tariff.ts";
+import { readMeterTree, readTariffs } from "./chain.ts";
+import type { Offer, StationInfo } from "./stationApi.ts";
+
+/** A station or its offer does not hold against the chain: the message names what; nothing was locked. */
+export class OfferRefusedError extends ZkchargeError {
+  /** @param message what does not match, naming the station or the charger */
+  constructor(message: string) {
+    super("OFFER_REFUSED", message);
+  }
+}
+
+/** A meter is no longer in its CPO's meter tree (revoked since the offer). */
+export class MeterNotInTreeError extends ZkchargeError {
+  /** @param message the leaf and the CPO */
+  constructor(message: string) {
+    super("METER_NOT_IN_TREE", message);
+  }
+}
 
 /** The chain and contracts the wallet is on. */
-export interface WalletChain {
+export interface OfferChain {
   chainId: bigint;
   pool: string;
   registry: Registry;
@@ -41,30 +53,30 @@ export interface CheckedOffer {
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** @throws CliError naming what does not match if the station does not serve the wallet's chain, pool and registry */
-export function checkStation(info: StationInfo, chain: WalletChain, url: string): void {
+/** @throws OfferRefusedError naming what does not match if the station does not serve the wallet's chain, pool and registry */
+export function checkStation(info: StationInfo, chain: OfferChain, url: string): void {
   if (info.chainId !== chain.chainId)
-    throw new CliError(`station ${url} is on chain ${info.chainId}, this wallet on chain ${chain.chainId}`);
+    throw new OfferRefusedError(`station ${url} is on chain ${info.chainId}, this wallet on chain ${chain.chainId}`);
   if (!same(info.pool, chain.pool))
-    throw new CliError(`station ${url} serves the pool ${info.pool}, not this wallet's pool ${chain.pool}`);
+    throw new OfferRefusedError(`station ${url} serves the pool ${info.pool}, not this wallet's pool ${chain.pool}`);
   if (!same(info.registry, chain.registryAddress))
-    throw new CliError(
+    throw new OfferRefusedError(
       `station ${url} names the registry ${info.registry}, not the deployment's ${chain.registryAddress}`,
     );
 }
 
 /**
  * Checks `offer` from the station whose info is `info` against the registry on-chain at chain time `now`.
- * @throws CliError naming the first thing that does not hold (nothing is locked then)
+ * @throws OfferRefusedError naming the first thing that does not hold (nothing is locked then)
  */
 export async function checkOffer(
   offer: Offer,
   info: StationInfo,
-  chain: WalletChain,
+  chain: OfferChain,
   now: bigint,
 ): Promise<CheckedOffer> {
   const refuse = (why: string): never => {
-    throw new CliError(`the offer for charger ${offer.chargerId} is refused: ${why}`);
+    throw new OfferRefusedError(`the offer for charger ${offer.chargerId} is refused: ${why}`);
   };
   if (offer.cpoId !== info.cpoId) refuse(`it names CPO ${offer.cpoId}, the station is CPO ${info.cpoId}`);
   let tariff: Tariff;
@@ -107,11 +119,12 @@ export async function checkOffer(
 
 /**
  * The meter `leaf`'s path in CPO `cpoId`'s meter tree as the registry holds it now (for a close proof).
- * @throws CliError if the leaf is no longer in the tree (revoked since)
+ * @throws MeterNotInTreeError if the leaf is no longer in the tree (revoked since)
  */
-export async function meterPath(chain: WalletChain, cpoId: bigint, leaf: bigint): Promise<MerklePath> {
+export async function meterPath(chain: OfferChain, cpoId: bigint, leaf: bigint): Promise<MerklePath> {
   const tree = await readMeterTree(chain.registry, cpoId, { fromBlock: chain.deploymentBlock });
   const index = tree.indexOf(leaf);
-  if (index < 0) throw new CliError(`the meter (leaf ${leaf}) is no longer in CPO ${cpoId}'s meter tree (revoked?)`);
+  if (index < 0)
+    throw new MeterNotInTreeError(`the meter (leaf ${leaf}) is no longer in CPO ${cpoId}'s meter tree (revoked?)`);
   return tree.path(index);
 }
