@@ -390,7 +390,9 @@ export {
   OfferRefusedError,
   checkOffer,
   checkStation,
+  escrowDeadlines,
   meterPath,
+  MIN_SETTLE_WINDOW_SECONDS,
   type CheckedOffer,
   type OfferChain,
 } from "./actors/offerCheck.ts";

@@ -12,6 +12,7 @@ import type { MerklePath } from "../core/tree.ts";
 import { tariffFromJson } from "../meter/liveRecord.ts";
 import type { Tariff } from "../tariff/tariff.ts";
 import { readMeterTree, readTariffs } from "./chain.ts";
+import { roundDeadline } from "./privacy.ts";
 import type { Offer, StationInfo } from "./stationApi.ts";
 
 /** A station or its offer does not hold against the chain: the message names what; nothing was locked. */
@@ -127,4 +128,28 @@ export async function meterPath(chain: OfferChain, cpoId: bigint, leaf: bigint):
   if (index < 0)
     throw new MeterNotInTreeError(`the meter (leaf ${leaf}) is no longer in CPO ${cpoId}'s meter tree (revoked?)`);
   return tree.path(index);
+}
+
+/** The pool's least settle window: a settle deadline at least 15 minutes ahead (docs/protocol.md, Escrowed sessions). */
+export const MIN_SETTLE_WINDOW_SECONDS = 15n * 60n;
+
+/**
+ * An escrow's deadlines for `offer` at chain time `now`: the settle deadline `settleMinutes` ahead, rounded up to
+ * the deadline grid (so it does not reveal the second the driver locked), the claim deadline `claimHours` after it.
+ * @throws OfferRefusedError if the settle deadline leaves less than the station (or the pool) wants
+ */
+export function escrowDeadlines(
+  offer: Pick<Offer, "minSecondsToSettle">,
+  now: bigint,
+  settleMinutes = 120n,
+  claimHours = 48n,
+): { settleDeadline: bigint; claimDeadline: bigint } {
+  const settleDeadline = roundDeadline(now + settleMinutes * 60n);
+  const want =
+    offer.minSecondsToSettle > MIN_SETTLE_WINDOW_SECONDS ? offer.minSecondsToSettle : MIN_SETTLE_WINDOW_SECONDS;
+  if (settleDeadline < now + want)
+    throw new OfferRefusedError(
+      `the settle deadline would be ${settleDeadline - now} s after the chain time; the station wants ${offer.minSecondsToSettle} s: settle later`,
+    );
+  return { settleDeadline, claimDeadline: settleDeadline + claimHours * 3600n };
 }
