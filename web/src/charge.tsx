@@ -416,7 +416,7 @@ export function ChargePage(p: ChargeProps) {
   const cap = capChoice ?? caps[1] ?? caps[0] ?? 0n;
 
   return (
-    <div class="wallet">
+    <>
       <section class="card" aria-labelledby="charge-title">
         <h1 id="charge-title">Charge</h1>
         <form onSubmit={lookUp} class="inline">
@@ -525,7 +525,9 @@ export function ChargePage(p: ChargeProps) {
             <dl class="meter">
               <div>
                 <dt>Energy</dt>
-                <dd data-testid="meter-kwh">{kwh(meter.wh)}</dd>
+                <dd data-testid="meter-kwh" data-wh={meter.wh.toString()}>
+                  {kwh(meter.wh)}
+                </dd>
               </div>
               <div>
                 <dt>Power</dt>
@@ -573,6 +575,6 @@ export function ChargePage(p: ChargeProps) {
           )}
         </section>
       )}
-    </div>
+    </>
   );
 }

@@ -65,7 +65,7 @@ const STATE_WORDS: Record<SessionState, string> = {
 export function HistoryPage({ sessions }: { sessions: WebSession[] }) {
   const rows = [...sessions].reverse();
   return (
-    <section class="card" aria-labelledby="history-title">
+    <section class="card wide" aria-labelledby="history-title">
       <h1 id="history-title">History</h1>
       <p class="hint">
         Kept only in this browser, inside your encrypted wallet (and in its backup). The chain shows a payment to the
