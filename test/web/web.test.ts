@@ -39,6 +39,7 @@ import {
   type SiteServer,
 } from "../../scripts/lib/webSite.ts";
 import { startLiveNet, type LiveNet } from "../../scripts/lib/liveNet.ts";
+import { TamperProxy } from "../live/tamperProxy.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "screenshots");
 const PASSPHRASE = "correct horse battery staple";
@@ -347,7 +348,8 @@ describe("web app in headless Chromium", function () {
  * start them): a `hardhat node`, zkcharge deployed by configuration, the relayer, the station (OCPP CSMS + driver
  * API, on another origin than the site: CORS) and a charger, each its own process, killed by its PID after. The
  * driver deposits, charges (lock and close proved in the browser, every reading verified there), sees the
- * session in the history and withdraws through the relayer. Three proofs in all (lock, close, withdraw).
+ * session in the history and withdraws through the relayer; a station that rewrites a reading is caught. Five
+ * proofs in all (two locks, two closes, a withdrawal).
  */
 describe("web app: live charging, history and withdraw in headless Chromium", function () {
   this.timeout(900_000);
@@ -510,9 +512,44 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
     await shot("charge-closed");
   });
 
+  it("charge: a reading that breaks a rule is refused in plain words, the session stops, only verified readings are paid", async () => {
+    // A station whose backend rewrites a live reading (the honest station behind it stores and bills the real one).
+    const proxy = new TamperProxy(net.station, {
+      atSeqNo: 3,
+      tamper: (r) => ({ ...r, signature: { ...r.signature, S: r.signature.S + 1n } }),
+    });
+    await proxy.listen();
+    try {
+      const before = await escrows();
+      await fill("#station-url", proxy.url);
+      await page.click("#station-url ~ button");
+      await waitText("[data-testid=station]", /serves this wallet's pool/);
+      await page.click("#charger ~ button");
+      await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+      await page.select("#cap", "10000000");
+      await page.click("input[name=accept-linkable]");
+      await page.click("#cap ~ button");
+      const refused = await waitText("[data-testid=live] [role=alert]", /was refused/, 300_000);
+      expect(refused).to.match(
+        new RegExp(`^Reading ${proxy.tampered} was refused and is not paid: .*bad meter signature`),
+      );
+      await shot("charge-reading-refused");
+      const done = await waitText("[data-testid=session-done], #charge-title ~ [role=alert]", /./, 300_000);
+      expect(done).to.match(/^Session closed: /);
+      const locked = (await escrows()).filter((e) => !before.some((b) => b.escrowId === e.escrowId));
+      expect(locked).to.have.length(1);
+      expect((await readEscrow(pool, locked[0]!.escrowId)).status).to.equal(EscrowStatus.Closed);
+      const bill = BigInt((await page.$eval("[data-testid=meter-cost]", (e) => e.getAttribute("data-amount")))!);
+      const closed = (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).closed;
+      expect(closed.get(locked[0]!.escrowId)?.amount, "paid more than the verified readings' bill").to.equal(bill);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("history: the session with its CPO, energy, amount, refund and state, from the encrypted wallet", async () => {
     await page.goto(`${site.url}#/history`);
-    const row = await waitText("[data-testid=history] tbody tr", /closed/);
+    const row = await waitText("[data-testid=history] tr[data-session=s1]", /closed/);
     const closed = [
       ...(await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).closed.values(),
     ][0]!;
