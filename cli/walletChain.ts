@@ -11,15 +11,15 @@ import {
   Registry__factory,
   parseDeploymentRecord,
   type DeploymentRecord,
+  type OfferChain,
   type Pool,
 } from "../sdk/index.ts";
 import { CliError } from "./errors.ts";
-import type { WalletChain } from "./offerCheck.ts";
 import { connect, type Chain, type Endpoint } from "./rpc.ts";
 import type { WalletStore } from "./walletStore.ts";
 
 /** A connected node with the deployment's contracts. */
-export interface WalletDeployment extends WalletChain {
+export interface WalletDeployment extends OfferChain {
   chain: Chain;
   record: DeploymentRecord;
   poolContract: Pool;

@@ -70,6 +70,7 @@ const program = new Command("zkcharge-relayer")
       1n,
     ),
   )
+  .option("--cors-origins <list>", "comma-separated origins browser wallets may call from (default: any origin)")
   .option("--quiet", "log nothing but the listening line and errors");
 
 program.parse();
@@ -89,6 +90,7 @@ const o = program.opts<{
   reorgDepth: bigint;
   rateBurst: bigint;
   ratePerMinute: bigint;
+  corsOrigins?: string;
   quiet?: boolean;
 }>();
 
@@ -123,6 +125,7 @@ try {
     fees: { baseFee: o.baseFee, tokenPerEth: o.tokenPerEth, marginPercent: o.margin, quoteTtlSeconds: o.quoteTtl },
     limits: { write: { burst: Number(o.rateBurst), perMinute: Number(o.ratePerMinute) } },
     sender: { bumpAfterMs: Number(o.bumpAfter) * 1000, reorgDepth: Number(o.reorgDepth) },
+    corsOrigins: o.corsOrigins?.split(",").map((x) => x.trim()),
     log,
   });
   if (recordChainId !== undefined && recordChainId !== relayer.chainId) {

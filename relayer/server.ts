@@ -5,6 +5,7 @@
  * Errors answer `{ error: CODE, message }`.
  */
 import { randomUUID } from "node:crypto";
+import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { Signer } from "ethers";
 import {
@@ -51,6 +52,8 @@ export interface ServerDeps {
   sender: Sender;
   fees: FeePolicy;
   limits: ServerLimits;
+  /** Origins a browser wallet may call from (CORS); default any origin. */
+  corsOrigins?: string[];
   log?: (message: string) => void;
 }
 
@@ -65,6 +68,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const writes = new RateLimiter(limits.write);
   const reads = new RateLimiter(limits.read);
   const checking = new Set<string>();
+  // A browser wallet on another origin (the web app) relays through this API: it is public, takes no cookies and
+  // no credentials (a request is a proof and a quote), so any origin may call it by default.
+  void app.register(cors, {
+    origin: deps.corsOrigins ?? true,
+    methods: ["GET", "POST"],
+    allowedHeaders: ["content-type"],
+    credentials: false,
+    maxAge: 600,
+  });
 
   app.addHook("onRequest", async (request, reply) => {
     const limiter = request.method === "GET" ? reads : writes;

@@ -36,6 +36,8 @@ export interface RelayerConfig {
   port: number;
   fees?: Partial<FeePolicy>;
   limits?: Partial<ServerLimits>;
+  /** Origins a browser wallet may call from (CORS); default any origin. */
+  corsOrigins?: string[];
   sender?: SenderOptions;
   prover?: ProverOptions;
   log?: (message: string) => void;
@@ -93,7 +95,16 @@ export async function startRelayer(config: RelayerConfig): Promise<RunningRelaye
   const fees: FeePolicy = { ...DEFAULT_FEE_POLICY, ...config.fees };
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...config.limits };
   const sender = new Sender(store, signer, relayer, provider, chainId, { log: config.log, ...config.sender });
-  const app = buildServer({ ctx, signer, store, sender, fees, limits, log: config.log });
+  const app = buildServer({
+    ctx,
+    signer,
+    store,
+    sender,
+    fees,
+    limits,
+    corsOrigins: config.corsOrigins,
+    log: config.log,
+  });
   let url: string;
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -25,6 +25,7 @@ const UNIT = [
 const LONGEST_FIRST = [
   "test/invariant/pool.invariant.test.ts",
   "test/live/wallet.test.ts",
+  "test/web/web.test.ts",
   "test/e2e/nodes.test.ts",
   "test/cli/cli.test.ts",
   "test/cli/faults.test.ts",

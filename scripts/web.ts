@@ -1,15 +1,20 @@
 /**
- * `npm run web`: the web app on a local dev chain, nothing else to start. Starts a Hardhat JSON-RPC node on
- * 127.0.0.1, deploys zkcharge with a demo CPO (a 22 kW meter, the four-band demo tariff), builds the static site and
- * serves it with the deployment's addresses; Ctrl-C stops everything.
+ * `npm run web`: the web app on a local dev network, nothing else to start. As `demo:live` does
+ * (scripts/lib/liveNet.ts), every party is its own process on 127.0.0.1: a `hardhat node`, zkcharge deployed by
+ * configuration, a CPO with one 22 kW meter and a tariff, the relayer service, the station service (OCPP CSMS +
+ * driver API) and one charger; then the static site is built and served with their URLs in `zkcharge.json`.
+ * Ctrl-C stops everything (each process by its PID).
  *
  *   npm run web [-- --port 5173] [--rpc-port 8545]
  *
  * The wallet deposits on this chain from the node's funded dev account (1000 tEUR minted to it).
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Command } from "commander";
-import { network } from "hardhat";
-import { buildSite, deployDemo, serveSite } from "./lib/webSite.ts";
+import { startLiveNet } from "./lib/liveNet.ts";
+import { buildSite, liveSiteConfig, serveSite } from "./lib/webSite.ts";
 
 const o = new Command("web")
   .option("--port <n>", "port of the site", "5173")
@@ -17,22 +22,28 @@ const o = new Command("web")
   .parse()
   .opts<{ port: string; rpcPort: string }>();
 
-const node = await network.createServer(undefined, "127.0.0.1", Number(o.rpcPort));
-const { address, port } = await node.listen();
-const rpc = `http://${address}:${port}`;
-console.log(`dev chain: ${rpc}`);
-const demo = await deployDemo(rpc);
-console.log(
-  `deployed: pool ${demo.site.deployment.addresses.pool}, CPO ${demo.net.operator.cpoId} with a meter and a tariff`,
-);
-await buildSite(true);
-const site = await serveSite(demo.site, Number(o.port));
-console.log(`\nzkcharge web app: ${site.url}  (Ctrl-C to stop)`);
+const dir = mkdtempSync(join(tmpdir(), "zkcharge-web-"));
+const net = await startLiveNet({
+  dir,
+  chargers: ["CS001"],
+  rpcPort: Number(o.rpcPort),
+  log: (line) => console.log(line),
+});
+const config = liveSiteConfig(net);
+let site: Awaited<ReturnType<typeof serveSite>> | undefined;
+try {
+  await buildSite(true);
+  site = await serveSite(config, Number(o.port));
+} catch (error) {
+  await net.stop();
+  throw error;
+}
+console.log(`\nzkcharge web app: ${site.url}  (station ${net.station}, charger CS001, relayer ${net.relayer})`);
+console.log(`files in ${dir}; Ctrl-C stops it all`);
 
 const stop = async () => {
-  await site.close();
-  await demo.close();
-  await node.close();
+  await site?.close();
+  await net.stop();
   process.exit(0);
 };
 process.once("SIGINT", () => void stop());

@@ -384,5 +384,18 @@ export {
 } from "./actors/stationApi.ts";
 export { describeZodIssue } from "./actors/wire.ts";
 export { StationClient, StationError, type LiveStream, type StationClientOptions } from "./actors/stationClient.ts";
+// A driver wallet's side of a live session: the offer checked on-chain, then every streamed reading verified
+export {
+  MeterNotInTreeError,
+  OfferRefusedError,
+  checkOffer,
+  checkStation,
+  escrowDeadlines,
+  meterPath,
+  MIN_SETTLE_WINDOW_SECONDS,
+  type CheckedOffer,
+  type OfferChain,
+} from "./actors/offerCheck.ts";
+export { followSession, type FollowOptions, type FollowOutcome, type StopCause } from "./actors/liveFollow.ts";
 // Session receipts on the wire: a finished session and its meter path, for a wallet to prove the payment
 export { SESSION_RECEIPT_VERSION, parseSessionReceipt, sessionReceiptToJson } from "./actors/receipt.ts";

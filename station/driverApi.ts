@@ -7,6 +7,7 @@
  * cut off. Errors answer {@link StationErrorBody} with a 4xx / 5xx status.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import cors from "@fastify/cors";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
@@ -82,6 +83,8 @@ export interface DriverApiOptions {
   tariff: Tariff;
   policy: EscrowPolicy;
   limits?: Partial<DriverApiLimits>;
+  /** Origins a browser wallet may call from (CORS); default any origin. */
+  corsOrigins?: string[];
   log?: (message: string) => void;
 }
 
@@ -128,6 +131,16 @@ export async function buildDriverApi(o: DriverApiOptions): Promise<FastifyInstan
   const { store, csms, chain, settlement, chargers, tariff, policy } = o;
   const log = o.log ?? (() => {});
   const app = Fastify({ logger: false, bodyLimit: limits.bodyLimit, trustProxy: false });
+  // A browser wallet on another origin (the web app) calls this API: it is public and authorised by a per-session
+  // bearer token in a header, never by cookies, so any origin may call it by default (no credentials are allowed,
+  // so a page cannot ride on a user's session). The WebSocket stream needs no CORS (its token is in the URL).
+  await app.register(cors, {
+    origin: o.corsOrigins ?? true,
+    methods: ["GET", "POST"],
+    allowedHeaders: ["content-type", "authorization"],
+    credentials: false,
+    maxAge: 600,
+  });
   await app.register(websocket, { options: { maxPayload: 4096 } });
   const reads = new RateLimiter(limits.read);
   const writes = new RateLimiter(limits.write);

@@ -81,6 +81,10 @@ const program = new Command("zkcharge-station")
     integer("--rate-per-minute"),
     DEFAULT_DRIVER_LIMITS.write.perMinute,
   )
+  .option(
+    "--cors-origins <list>",
+    "driver API: comma-separated origins browser wallets may call from (default: any origin)",
+  )
   .option("--quiet", "log nothing but the listening lines and errors");
 
 program.parse();
@@ -104,6 +108,7 @@ const o = program.opts<{
   closeGrace: number;
   readingInterval: bigint;
   ratePerMinute: number;
+  corsOrigins?: string;
   quiet?: boolean;
 }>();
 const log = o.quiet ? () => {} : (message: string) => console.log(`${new Date().toISOString()} ${message}`);
@@ -204,6 +209,7 @@ try {
         write: { burst: DEFAULT_DRIVER_LIMITS.write.burst, perMinute: o.ratePerMinute },
         read: { burst: DEFAULT_DRIVER_LIMITS.read.burst, perMinute: o.ratePerMinute * 10 },
       },
+      corsOrigins: o.corsOrigins?.split(",").map((x) => x.trim()),
       log,
     });
     const url = await api.listen({ host: o.apiHost, port: o.apiPort });

@@ -26,23 +26,26 @@ import {
   randomBits,
   readEscrow,
   readPassphrase,
-  roundDeadline,
   sessionId as sessionIdOf,
   tariffFromJson,
   tariffToJson,
   transactRelayRequest,
+  checkOffer,
+  checkStation,
+  escrowDeadlines,
+  followSession,
+  meterPath,
   SCRYPT_DEFAULT,
+  type CheckedOffer,
   type Driver,
+  type FollowOutcome,
   type RelayRequest,
   type StationReading,
 } from "../../sdk/index.ts";
-import { HOUR } from "../../dev/localNetwork.ts";
 import { defineCommand } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { detail, localDate, proofLine, say, short } from "../format.ts";
-import { followSession, type FollowOutcome } from "../liveFollow.ts";
 import { LiveMeter } from "../liveMeter.ts";
-import { checkOffer, checkStation, meterPath, type CheckedOffer } from "../offerCheck.ts";
 import { acceptLinkableOption, addressArg, amountArg, checkRequired, option, required, wholeArg } from "../options.ts";
 import { enforcePrivacy } from "../privacy.ts";
 import { relayerOption } from "../relay.ts";
@@ -54,7 +57,6 @@ import { WalletStore, type StoredReading, type WalletSession } from "../walletSt
 const HEADING = "Driver wallet (its own encrypted key store, no state file; live charging at a station):";
 /** The wallet file when neither --wallet nor ZKCHARGE_WALLET says. */
 export const DEFAULT_WALLET = ".zkcharge/wallet.json";
-const MIN_SETTLE_WINDOW = 15n * 60n; // the pool's rule (docs/protocol.md, Escrowed sessions)
 const MIN_CLAIM_HOURS = 24n;
 /** Reconnects of the live stream before `charge` gives up and leaves the session to `wallet resume`. */
 const LIVE_RECONNECTS = 5;
@@ -173,13 +175,9 @@ async function relayAndWait(relayer: RelayerClient, request: RelayRequest, timeo
 /** A relayer service that serves the wallet's pool and chain. */
 async function relayerFor(url: string, d: WalletDeployment, timeoutMs: number): Promise<RelayerClient> {
   const client = new RelayerClient(url, { timeoutMs });
-  const details = await client.details().catch((error: Error) => {
-    throw new CliError(`relayer ${url}: ${error.message}`);
+  await client.serving(d.chainId, d.pool).catch((error: Error) => {
+    throw new CliError(error.message.startsWith("relayer ") ? error.message : `relayer ${url}: ${error.message}`);
   });
-  if (details.chainId !== d.chainId || details.pool.toLowerCase() !== d.pool.toLowerCase())
-    throw new CliError(
-      `relayer ${url} serves pool ${details.pool} on chain ${details.chainId}, not this wallet's pool ${d.pool} on chain ${d.chainId}`,
-    );
   return client;
 }
 
@@ -493,13 +491,7 @@ async function charge(ctx: { store: WalletStore; d: WalletDeployment; endpoint: 
   );
   if (o.cap < offer.minCap)
     throw new CliError(`--cap ${formatAmount(o.cap)} is below the station's minimum ${formatAmount(offer.minCap)}`);
-  const settleDeadline = roundDeadline(now + o.settleMinutes * 60n);
-  const least = now + (offer.minSecondsToSettle > MIN_SETTLE_WINDOW ? offer.minSecondsToSettle : MIN_SETTLE_WINDOW);
-  if (settleDeadline < least)
-    throw new CliError(
-      `the settle deadline would be ${settleDeadline - now} s after the chain time; the station wants ${offer.minSecondsToSettle} s: raise --settle-minutes`,
-    );
-  const claimDeadline = settleDeadline + o.claimHours * HOUR;
+  const { settleDeadline, claimDeadline } = escrowDeadlines(offer, now, o.settleMinutes, o.claimHours);
   const driverNonce = randomBits(128);
   const sid = sessionIdOf(offer.stationNonce, driverNonce);
   const relayer = await relayerFor(o.relayer, d, timeoutMs);

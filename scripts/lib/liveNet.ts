@@ -27,8 +27,8 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 /** The dev node's well-known accounts 1 (CPO admin) and 3 (relayer): the default mnemonic of `hardhat node` and anvil. */
 const CPO_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-/** Account 2, the payer. */
-const PAYER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+/** Account 2, the payer (tokens are minted to it; unlocked on the dev node). */
+export const LIVE_PAYER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const RELAYER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 /** Passphrases of the key files this network writes (a dev network's, in the environment of its processes). */
 export const PASSPHRASES = {
@@ -128,6 +128,8 @@ export interface LiveNetOptions {
   log?: (line: string) => void;
   /** Echo each process's output with its name (demo). */
   echo?: boolean;
+  /** The chain's JSON-RPC port (default: a free one). */
+  rpcPort?: number;
 }
 
 /** A running network. */
@@ -183,7 +185,7 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
   };
   try {
     mkdirSync(o.dir, { recursive: true });
-    const node = await startNodeProcess(o.node ?? "hardhat");
+    const node = await startNodeProcess(o.node ?? "hardhat", { port: o.rpcPort });
     stopNode = node.stop;
     const rpcUrl = node.rpc;
     log(`chain: ${node.kind} node (pid ${node.pid}) on ${rpcUrl}`);
@@ -231,7 +233,7 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
       await operator.publishTariff(terms);
       // The payer (account 2) funds the driver's deposits: the dev token's mint is open to anyone.
       const token = new Contract(record.addresses.token, ["function mint(address,uint256)"], admin);
-      await (await token.getFunction("mint")(PAYER, 1_000_000_000n)).wait();
+      await (await token.getFunction("mint")(LIVE_PAYER, 1_000_000_000n)).wait();
       log(`CPO ${operator.cpoId} registered (admin ${admin.address}): ${o.chargers.length} meters, one tariff`);
       writeFileSync(join(o.dir, "chargers.json"), JSON.stringify(entries));
       writeFileSync(join(o.dir, "tariff.json"), JSON.stringify(tariffToJson(tariff)));

@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { build, preview, type Plugin } from "vite";
-import { DEPLOYMENT_RECORD_VERSION, type DeploymentRecord } from "../../sdk/index.ts";
+import { DEPLOYMENT_RECORD_VERSION, parseDeploymentRecord, type DeploymentRecord } from "../../sdk/index.ts";
 import { setUpNetwork, type Network } from "../../dev/localNetwork.ts";
 import { REPO_ROOT } from "../../prover/node/fileSource.ts";
 import type { Manifest } from "../../prover/artifacts.ts";
+import { LIVE_PAYER, type LiveNet } from "./liveNet.ts";
 
 /** The Vite config of the web app. */
 export const WEB_CONFIG = join(REPO_ROOT, "web", "vite.config.ts");
@@ -25,6 +26,10 @@ export interface SiteConfigJson {
   deployment: DeploymentRecord;
   circuits: string;
   devAccount?: string;
+  /** A station's driver API the Charge screen offers first (the driver may paste another). */
+  station?: string;
+  /** The relayer service the wallet locks and withdraws through. */
+  relayer?: string;
 }
 
 /** A demo deployment on a dev chain and the site configuration pointing at it. */
@@ -69,6 +74,22 @@ export async function deployDemo(rpc: string): Promise<DemoChain> {
     net,
     site: { rpc, deployment, circuits: "./circuits/", devAccount: await net.signers.payer.getAddress() },
     close: () => connection.close(),
+  };
+}
+
+/**
+ * The site configuration for a live network of processes (scripts/lib/liveNet.ts): its deployment record, its
+ * station and relayer, and the dev payer account (tokens minted to it) as the wallet's dev account.
+ */
+export function liveSiteConfig(net: LiveNet): SiteConfigJson {
+  const deployment = parseDeploymentRecord(readFileSync(net.deployment, "utf8"), net.deployment);
+  return {
+    rpc: net.rpc,
+    deployment,
+    circuits: "./circuits/",
+    devAccount: LIVE_PAYER,
+    station: net.station,
+    relayer: net.relayer,
   };
 }
 

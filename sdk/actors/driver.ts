@@ -30,7 +30,7 @@ import { readNoteProvenance } from "./chain.ts";
 import { assessEscrowTerms, assessSpend, privacyReport, type PrivacyReport } from "./privacy.ts";
 import { sendAndWait } from "./revert.ts";
 import type { MerklePath } from "../core/tree.ts";
-import { RelayerClient, RelayerError, type WaitOptions } from "./relayerClient.ts";
+import { RelayerClient, type WaitOptions } from "./relayerClient.ts";
 import type { RelayJob, RelayOperation, SignedQuote } from "./relayerApi.ts";
 
 /** A note the driver owns, with where it sits in the tree. */
@@ -489,16 +489,7 @@ export class Driver {
     client: RelayerClient,
     operation: RelayOperation,
   ): Promise<{ relayer: string; quote: SignedQuote }> {
-    const details = await client.details();
-    const pool = await this.pool.getAddress();
-    const chainId = await this.#chainId();
-    if (details.chainId !== chainId || details.pool.toLowerCase() !== pool.toLowerCase()) {
-      throw new RelayerError(
-        0,
-        "WRONG_POOL",
-        `relayer ${client.url} serves pool ${details.pool} on chain ${details.chainId}, this wallet is on pool ${pool} on chain ${chainId}`,
-      );
-    }
+    const details = await client.serving(await this.#chainId(), await this.pool.getAddress());
     return { relayer: details.relayer, quote: await client.quote(operation) };
   }
 

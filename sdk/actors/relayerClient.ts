@@ -112,6 +112,23 @@ export class RelayerClient {
   }
 
   /**
+   * The relayer's details, checked to serve pool `pool` on chain `chainId` (a relayer of another pool could not
+   * submit this wallet's proofs).
+   * @throws RelayerError `WRONG_POOL` naming both pools and chains
+   */
+  async serving(chainId: bigint, pool: string): Promise<RelayerDetails> {
+    const details = await this.details();
+    if (details.chainId !== chainId || getAddress(details.pool) !== getAddress(pool)) {
+      throw new RelayerError(
+        0,
+        "WRONG_POOL",
+        `relayer ${this.url} serves pool ${details.pool} on chain ${details.chainId}, this wallet is on pool ${pool} on chain ${chainId}`,
+      );
+    }
+    return details;
+  }
+
+  /**
    * A signed fee quote for `operation`, checked to be signed by the relayer's own account for its chain and pool
    * (so the fee the proof binds goes to the account that signed it).
    * @throws RelayerError when the quote is not signed by the account the relayer announces

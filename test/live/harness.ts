@@ -92,6 +92,8 @@ export function stationArgs(o: {
   db: string;
   heartbeat: number;
   chain?: StationChainConfig;
+  /** Origins a browser wallet may call the driver API from (default any). */
+  corsOrigins?: string;
   quiet?: boolean;
 }): string[] {
   const args = ["--chargers", o.files.chargers, "--tariff", o.files.tariff, "--db", o.db, "--heartbeat"];
@@ -103,6 +105,7 @@ export function stationArgs(o: {
     args.push("--min-seconds-to-settle", String(c.minSecondsToSettle), "--close-grace", String(c.closeGrace));
     args.push("--reading-interval", String(c.readingInterval), "--rate-per-minute", String(c.ratePerMinute));
   }
+  if (o.corsOrigins) args.push("--cors-origins", o.corsOrigins);
   if (o.quiet) args.push("--quiet");
   return args;
 }

@@ -64,6 +64,9 @@ const CPO_PASSPHRASE = "cpo admin passphrase";
 const MIN_CAP = 20_000n;
 const DAY = 86_400n;
 
+/** The one origin the station lets browsers call from in this file (`--cors-origins`). */
+const WALLET_ORIGIN = "https://wallet.example";
+
 describe("live: the station's driver API and chain side", function () {
   this.timeout(600_000);
   let node: NodeProcess;
@@ -217,6 +220,7 @@ describe("live: the station's driver API and chain side", function () {
         readingInterval: 2,
         ratePerMinute: 60,
       },
+      corsOrigins: WALLET_ORIGIN,
     });
     startTheStation = async () => {
       const started = await startStation(args, port, { ZKCHARGE_PASSPHRASE_CPO: CPO_PASSPHRASE });
@@ -271,6 +275,28 @@ describe("live: the station's driver API and chain side", function () {
     expect(await registry.tariffCpo(a.tariffHash)).to.equal(cpoId);
     const unknown = await refused(() => client.offer("CS999"));
     expect([unknown.status, unknown.code]).to.deep.equal([404, "UNKNOWN_CHARGER"]);
+  });
+
+  it("answers a browser wallet from an allowed origin (CORS: GET, POST, bearer token) and no other", async function () {
+    const preflight = (origin: string) =>
+      fetch(`${station!.api}/api/v1/sessions`, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type, authorization",
+        },
+      });
+    const allowed = await preflight(WALLET_ORIGIN);
+    expect(allowed.status).to.equal(204);
+    expect(allowed.headers.get("access-control-allow-origin")).to.equal(WALLET_ORIGIN);
+    expect(allowed.headers.get("access-control-allow-methods")).to.equal("GET, POST");
+    expect(allowed.headers.get("access-control-allow-headers")).to.equal("content-type, authorization");
+    expect(allowed.headers.get("access-control-allow-credentials"), "credentials allowed").to.equal(null);
+    const info = await fetch(`${station!.api}/api/v1/station`, { headers: { origin: WALLET_ORIGIN } });
+    expect(info.headers.get("access-control-allow-origin")).to.equal(WALLET_ORIGIN);
+    const other = await preflight("https://other.example");
+    expect(other.headers.get("access-control-allow-origin"), "another origin allowed").to.equal(null);
   });
 
   it("runs an honest session: escrow checked, live readings with the bill, stop, the driver's close submitted", async function () {

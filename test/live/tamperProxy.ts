@@ -55,7 +55,14 @@ export class TamperProxy {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers: Record<string, string> = {};
-    for (const name of ["content-type", "authorization"])
+    // A browser wallet's origin and preflight go through, and the station's CORS answer comes back (web tests).
+    for (const name of [
+      "content-type",
+      "authorization",
+      "origin",
+      "access-control-request-method",
+      "access-control-request-headers",
+    ])
       if (req.headers[name]) headers[name] = String(req.headers[name]);
     const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
     try {
@@ -65,8 +72,11 @@ export class TamperProxy {
         const offer = JSON.parse(text) as { tariff: Record<string, unknown> };
         text = JSON.stringify({ ...offer, tariff: this.options.offerTariff(offer.tariff) });
       }
-      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
-      res.end(text);
+      const out: Record<string, string> = {};
+      for (const [name, value] of upstream.headers) if (/^(access-control-|vary$)/.test(name)) out[name] = value;
+      if (upstream.status !== 204) out["content-type"] = upstream.headers.get("content-type") ?? "application/json";
+      res.writeHead(upstream.status, out);
+      res.end(upstream.status === 204 ? undefined : text);
     } catch (error) {
       res.writeHead(502, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "PROXY", message: (error as Error).message }));

@@ -1,5 +1,5 @@
 /**
- * The wallet's live-session loop (cli/liveFollow.ts) on recorded streams, without processes (unit tier): the
+ * The wallet's live-session loop (sdk/actors/liveFollow.ts) on recorded streams, without processes (unit tier): the
  * records are a real meter's (EdDSA-Poseidon signatures), the stream is what the station's live API sends. An
  * honest session is accepted to its end; a limit stops it; each way a charger can cheat (power above the rating,
  * a bad signature, a time going back, a missing chain point at a band boundary, a tariff other than the offered
@@ -12,13 +12,14 @@ import {
   computeBill,
   encodeSignedMeterValue,
   endRecord,
+  followSession,
   pointRecord,
   tailRecord,
   type LiveMessage,
   type LiveRecord,
+  type StopCause,
   type Tariff,
 } from "../../sdk/index.ts";
-import { followSession, type StopCause } from "../../cli/liveFollow.ts";
 
 const CPO = 7n;
 const RATED = 22000n;

@@ -366,6 +366,46 @@ describe("relayer service (hardhat node + relayer process over HTTP)", function 
     expect(await nonce()).to.equal(nonceBefore + 1);
   });
 
+  it("answers a browser wallet on another origin (CORS, any origin by default); --cors-origins narrows it", async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/relay`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      });
+    const wallet = "https://wallet.example";
+    const any = await preflight(relayerProcess!.url, wallet);
+    expect(any.status).to.equal(204);
+    expect(any.headers.get("access-control-allow-origin")).to.equal(wallet);
+    expect(any.headers.get("access-control-allow-methods")).to.equal("GET, POST");
+    expect(any.headers.get("access-control-allow-headers")).to.equal("content-type");
+    expect(any.headers.get("access-control-allow-credentials"), "credentials allowed").to.equal(null);
+    const details = await fetch(`${relayerProcess!.url}/details`, { headers: { origin: wallet } });
+    expect(details.headers.get("access-control-allow-origin")).to.equal(wallet);
+
+    const args = relayerArgs(node.rpc).map((a) => (a === db ? join(dir, "cors-jobs.db") : a));
+    const narrow = await startRelayerProcess([...args, "--cors-origins", wallet], env);
+    try {
+      expect((await preflight(narrow.url, wallet)).headers.get("access-control-allow-origin")).to.equal(wallet);
+      const other = await preflight(narrow.url, "https://other.example");
+      expect(other.headers.get("access-control-allow-origin"), "another origin allowed").to.equal(null);
+      // Past the write budget (40 at once here): the browser still reads the 429 and its reason.
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          fetch(`${narrow.url}/quote`, {
+            method: "POST",
+            headers: { origin: wallet, "content-type": "application/json" },
+            body: JSON.stringify({ operation: "transact" }),
+          }),
+        ),
+      );
+      const limited = answers.filter((r) => r.status === 429);
+      expect(limited.length, "no request was rate-limited").to.be.greaterThan(0);
+      expect(limited.every((r) => r.headers.get("access-control-allow-origin") === wallet)).to.equal(true);
+    } finally {
+      await narrow.child.kill();
+    }
+  });
+
   it("answers a flood with 429 and keeps serving /details", async () => {
     const answers = await Promise.all(
       Array.from({ length: 80 }, () => post("/quote", { operation: "transact" }).then((r) => r.status)),

@@ -4,17 +4,23 @@
  * served on 127.0.0.1. The explorer shows the registry and, later, a payment; the wallet is created, refuses a wrong
  * passphrase without changing anything, deposits from the dev account, shows the private balance, refuses a
  * tampered proving file and an altered receipt, then proves a payment in the browser (Web Worker, snarkjs) that the
- * chain accepts. Screenshots of each main screen (desktop and phone) go to test-results/screenshots/.
+ * chain accepts. A second suite charges live against real station, charger and relayer processes (below).
+ * Screenshots of each main screen (desktop and phone) go to test-results/screenshots/.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { JsonRpcProvider } from "ethers";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import type { Browser, Page } from "puppeteer-core";
 import {
+  EscrowStatus,
   Pool__factory,
   computeBill,
   formatAmount,
+  parseAmount,
+  readEscrow,
+  readEscrowEvents,
   readPayments,
   sessionReceiptToJson,
   type Pool,
@@ -26,10 +32,14 @@ import {
   buildSite,
   deployDemo,
   launchChromium,
+  liveSiteConfig,
   serveSite,
   type DemoChain,
+  type SiteConfigJson,
   type SiteServer,
 } from "../../scripts/lib/webSite.ts";
+import { startLiveNet, type LiveNet } from "../../scripts/lib/liveNet.ts";
+import { TamperProxy } from "../live/tamperProxy.ts";
 
 const SHOTS = join(REPO_ROOT, "test-results", "screenshots");
 const PASSPHRASE = "correct horse battery staple";
@@ -322,6 +332,282 @@ describe("web app in headless Chromium", function () {
       expect(overflow, `#/${route} scrolls sideways on a phone`).to.be.at.most(0);
       const unlabelled = await page.evaluate(() =>
         [...document.querySelectorAll("input, textarea")]
+          .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute("aria-label"))
+          .map((e) => e.id || e.outerHTML),
+      );
+      expect(unlabelled, `unlabelled fields on #/${route}`).to.deep.equal([]);
+      await shot(`phone-${route}`);
+    }
+    await page.setViewport(DESKTOP);
+    expect(pageErrors, "uncaught errors in the page").to.deep.equal([]);
+  });
+});
+
+/**
+ * Live charging in the browser against real processes (scripts/lib/liveNet.ts, as `npm run web` and `demo:live`
+ * start them): a `hardhat node`, zkcharge deployed by configuration, the relayer, the station (OCPP CSMS + driver
+ * API, on another origin than the site: CORS) and a charger, each its own process, killed by its PID after. The
+ * driver deposits, charges (lock and close proved in the browser, every reading verified there), sees the
+ * session in the history and withdraws through the relayer; a station that rewrites a reading is caught. Five
+ * proofs in all (two locks, two closes, a withdrawal).
+ */
+describe("web app: live charging, history and withdraw in headless Chromium", function () {
+  this.timeout(900_000);
+  let net: LiveNet;
+  let site: SiteServer;
+  let browser: Browser;
+  let page: Page;
+  let provider: JsonRpcProvider;
+  let pool: Pool;
+  let config: SiteConfigJson;
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const text = (selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText);
+  const waitText = async (selector: string, pattern: RegExp, timeout = 60_000) => {
+    await page.waitForFunction(
+      (sel: string, src: string, flags: string) => {
+        const el = document.querySelector(sel) as HTMLElement | null;
+        return el !== null && new RegExp(src, flags).test(el.innerText);
+      },
+      { timeout, polling: 200 },
+      selector,
+      pattern.source,
+      pattern.flags,
+    );
+    return text(selector);
+  };
+  const fill = async (selector: string, value: string) => {
+    await page.$eval(selector, (e) => ((e as HTMLInputElement).value = ""));
+    await page.type(selector, value);
+  };
+  const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const escrows = async () => (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).locked;
+  const tokenBalance = async (who: string) =>
+    (await new Contract(
+      config.deployment.addresses.token,
+      ["function balanceOf(address) view returns (uint256)"],
+      provider,
+    ).getFunction("balanceOf")(who)) as bigint;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    net = await startLiveNet({ dir: mkdtempSync(join(tmpdir(), "zkcharge-web-live-")), chargers: ["CS001"] });
+    config = liveSiteConfig(net);
+    await buildSite();
+    site = await serveSite(config, await freePort());
+    provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    pool = Pool__factory.connect(config.deployment.addresses.pool, provider);
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on("pageerror", (error) => {
+      console.log(`      [page error] ${(error as Error).message}`);
+      pageErrors.push(String(error));
+    });
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warn") console.log(`      [page ${m.type()}] ${m.text()}`);
+    });
+    await page.setViewport(DESKTOP);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed" && page)
+      console.log(`      [page text] ${(await page.evaluate(() => document.body.innerText)).replace(/\s+/g, " ")}`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    provider?.destroy();
+    await net?.stop();
+  });
+
+  it("a new wallet deposits 30 EUR from the dev account", async () => {
+    await page.goto(`${site.url}#/wallet`);
+    await page.waitForSelector("#passphrase");
+    await fill("#passphrase", PASSPHRASE);
+    await fill("#again", PASSPHRASE);
+    await page.click("button[type=submit]");
+    await waitText("[data-testid=balance]", /0\.00 EUR/);
+    await fill("#amount", "30");
+    await page.click("#amount ~ button");
+    await waitText("[data-testid=balance]", /30\.00 EUR/);
+  });
+
+  it("charge: a URL that is not a station, or nothing at all, gives a plain message and changes nothing", async () => {
+    await page.goto(`${site.url}#/charge`);
+    await page.waitForSelector("#station-url");
+    await fill("#station-url", net.relayer);
+    await page.click("#station-url ~ button");
+    expect(await waitText("#charge-title ~ [role=alert]", /not a zkcharge station/)).to.contain(net.relayer);
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    await fill("#station-url", nobody);
+    await page.click("#station-url ~ button");
+    expect(await waitText("#charge-title ~ [role=alert]", /does not answer/)).to.contain(`${nobody} does not answer`);
+    expect(await page.$("[data-testid=offer]"), "an offer was shown").to.equal(null);
+    expect(await escrows()).to.deep.equal([]);
+    expect(await text("[data-testid=balance]")).to.equal("30.00 EUR");
+    await shot("charge-not-a-station");
+  });
+
+  it("charge: the offer in plain words, checked against the registry; a cap above the balance is refused", async () => {
+    await fill("#station-url", net.station);
+    await page.click("#station-url ~ button");
+    await waitText("[data-testid=station]", /CPO 1: serves this wallet's pool/);
+    await page.click("#charger ~ button");
+    const checked = await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+    expect(checked).to.contain(`published by CPO ${net.cpoId}`);
+    expect(checked).to.contain("22.00 kW) is in its meter tree");
+    const tariff = await text("[data-testid=tariff]");
+    expect(tariff).to.contain(`${formatAmount(net.tariff.flatFee)} per session`);
+    expect(tariff).to.contain(`${formatAmount(net.tariff.energyPrice[0])}/kWh`);
+    expect(await text("[data-testid=price-example]")).to.match(
+      /11\.00 kWh in 1 hour at 11\.00 kW from .* costs \d+\.\d+ EUR/,
+    );
+    await shot("charge-offer");
+
+    await page.select("#cap", "50000000");
+    await page.click("#cap ~ button");
+    expect(await waitText("#charge-title ~ [role=alert]", /Not enough private balance/)).to.contain("50.00 EUR");
+    expect(await escrows(), "an escrow was locked").to.deep.equal([]);
+    expect(await text("[data-testid=balance]")).to.equal("30.00 EUR");
+  });
+
+  it("charge: locks through the relayer (proof in the browser), verifies readings live, stops, closes with a browser proof", async () => {
+    const cpoBefore = await pool.cpoBalance(net.cpoId);
+    await page.select("#cap", "10000000");
+    await page.click("input[name=accept-linkable]");
+    await page.click("#cap ~ button");
+    await page.waitForSelector("[data-testid=live] progress", { timeout: 60_000 });
+    await shot("charge-proving-lock");
+    // Readings arrive and are verified here until some energy has flowed (bounded by the wait's timeout).
+    await page.waitForFunction(
+      () => Number(document.querySelector("[data-testid=meter-kwh]")?.getAttribute("data-wh") ?? 0) >= 5,
+      { timeout: 300_000, polling: 250 },
+    );
+    expect(Number(await text("[data-testid=meter-readings]"))).to.be.at.least(3);
+    await shot("charge-live-meter");
+    const [locked] = await escrows();
+    expect(locked, "no escrow on chain").to.not.equal(undefined);
+    expect(locked!.cap).to.equal(10_000_000n);
+    await page.click("[data-testid=stop]");
+    const done = await waitText("[data-testid=session-done], #charge-title ~ [role=alert]", /./, 300_000);
+    expect(done).to.match(/^Session closed: /);
+    const bill = BigInt((await page.$eval("[data-testid=meter-cost]", (e) => e.getAttribute("data-amount")))!);
+    expect(bill > net.tariff.flatFee, "no energy or time billed").to.equal(true);
+    const escrow = await readEscrow(pool, locked!.escrowId);
+    expect(escrow.status).to.equal(EscrowStatus.Closed);
+    const closed = (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).closed;
+    expect(closed.get(locked!.escrowId)?.amount, "the close's amount").to.equal(bill);
+    expect(closed.get(locked!.escrowId)?.mode, "closed from the session end (mode 0)").to.equal(0n);
+    expect((await pool.cpoBalance(net.cpoId)) - cpoBefore, "the CPO's earnings").to.equal(bill);
+    expect(done).to.contain(`paid ${formatAmount(bill)}`);
+    const times = await page.$eval("[data-testid=proof-times]", (e) => [
+      e.getAttribute("data-lock-ms"),
+      e.getAttribute("data-close-ms"),
+    ]);
+    console.log(`      in-browser lock proof ${times[0]} ms, close proof ${times[1]} ms (wall, headless Chromium)`);
+    await shot("charge-closed");
+  });
+
+  it("charge: a reading that breaks a rule is refused in plain words, the session stops, only verified readings are paid", async () => {
+    // A station whose backend rewrites a live reading (the honest station behind it stores and bills the real one).
+    const proxy = new TamperProxy(net.station, {
+      atSeqNo: 3,
+      tamper: (r) => ({ ...r, signature: { ...r.signature, S: r.signature.S + 1n } }),
+    });
+    await proxy.listen();
+    try {
+      const before = await escrows();
+      await fill("#station-url", proxy.url);
+      await page.click("#station-url ~ button");
+      await waitText("[data-testid=station]", /serves this wallet's pool/);
+      await page.click("#charger ~ button");
+      await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+      await page.select("#cap", "10000000");
+      await page.click("input[name=accept-linkable]");
+      await page.click("#cap ~ button");
+      const refused = await waitText("[data-testid=live] [role=alert]", /was refused/, 300_000);
+      expect(refused).to.match(
+        new RegExp(`^Reading ${proxy.tampered} was refused and is not paid: .*bad meter signature`),
+      );
+      await shot("charge-reading-refused");
+      const done = await waitText("[data-testid=session-done], #charge-title ~ [role=alert]", /./, 300_000);
+      expect(done).to.match(/^Session closed: /);
+      const locked = (await escrows()).filter((e) => !before.some((b) => b.escrowId === e.escrowId));
+      expect(locked).to.have.length(1);
+      expect((await readEscrow(pool, locked[0]!.escrowId)).status).to.equal(EscrowStatus.Closed);
+      const bill = BigInt((await page.$eval("[data-testid=meter-cost]", (e) => e.getAttribute("data-amount")))!);
+      const closed = (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).closed;
+      expect(closed.get(locked[0]!.escrowId)?.amount, "paid more than the verified readings' bill").to.equal(bill);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("history: the session with its CPO, energy, amount, refund and state, from the encrypted wallet", async () => {
+    await page.goto(`${site.url}#/history`);
+    const row = await waitText("[data-testid=history] tr[data-session=s1]", /closed/);
+    const closed = [
+      ...(await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).closed.values(),
+    ][0]!;
+    expect(row).to.contain(`CPO ${net.cpoId}`);
+    expect(row).to.contain(formatAmount(closed.amount));
+    expect(row).to.contain(formatAmount(10_000_000n - closed.amount));
+    expect(row).to.contain("closed by the wallet's proof");
+    expect(row).to.match(/\d+\.\d\d kWh/);
+    const stored = await page.evaluate(
+      (k) => localStorage.getItem(k),
+      `zkcharge.wallet.31337.${config.deployment.addresses.pool.toLowerCase()}`,
+    );
+    expect(stored, "the history is stored in plaintext").to.not.match(/sessionId|CS001/);
+    await shot("history");
+  });
+
+  it("withdraw: an amount above the balance is refused; then the relayer's quote, the proof, the job mined", async () => {
+    const recipient = Wallet.createRandom().address;
+    await page.goto(`${site.url}#/wallet`);
+    await page.waitForSelector("#withdraw-to");
+    const balance = await waitText("[data-testid=balance]", /^\d+\.\d+ EUR$/);
+    await fill("#withdraw-to", recipient);
+    await fill("#withdraw-amount", "500");
+    await page.click("#withdraw-amount ~ button");
+    await page.waitForSelector("[data-testid=withdraw-quote]");
+    await page.click("[data-testid=withdraw-quote] button");
+    expect(await waitText("#withdraw-title ~ [role=alert]", /Not enough private balance/)).to.contain("plus fee");
+    expect(await tokenBalance(recipient)).to.equal(0n);
+    expect(await text("[data-testid=balance]")).to.equal(balance);
+
+    await fill("#withdraw-amount", "5.00");
+    await page.click("#withdraw-amount ~ button");
+    const quote = await page.waitForSelector("[data-testid=withdraw-quote]");
+    const fee = BigInt((await quote!.evaluate((e) => e.getAttribute("data-fee")))!);
+    expect(await text("[data-testid=withdraw-quote]")).to.contain(`Relayer fee ${formatAmount(fee)}`);
+    await shot("wallet-withdraw-quote");
+    await page.click("input[name=withdraw-linkable]");
+    await page.click("[data-testid=withdraw-quote] button");
+    const done = await waitText("#withdraw-title ~ .done, #withdraw-title ~ .error", /./, 300_000);
+    expect(done).to.match(/mined in 0x[0-9a-f]{64}/);
+    expect(await tokenBalance(recipient), "the recipient's tokens").to.equal(5_000_000n - fee);
+    await waitText(
+      "[data-testid=balance]",
+      new RegExp(`^${escapeRe(formatAmount(parseAmount(balance.replace(" EUR", "")) - 5_000_000n))}$`),
+    );
+    await shot("wallet-withdrawn");
+  });
+
+  it("phone-sized screen: the Charge and History screens fit, every field labelled", async () => {
+    await page.setViewport(PHONE);
+    for (const route of ["charge", "history"]) {
+      await page.goto(`${site.url}#/${route}`);
+      await page.waitForSelector("main h1");
+      await new Promise((r) => setTimeout(r, 300));
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `#/${route} scrolls sideways on a phone`).to.be.at.most(0);
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll("input, textarea, select")]
           .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute("aria-label"))
           .map((e) => e.id || e.outerHTML),
       );

@@ -1,7 +1,7 @@
 /**
  * The app shell: loads the site's configuration, connects to the chain and routes by URL hash between the screens.
- * Each screen is one module; the live session (station) and the CPO dashboard slot in as further routes
- * (docs/web.md).
+ * Each screen is one module; Wallet, Charge and History share the unlocked wallet (wallet.tsx); the CPO dashboard
+ * slots in as a further route (docs/web.md).
  */
 import { useEffect, useState } from "preact/hooks";
 import type { ComponentChildren } from "preact";
@@ -15,7 +15,9 @@ import { plainError } from "./format.ts";
 /** The screens, by hash route. */
 const ROUTES: { path: string; label: string; render: (chain: Chain) => ComponentChildren }[] = [
   { path: "#/explorer", label: "Explorer", render: (chain) => <Explorer chain={chain} /> },
-  { path: "#/wallet", label: "Wallet", render: (chain) => <WalletPage chain={chain} /> },
+  { path: "#/wallet", label: "Wallet", render: (chain) => <WalletPage chain={chain} screen="wallet" /> },
+  { path: "#/charge", label: "Charge", render: (chain) => <WalletPage chain={chain} screen="charge" /> },
+  { path: "#/history", label: "History", render: (chain) => <WalletPage chain={chain} screen="history" /> },
   { path: "#/privacy", label: "What the chain reveals", render: () => <PrivacyPage /> },
 ];
 

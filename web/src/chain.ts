@@ -10,6 +10,7 @@ import {
   Registry__factory,
   chainKind,
   type ChainKind,
+  type OfferChain,
   type Pool,
   type Registry,
 } from "../../sdk/index.ts";
@@ -58,4 +59,22 @@ export async function connectChain(config: SiteConfig): Promise<Chain> {
     kind: chainKind(actual),
     fromBlock: config.deployment.deploymentBlock,
   };
+}
+
+/** The chain as the SDK's offer check takes it (`checkOffer`, `checkStation`, `meterPath`). */
+export function offerChain(chain: Chain): OfferChain {
+  return {
+    chainId: chain.chainId,
+    pool: chain.config.deployment.addresses.pool,
+    registry: chain.registry,
+    registryAddress: chain.config.deployment.addresses.registry,
+    deploymentBlock: chain.fromBlock,
+  };
+}
+
+/** The chain's time: the latest block's timestamp (what the pool's deadlines are measured against). */
+export async function chainTime(chain: Chain): Promise<bigint> {
+  const block = await chain.provider.getBlock("latest");
+  if (!block) throw new Error(`the chain's node at ${chain.config.rpc} has no latest block`);
+  return BigInt(block.timestamp);
 }

@@ -4,7 +4,8 @@
  *
  * ```json
  * { "rpc": "http://127.0.0.1:8545", "deployment": { ...deployments/<chainId>.json... },
- *   "circuits": "./circuits/", "devAccount": "0x..." }
+ *   "circuits": "./circuits/", "devAccount": "0x...",
+ *   "station": "http://127.0.0.1:8090", "relayer": "http://127.0.0.1:8080" }
  * ```
  */
 import { parseDeploymentRecord, type DeploymentRecord } from "../../sdk/index.ts";
@@ -19,6 +20,10 @@ export interface SiteConfig {
   circuits: string;
   /** On dev chains only: the unlocked, funded account the wallet deposits from and submits with. */
   devAccount?: string;
+  /** A station's driver API the Charge screen offers first (any other may be pasted). */
+  station?: string;
+  /** The relayer service escrow locks and withdrawals are submitted through. */
+  relayer?: string;
 }
 
 /** A problem with the site's configuration, in plain words. */
@@ -42,11 +47,16 @@ export async function loadConfig(url = "./zkcharge.json"): Promise<SiteConfig> {
   if (typeof json.rpc !== "string" || !/^https?:\/\//.test(json.rpc)) {
     throw new ConfigError(`${url}: "rpc" must be an http(s) URL`);
   }
+  for (const k of ["station", "relayer"] as const)
+    if (json[k] !== undefined && (typeof json[k] !== "string" || !/^https?:\/\//.test(json[k])))
+      throw new ConfigError(`${url}: "${k}" must be an http(s) URL`);
   const deployment = parseDeploymentRecord(JSON.stringify(json.deployment), `${url} "deployment"`);
   return {
     rpc: json.rpc,
     deployment,
     circuits: typeof json.circuits === "string" ? json.circuits : "./circuits/",
     devAccount: typeof json.devAccount === "string" ? json.devAccount : undefined,
+    station: json.station as string | undefined,
+    relayer: json.relayer as string | undefined,
   };
 }

@@ -5,9 +5,17 @@ import {
   InvalidInputError,
   KeyFileFormatError,
   KeyFileIntegrityError,
+  MeterNotInTreeError,
+  OfferRefusedError,
+  RelayerError,
+  StationError,
   WrongPassphraseError,
   clock,
+  computeBill,
   formatAmount,
+  nextBoundaryAfter,
+  type Bill,
+  type Point,
   type Tariff,
 } from "../../sdk/index.ts";
 
@@ -42,6 +50,57 @@ export function tariffZone(t: Tariff): string {
   return `UTC${m >= 0 ? "+" : "-"}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`;
 }
 
+/** Watt-hours as kWh with two decimals, e.g. `1.25 kWh`. */
+export function kwh(wh: bigint): string {
+  return `${wh / 1000n}.${((wh % 1000n) / 10n).toString().padStart(2, "0")} kWh`;
+}
+
+/** Watts as kW with two decimals, e.g. `11.00 kW`. */
+export function kw(w: bigint): string {
+  return `${w / 1000n}.${((w % 1000n) / 10n).toString().padStart(2, "0")} kW`;
+}
+
+/** A price example for a tariff: what charging `hours` at `powerW` from `start` would cost, with the SDK's bill. */
+export interface PriceExample {
+  powerW: bigint;
+  hours: bigint;
+  start: bigint;
+  wh: bigint;
+  bill: Bill;
+}
+
+/**
+ * What an hour at 11 kW (half the rating on a meter below 22 kW) from `start` (or the tariff's start, if later)
+ * costs under `tariff`: chain points at every band boundary crossed, billed by {@link computeBill}, the circuit's
+ * rule. Undefined if the tariff cannot bill such a session (e.g. it ends within the hour).
+ */
+export function priceExample(tariff: Tariff, ratedPowerW: bigint, start: bigint): PriceExample | undefined {
+  const powerW = ratedPowerW >= 22_000n ? 11_000n : ratedPowerW / 2n;
+  const t0 = start > tariff.validFrom ? start : tariff.validFrom;
+  const end = t0 + 3600n;
+  const at = (t: bigint): Point => ({ t, e: (powerW * (t - t0)) / 3600n });
+  const points: Point[] = [at(t0)];
+  for (let b = nextBoundaryAfter(t0, tariff); b < end; b = nextBoundaryAfter(b, tariff)) points.push(at(b));
+  points.push(at(end));
+  try {
+    return { powerW, hours: 1n, start: t0, wh: points.at(-1)!.e, bill: computeBill(points, tariff, ratedPowerW) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a URL's `GET /station` failed, in plain words (any answer that is not the station API's: not a station). */
+export function stationProblem(url: string, err: unknown): Error {
+  if (!(err instanceof StationError)) return err instanceof Error ? err : new Error(String(err));
+  if (err.code === "STATION_UNREACHABLE")
+    return new Error(
+      `The station at ${url} does not answer: it is offline, or the address is wrong. Nothing was locked.`,
+    );
+  return new Error(
+    `${url} is not a zkcharge station: it does not answer the station API (${err.message}). Nothing was locked.`,
+  );
+}
+
 /** Any error as one sentence a driver can act on. */
 export function plainError(err: unknown): string {
   if (err instanceof WrongPassphraseError) {
@@ -53,6 +112,10 @@ export function plainError(err: unknown): string {
   if (err instanceof KeyFileFormatError) return `This is not a zkcharge wallet file: ${err.message}`;
   if (err instanceof InsufficientBalanceError) return `Not enough private balance: ${err.message}.`;
   if (err instanceof InvalidInputError) return err.message;
+  if (err instanceof OfferRefusedError) return `The station's offer was refused: ${err.message}. Nothing was locked.`;
+  if (err instanceof MeterNotInTreeError) return `The meter was revoked: ${err.message}.`;
+  if (err instanceof StationError) return `The station answered: ${err.message}`;
+  if (err instanceof RelayerError) return `The relayer answered: ${err.message}`;
   if (err instanceof ContractRevertError) return `The chain refused the transaction: ${err.message}`;
   if (err instanceof Error) {
     if (/Failed to fetch|NetworkError|ECONNREFUSED/.test(err.message)) {

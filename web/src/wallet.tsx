@@ -1,10 +1,12 @@
 /**
  * The driver's wallet: create or import a Semaphore identity kept encrypted in this browser (walletStore.ts),
  * unlock it with the passphrase, export the encrypted backup, deposit (on dev chains from the node's unlocked dev
- * account), sync notes from the pool's events and show the private balance, and pay a finished session from the
- * station's receipt with a proof made here, in a Web Worker (prover.ts).
+ * account), sync notes from the pool's events and show the private balance, pay a finished session from the
+ * station's receipt with a proof made here, in a Web Worker (prover.ts), and withdraw through the relayer. The
+ * same unlocked wallet serves the Charge and History screens (charge.tsx, history.tsx): one `screen` prop, so
+ * moving between them keeps it unlocked.
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import {
   Driver,
   DriverIdentity,
@@ -19,59 +21,38 @@ import {
   type Payment,
 } from "../../sdk/index.ts";
 import type { Chain } from "./chain.ts";
-import { plainError } from "./format.ts";
+import { ChargePage } from "./charge.tsx";
+import { HistoryPage, sessionsOf, withSession, type WebSession } from "./history.tsx";
 import { browserProver, withArtifactCheck } from "./prover.ts";
 import { IndexedDbSyncStore } from "./syncStore.ts";
-import { openWallet, saveNewWallet, storedWallet, walletKey } from "./walletStore.ts";
+import { Status, useElapsed, useOp } from "./ui.tsx";
+import { openWallet, saveNewWallet, saveWalletData, storedWallet, walletKey, type OpenWallet } from "./walletStore.ts";
+import { Withdraw } from "./withdraw.tsx";
 
 const MIN_PASSPHRASE = 8;
 
-/** A form's status line: what is going on, or what went wrong, in plain words. */
-function Status({ busy, error, done }: { busy?: string; error?: string; done?: string }) {
-  if (error !== undefined)
-    return (
-      <p role="alert" class="error">
-        {error}
-      </p>
-    );
-  if (busy !== undefined)
-    return (
-      <p role="status" aria-live="polite" class="busy">
-        {busy}
-      </p>
-    );
-  if (done !== undefined)
-    return (
-      <p role="status" aria-live="polite" class="done">
-        {done}
-      </p>
-    );
-  return null;
-}
+/** The wallet's screens: its home (balance, deposit, pay, withdraw, backup), Charge and History. */
+export type WalletScreen = "wallet" | "charge" | "history";
 
-type Op = { busy?: string; error?: string; done?: string };
-
-/** Runs `task` with a busy message, then a done message or the error in plain words. */
-function useOp(): [Op, (busy: string, task: () => Promise<string | undefined>) => Promise<void>] {
-  const [op, setOp] = useState<Op>({});
-  const run = async (busy: string, task: () => Promise<string | undefined>) => {
-    setOp({ busy });
-    try {
-      setOp({ done: await task() });
-    } catch (err) {
-      setOp({ error: plainError(err) });
-    }
-  };
-  return [op, run];
-}
-
-export function WalletPage({ chain }: { chain: Chain }) {
+export function WalletPage({ chain, screen }: { chain: Chain; screen: WalletScreen }) {
   const key = walletKey(chain.chainId, chain.config.deployment.addresses.pool);
   const [text, setText] = useState<string | null>(() => storedWallet(key));
-  const [identity, setIdentity] = useState<DriverIdentity | undefined>();
-  if (text === null) return <CreateWallet storageKey={key} onCreated={(t, id) => (setText(t), setIdentity(id))} />;
-  if (identity === undefined) return <UnlockWallet text={text} onUnlocked={setIdentity} />;
-  return <WalletHome chain={chain} identity={identity} text={text} onLock={() => setIdentity(undefined)} />;
+  const [wallet, setWallet] = useState<OpenWallet | undefined>();
+  if (text === null) return <CreateWallet storageKey={key} onCreated={(t, w) => (setText(t), setWallet(w))} />;
+  if (wallet === undefined) return <UnlockWallet storageKey={key} text={text} onUnlocked={setWallet} />;
+  return (
+    <WalletHome
+      chain={chain}
+      wallet={wallet}
+      text={text}
+      screen={screen}
+      onSealed={setText}
+      onLock={() => {
+        wallet.unlocked.lock();
+        setWallet(undefined);
+      }}
+    />
+  );
 }
 
 function CreateWallet({
@@ -79,7 +60,7 @@ function CreateWallet({
   onCreated,
 }: {
   storageKey: string;
-  onCreated: (text: string, identity: DriverIdentity) => void;
+  onCreated: (text: string, wallet: OpenWallet) => void;
 }) {
   const [op, run] = useOp();
   const [mode, setMode] = useState<"create" | "import">("create");
@@ -111,8 +92,8 @@ function CreateWallet({
         if (pass !== again) throw new Error("The two passphrases differ: type the same one twice.");
         identity = DriverIdentity.random();
       }
-      const text = await saveNewWallet(storageKey, identity, pass);
-      onCreated(text, identity);
+      const { text, wallet } = await saveNewWallet(storageKey, identity, pass);
+      onCreated(text, wallet);
       return undefined;
     });
   };
@@ -161,15 +142,22 @@ function CreateWallet({
   );
 }
 
-function UnlockWallet({ text, onUnlocked }: { text: string; onUnlocked: (id: DriverIdentity) => void }) {
+function UnlockWallet({
+  storageKey,
+  text,
+  onUnlocked,
+}: {
+  storageKey: string;
+  text: string;
+  onUnlocked: (wallet: OpenWallet) => void;
+}) {
   const [op, run] = useOp();
   const unlock = (e: Event) => {
     e.preventDefault();
     const input = (e.currentTarget as HTMLFormElement).elements.namedItem("unlock") as HTMLInputElement;
     const pass = input.value;
     void run("Unlocking…", async () => {
-      const identity = await openWallet(text, pass);
-      onUnlocked(identity);
+      onUnlocked(await openWallet(storageKey, text, pass));
       return undefined;
     });
   };
@@ -190,15 +178,25 @@ function UnlockWallet({ text, onUnlocked }: { text: string; onUnlocked: (id: Dri
 
 function WalletHome({
   chain,
-  identity,
+  wallet,
   text,
+  screen,
+  onSealed,
   onLock,
 }: {
   chain: Chain;
-  identity: DriverIdentity;
+  wallet: OpenWallet;
   text: string;
+  screen: WalletScreen;
+  onSealed: (text: string) => void;
   onLock: () => void;
 }) {
+  const identity = wallet.identity;
+  const [sessions, setSessions] = useState<WebSession[]>(() => sessionsOf(wallet.unlocked.contents.data));
+  const saveSession = (s: WebSession) => {
+    onSealed(saveWalletData(wallet, withSession(wallet.unlocked.contents.data, s)));
+    setSessions(sessionsOf(wallet.unlocked.contents.data));
+  };
   const prover = useMemo(() => browserProver(chain.config.circuits), [chain]);
   const driver = useMemo(
     () =>
@@ -224,27 +222,52 @@ function WalletHome({
   const backupUrl = useMemo(() => URL.createObjectURL(new Blob([text], { type: "application/json" })), [text]);
   const dev = chain.kind === "dev" && chain.config.devAccount !== undefined;
 
+  const Title = screen === "wallet" ? "h1" : "h2";
+  const balanceCard = (
+    <section class="card" aria-labelledby="balance-title">
+      <div class="toolbar">
+        <Title id="balance-title">Private balance</Title>
+        <button type="button" onClick={onLock}>
+          Lock
+        </button>
+      </div>
+      <p class="balance" data-testid="balance" aria-live="polite">
+        {balance ? formatAmount(balance.value) : "…"}
+      </p>
+      <p class="hint">
+        {balance ? `${balance.notes} unspent note${balance.notes === 1 ? "" : "s"}. ` : ""}Only this wallet can see it:
+        the chain holds encrypted notes.
+      </p>
+      <button type="button" onClick={() => void sync()} disabled={syncOp.busy !== undefined}>
+        Sync
+      </button>
+      <Status {...syncOp} />
+    </section>
+  );
+  if (screen === "charge")
+    return (
+      <div class="wallet">
+        {balanceCard}
+        <ChargePage
+          chain={chain}
+          driver={driver}
+          prover={prover}
+          saveSession={saveSession}
+          sessionCount={sessions.length}
+          onSynced={sync}
+        />
+      </div>
+    );
+  if (screen === "history")
+    return (
+      <div class="wallet">
+        <HistoryPage sessions={sessions} />
+        {balanceCard}
+      </div>
+    );
   return (
     <div class="wallet">
-      <section class="card" aria-labelledby="balance-title">
-        <div class="toolbar">
-          <h1 id="balance-title">Private balance</h1>
-          <button type="button" onClick={onLock}>
-            Lock
-          </button>
-        </div>
-        <p class="balance" data-testid="balance" aria-live="polite">
-          {balance ? formatAmount(balance.value) : "…"}
-        </p>
-        <p class="hint">
-          {balance ? `${balance.notes} unspent note${balance.notes === 1 ? "" : "s"}. ` : ""}Only this wallet can see
-          it: the chain holds encrypted notes.
-        </p>
-        <button type="button" onClick={() => void sync()} disabled={syncOp.busy !== undefined}>
-          Sync
-        </button>
-        <Status {...syncOp} />
-      </section>
+      {balanceCard}
       {dev ? (
         <Deposit chain={chain} driver={driver} onDone={sync} />
       ) : (
@@ -254,6 +277,7 @@ function WalletHome({
         </section>
       )}
       <PayReceipt chain={chain} driver={driver} dev={dev} onDone={sync} />
+      <Withdraw chain={chain} driver={driver} onDone={sync} />
       <section class="card" aria-labelledby="backup-title">
         <h2 id="backup-title">Backup</h2>
         <p>
@@ -300,20 +324,6 @@ function Deposit({ chain, driver, onDone }: { chain: Chain; driver: Driver; onDo
       <Status {...op} />
     </section>
   );
-}
-
-/** Wall-clock seconds since `start`, ticking while `on`. */
-function useElapsed(on: boolean): number {
-  const [s, setS] = useState(0);
-  const start = useRef(0);
-  useEffect(() => {
-    if (!on) return;
-    start.current = performance.now();
-    setS(0);
-    const t = setInterval(() => setS(Math.floor((performance.now() - start.current) / 1000)), 500);
-    return () => clearInterval(t);
-  }, [on]);
-  return s;
 }
 
 function PayReceipt({

@@ -1,9 +1,10 @@
 /**
  * The driver's wallet at rest in this browser: the SDK's wallet file text (scrypt + XChaCha20-Poly1305,
  * sdk/keys/wallet.ts, docs/keys.md), one per chain and pool, in localStorage. Only ciphertext is stored; the
- * passphrase and the decrypted identity live in memory while the wallet is unlocked.
+ * passphrase is never kept, and the derived key lives in memory (an `UnlockedWallet`) while the wallet is unlocked,
+ * so the session history can be sealed again after each change without paying for scrypt each time.
  */
-import { DriverIdentity, SCRYPT_DEFAULT, decryptWallet, encryptWallet, type WalletContents } from "../../sdk/index.ts";
+import { DriverIdentity, SCRYPT_DEFAULT, UnlockedWallet, type JsonValue } from "../../sdk/index.ts";
 
 /** Where the wallet of (chainId, pool) is kept. */
 export function walletKey(chainId: bigint, pool: string): string {
@@ -15,16 +16,36 @@ export function storedWallet(key: string): string | null {
   return localStorage.getItem(key);
 }
 
+/** An unlocked wallet and where it is stored. */
+export interface OpenWallet {
+  key: string;
+  unlocked: UnlockedWallet;
+  identity: DriverIdentity;
+}
+
 /** Encrypts `identity` under `passphrase` and stores it (replacing nothing: the caller checks first). */
-export async function saveNewWallet(key: string, identity: DriverIdentity, passphrase: string): Promise<string> {
-  const contents: WalletContents = { identitySecret: identity.export(), data: {} };
-  const text = await encryptWallet(contents, passphrase, { scrypt: SCRYPT_DEFAULT });
+export async function saveNewWallet(
+  key: string,
+  identity: DriverIdentity,
+  passphrase: string,
+): Promise<{ text: string; wallet: OpenWallet }> {
+  const unlocked = await UnlockedWallet.create({ identitySecret: identity.export(), data: {} }, passphrase, {
+    scrypt: SCRYPT_DEFAULT,
+  });
+  const text = unlocked.seal(unlocked.contents);
   localStorage.setItem(key, text);
-  return text;
+  return { text, wallet: { key, unlocked, identity } };
 }
 
 /** Opens the stored wallet text; the SDK's errors (wrong passphrase, damaged file) pass through unchanged. */
-export async function openWallet(text: string, passphrase: string): Promise<DriverIdentity> {
-  const contents = await decryptWallet(text, passphrase, { source: "the wallet stored in this browser" });
-  return DriverIdentity.fromSecret(contents.identitySecret);
+export async function openWallet(key: string, text: string, passphrase: string): Promise<OpenWallet> {
+  const unlocked = await UnlockedWallet.open(text, passphrase, { source: "the wallet stored in this browser" });
+  return { key, unlocked, identity: DriverIdentity.fromSecret(unlocked.contents.identitySecret) };
+}
+
+/** Seals `data` (the wallet's own records, e.g. its sessions) into the stored wallet; returns the new file text. */
+export function saveWalletData(wallet: OpenWallet, data: JsonValue): string {
+  const text = wallet.unlocked.seal({ ...wallet.unlocked.contents, data });
+  localStorage.setItem(wallet.key, text);
+  return text;
 }

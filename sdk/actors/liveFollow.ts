@@ -1,5 +1,5 @@
 /**
- * Following a live session as the driver's wallet (issue 17): every reading the station streams is decoded and
+ * Following a live session as the driver's wallet (issue 17; the CLI wallet and the web app both run it): every reading the station streams is decoded and
  * checked by a {@link LiveSessionVerifier} built from the offer's terms (meter key, rating, the tariff fixed at
  * plug-in, CPO, session). The first reading that breaks a rule stops the session at once: the wallet asks the
  * station to stop, names the rule, and never counts that reading (the verifier refuses it without changing
@@ -7,14 +7,9 @@
  *
  * The loop runs on any stream of {@link LiveMessage}s: the station's WebSocket, or a recorded one in tests.
  */
-import {
-  InvalidInputError,
-  InvalidReadingsError,
-  decodeSignedMeterValue,
-  type LiveMessage,
-  type LiveSessionVerifier,
-  type StationReading,
-} from "../sdk/index.ts";
+import { InvalidInputError, InvalidReadingsError } from "../core/errors.ts";
+import { decodeSignedMeterValue, type LiveSessionVerifier } from "../meter/liveRecord.ts";
+import type { LiveMessage, StationReading } from "./stationApi.ts";
 
 /** Why the wallet asked the station to stop. */
 export type StopCause = "user" | "limit" | "violation";
