@@ -43,6 +43,8 @@ export const WALLET_SESSION_STATES = [
   "closed",
   /** The station or the charger refused the start; the escrow (if locked) is refunded after its claim deadline. */
   "refused",
+  /** Nobody closed the escrow by its claim deadline: its whole cap came back (`wallet refund`). */
+  "refunded",
 ] as const;
 export type WalletSessionState = (typeof WALLET_SESSION_STATES)[number];
 

@@ -431,7 +431,7 @@ async function finish(
   if (outcome.rejected) {
     await store.updateSession(id, { state: "refused" });
     throw new CliError(
-      `session ${id} was refused (${outcome.rejected}): the escrow's cap returns with \`driver refund\` after its claim deadline ` +
+      `session ${id} was refused (${outcome.rejected}): \`wallet refund --session ${id}\` takes the escrow's cap back after its claim deadline ` +
         localDate(BigInt(s.claimDeadline), tariffFromJson(s.tariff)),
     );
   }
@@ -623,6 +623,51 @@ export function registerWalletCommands(root: Command): void {
       );
       if (unfinished.length > 0)
         detail(`unfinished session(s): ${unfinished.map((s) => s.id).join(", ")} (\`wallet resume --session <id>\`)`);
+    },
+  );
+
+  walletRuns<WalletOptions & { session: string; acceptLinkable?: boolean }>(
+    walletCommand(
+      root,
+      "refund",
+      "take back the whole cap of a session's escrow that nobody closed, after its claim deadline (sent by the payer)",
+    )
+      .addOption(required(new Option("--session <id>", "the wallet's session (see `wallet sessions`)"), "w1"))
+      .addOption(acceptLinkableOption())
+      .addOption(deploymentOption()),
+    async ({ store, d }, o) => {
+      const s = store.session(o.session);
+      if (s.escrowId === undefined) throw new CliError(`session ${s.id} locked no escrow: nothing to refund`);
+      const escrow = await readEscrow(d.poolContract, BigInt(s.escrowId));
+      if (escrow.status !== EscrowStatus.Open)
+        throw new CliError(
+          `the escrow of session ${s.id} is ${EscrowStatus[escrow.status]}, not open: nothing to refund`,
+        );
+      const now = await chainTime(d.chain.provider);
+      if (now <= escrow.claimDeadline)
+        throw new CliError(
+          `the escrow of session ${s.id} refunds only after its claim deadline ${localDate(escrow.claimDeadline, tariffFromJson(s.tariff))} ` +
+            `(local; the station may close it until then)`,
+        );
+      // The pool refunds to the escrow's refund precommitment whoever sends it; no relayer takes refunds (there is no
+      // fee to pay one), so the payer account sends it, and that links the payer to this escrow.
+      if (!o.acceptLinkable)
+        throw new CliError(
+          "the refund is sent from the payer account, which links that account to this escrow on-chain: " +
+            "pass --accept-linkable to send it anyway",
+        );
+      const payer = await d.chain.signer(2);
+      const driver = await driverOf(store, d);
+      const receipt = await driver.refund(escrow.escrowId, payer);
+      await store.updateSession(s.id, {
+        state: "refunded",
+        amount: "0",
+        refund: escrow.cap.toString(),
+        closeTx: receipt.hash,
+      });
+      await driver.sync();
+      say(`Refunded the escrow of session ${s.id}: ${formatAmount(escrow.cap)} back in the wallet, tx ${receipt.hash}`);
+      detail(`private balance ${formatAmount(driver.balance)}`);
     },
   );
 

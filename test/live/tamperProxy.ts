@@ -2,7 +2,7 @@
  * A cheating station for the wallet's tests: an HTTP + WebSocket proxy on 127.0.0.1 in front of the real station's
  * driver API that passes everything through, except that it rewrites one reading of the live stream (from its
  * seqNo on) with {@link Tamper} (as a CPO whose backend and charger collude would), and can swap the offer's
- * tariff. The station behind it stays honest: a stop or a close the wallet sends goes through unchanged.
+ * tariff, or refuse every start. The station behind it stays honest: a stop or a close the wallet sends goes through unchanged.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -20,6 +20,8 @@ export interface TamperOptions {
   tamper?: Tamper;
   /** Rewrite the offer's tariff JSON. */
   offerTariff?: (tariff: Record<string, unknown>) => Record<string, unknown>;
+  /** Answer every start with 503, as a station that went down after the driver locked (the station never hears of it). */
+  refuseStart?: boolean;
 }
 
 export class TamperProxy {
@@ -65,6 +67,11 @@ export class TamperProxy {
     ])
       if (req.headers[name]) headers[name] = String(req.headers[name]);
     const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+    if (this.options.refuseStart && req.method === "POST" && /\/sessions$/.test(req.url ?? "")) {
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "UNAVAILABLE", message: "the station is down for maintenance" }));
+      return;
+    }
     try {
       const upstream = await fetch(this.target + req.url, { method: req.method, headers, body });
       let text = await upstream.text();

@@ -29,7 +29,7 @@ import {
 } from "../../sdk/index.ts";
 import { openWalletFile, runWallet, startLiveNet, type LiveNet } from "../../scripts/lib/liveNet.ts";
 import type { WalletSession } from "../../cli/walletStore.ts";
-import { anvilAvailable, type NodeKind } from "../../dev/nodes.ts";
+import { anvilAvailable, rpcCall, type NodeKind } from "../../dev/nodes.ts";
 import { TamperProxy, type Tamper } from "./tamperProxy.ts";
 
 /** The bill of the readings a wallet session kept, checked again from scratch. */
@@ -77,6 +77,9 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[])
         provider.destroy();
       }
     };
+
+    const chainNow = async () =>
+      BigInt((await rpcCall<{ timestamp: string }>(net.rpc, "eth_getBlockByNumber", ["latest", false])).timestamp);
 
     before(async function () {
       if (kind === "anvil" && !anvilAvailable()) {
@@ -205,5 +208,35 @@ for (const kind of ["hardhat", "anvil"] as const satisfies readonly NodeKind[])
       expect(s.readings.map((x) => x.seqNo)).to.deep.equal(s.readings.map((_x, i) => i));
       expect(BigInt(s.amount!)).to.equal(verifiedBill(s).amount);
       expect(await escrowStatus(s)).to.equal(EscrowStatus.Closed);
+    });
+
+    // Last: it moves the chain's clock two days ahead.
+    it("takes the cap back from an escrow nobody closed, only after its claim deadline and only once", async function () {
+      const proxy = new TamperProxy(net.station, { refuseStart: true });
+      proxies.push(proxy);
+      await proxy.listen();
+      const r = await runWallet(net, charge(proxy.url, "CS002", []));
+      expect(r.code, r.out).to.equal(1);
+      expect(r.out).to.match(/the station is down for maintenance/);
+      const s = await lastSession();
+      expect(s.state).to.equal("locked");
+      expect(await escrowStatus(s)).to.equal(EscrowStatus.Open);
+      const refund = ["refund", "--session", s.id, "--accept-linkable"];
+      const early = await runWallet(net, refund);
+      expect(early.code, early.out).to.equal(1);
+      expect(early.out).to.match(new RegExp(`the escrow of session ${s.id} refunds only after its claim deadline`));
+      const linkable = await runWallet(net, ["refund", "--session", s.id]);
+      expect(linkable.code, linkable.out).to.equal(1);
+      await rpcCall(net.rpc, "evm_increaseTime", [Number(BigInt(s.claimDeadline)) - Number(await chainNow()) + 60]);
+      await rpcCall(net.rpc, "evm_mine", []);
+      expect((await runWallet(net, ["refund", "--session", s.id])).out).to.match(/pass --accept-linkable/);
+      const done = await runWallet(net, refund);
+      expect(done.code, done.out).to.equal(0);
+      expect(done.out).to.match(new RegExp(`Refunded the escrow of session ${s.id}: 5.00 EUR back in the wallet`));
+      expect(await escrowStatus(s)).to.equal(EscrowStatus.Refunded);
+      expect(await lastSession()).to.deep.include({ state: "refunded", amount: "0", refund: s.cap });
+      const again = await runWallet(net, refund);
+      expect(again.code, again.out).to.equal(1);
+      expect(again.out).to.match(/is Refunded, not open: nothing to refund/);
     });
   });
