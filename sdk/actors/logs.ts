@@ -32,6 +32,12 @@ export interface LogReaderOptions {
   targetLogs?: number;
   /** Range of the first request (default 1,000 blocks, at most `maxBlockRange`): it grows from there. */
   initialBlockRange?: number;
+  /**
+   * Ranges read at once (default 4). Answers are still handed on strictly in block order; each range stays within
+   * `maxBlockRange`. Note that ethers' `JsonRpcProvider` batches requests sent within `batchStallTime` into one
+   * HTTP request unless it is created with `batchMaxCount: 1`; concurrency then only saves the round trips.
+   */
+  concurrency?: number;
   /** Called before every `eth_getLogs` request (for progress or counting). */
   onRequest?: (fromBlock: number, toBlock: number) => void;
 }
@@ -84,6 +90,9 @@ export function isRangeTooLarge(e: unknown): boolean {
 
 class TimeoutError extends Error {}
 
+/** Another range failed: the ranges still in flight stop retrying. */
+class Cancelled extends Error {}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -91,8 +100,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function positiveInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new InvalidInputError(`${name} must be a positive integer`);
@@ -173,12 +180,13 @@ export interface LogQuery {
 }
 
 /**
- * Reads every log matching `query` in blocks `fromBlock..toBlock` (inclusive), in order, in ranges of at most
- * `maxBlockRange` blocks, sized to the density of events (`targetLogs`). A range the provider calls too large, or
- * does not answer in time, is halved (down to one block); any other error, or a timeout on one block, is retried
- * with exponential backoff, `attempts` times in all.
- * @param onRange called with each range's logs, in block order, before the next range is read; when given, the
- *   logs are handed to it only (the returned array is empty), so a large sync does not hold them all
+ * Reads every log matching `query` in blocks `fromBlock..toBlock` (inclusive), in ranges of at most
+ * `maxBlockRange` blocks, sized to the density of events (`targetLogs`), up to `concurrency` ranges at once. A range
+ * the provider calls too large, or does not answer in time, is read again as two halves (down to one block); any
+ * other error, or a timeout on one block, is retried with exponential backoff, `attempts` times in all. When a
+ * range fails for good, the ranges still in flight are abandoned (no further request is made once this rejects).
+ * @param onRange called with each range's logs, strictly in block order (whatever order the answers come in),
+ *   before any later range's; when given, the logs are handed to it only (the returned array is empty)
  * @throws LogReadError naming the range and the provider's error when a range fails `attempts` times, or a single
  *   block holds more logs than the provider returns
  */
@@ -196,16 +204,27 @@ export async function readLogs(
   const maxBackoff = opts.maxBackoffMs ?? 8_000;
   const timeoutMs = positiveInteger(opts.timeoutMs ?? 30_000, "timeoutMs");
   const targetLogs = positiveInteger(opts.targetLogs ?? 5_000, "targetLogs");
+  const concurrency = positiveInteger(opts.concurrency ?? 4, "concurrency");
   if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) {
     throw new InvalidInputError(`fromBlock ${fromBlock} is not a block number`);
   }
-  const all: RawLog[] = [];
   let span = Math.min(maxRange, positiveInteger(opts.initialBlockRange ?? 1_000, "initialBlockRange"));
-  let from = fromBlock;
-  while (from <= toBlock) {
-    const to = Math.min(toBlock, from + span - 1);
-    let logs: RawLog[] | undefined;
-    for (let attempt = 1; logs === undefined; attempt++) {
+  /** Set when a range failed for good: the others stop (their waits end at once, no new request is made). */
+  let cancel: (() => void) | undefined;
+  const cancelled = new Promise<void>((resolve) => (cancel = resolve));
+  let failed = false;
+  const pause = async (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), cancelled]);
+    clearTimeout(timer);
+    if (failed) throw new Cancelled();
+  };
+
+  type Piece = { logs: RawLog[]; from: number; to: number };
+  const readRange = async (from: number, to: number): Promise<Piece[]> => {
+    for (let attempt = 1; ; attempt++) {
+      if (failed) throw new Cancelled();
+      let logs: RawLog[];
       try {
         opts.onRequest?.(from, to);
         logs = await withTimeout(getLogs(provider, query, from, to), timeoutMs, `eth_getLogs ${from}..${to}`);
@@ -219,13 +238,13 @@ export async function readLogs(
               e,
             );
           }
-          break; // halve below, not a failed try
+          return halves(from, to); // not a failed try
         }
         if (e instanceof TimeoutError && to > from) {
           // A slow answer is often a heavy one: ask again for half the range (bounded: down to one block, where
           // timeouts count as failed tries).
-          await sleep(Math.min(maxBackoff, backoff * 2 ** (attempt - 1)));
-          break;
+          await pause(Math.min(maxBackoff, backoff * 2 ** (attempt - 1)));
+          return halves(from, to);
         }
         if (attempt >= attempts) {
           throw new LogReadError(
@@ -235,26 +254,73 @@ export async function readLogs(
             e,
           );
         }
-        await sleep(Math.min(maxBackoff, backoff * 2 ** (attempt - 1)));
+        await pause(Math.min(maxBackoff, backoff * 2 ** (attempt - 1)));
+        continue;
       }
-    }
-    if (logs === undefined) {
-      span = Math.min(span, Math.max(1, Math.floor((to - from + 1) / 2)));
-      continue;
-    }
-    const live = logs.filter((l) => !l.removed);
-    for (const l of live) {
-      if (l.blockNumber < from || l.blockNumber > to) {
-        throw new LogReadError(from, to, `eth_getLogs ${from}..${to} returned a log of block ${l.blockNumber}`);
+      const live = logs.filter((l) => !l.removed);
+      for (const l of live) {
+        if (l.blockNumber < from || l.blockNumber > to) {
+          throw new LogReadError(from, to, `eth_getLogs ${from}..${to} returned a log of block ${l.blockNumber}`);
+        }
       }
+      // Follow the density of events: shrink in proportion to a heavy answer, double after a light one.
+      const width = to - from + 1;
+      if (live.length > targetLogs) span = Math.max(1, Math.floor((width * targetLogs) / live.length));
+      else if (live.length < targetLogs / 2) span = Math.min(maxRange, Math.max(span, width) * 2);
+      answered = true;
+      return [{ logs: live, from, to }];
     }
-    if (onRange) onRange(live, from, to);
-    else for (const l of live) all.push(l);
-    const width = to - from + 1;
-    from = to + 1;
-    // Follow the density of events: shrink in proportion to a heavy answer, double after a light one.
-    if (live.length > targetLogs) span = Math.max(1, Math.floor((width * targetLogs) / live.length));
-    else if (live.length < targetLogs / 2) span = Math.min(maxRange, Math.max(span, width) * 2);
+  };
+  const halves = async (from: number, to: number): Promise<Piece[]> => {
+    const half = Math.floor((to - from + 1) / 2);
+    span = Math.min(span, half);
+    const first = await readRange(from, from + half - 1);
+    return [...first, ...(await readRange(from + half, to))];
+  };
+
+  // Ranges are launched in block order and handed on in that order; a new one starts whenever one finishes. Until
+  // the first answer tells the density of events, only one range is in flight.
+  const queue: Promise<Piece[]>[] = [];
+  let next = fromBlock;
+  let inFlight = 0;
+  let answered = false;
+  let failure: unknown;
+  const launch = (): void => {
+    while (!failed && next <= toBlock && inFlight < concurrency && (answered || inFlight === 0)) {
+      const from = next;
+      const to = Math.min(toBlock, from + span - 1);
+      next = to + 1;
+      inFlight++;
+      const read = readRange(from, to).finally(() => {
+        inFlight--;
+        launch();
+      });
+      // The first range to fail for good stops the others at once, whichever is first in block order.
+      read.catch((e: unknown) => {
+        if (failed || e instanceof Cancelled) return;
+        failed = true;
+        failure = e;
+        cancel!();
+      });
+      queue.push(read);
+    }
+  };
+  launch();
+  const all: RawLog[] = [];
+  while (queue.length > 0) {
+    let pieces: Piece[];
+    try {
+      pieces = await queue.shift()!;
+    } catch (e) {
+      failed = true;
+      cancel!();
+      await Promise.allSettled(queue); // nothing of this read goes on after it rejects
+      throw failure ?? e;
+    }
+    for (const { logs, from, to } of pieces) {
+      if (onRange) onRange(logs, from, to);
+      else for (const l of logs) all.push(l);
+    }
   }
   return all;
 }
