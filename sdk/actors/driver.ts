@@ -16,6 +16,7 @@ import type { SessionNonces } from "../proofs/lockInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import type { LockedEscrow, PoolState } from "./chain.ts";
 import { decryptNotes, encryptNote } from "../core/encryption.ts";
+import { decryptNotesOffThread } from "../core/offThread.ts";
 import { PoolSync, type PoolSyncOptions } from "./sync.ts";
 import { EscrowStatus } from "./escrow.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
@@ -154,7 +155,7 @@ export class Driver {
       (f) => f.leafIndex < this.#scanned && state.leaves[f.leafIndex]!.commitment === f.note.commitment,
     );
     const fresh = state.leaves.slice(this.#scanned).filter((l) => l.encryptedOpening !== "0x");
-    const notes = await decryptNotes(
+    const notes = await decryptNotesOffThread(
       fresh.map((l) => getBytes(l.encryptedOpening)),
       secret,
       idc,
