@@ -63,7 +63,10 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     proxy.failNext = 0;
     proxy.stallNext = 0;
     proxy.stallFrom = undefined;
+    proxy.failFrom = undefined;
     proxy.ranges.length = 0;
+    proxy.answered.length = 0;
+    proxy.maxInFlight = 0;
   });
 
   /** The pool as the wallet sees it: through the proxy. */
@@ -138,40 +141,6 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     expect(driver.balance).to.equal(7_000_000n);
   }).timeout(120_000);
 
-  /**
-   * A provider that sends each request on its own (no JSON-RPC batching, so answers can come back in any order),
-   * counts the `eth_getLogs` in flight, records the order answers arrive in, and can fail one range for good.
-   */
-  class WatchedProvider extends JsonRpcProvider {
-    inFlight = 0;
-    maxInFlight = 0;
-    /** `[from, to]` of each answered `eth_getLogs`, in the order the answers arrived. */
-    readonly answered: [number, number][] = [];
-    sent = 0;
-    /** An `eth_getLogs` starting at this block fails every time. */
-    failFrom: number | undefined;
-
-    constructor() {
-      super(proxy.url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
-    }
-
-    override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
-      if (method !== "eth_getLogs") return super.send(method, params);
-      const filter = (params as { fromBlock: string; toBlock: string }[])[0]!;
-      const range: [number, number] = [Number(filter.fromBlock), Number(filter.toBlock)];
-      this.sent++;
-      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
-      try {
-        if (range[0] === this.failFrom) throw new Error("internal error: upstream unavailable");
-        const result = await super.send(method, params);
-        this.answered.push(range);
-        return result;
-      } finally {
-        this.inFlight--;
-      }
-    }
-  }
-
   it("reads several ranges at once, within the range limit, applied in block order whatever order answers come in", async () => {
     const identity = DriverIdentity.random();
     const first = wallet(identity);
@@ -179,14 +148,13 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
       await first.deposit(BigInt(i + 1) * 1_000_000n, payer);
       await networkHelpers.mine(4);
     }
-    const watched = new WatchedProvider();
     proxy.maxRange = 3;
-    const ranges: [number, number][] = [];
     // The second range (the first is read alone, then 4 at once) is answered after the ones behind it.
     [proxy.stallFrom, proxy.stallMs] = [startBlock + 3, 800];
+    const ranges: [number, number][] = [];
     const order: [number, number][] = [];
     await readLogs(
-      watched,
+      rpc,
       { address: await d.pool.getAddress(), topics: [] },
       startBlock,
       await ethers.provider.getBlockNumber(),
@@ -199,49 +167,24 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
       expect(b - a + 1).to.be.within(1, 3);
       if (i > 0) expect(a).to.equal(order[i - 1]![1] + 1);
     });
-    expect(watched.maxInFlight).to.be.within(2, 4);
+    expect(proxy.maxInFlight).to.be.within(2, 4);
     expect(widest()).to.be.at.most(3);
     const stalled = ranges[1]!;
-    expect(watched.answered.findIndex(([a]) => a === stalled[0])).to.be.greaterThan(2); // later ranges came first
+    expect(proxy.answered.findIndex(([a]) => a === stalled[0])).to.be.greaterThan(2); // later ranges came first
     expect(order.findIndex(([a]) => a === stalled[0])).to.equal(1);
 
     // The wallet's sync through the same endpoint: leaves in order (else EVENTS_INCOMPLETE), the right balance.
-    const driver = new Driver(
-      identity,
-      d.pool.connect(watched),
-      {},
-      {
-        startBlock,
-        ...fast,
-        maxBlockRange: 3,
-        concurrency: 4,
-      },
-    );
-    watched.sent = 0;
-    watched.maxInFlight = 0;
-    watched.answered.length = 0;
+    const driver = wallet(identity, { maxBlockRange: 3, concurrency: 4 });
+    proxy.maxInFlight = 0;
     await driver.sync();
     expect(driver.balance).to.equal(6_000_000n);
-    expect(watched.maxInFlight).to.be.within(2, 4);
+    expect(proxy.maxInFlight).to.be.within(2, 4);
     expect(driver.poolSync.state.tree.root).to.equal(await d.pool.noteRoot());
-    watched.destroy();
   });
 
   it("a range that fails while others are in flight changes nothing: cursor, state and store stay", async () => {
-    const watched = new WatchedProvider();
     const store = new MemorySyncStore();
-    const driver = new Driver(
-      DriverIdentity.random(),
-      d.pool.connect(watched),
-      {},
-      {
-        startBlock,
-        ...fast,
-        maxBlockRange: 3,
-        concurrency: 4,
-        store,
-      },
-    );
+    const driver = wallet(DriverIdentity.random(), { maxBlockRange: 3, concurrency: 4, store });
     await driver.deposit(1_000_000n, payer);
     await driver.sync();
     const head = driver.poolSync.head!;
@@ -249,22 +192,21 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     await networkHelpers.mine(10);
     await driver.deposit(2_000_000n, payer);
     await networkHelpers.mine(10);
-    watched.failFrom = head + 1 + 3 * 2; // the third range of the next sync
+    proxy.failFrom = head + 1 + 3 * 2; // the third range of the next sync
     const error = await rejectsWith(driver.sync(), LogReadError);
-    expect(error.fromBlock).to.equal(watched.failFrom);
+    expect(error.fromBlock).to.equal(proxy.failFrom);
     expect(error.message).to.match(/after 5 attempts: .*upstream unavailable/);
-    const sentAtFailure = watched.sent;
-    expect(watched.inFlight).to.equal(0); // nothing left running once the sync has failed
+    const sentAtFailure = proxy.calls;
+    expect(proxy.inFlight).to.equal(0); // nothing left running once the sync has failed
     expect(driver.poolSync.head).to.equal(head);
     expect(driver.poolSync.state.leaves.length).to.equal(Number(await d.pool.noteTreeSize()) - 1);
     expect(JSON.stringify(await store.load())).to.equal(saved);
     expect(driver.balance).to.equal(1_000_000n);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(watched.sent).to.equal(sentAtFailure);
-    watched.failFrom = undefined;
+    expect(proxy.calls).to.equal(sentAtFailure);
+    proxy.failFrom = undefined;
     await driver.sync();
     expect(driver.balance).to.equal(3_000_000n);
-    watched.destroy();
   });
 
   it("reads only new blocks on a second sync, and nothing when nothing is new", async () => {
