@@ -8,7 +8,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { getAddress, type Block, type Provider } from "ethers";
 import type { Pool } from "../../types/ethers-contracts/index.js";
-import { buildNoteTree } from "../core/offThread.ts";
+import { buildNoteTree, prepareOffThread } from "../core/offThread.ts";
 import { NoteTree } from "../core/tree.ts";
 import { ZkchargeError } from "../core/errors.ts";
 import { readLogs, type LogReaderOptions, type RawLog } from "./logs.ts";
@@ -362,9 +362,13 @@ export class PoolSync {
 
     const pending: RawLog[] = [];
     if (from <= to) {
+      const cold = this.#leaves.length === 0;
       const topics = [POOL_EVENTS.map((name) => this.pool.interface.getEvent(name).topicHash)];
       await readLogs(this.#provider, { address: this.#address, topics }, from, to, this.#readerOptions(), (logs) => {
         for (const l of logs) pending.push(l);
+        // A cold sync of many events builds the whole tree (and its wallet decrypts every leaf): the worker
+        // threads load while the rest is read.
+        if (cold) prepareOffThread(pending.length);
       });
       // Hashes of the newest blocks: kept for the next reorg check, and compared with what the logs carry.
       const low = Math.max(from, to - this.#depth + 1);

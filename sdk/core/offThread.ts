@@ -46,6 +46,14 @@ export function hashBlock(leaves: bigint[]): bigint[][] {
 const pool = () => sharedTaskPool(import.meta.url);
 
 /**
+ * Starts the worker threads now, if there are any and `items` is enough work for them, so that they are ready
+ * (their modules loaded: seconds under load) when the work comes; call it while reading what they will work on.
+ */
+export function prepareOffThread(items: number): void {
+  if (items >= MIN_OFF_THREAD) pool()?.start();
+}
+
+/**
  * {@link decryptNotes} on worker threads where there are: ciphertexts in a few batches per worker, each packed
  * into one transferred `ArrayBuffer`. Same result, element for element.
  */

@@ -7,6 +7,7 @@
 export interface TaskPool {
   readonly size: number;
   run<R>(name: string, args: unknown[], transfer?: ArrayBuffer[]): Promise<R>;
+  start(): void;
   close(): Promise<void>;
 }
 

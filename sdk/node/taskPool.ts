@@ -21,6 +21,8 @@ export interface TaskPool {
    * @throws Error with the worker's message when the task throws or the worker dies
    */
   run<R>(name: string, args: unknown[], transfer?: ArrayBuffer[]): Promise<R>;
+  /** Starts every worker now (they load the task module while the caller does other work), idle until used. */
+  start(): void;
   /** Stops the workers (queued and running tasks are rejected). */
   close(): Promise<void>;
 }
@@ -58,6 +60,14 @@ class WorkerTaskPool implements TaskPool {
     });
   }
 
+  start(): void {
+    while (this.#all.size < this.size) {
+      const worker = this.#spawn();
+      worker.unref();
+      this.#idle.push(worker);
+    }
+  }
+
   #dispatch(): void {
     while (this.#queue.length > 0) {
       const worker = this.#idle.pop() ?? (this.#all.size < this.size ? this.#spawn() : undefined);
@@ -74,6 +84,7 @@ class WorkerTaskPool implements TaskPool {
     this.#all.add(worker);
     const fail = (e: Error) => {
       this.#all.delete(worker);
+      if (this.#idle.includes(worker)) this.#idle.splice(this.#idle.indexOf(worker), 1);
       const job = this.#running.get(worker);
       this.#running.delete(worker);
       job?.reject(e);
