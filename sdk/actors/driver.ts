@@ -4,6 +4,7 @@
  * merges / withdrawals through the transact circuit. The driver's own address never submits a
  * payment or a withdrawal: a CPO or relayer account does, or a relayer service by URL ({@link RelayerClient}).
  */
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { Contract, ZeroAddress, getBytes, hexlify, type ContractTransactionReceipt, type Signer } from "ethers";
 import type { Groth16Proof, ProverOptions, SolidityCalldata } from "../../prover/index.ts";
 import { proveLock } from "../proofs/lock.ts";
@@ -156,7 +157,8 @@ export class Driver {
     );
     const fresh = state.leaves.slice(this.#scanned).filter((l) => l.encryptedOpening !== "0x");
     const notes = await decryptNotesOffThread(
-      fresh.map((l) => getBytes(l.encryptedOpening)),
+      // noble's hex decoder: ethers' getBytes costs about 80 µs a ciphertext, 8 s of a 100,000-leaf cold sync.
+      fresh.map((l) => hexToBytes(l.encryptedOpening.slice(2))),
       secret,
       idc,
     );
