@@ -4,6 +4,7 @@
  * merges / withdrawals through the transact circuit. The driver's own address never submits a
  * payment or a withdrawal: a CPO or relayer account does, or a relayer service by URL ({@link RelayerClient}).
  */
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { Contract, ZeroAddress, getBytes, hexlify, type ContractTransactionReceipt, type Signer } from "ethers";
 import type { Groth16Proof, ProverOptions, SolidityCalldata } from "../../prover/index.ts";
 import { proveLock } from "../proofs/lock.ts";
@@ -16,6 +17,7 @@ import type { SessionNonces } from "../proofs/lockInput.ts";
 import type { Pool } from "../../types/ethers-contracts/index.js";
 import type { LockedEscrow, PoolState } from "./chain.ts";
 import { decryptNotes, encryptNote } from "../core/encryption.ts";
+import { decryptNotesOffThread } from "../core/offThread.ts";
 import { PoolSync, type PoolSyncOptions } from "./sync.ts";
 import { EscrowStatus } from "./escrow.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
@@ -154,8 +156,9 @@ export class Driver {
       (f) => f.leafIndex < this.#scanned && state.leaves[f.leafIndex]!.commitment === f.note.commitment,
     );
     const fresh = state.leaves.slice(this.#scanned).filter((l) => l.encryptedOpening !== "0x");
-    const notes = await decryptNotes(
-      fresh.map((l) => getBytes(l.encryptedOpening)),
+    const notes = await decryptNotesOffThread(
+      // noble's hex decoder: ethers' getBytes costs about 80 µs a ciphertext, 8 s of a 100,000-leaf cold sync.
+      fresh.map((l) => hexToBytes(l.encryptedOpening.slice(2))),
       secret,
       idc,
     );

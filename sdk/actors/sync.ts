@@ -8,6 +8,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { getAddress, type Block, type Provider } from "ethers";
 import type { Pool } from "../../types/ethers-contracts/index.js";
+import { buildNoteTree, prepareOffThread } from "../core/offThread.ts";
 import { NoteTree } from "../core/tree.ts";
 import { ZkchargeError } from "../core/errors.ts";
 import { readLogs, type LogReaderOptions, type RawLog } from "./logs.ts";
@@ -361,9 +362,13 @@ export class PoolSync {
 
     const pending: RawLog[] = [];
     if (from <= to) {
+      const cold = this.#leaves.length === 0;
       const topics = [POOL_EVENTS.map((name) => this.pool.interface.getEvent(name).topicHash)];
       await readLogs(this.#provider, { address: this.#address, topics }, from, to, this.#readerOptions(), (logs) => {
         for (const l of logs) pending.push(l);
+        // A cold sync of many events builds the whole tree (and its wallet decrypts every leaf): the worker
+        // threads load while the rest is read.
+        if (cold) prepareOffThread(pending.length);
       });
       // Hashes of the newest blocks: kept for the next reorg check, and compared with what the logs carry.
       const low = Math.max(from, to - this.#depth + 1);
@@ -383,7 +388,7 @@ export class PoolSync {
       const oldBlocks = this.#blocks.length;
       const oldCounts = this.#counts();
       try {
-        this.#apply(pending);
+        await this.#grow(this.#apply(pending));
         for (const [n, h] of [...hashes].sort((a, b) => a[0] - b[0])) this.#blocks.push([n, h]);
         await this.#checkRoot(to);
       } catch (e) {
@@ -444,7 +449,8 @@ export class PoolSync {
     this.#verified = false;
   }
 
-  #apply(logs: readonly RawLog[]): void {
+  /** Adds the events to the state; returns the new leaves' commitments (for {@link #grow}). */
+  #apply(logs: readonly RawLog[]): bigint[] {
     const iface = this.pool.interface;
     const [noteAdded, nullifierSpent, escrowLocked, escrowClosed, escrowRefunded] = POOL_EVENTS.map(
       (name) => iface.getEvent(name).topicHash,
@@ -490,10 +496,18 @@ export class PoolSync {
         this.#escrows.refunded.push({ escrowId: ev.args.escrowId, blockNumber: log.blockNumber });
       }
     }
-    if (added.length > 0) {
-      this.#tree.insertMany(added);
-      this.#verified = false;
-    }
+    return added;
+  }
+
+  /**
+   * Adds the new leaves to the tree: one by one onto a larger tree; a tree built anew (on worker threads where there
+   * are: sdk/core/offThread.ts) when there are more new leaves than old, as in a cold sync.
+   */
+  async #grow(added: readonly bigint[]): Promise<void> {
+    if (added.length === 0) return;
+    this.#verified = false;
+    if (added.length > this.#tree.size) this.#tree = await buildNoteTree(this.#leaves.map((l) => l.commitment));
+    else this.#tree.insertMany(added);
   }
 
   /** Walks back to the newest stored block the chain still has, and drops everything after it. */

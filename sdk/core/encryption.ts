@@ -129,10 +129,14 @@ export function encryptNote(note: Note, recipientPublicKey: Uint8Array): Uint8Ar
  * Returns `null` if the ciphertext is not for this key or does not hold a valid opening.
  */
 export function decryptNote(ciphertext: Uint8Array, recipientSecretKey: Uint8Array, idc: bigint): Note | null {
-  return noteOf(decrypt(ciphertext, recipientSecretKey), idc);
+  return noteFromOpening(decrypt(ciphertext, recipientSecretKey), idc);
 }
 
-function noteOf(opening: Uint8Array | null, idc: bigint): Note | null {
+/**
+ * The note an opening from {@link decrypt} holds for `idc`; `null` if there is no opening or it is not a valid one
+ * (the last step of {@link decryptNote}, for callers that decrypt elsewhere, e.g. on a worker thread).
+ */
+export function noteFromOpening(opening: Uint8Array | null, idc: bigint): Note | null {
   if (opening === null) return null;
   try {
     return Note.decodeOpening(opening, idc);
@@ -142,14 +146,13 @@ function noteOf(opening: Uint8Array | null, idc: bigint): Note | null {
 }
 
 /**
- * {@link decryptNote} for many ciphertexts to one key (a wallet's trial decryption of new leaves): the same result
- * for each, computed faster (the key pair is derived once, the key agreement batched; see {@link sharedSecrets}).
+ * {@link decrypt} for many ciphertexts to one key: the same result for each, computed faster (the key pair is
+ * derived once, the key agreement batched; see {@link sharedSecrets}).
  */
-export async function decryptNotes(
+export async function decryptMany(
   ciphertexts: readonly Uint8Array[],
   recipientSecretKey: Uint8Array,
-  idc: bigint,
-): Promise<(Note | null)[]> {
+): Promise<(Uint8Array | null)[]> {
   const recipientPub = x25519.getPublicKey(recipientSecretKey);
   const wellFormed = ciphertexts.map((c) => c.length >= KEY_BYTES + TAG_BYTES);
   const shared = await sharedSecrets(
@@ -160,6 +163,18 @@ export async function decryptNotes(
   return ciphertexts.map((c, i) => {
     if (!wellFormed[i]) return null;
     const secret = shared[k++];
-    return noteOf(secret ? open(secret, c, recipientPub) : null, idc);
+    return secret ? open(secret, c, recipientPub) : null;
   });
+}
+
+/**
+ * {@link decryptNote} for many ciphertexts to one key (a wallet's trial decryption of new leaves): the same result
+ * for each, computed faster ({@link decryptMany}). sdk/core/offThread.ts runs it on worker threads where there are.
+ */
+export async function decryptNotes(
+  ciphertexts: readonly Uint8Array[],
+  recipientSecretKey: Uint8Array,
+  idc: bigint,
+): Promise<(Note | null)[]> {
+  return (await decryptMany(ciphertexts, recipientSecretKey)).map((opening) => noteFromOpening(opening, idc));
 }

@@ -58,6 +58,42 @@ export function rootFromPath(path: MerklePath): bigint {
   return node;
 }
 
+/**
+ * Every level of the LeanIMT over `leaves`, bottom-up: level 0 is the leaves, each next level hashes pairs and
+ * carries a last odd node up unhashed, the last level is the root (LeanIMT's node layout; `[[]]` when empty).
+ * Level `l` of an aligned block of `2^k` leaves (`l <= k`) is the same slice of the whole tree's level `l`, so
+ * blocks can be hashed apart (on worker threads: sdk/core/offThread.ts) and joined.
+ */
+export function treeLevels(leaves: readonly bigint[]): bigint[][] {
+  const levels: bigint[][] = [[...leaves]];
+  for (let row = levels[0]!; row.length > 1;) {
+    const up: bigint[] = new Array<bigint>(Math.ceil(row.length / 2));
+    for (let i = 0; i < up.length; i++) {
+      const right = row[2 * i + 1];
+      up[i] = right === undefined ? row[2 * i]! : merkleNode(row[2 * i]!, right);
+    }
+    levels.push(up);
+    row = up;
+  }
+  return levels;
+}
+
+/** True when `nodes` have a LeanIMT's shape over exactly `leaves`. */
+function holdsLeaves(nodes: unknown, leaves: readonly bigint[]): nodes is bigint[][] {
+  return (
+    Array.isArray(nodes) &&
+    nodes.length > 0 &&
+    nodes.every(
+      (row: unknown, level) =>
+        Array.isArray(row) &&
+        row.length === Math.ceil(leaves.length / 2 ** level) &&
+        row.every((v) => typeof v === "bigint"),
+    ) &&
+    (leaves.length <= 1 ? nodes.length === 1 : nodes.at(-1)!.length === 1 && nodes.at(-2)!.length === 2) &&
+    (nodes[0] as bigint[]).every((leaf, i) => leaf === leaves[i])
+  );
+}
+
 /** An append-only LeanIMT of field elements with a maximum circuit depth. */
 export class MerkleTree {
   /** Circuit depth: the tree holds at most `2^depth` leaves and paths have `depth` siblings. */
@@ -161,23 +197,29 @@ export class MerkleTree {
     } catch (e) {
       throw new InvalidInputError(`tree nodes are not valid: ${(e as Error).message}`);
     }
-    const shapeOk =
-      Array.isArray(nodes) &&
-      nodes.length > 0 &&
-      nodes.every(
-        (row, level) =>
-          Array.isArray(row) &&
-          row.length === Math.ceil(leaves.length / 2 ** level) &&
-          row.every((v) => typeof v === "bigint"),
-      ) &&
-      (leaves.length <= 1 ? nodes.length === 1 : nodes.at(-1)!.length === 1 && nodes.at(-2)!.length === 2);
-    if (!shapeOk || nodes[0]!.some((leaf, i) => leaf !== leaves[i])) {
+    if (!holdsLeaves(nodes, leaves)) {
       throw new InvalidInputError(`tree nodes do not hold the ${leaves.length} leaves given`);
     }
     if (BigInt(leaves.length) > 1n << BigInt(this.depth)) {
       throw new InvalidInputError(`tree of depth ${this.depth} cannot hold ${leaves.length} leaves`);
     }
     this.#tree = leaves.length === 0 ? new LeanIMT<bigint>(merkleNode) : LeanIMT.import(merkleNode, json);
+  }
+
+  /**
+   * Replaces the tree with `levels` (as {@link treeLevels} gives them, e.g. hashed on worker threads), after the
+   * same checks as {@link restoreNodes}: inner nodes are taken as they are.
+   * @throws InvalidInputError if the levels are of another shape or the leaves are not field elements
+   */
+  restoreLevels(levels: bigint[][]): void {
+    const leaves = levels[0] ?? [];
+    leaves.forEach((l, i) => assertFieldElement(l, `leaf ${i}`));
+    if (!holdsLeaves(levels, leaves)) throw new InvalidInputError(`tree levels do not have a LeanIMT's shape`);
+    if (BigInt(leaves.length) > 1n << BigInt(this.depth)) {
+      throw new InvalidInputError(`tree of depth ${this.depth} cannot hold ${leaves.length} leaves`);
+    }
+    this.#tree =
+      leaves.length === 0 ? new LeanIMT<bigint>(merkleNode) : LeanIMT.import(merkleNode, stringifyNodes(levels));
   }
 
   /** Index of the first occurrence of `leaf`, or -1. */

@@ -62,7 +62,11 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     proxy.maxResults = Infinity;
     proxy.failNext = 0;
     proxy.stallNext = 0;
+    proxy.stallFrom = undefined;
+    proxy.failFrom = undefined;
     proxy.ranges.length = 0;
+    proxy.answered.length = 0;
+    proxy.maxInFlight = 0;
   });
 
   /** The pool as the wallet sees it: through the proxy. */
@@ -136,6 +140,74 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     await driver.sync();
     expect(driver.balance).to.equal(7_000_000n);
   }).timeout(120_000);
+
+  it("reads several ranges at once, within the range limit, applied in block order whatever order answers come in", async () => {
+    const identity = DriverIdentity.random();
+    const first = wallet(identity);
+    for (let i = 0; i < 3; i++) {
+      await first.deposit(BigInt(i + 1) * 1_000_000n, payer);
+      await networkHelpers.mine(4);
+    }
+    proxy.maxRange = 3;
+    // The second range (the first is read alone, then 4 at once) is answered after the ones behind it.
+    [proxy.stallFrom, proxy.stallMs] = [startBlock + 3, 800];
+    const ranges: [number, number][] = [];
+    const order: [number, number][] = [];
+    await readLogs(
+      rpc,
+      { address: await d.pool.getAddress(), topics: [] },
+      startBlock,
+      await ethers.provider.getBlockNumber(),
+      { ...fast, maxBlockRange: 3, concurrency: 4, onRequest: (a, b) => void ranges.push([a, b]) },
+      (_, a, b) => void order.push([a, b]),
+    );
+    // Handed on in block order, contiguous, each range at most 3 blocks, at most 4 at once.
+    expect(order[0]![0]).to.equal(startBlock);
+    order.forEach(([a, b], i) => {
+      expect(b - a + 1).to.be.within(1, 3);
+      if (i > 0) expect(a).to.equal(order[i - 1]![1] + 1);
+    });
+    expect(proxy.maxInFlight).to.be.within(2, 4);
+    expect(widest()).to.be.at.most(3);
+    const stalled = ranges[1]!;
+    expect(proxy.answered.findIndex(([a]) => a === stalled[0])).to.be.greaterThan(2); // later ranges came first
+    expect(order.findIndex(([a]) => a === stalled[0])).to.equal(1);
+
+    // The wallet's sync through the same endpoint: leaves in order (else EVENTS_INCOMPLETE), the right balance.
+    const driver = wallet(identity, { maxBlockRange: 3, concurrency: 4 });
+    proxy.maxInFlight = 0;
+    await driver.sync();
+    expect(driver.balance).to.equal(6_000_000n);
+    expect(proxy.maxInFlight).to.be.within(2, 4);
+    expect(driver.poolSync.state.tree.root).to.equal(await d.pool.noteRoot());
+  });
+
+  it("a range that fails while others are in flight changes nothing: cursor, state and store stay", async () => {
+    const store = new MemorySyncStore();
+    const driver = wallet(DriverIdentity.random(), { maxBlockRange: 3, concurrency: 4, store });
+    await driver.deposit(1_000_000n, payer);
+    await driver.sync();
+    const head = driver.poolSync.head!;
+    const saved = JSON.stringify(await store.load());
+    await networkHelpers.mine(10);
+    await driver.deposit(2_000_000n, payer);
+    await networkHelpers.mine(10);
+    proxy.failFrom = head + 1 + 3 * 2; // the third range of the next sync
+    const error = await rejectsWith(driver.sync(), LogReadError);
+    expect(error.fromBlock).to.equal(proxy.failFrom);
+    expect(error.message).to.match(/after 5 attempts: .*upstream unavailable/);
+    const sentAtFailure = proxy.calls;
+    expect(proxy.inFlight).to.equal(0); // nothing left running once the sync has failed
+    expect(driver.poolSync.head).to.equal(head);
+    expect(driver.poolSync.state.leaves.length).to.equal(Number(await d.pool.noteTreeSize()) - 1);
+    expect(JSON.stringify(await store.load())).to.equal(saved);
+    expect(driver.balance).to.equal(1_000_000n);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(proxy.calls).to.equal(sentAtFailure);
+    proxy.failFrom = undefined;
+    await driver.sync();
+    expect(driver.balance).to.equal(3_000_000n);
+  });
 
   it("reads only new blocks on a second sync, and nothing when nothing is new", async () => {
     const driver = wallet();
