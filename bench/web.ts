@@ -70,6 +70,23 @@ async function textOf(page: Page, selector: string, timeout: number): Promise<st
   return page.$eval(selector, (e) => (e.textContent ?? "").trim());
 }
 
+/** Creates a wallet on the site's wallet page and deposits `eur` from the dev account; resolves once it shows. */
+export async function createWalletAndDeposit(page: Page, siteUrl: string, eur: number): Promise<void> {
+  await page.goto(`${siteUrl}#/wallet`);
+  await page.waitForSelector("#passphrase");
+  await page.type("#passphrase", "bench passphrase");
+  await page.type("#again", "bench passphrase");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#amount", { timeout: 60_000 });
+  await page.type("#amount", String(eur));
+  await page.click("#amount ~ button");
+  await page.waitForFunction(
+    (want: string) => document.querySelector("[data-testid=balance]")?.textContent === want,
+    { timeout: 60_000 },
+    `${eur}.00 EUR`,
+  );
+}
+
 /** Runs the bench; `log` gets progress lines. */
 export async function benchWeb(runs = 3, log: (line: string) => void = () => {}): Promise<WebBench> {
   log("web: starting a hardhat node, deploying the demo CPO, building the site");
@@ -109,17 +126,7 @@ export async function benchWeb(runs = 3, log: (line: string) => void = () => {})
     const explorerWarmMs = await explorer();
 
     log("web: wallet in the browser: create, deposit 200 EUR");
-    await page.goto(`${site.url}#/wallet`);
-    await page.waitForSelector("#passphrase");
-    await page.type("#passphrase", "bench passphrase");
-    await page.type("#again", "bench passphrase");
-    await page.click("button[type=submit]");
-    await page.waitForSelector("#amount", { timeout: 60_000 });
-    await page.type("#amount", "200");
-    await page.click("#amount ~ button");
-    await page.waitForFunction(() => document.querySelector("[data-testid=balance]")?.textContent === "200.00 EUR", {
-      timeout: 60_000,
-    });
+    await createWalletAndDeposit(page, site.url, 200);
 
     const browserRuns: PayTiming[] = [];
     for (let i = 0; i <= runs; i++) {

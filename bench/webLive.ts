@@ -17,6 +17,7 @@ import { freePort } from "../dev/nodes.ts";
 import { startLiveNet } from "../scripts/lib/liveNet.ts";
 import { buildSite, launchChromium, liveSiteConfig, serveSite } from "../scripts/lib/webSite.ts";
 import { ms, sample, spread, table, type Sample } from "./stats.ts";
+import { createWalletAndDeposit } from "./web.ts";
 
 /** One session's proofs, wall ms. */
 interface SessionTiming {
@@ -57,15 +58,7 @@ export async function benchWebLive(runs = 2, log: (line: string) => void = () =>
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     log("web live: wallet in the browser: create, deposit 100 EUR");
-    await page.goto(`${site.url}#/wallet`);
-    await page.waitForSelector("#passphrase");
-    await page.type("#passphrase", "bench passphrase");
-    await page.type("#again", "bench passphrase");
-    await page.click("button[type=submit]");
-    await page.waitForSelector("#amount", { timeout: 60_000 });
-    await page.type("#amount", "100");
-    await page.click("#amount ~ button");
-    await waitFor(page, "[data-testid=balance]", /^100\.00 EUR$/, 60_000);
+    await createWalletAndDeposit(page, site.url, 100);
 
     const timings: SessionTiming[] = [];
     for (let i = 0; i <= runs; i++) {

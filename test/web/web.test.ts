@@ -46,6 +46,35 @@ const PASSPHRASE = "correct horse battery staple";
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 const DESKTOP = { width: 1280, height: 900 };
 
+/** Steps on the page `current()` returns (set in a suite's `before`): screenshot, read, wait for text, type. */
+function pageSteps(current: () => Page) {
+  const text = (selector: string) => current().$eval(selector, (e) => (e as HTMLElement).innerText);
+  return {
+    shot: async (name: string) => {
+      await current().screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    },
+    text,
+    /** Waits until `selector`'s text matches `pattern` (bounded by `timeout`), and returns it. */
+    waitText: async (selector: string, pattern: RegExp, timeout = 60_000) => {
+      await current().waitForFunction(
+        (sel: string, src: string, flags: string) => {
+          const el = document.querySelector(sel) as HTMLElement | null;
+          return el !== null && new RegExp(src, flags).test(el.innerText);
+        },
+        { timeout, polling: 200 },
+        selector,
+        pattern.source,
+        pattern.flags,
+      );
+      return text(selector);
+    },
+    fill: async (selector: string, value: string) => {
+      await current().$eval(selector, (e) => ((e as HTMLInputElement).value = ""));
+      await current().type(selector, value);
+    },
+  };
+}
+
 describe("web app in headless Chromium", function () {
   this.timeout(600_000);
   let node: NodeProcess;
@@ -57,28 +86,7 @@ describe("web app in headless Chromium", function () {
   let pool: Pool;
   const pageErrors: string[] = [];
 
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  };
-  const text = (selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText);
-  /** Waits until `selector`'s text matches `pattern` (bounded by `timeout`), and returns it. */
-  const waitText = async (selector: string, pattern: RegExp, timeout = 60_000) => {
-    await page.waitForFunction(
-      (sel: string, src: string, flags: string) => {
-        const el = document.querySelector(sel) as HTMLElement | null;
-        return el !== null && new RegExp(src, flags).test(el.innerText);
-      },
-      { timeout, polling: 200 },
-      selector,
-      pattern.source,
-      pattern.flags,
-    );
-    return text(selector);
-  };
-  const fill = async (selector: string, value: string) => {
-    await page.$eval(selector, (e) => ((e as HTMLInputElement).value = ""));
-    await page.type(selector, value);
-  };
+  const { shot, text, waitText, fill } = pageSteps(() => page);
   /** Sets a (long) textarea value at once, as a paste would. */
   const paste = (selector: string, value: string) =>
     page.$eval(selector, (e, v) => ((e as HTMLTextAreaElement).value = v), value);
@@ -362,27 +370,7 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
   let config: SiteConfigJson;
   const pageErrors: string[] = [];
 
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  };
-  const text = (selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText);
-  const waitText = async (selector: string, pattern: RegExp, timeout = 60_000) => {
-    await page.waitForFunction(
-      (sel: string, src: string, flags: string) => {
-        const el = document.querySelector(sel) as HTMLElement | null;
-        return el !== null && new RegExp(src, flags).test(el.innerText);
-      },
-      { timeout, polling: 200 },
-      selector,
-      pattern.source,
-      pattern.flags,
-    );
-    return text(selector);
-  };
-  const fill = async (selector: string, value: string) => {
-    await page.$eval(selector, (e) => ((e as HTMLInputElement).value = ""));
-    await page.type(selector, value);
-  };
+  const { shot, text, waitText, fill } = pageSteps(() => page);
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const escrows = async () => (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).locked;
   const tokenBalance = async (who: string) =>
