@@ -18,7 +18,7 @@ import {
   type PayPublicSignals,
   type TransactPublicSignals,
 } from "../proofs/publicSignals.ts";
-import { address, describeZodIssue, extData, groth16, signals, uint } from "./wire.ts";
+import { address, apiErrorSchema, describeZodIssue, extData, groth16, signals, uint } from "./wire.ts";
 
 export { toWire } from "./wire.ts";
 
@@ -229,8 +229,8 @@ export const acceptedSchema = z.object({
   existing: z.boolean(),
 });
 
-/** An error answer. */
-export const errorSchema = z.object({ error: z.string(), message: z.string() });
+/** An error answer (the one form every zkcharge API uses, wire.ts). */
+export const errorSchema = apiErrorSchema;
 
 /** The first problem zod found in a relayer request, as `path: message`. */
 export function describeZodError(error: z.ZodError): string {

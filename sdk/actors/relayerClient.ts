@@ -10,11 +10,9 @@ import {
   acceptedSchema,
   detailsSchema,
   describeZodError,
-  errorSchema,
   jobSchema,
   quoteSigner,
   signedQuoteSchema,
-  toWire,
   type RelayAccepted,
   type RelayJob,
   type RelayOperation,
@@ -22,6 +20,7 @@ import {
   type RelayerDetails,
   type SignedQuote,
 } from "./relayerApi.ts";
+import { callJsonApi } from "./jsonApi.ts";
 
 /** The relayer refused a request or answered something unexpected; `code` is the relayer's error code. */
 export class RelayerError extends ZkchargeError {
@@ -69,40 +68,20 @@ export class RelayerClient {
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
   }
 
-  async #request<S extends z.ZodTypeAny>(
-    method: string,
-    path: string,
-    schema: S,
-    body?: unknown,
-  ): Promise<z.output<S>> {
-    let response: Response;
-    try {
-      response = await this.#fetch(`${this.url}${path}`, {
-        method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(toWire(body)),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (error) {
-      throw new RelayerError(0, "RELAYER_UNREACHABLE", `relayer ${this.url}${path}: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new RelayerError(response.status, "BAD_RESPONSE", `relayer ${path}: HTTP ${response.status}, not JSON`);
-    }
-    if (!response.ok) {
-      const e = errorSchema.safeParse(json);
-      const [code, message] = e.success ? [e.data.error, e.data.message] : ["HTTP_" + response.status, text];
-      throw new RelayerError(response.status, code, `relayer refused ${path}: ${message}`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new RelayerError(response.status, "BAD_RESPONSE", `relayer ${path}: ${describeZodError(parsed.error)}`);
-    }
-    return parsed.data;
+  #request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+    return callJsonApi({
+      service: "relayer",
+      baseUrl: this.url,
+      url: `${this.url}${path}`,
+      path,
+      method,
+      schema,
+      body,
+      timeoutMs: this.#timeoutMs,
+      fetch: this.#fetch,
+      fail: (status, code, message) => new RelayerError(status, code, message),
+      describe: describeZodError,
+    });
   }
 
   /** The relayer's chain, pool, account, operations and fee policy (cached after the first call). */

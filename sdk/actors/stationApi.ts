@@ -22,7 +22,7 @@
  */
 import { z } from "zod";
 import { CLOSE_PUBLIC_SIGNALS } from "../proofs/publicSignals.ts";
-import { address, extData, groth16, signals, uint } from "./wire.ts";
+import { address, apiErrorSchema, extData, groth16, signals, uint } from "./wire.ts";
 
 /** Path prefix of every driver API route. */
 export const STATION_API_PREFIX = "/api/v1";
@@ -163,8 +163,8 @@ export const closeAnswerSchema = z.object({
   existing: z.boolean(),
 });
 
-/** An error answer. */
-export const stationErrorSchema = z.object({ error: z.string(), message: z.string() });
+/** An error answer (the one form every zkcharge API uses, wire.ts). */
+export const stationErrorSchema = apiErrorSchema;
 
 /** Parsed forms. */
 export type StationInfo = z.output<typeof stationInfoSchema>;

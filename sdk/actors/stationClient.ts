@@ -14,7 +14,6 @@ import {
   readingsAnswerSchema,
   sessionStatusSchema,
   startAnswerSchema,
-  stationErrorSchema,
   stationInfoSchema,
   stopAnswerSchema,
   type LiveMessage,
@@ -26,7 +25,8 @@ import {
   type StationCloseAnswer,
   type StationInfo,
 } from "./stationApi.ts";
-import { describeZodIssue, toWire } from "./wire.ts";
+import { callJsonApi } from "./jsonApi.ts";
+import { describeZodIssue } from "./wire.ts";
 
 /** The station refused a request or answered something unexpected; `code` is the station's error code. */
 export class StationError extends ZkchargeError {
@@ -71,43 +71,24 @@ export class StationClient {
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
   }
 
-  async #request<S extends z.ZodTypeAny>(
+  #request<S extends z.ZodTypeAny>(
     method: string,
     path: string,
     schema: S,
     options: { body?: unknown; token?: string } = {},
   ): Promise<z.output<S>> {
-    const headers: Record<string, string> = {};
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    const where = `station ${this.url}${path}`;
-    let response: Response;
-    try {
-      response = await this.#fetch(`${this.url}${STATION_API_PREFIX}${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(toWire(options.body)),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (error) {
-      throw new StationError(0, "STATION_UNREACHABLE", `${where}: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new StationError(response.status, "BAD_RESPONSE", `${where}: HTTP ${response.status}, not JSON`);
-    }
-    if (!response.ok) {
-      const e = stationErrorSchema.safeParse(json);
-      const [code, message] = e.success ? [e.data.error, e.data.message] : [`HTTP_${response.status}`, text];
-      throw new StationError(response.status, code, `station refused ${path}: ${message}`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success)
-      throw new StationError(response.status, "BAD_RESPONSE", `${where}: ${describeZodIssue(parsed.error)}`);
-    return parsed.data;
+    return callJsonApi({
+      service: "station",
+      baseUrl: this.url,
+      url: `${this.url}${STATION_API_PREFIX}${path}`,
+      path,
+      method,
+      schema,
+      ...options,
+      timeoutMs: this.#timeoutMs,
+      fetch: this.#fetch,
+      fail: (status, code, message) => new StationError(status, code, message),
+    });
   }
 
   /** Who runs the station (CPO, chain, pool, registry), its escrow policy and its chargers. */

@@ -56,6 +56,9 @@ export const extData = z
   })
   .strict();
 
+/** Every API's error answer: a machine code and a message for people. */
+export const apiErrorSchema = z.object({ error: z.string(), message: z.string() });
+
 /** Replaces every bigint in `value` by its decimal string (the wire form of every schema above). */
 export function toWire(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
