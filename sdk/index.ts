@@ -396,6 +396,16 @@ export {
   type CheckedOffer,
   type OfferChain,
 } from "./actors/offerCheck.ts";
-export { followSession, type FollowOptions, type FollowOutcome, type StopCause } from "./actors/liveFollow.ts";
+export {
+  LIVE_RECONNECTS,
+  START_TIMEOUT_MS,
+  followSession,
+  followStation,
+  type FollowOptions,
+  type FollowOutcome,
+  type StationFollowOptions,
+  type StationFollowOutcome,
+  type StopCause,
+} from "./actors/liveFollow.ts";
 // Session receipts on the wire: a finished session and its meter path, for a wallet to prove the payment
 export { SESSION_RECEIPT_VERSION, parseSessionReceipt, sessionReceiptToJson } from "./actors/receipt.ts";

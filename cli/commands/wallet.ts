@@ -33,12 +33,12 @@ import {
   checkOffer,
   checkStation,
   escrowDeadlines,
-  followSession,
+  followStation,
   meterPath,
   SCRYPT_DEFAULT,
   type CheckedOffer,
   type Driver,
-  type FollowOutcome,
+  type StationFollowOutcome,
   type RelayRequest,
   type StationReading,
 } from "../../sdk/index.ts";
@@ -58,10 +58,6 @@ const HEADING = "Driver wallet (its own encrypted key store, no state file; live
 /** The wallet file when neither --wallet nor ZKCHARGE_WALLET says. */
 export const DEFAULT_WALLET = ".zkcharge/wallet.json";
 const MIN_CLAIM_HOURS = 24n;
-/** Reconnects of the live stream before `charge` gives up and leaves the session to `wallet resume`. */
-const LIVE_RECONNECTS = 5;
-/** How long `charge` waits for the charger's start point after the station accepted the start. */
-const START_TIMEOUT_MS = 120_000;
 
 interface GlobalOptions {
   rpc: string;
@@ -228,7 +224,7 @@ interface FollowContext {
  * Follows the session's live stream from its last verified reading (reconnecting a few times if the connection
  * drops), persisting every verified reading, until it ends, is closed by the station, or the stream is gone.
  */
-async function follow(c: FollowContext): Promise<FollowOutcome & { lost?: string }> {
+async function follow(c: FollowContext): Promise<StationFollowOutcome> {
   const { store, station, verifier } = c;
   const s = c.session;
   const sid = BigInt(s.sessionId);
@@ -236,97 +232,49 @@ async function follow(c: FollowContext): Promise<FollowOutcome & { lost?: string
   const meter = new LiveMeter(BigInt(s.cap));
   const user = userStopSignal();
   let readings = [...s.readings];
-  let lastSeqNo = readings.at(-1)?.seqNo ?? -1;
-  let violation = s.violation;
-  let stopped = s.stopReason !== undefined;
-  let failures = 0;
   try {
-    for (;;) {
-      const stream = station.live(sid, token, lastSeqNo + 1);
-      // No start point in time (the charger never started, or its start was refused): stop waiting; the station
-      // closes or the escrow is refunded, and `wallet resume` finds out which.
-      let noStart = false;
-      const startTimer =
-        verifier.points.length === 0
-          ? setTimeout(() => {
-              noStart = true;
-              stream.close();
-            }, START_TIMEOUT_MS)
-          : undefined;
-      let outcome: FollowOutcome;
-      try {
-        outcome = await followSession({
-          verifier,
-          stream,
-          lastSeqNo,
-          stopAfterWh: stopped ? undefined : c.stopAfterWh,
-          stopAfterSeconds: stopped ? undefined : c.stopAfterSeconds,
-          userStop: stopped ? undefined : user.promise,
-          onAccepted: async (reading) => {
-            readings = [...readings, toStored(reading)];
-            lastSeqNo = reading.seqNo;
-            await store.updateSession(s.id, { readings });
-            const { record } = decodeSignedMeterValue(reading.signedMeterValue);
-            meter.show(reading.seqNo, record.kind, verifier.lastReading!, verifier.points[0]!, verifier.runningBill());
-          },
-          onViolation: async (seqNo, rule) => {
-            meter.break();
-            say(`Reading ${seqNo} broke a rule, not counted: ${rule}`);
-            violation = { seqNo, rule };
-            await store.updateSession(s.id, { violation });
-          },
-          requestStop: async (cause, reason) => {
-            stopped = true;
-            meter.break();
-            say(`Stopping the session: ${reason}`);
-            await store.updateSession(s.id, { stopReason: reason });
-            try {
-              const answer = await station.stop(sid, token);
-              detail(`station: stop ${answer.status}`);
-            } catch (error) {
-              detail(
-                `the station did not take the stop (${(error as Error).message}); ${cause === "violation" ? "no reading after the last valid one is paid" : "it will be retried"}`,
-              );
-            }
-          },
-          onState: (state, reason) => {
-            meter.break();
-            detail(`station: session ${state}${reason ? ` (${reason})` : ""}`);
-          },
-        });
-      } catch (error) {
-        clearTimeout(startTimer);
-        if (!(error instanceof StationError)) throw error;
+    return await followStation({
+      station,
+      sessionId: sid,
+      token,
+      verifier,
+      lastSeqNo: readings.at(-1)?.seqNo ?? -1,
+      violation: s.violation,
+      stopped: s.stopReason !== undefined,
+      stopAfterWh: c.stopAfterWh,
+      stopAfterSeconds: c.stopAfterSeconds,
+      userStop: user.promise,
+      onAccepted: async (reading) => {
+        readings = [...readings, toStored(reading)];
+        await store.updateSession(s.id, { readings });
+        const { record } = decodeSignedMeterValue(reading.signedMeterValue);
+        meter.show(reading.seqNo, record.kind, verifier.lastReading!, verifier.points[0]!, verifier.runningBill());
+      },
+      onViolation: async (seqNo, rule) => {
         meter.break();
-        if (++failures > LIVE_RECONNECTS) return { ended: false, lastSeqNo, violation, lost: error.message };
-        detail(`live stream lost (${error.message}): reconnecting from reading ${lastSeqNo + 1}`);
-        await new Promise((r) => setTimeout(r, 500 * failures));
-        continue;
-      }
-      clearTimeout(startTimer);
-      meter.break();
-      if (noStart && verifier.points.length === 0) {
-        await station.stop(sid, token).catch(() => undefined);
-        return { ended: false, lastSeqNo, violation, lost: `no start point within ${START_TIMEOUT_MS / 1000} s` };
-      }
-      if (outcome.ended || outcome.closed || outcome.rejected)
-        return { ...outcome, violation: violation ?? outcome.violation };
-      // The station closed the stream without the end: ask the stored readings (the end may be there).
-      const rest = await station.readings(sid, token, lastSeqNo + 1).catch(() => undefined);
-      if (rest && rest.readings.length > 0) {
-        continue; // the live stream from there replays them through the same checks
-      }
-      if (rest?.state === "closed" || rest?.state === "rejected")
-        return {
-          ended: false,
-          lastSeqNo,
-          violation,
-          rejected: rest.state === "rejected" ? "refused by the station" : undefined,
-        };
-      if (++failures > LIVE_RECONNECTS)
-        return { ended: false, lastSeqNo, violation, lost: "the live stream keeps closing" };
-      await new Promise((r) => setTimeout(r, 500 * failures));
-    }
+        say(`Reading ${seqNo} broke a rule, not counted: ${rule}`);
+        await store.updateSession(s.id, { violation: { seqNo, rule } });
+      },
+      requestStop: async (cause, reason) => {
+        meter.break();
+        say(`Stopping the session: ${reason}`);
+        await store.updateSession(s.id, { stopReason: reason });
+        try {
+          const answer = await station.stop(sid, token);
+          detail(`station: stop ${answer.status}`);
+        } catch (error) {
+          detail(
+            `the station did not take the stop (${(error as Error).message}); ${cause === "violation" ? "no reading after the last valid one is paid" : "it will be retried"}`,
+          );
+        }
+      },
+      onState: (state, reason) => {
+        meter.break();
+        detail(`station: session ${state}${reason ? ` (${reason})` : ""}`);
+      },
+      onStreamEnd: () => meter.break(),
+      onReconnect: (reason, from) => detail(`live stream lost (${reason}): reconnecting from reading ${from}`),
+    });
   } finally {
     user.dispose();
   }
@@ -423,7 +371,7 @@ async function finish(
   station: StationClient,
   id: string,
   verifier: LiveSessionVerifier,
-  outcome: FollowOutcome & { lost?: string },
+  outcome: StationFollowOutcome,
 ): Promise<void> {
   const s = store.session(id);
   if (outcome.violation)

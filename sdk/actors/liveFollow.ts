@@ -10,6 +10,7 @@
 import { InvalidInputError, InvalidReadingsError } from "../core/errors.ts";
 import { decodeSignedMeterValue, type LiveSessionVerifier } from "../meter/liveRecord.ts";
 import type { LiveMessage, StationReading } from "./stationApi.ts";
+import { StationError, type StationClient } from "./stationClient.ts";
 
 /** Why the wallet asked the station to stop. */
 export type StopCause = "user" | "limit" | "violation";
@@ -120,4 +121,118 @@ export async function followSession(o: FollowOptions): Promise<FollowOutcome> {
     }
   }
   return out;
+}
+
+/** Reconnections of {@link followStation} before it gives up (default). */
+export const LIVE_RECONNECTS = 5;
+/** How long {@link followStation} waits for the session's start point (default, ms): the charger may never start. */
+export const START_TIMEOUT_MS = 120_000;
+
+/** What {@link followStation} is told to do: {@link FollowOptions} less the stream, plus the station to read. */
+export interface StationFollowOptions extends Omit<FollowOptions, "stream"> {
+  station: StationClient;
+  sessionId: bigint;
+  /** The session's bearer token (from the start answer). */
+  token: string;
+  /** The session was already asked to stop (a resumed session): no limits and no user stop apply. */
+  stopped?: boolean;
+  /** A violation recorded before (a resumed session), kept in the outcome. */
+  violation?: { seqNo: number; rule: string };
+  /** Reconnections before giving up (default {@link LIVE_RECONNECTS}). */
+  reconnects?: number;
+  /** Give up when no start point arrives within this long (ms, default {@link START_TIMEOUT_MS}). */
+  startTimeoutMs?: number;
+  /** The stream was lost and is opened again from `fromSeqNo`. */
+  onReconnect?(reason: string, fromSeqNo: number): void;
+  /** One stream ended (any reason), before the outcome or a reconnection. */
+  onStreamEnd?(): void;
+}
+
+/** How {@link followStation} ended: a {@link FollowOutcome}, or `lost` when the stream is gone for good. */
+export interface StationFollowOutcome extends FollowOutcome {
+  /** Why the wallet stopped following without an end, a close or a refusal. */
+  lost?: string;
+}
+
+/**
+ * Follows a session on a station's live WebSocket ({@link followSession} on each stream) from the reading after
+ * `lastSeqNo`, reopening the stream from the last verified reading when it drops (with a growing pause, at most
+ * `reconnects` times), until the session end, a close or a refusal. A stream that closes without the end is
+ * checked against the station's stored readings: if more are there, the next stream replays them through the
+ * same checks. No start point within `startTimeoutMs`: the session is stopped and reported `lost`.
+ */
+export async function followStation(o: StationFollowOptions): Promise<StationFollowOutcome> {
+  const { station, sessionId, token, verifier } = o;
+  const reconnects = o.reconnects ?? LIVE_RECONNECTS;
+  const startTimeoutMs = o.startTimeoutMs ?? START_TIMEOUT_MS;
+  let lastSeqNo = o.lastSeqNo;
+  let violation = o.violation;
+  let stopped = o.stopped ?? false;
+  const lost = (why: string): StationFollowOutcome => ({ ended: false, lastSeqNo, violation, lost: why });
+  const pause = (failures: number) => new Promise((r) => setTimeout(r, 500 * failures));
+  for (let failures = 0; ;) {
+    const stream = station.live(sessionId, token, lastSeqNo + 1);
+    let noStart = false;
+    const startTimer =
+      verifier.points.length === 0
+        ? setTimeout(() => {
+            noStart = true;
+            stream.close();
+          }, startTimeoutMs)
+        : undefined;
+    let outcome: FollowOutcome;
+    try {
+      outcome = await followSession({
+        ...o,
+        stream,
+        lastSeqNo,
+        stopAfterWh: stopped ? undefined : o.stopAfterWh,
+        stopAfterSeconds: stopped ? undefined : o.stopAfterSeconds,
+        userStop: stopped ? undefined : o.userStop,
+        onAccepted: (reading, bill) => {
+          lastSeqNo = reading.seqNo;
+          return o.onAccepted(reading, bill);
+        },
+        onViolation: (seqNo, rule) => {
+          violation = { seqNo, rule };
+          return o.onViolation?.(seqNo, rule);
+        },
+        requestStop: (cause, reason) => {
+          stopped = true;
+          return o.requestStop(cause, reason);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof StationError)) throw error;
+      o.onStreamEnd?.();
+      if (++failures > reconnects) return lost(error.message);
+      o.onReconnect?.(error.message, lastSeqNo + 1);
+      await pause(failures);
+      continue;
+    } finally {
+      clearTimeout(startTimer);
+      stream.close();
+    }
+    o.onStreamEnd?.();
+    if (noStart && verifier.points.length === 0) {
+      await station.stop(sessionId, token).catch(() => undefined);
+      return lost(`no start point within ${startTimeoutMs / 1000} s`);
+    }
+    if (outcome.ended || outcome.closed || outcome.rejected)
+      return { ...outcome, violation: violation ?? outcome.violation };
+    // The station closed the stream without the end: ask the stored readings (the end may be there).
+    const rest = await station.readings(sessionId, token, lastSeqNo + 1).catch(() => undefined);
+    // More stored readings: the next stream replays them through the same checks (after a violation they are
+    // refused again, so that counts as a failure: the loop stays bounded).
+    if (rest && rest.readings.length > 0 && violation === undefined) continue;
+    if (rest?.state === "closed" || rest?.state === "rejected")
+      return {
+        ended: false,
+        lastSeqNo,
+        violation,
+        rejected: rest.state === "rejected" ? "refused by the station" : undefined,
+      };
+    if (++failures > reconnects) return lost("the live stream keeps closing");
+    await pause(failures);
+  }
 }

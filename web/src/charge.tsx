@@ -17,7 +17,7 @@ import {
   checkOffer,
   checkStation,
   escrowDeadlines,
-  followSession,
+  followStation,
   formatAmount,
   meterPath,
   prepareClose,
@@ -26,8 +26,7 @@ import {
   sessionId as sessionIdOf,
   type CheckedOffer,
   type Driver,
-  type FollowOutcome,
-  type LiveStream,
+  type StationFollowOutcome,
   type Offer,
   type ProverOptions,
   type StationInfo,
@@ -38,8 +37,6 @@ import type { WebSession } from "./history.ts";
 import { withArtifactCheck } from "./prover.ts";
 import { Proving, Status, useElapsed } from "./ui.tsx";
 
-/** Reconnects of the live stream before the screen gives up (the readings so far stay verified). */
-const LIVE_RECONNECTS = 5;
 /** How long to wait for the relayer's lock and for the station's answers. */
 const RELAY_TIMEOUT_MS = 120_000;
 
@@ -281,9 +278,10 @@ export function ChargePage(p: ChargeProps) {
     }
     const signed = verifier.session();
     if (!outcome.ended || !signed) {
-      save({ state: "stopped", note: "the live stream ended before the meter's session end" });
+      const why = outcome.lost ?? "the live stream ended before the meter's session end";
+      save({ state: "stopped", note: why });
       throw new Error(
-        "The station's live stream ended before the meter's session end: the readings so far are verified; the station " +
+        `The station's live stream ended before the meter's session end (${why}): the readings so far are verified; the station ` +
           "closes the escrow from them, or it is refunded after the claim deadline.",
       );
     }
@@ -333,61 +331,43 @@ export function ChargePage(p: ChargeProps) {
     sid: bigint,
     token: string,
     verifier: LiveSessionVerifier,
-  ): Promise<FollowOutcome> {
+  ): Promise<StationFollowOutcome> {
     let resolveStop!: () => void;
     const userStop = new Promise<void>((r) => (resolveStop = r));
-    let stopped = false;
     stopRef.current = () => {
-      stopped = true;
       setPhase("stopping");
       resolveStop();
     };
-    let lastSeqNo = -1;
     let previous: { t: bigint; e: bigint } | undefined;
     let readings = 0;
-    let stream: LiveStream | undefined;
-    for (let failures = 0; ;) {
-      stream = station.live(sid, token, lastSeqNo + 1);
-      let outcome: FollowOutcome;
-      try {
-        outcome = await followSession({
-          verifier,
-          stream,
-          lastSeqNo,
-          userStop: stopped ? undefined : userStop,
-          onAccepted: (reading) => {
-            lastSeqNo = reading.seqNo;
-            readings++;
-            const last = verifier.lastReading!;
-            const first = verifier.points[0]!;
-            const dt = previous ? last.t - previous.t : 0n;
-            const watts = previous && dt > 0n ? ((last.e - previous.e) * 3600n) / dt : 0n;
-            previous = last;
-            setMeter({
-              readings,
-              wh: last.e - first.e,
-              watts,
-              cost: verifier.runningBill()?.amount ?? 0n,
-              seconds: last.t - first.t,
-            });
-          },
-          onViolation: (seqNo, rule) => setViolation(`Reading ${seqNo} was refused and is not paid: ${rule}`),
-          requestStop: async (cause) => {
-            if (cause === "violation") setPhase("stopping");
-            await station.stop(sid, token).catch(() => undefined); // the station also stops at the cap
-          },
+    return followStation({
+      station,
+      sessionId: sid,
+      token,
+      verifier,
+      lastSeqNo: -1,
+      userStop,
+      onAccepted: () => {
+        readings++;
+        const last = verifier.lastReading!;
+        const first = verifier.points[0]!;
+        const dt = previous ? last.t - previous.t : 0n;
+        const watts = previous && dt > 0n ? ((last.e - previous.e) * 3600n) / dt : 0n;
+        previous = last;
+        setMeter({
+          readings,
+          wh: last.e - first.e,
+          watts,
+          cost: verifier.runningBill()?.amount ?? 0n,
+          seconds: last.t - first.t,
         });
-      } catch (err) {
-        if (!(err instanceof StationError) || ++failures > LIVE_RECONNECTS) throw err;
-        await new Promise((r) => setTimeout(r, 500 * failures));
-        continue;
-      } finally {
-        stream.close();
-      }
-      if (outcome.ended || outcome.closed || outcome.rejected) return outcome;
-      if (++failures > LIVE_RECONNECTS) return outcome;
-      await new Promise((r) => setTimeout(r, 500 * failures));
-    }
+      },
+      onViolation: (seqNo, rule) => setViolation(`Reading ${seqNo} was refused and is not paid: ${rule}`),
+      requestStop: async (cause) => {
+        if (cause === "violation") setPhase("stopping");
+        await station.stop(sid, token).catch(() => undefined); // the station also stops at the cap
+      },
+    });
   }
 
   async function untilClosed(escrowId: bigint): Promise<void> {
