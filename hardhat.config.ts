@@ -37,6 +37,8 @@ export default defineConfig({
       timeout: 600_000,
       parallel: (process.env.ZKCHARGE_TEST_JOBS ?? "2") !== "1",
       jobs: Number(process.env.ZKCHARGE_TEST_JOBS ?? 2),
+      // Each file's wall time, summed up by scripts/test-tier.ts after the run.
+      require: [new URL("./test/fixtures/fileTimes.ts", import.meta.url).href],
     },
   },
   // Networks by name for `npm run deploy -- --network <name>` (scripts/deploy.ts). URLs come from the environment
