@@ -13,54 +13,16 @@ import {
   SIGNING_METHOD,
   decodeSignedMeterValue,
   encodeSignedMeterValue,
-  endRecord,
-  pointRecord,
-  tailRecord,
   tariffFromJson,
   tariffToJson,
   computeBill,
   verifyLiveEvidence,
   verifySignedSession,
   type LiveRecord,
-  type MeterSession,
-  type Tariff,
 } from "../../sdk/index.ts";
 import { transactionEvent } from "../../charger/events.ts";
 
-const CPO = 7n;
-const RATED = 22000n;
-const T0 = 1_800_000_000n;
-// Local midnight at T0 (tzOffset so that T0 is 00:00:00 local), band boundaries at 00:01:00 and 00:02:00.
-const tariff: Tariff = {
-  cpoId: CPO,
-  flatFee: 100n,
-  energyPrice: [300n, 250n, 400n, 300n],
-  bandStart: [0n, 60n, 120n, 50000n],
-  timePricePerHour: [0n, 0n, 0n, 0n],
-  parkingPricePerHour: [0n, 0n, 0n, 0n],
-  minPrice: 0n,
-  maxPrice: 0n,
-  tzOffset: (86400n - (T0 % 86400n)) % 86400n,
-  validFrom: T0 - 10n,
-  validTo: T0 + 86400n,
-};
-
-function honestSession(meter: Meter): { session: MeterSession; records: LiveRecord[] } {
-  const session = meter.startSession({ sessionId: 42n, tariff, t: T0 + 10n, e: 500n });
-  const records = [pointRecord(session)];
-  for (const t of [20n, 40n]) {
-    const r = session.addReading(T0 + t, 500n + t);
-    if (r.kind !== "live") throw new Error("expected a tail");
-    records.push(tailRecord(42n, r));
-  }
-  session.addReading(T0 + 60n, 600n); // the boundary at 00:01:00: a chain point
-  records.push(pointRecord(session));
-  const r = session.addReading(T0 + 70n, 640n);
-  if (r.kind !== "live") throw new Error("expected a tail");
-  records.push(tailRecord(42n, r));
-  records.push(endRecord(session.end(T0 + 80n, 660n)));
-  return { session, records };
-}
+import { CPO, RATED, T0, honestLiveSession as honestSession, liveTariff as tariff } from "../fixtures/liveSession.ts";
 
 describe("live records (signedMeterValue) and their checks", function () {
   const meter = new Meter({ cpoId: CPO, ratedPowerW: RATED });

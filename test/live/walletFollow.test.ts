@@ -11,55 +11,16 @@ import {
   Meter,
   computeBill,
   encodeSignedMeterValue,
-  endRecord,
   followSession,
-  pointRecord,
-  tailRecord,
   type LiveMessage,
   type LiveRecord,
   type StopCause,
   type Tariff,
 } from "../../sdk/index.ts";
+import { CPO, RATED, SESSION, T0, honestLiveSession, liveTariff as tariff } from "../fixtures/liveSession.ts";
 
-const CPO = 7n;
-const RATED = 22000n;
-const T0 = 1_800_000_000n;
-const SESSION = 42n;
-// T0 is 00:00:00 local; band boundaries at 00:01:00 and 00:02:00.
-const tariff: Tariff = {
-  cpoId: CPO,
-  flatFee: 100n,
-  energyPrice: [300n, 250n, 400n, 300n],
-  bandStart: [0n, 60n, 120n, 50000n],
-  timePricePerHour: [0n, 0n, 0n, 0n],
-  parkingPricePerHour: [0n, 0n, 0n, 0n],
-  minPrice: 0n,
-  maxPrice: 0n,
-  tzOffset: (86400n - (T0 % 86400n)) % 86400n,
-  validFrom: T0 - 10n,
-  validTo: T0 + 86400n,
-};
-
-/** An honest session: start, two tails, the boundary point at 00:01:00, a tail, the end. */
-function honest(meter: Meter, under: Tariff = tariff): LiveRecord[] {
-  const session = meter.startSession({ sessionId: SESSION, tariff: under, t: T0 + 10n, e: 500n });
-  const records = [pointRecord(session)];
-  for (const [t, e] of [
-    [20n, 520n],
-    [40n, 560n],
-  ] as const) {
-    const r = session.addReading(T0 + t, e);
-    if (r.kind !== "live") throw new Error("expected a tail");
-    records.push(tailRecord(SESSION, r));
-  }
-  session.addReading(T0 + 60n, 600n);
-  records.push(pointRecord(session));
-  const r = session.addReading(T0 + 70n, 640n);
-  if (r.kind !== "live") throw new Error("expected a tail");
-  records.push(tailRecord(SESSION, r));
-  records.push(endRecord(session.end(T0 + 80n, 660n)));
-  return records;
-}
+/** The honest session's records. */
+const honest = (meter: Meter, under: Tariff = tariff): LiveRecord[] => honestLiveSession(meter, under).records;
 
 /** The live API's messages for `records` signed by `meter`, seqNo from 0, then the stream ends. */
 async function* stream(records: LiveRecord[], meter: Meter): AsyncGenerator<LiveMessage> {
