@@ -13,6 +13,7 @@ const LAYERS = [
   { name: "sdk/actors", path: "^sdk/actors/" },
   { name: "sdk/index", path: "^sdk/index\\.ts$" },
   { name: "dev", path: "^(dev|ignition)/" },
+  { name: "service", path: "^service/" },
   { name: "faces", path: "^(cli|station|charger|relayer|web)/" },
   { name: "tools", path: "^(scripts|bench|test)/" },
 ];
@@ -42,8 +43,15 @@ module.exports = {
       comment:
         "cli/, station/, charger/, relayer/, web/ import sdk/index.ts (and dev/ on dev chains), never SDK or prover internals.",
       severity: "error",
-      from: { path: "^(cli|station|charger|relayer|web)/" },
+      from: { path: "^(cli|station|charger|relayer|web|service)/" },
       to: { path: "^(sdk/(?!index\\.ts$)|prover/)" },
+    },
+    {
+      name: "the web app runs in a browser",
+      comment: "service/ is what the Node services share (fastify, node:sqlite): never part of the web app.",
+      severity: "error",
+      from: { path: "^web/" },
+      to: { path: "^service/" },
     },
     {
       name: "SDK domain code runs in a browser",

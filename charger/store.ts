@@ -5,7 +5,8 @@
  * the CSMS acknowledged it (or refused it for good, then it is kept in `refused` with the reason). Schema versioned
  * as the relayer's: `schema_version` holds the number of {@link MIGRATIONS} applied.
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { inTransaction, openSqlite, schemaVersion } from "../service/sqlite.ts";
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,37 +81,16 @@ export class ChargerStore {
   readonly #db: DatabaseSync;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    this.#db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    let version = this.schemaVersion;
-    if (version > MIGRATIONS.length)
-      throw new Error(`the charger database has schema version ${version}, newer than this charger's`);
-    while (version < MIGRATIONS.length) {
-      this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[version]!);
-        this.#db.exec("DELETE FROM schema_version");
-        this.#db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version + 1);
-      });
-      version += 1;
-    }
+    this.#db = openSqlite(path, { database: "charger", program: "charger", migrations: MIGRATIONS });
   }
 
+  /** The schema version of the open database. */
   get schemaVersion(): number {
-    const row = this.#db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
-    return row?.version ?? 0;
+    return schemaVersion(this.#db);
   }
 
   #transaction<T>(run: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = run();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return inTransaction(this.#db, run);
   }
 
   /** The cumulative energy register in Wh (0 for a new charger). */

@@ -5,8 +5,7 @@
  * Errors answer `{ error: CODE, message }`.
  */
 import { randomUUID } from "node:crypto";
-import cors from "@fastify/cors";
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { Signer } from "ethers";
 import {
   RELAY_OPERATIONS,
@@ -20,7 +19,8 @@ import {
 } from "../sdk/index.ts";
 import { RelayRejected, checkOffline, checkOnChain, keysOf, type CheckContext } from "./checks.ts";
 import { feeFor, signQuote } from "./fees.ts";
-import { RateLimiter, type RateLimitOptions } from "./limits.ts";
+import { frameworkRefusal, publicApi, refuse } from "../service/publicApi.ts";
+import type { RateLimitOptions } from "../service/rateLimit.ts";
 import type { Sender } from "./sender.ts";
 import { publicJob, type JobStore } from "./store.ts";
 
@@ -57,46 +57,25 @@ export interface ServerDeps {
   log?: (message: string) => void;
 }
 
-function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
-  return reply.code(status).send({ error, message });
-}
-
 /** Builds the fastify app (not yet listening). */
-export function buildServer(deps: ServerDeps): FastifyInstance {
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { ctx, store, sender, fees, limits } = deps;
   const app = Fastify({ bodyLimit: limits.bodyLimit, logger: false, trustProxy: false });
-  const writes = new RateLimiter(limits.write);
-  const reads = new RateLimiter(limits.read);
   const checking = new Set<string>();
   // A browser wallet on another origin (the web app) relays through this API: it is public, takes no cookies and
   // no credentials (a request is a proof and a quote), so any origin may call it by default.
-  void app.register(cors, {
-    origin: deps.corsOrigins ?? true,
-    methods: ["GET", "POST"],
+  await publicApi(app, {
+    corsOrigins: deps.corsOrigins,
     allowedHeaders: ["content-type"],
-    credentials: false,
-    maxAge: 600,
+    read: limits.read,
+    write: limits.write,
   });
-
-  app.addHook("onRequest", async (request, reply) => {
-    const limiter = request.method === "GET" ? reads : writes;
-    const wait = limiter.take(request.ip);
-    if (wait > 0) {
-      reply.header("retry-after", String(wait));
-      return refuse(reply, 429, "RATE_LIMITED", `too many requests from ${request.ip}: retry in ${wait} s`);
-    }
-  });
-
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status === 413) return refuse(reply, 413, "BODY_TOO_LARGE", `the body exceeds ${limits.bodyLimit} bytes`);
-    if (status >= 400 && status < 500) return refuse(reply, status, error.code ?? "BAD_REQUEST", error.message);
+    const framework = frameworkRefusal(error, limits.bodyLimit);
+    if (framework) return refuse(reply, framework.status, framework.error, framework.message);
     deps.log?.(`internal error: ${error.message}`);
     return refuse(reply, 500, "INTERNAL", error.message);
   });
-  app.setNotFoundHandler((request, reply) =>
-    refuse(reply, 404, "NOT_FOUND", `no route ${request.method} ${request.url}`),
-  );
 
   async function maxFeePerGas(): Promise<bigint> {
     const data = await ctx.provider.getFeeData();

@@ -95,7 +95,7 @@ export async function startRelayer(config: RelayerConfig): Promise<RunningRelaye
   const fees: FeePolicy = { ...DEFAULT_FEE_POLICY, ...config.fees };
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...config.limits };
   const sender = new Sender(store, signer, relayer, provider, chainId, { log: config.log, ...config.sender });
-  const app = buildServer({
+  const app = await buildServer({
     ctx,
     signer,
     store,

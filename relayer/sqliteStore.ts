@@ -3,7 +3,8 @@
  * writes (`synchronous = FULL`) so a job or a signed transaction is on disk before the relayer acts on it. The
  * schema is versioned: `schema_version` holds the number of {@link MIGRATIONS} applied, each run in a transaction.
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { inTransaction, openSqlite, schemaVersion } from "../service/sqlite.ts";
 import type { JobStatus, RelayOperation } from "../sdk/index.ts";
 import type { Attempt, Job, JobStore, NewJob } from "./store.ts";
 
@@ -71,45 +72,16 @@ export class SqliteJobStore implements JobStore {
   #closed = false;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
-    this.#migrate();
+    this.#db = openSqlite(path, { database: "job", program: "relayer", migrations: MIGRATIONS, foreignKeys: true });
   }
 
   /** The schema version of the open database. */
   get schemaVersion(): number {
-    const row = this.#db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
-    return row?.version ?? 0;
-  }
-
-  #migrate(): void {
-    this.#db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    let version = this.schemaVersion;
-    if (version > MIGRATIONS.length) {
-      throw new Error(
-        `the job database has schema version ${version}, newer than this relayer's ${MIGRATIONS.length}: upgrade the relayer`,
-      );
-    }
-    while (version < MIGRATIONS.length) {
-      this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[version]!);
-        this.#db.exec("DELETE FROM schema_version");
-        this.#db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version + 1);
-      });
-      version += 1;
-    }
+    return schemaVersion(this.#db);
   }
 
   #transaction<T>(run: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = run();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return inTransaction(this.#db, run);
   }
 
   #load(row: JobRow): Job {

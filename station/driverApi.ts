@@ -7,9 +7,8 @@
  * cut off. Errors answer {@link StationErrorBody} with a 4xx / 5xx status.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import cors from "@fastify/cors";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import {
   EscrowRejectedError,
@@ -29,15 +28,15 @@ import {
   type LiveMessage,
   type Offer,
   type SessionStatus,
-  type StationErrorBody,
   type StationInfo,
   type StationReading,
   type StationSessionState,
   type Tariff,
 } from "../sdk/index.ts";
+import { frameworkRefusal, publicApi, refuse } from "../service/publicApi.ts";
+import type { RateLimitOptions } from "../service/rateLimit.ts";
 import { isTransient, type StationChain } from "./chain.ts";
 import { CsmsRequestError, type ChargerEntry, type Csms } from "./csms.ts";
-import { RateLimiter, type RateLimitOptions } from "./limits.ts";
 import { SettlementRefusal, type Settlement } from "./settlement.ts";
 import type { StationStore, StoredReading, StoredSession } from "./store.ts";
 
@@ -101,11 +100,6 @@ class ApiError extends Error {
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-function send(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
-  const body: StationErrorBody = { error, message };
-  return reply.code(status).send(body);
-}
-
 /** The `from` query parameter: a seqNo, default 0. */
 function fromOf(request: FastifyRequest): number {
   const raw = (request.query as { from?: string }).from;
@@ -134,43 +128,29 @@ export async function buildDriverApi(o: DriverApiOptions): Promise<FastifyInstan
   // A browser wallet on another origin (the web app) calls this API: it is public and authorised by a per-session
   // bearer token in a header, never by cookies, so any origin may call it by default (no credentials are allowed,
   // so a page cannot ride on a user's session). The WebSocket stream needs no CORS (its token is in the URL).
-  await app.register(cors, {
-    origin: o.corsOrigins ?? true,
-    methods: ["GET", "POST"],
+  await publicApi(app, {
+    corsOrigins: o.corsOrigins,
     allowedHeaders: ["content-type", "authorization"],
-    credentials: false,
-    maxAge: 600,
+    read: limits.read,
+    write: limits.write,
   });
   await app.register(websocket, { options: { maxPayload: 4096 } });
-  const reads = new RateLimiter(limits.read);
-  const writes = new RateLimiter(limits.write);
   const streams = new Map<string, Set<WebSocket>>();
   const offerTariff = tariffToJson(tariff);
   const offerTariffHash = tariffHash(tariff);
 
-  app.addHook("onRequest", async (request, reply) => {
-    const wait = (request.method === "GET" ? reads : writes).take(request.ip);
-    if (wait > 0) {
-      reply.header("retry-after", String(wait));
-      return send(reply, 429, "RATE_LIMITED", `too many requests from ${request.ip}: retry in ${wait} s`);
-    }
-  });
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
-    if (error instanceof ApiError) return send(reply, error.status, error.code, error.message);
-    if (error instanceof SettlementRefusal) return send(reply, error.status, error.code, error.message);
-    if (error instanceof CsmsRequestError) return send(reply, error.statusCode, error.code, error.message);
-    if (error instanceof EscrowRejectedError) return send(reply, 400, "ESCROW_REJECTED", error.message);
-    if (error instanceof InvalidInputError) return send(reply, 400, "INVALID_REQUEST", error.message);
-    const status = error.statusCode ?? 500;
-    if (status === 413) return send(reply, 413, "BODY_TOO_LARGE", `the body exceeds ${limits.bodyLimit} bytes`);
-    if (status >= 400 && status < 500) return send(reply, status, "BAD_REQUEST", error.message);
-    if (isTransient(error)) return send(reply, 502, "CHAIN_UNAVAILABLE", `the chain node failed: ${error.message}`);
+    if (error instanceof ApiError) return refuse(reply, error.status, error.code, error.message);
+    if (error instanceof SettlementRefusal) return refuse(reply, error.status, error.code, error.message);
+    if (error instanceof CsmsRequestError) return refuse(reply, error.statusCode, error.code, error.message);
+    if (error instanceof EscrowRejectedError) return refuse(reply, 400, "ESCROW_REJECTED", error.message);
+    if (error instanceof InvalidInputError) return refuse(reply, 400, "INVALID_REQUEST", error.message);
+    const framework = frameworkRefusal(error, limits.bodyLimit);
+    if (framework) return refuse(reply, framework.status, framework.error, framework.message);
+    if (isTransient(error)) return refuse(reply, 502, "CHAIN_UNAVAILABLE", `the chain node failed: ${error.message}`);
     log(`driver API internal error: ${error.message}`);
-    return send(reply, 500, "INTERNAL", error.message);
+    return refuse(reply, 500, "INTERNAL", error.message);
   });
-  app.setNotFoundHandler((request, reply) =>
-    send(reply, 404, "NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`),
-  );
 
   /** The session `id` if the request carries its bearer token (header or `?token=`). */
   async function authorised(request: FastifyRequest): Promise<StoredSession> {

@@ -2,7 +2,8 @@
  * {@link StationStore} on an embedded SQLite database (`node:sqlite`): WAL, `synchronous = FULL` so a reading is on
  * disk before it is acknowledged. Versioned schema: `schema_version` holds the number of {@link MIGRATIONS} applied.
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { inTransaction, openSqlite, schemaVersion } from "../service/sqlite.ts";
 import type { Refusal, StationStore, StoredClose, StoredOffer, StoredReading, StoredSession } from "./store.ts";
 
 /** Schema migrations, in order; never edit one that shipped, append a new one. */
@@ -179,41 +180,16 @@ export class SqliteStationStore implements StationStore {
   readonly #db: DatabaseSync;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    this.#db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    let version = this.schemaVersion;
-    if (version > MIGRATIONS.length) {
-      throw new Error(
-        `the station database has schema version ${version}, newer than this station's ${MIGRATIONS.length}: upgrade the station`,
-      );
-    }
-    while (version < MIGRATIONS.length) {
-      this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[version]!);
-        this.#db.exec("DELETE FROM schema_version");
-        this.#db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version + 1);
-      });
-      version += 1;
-    }
+    this.#db = openSqlite(path, { database: "station", program: "station", migrations: MIGRATIONS });
   }
 
   /** The schema version of the open database. */
   get schemaVersion(): number {
-    const row = this.#db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
-    return row?.version ?? 0;
+    return schemaVersion(this.#db);
   }
 
   #transaction<T>(run: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = run();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return inTransaction(this.#db, run);
   }
 
   async addSession(s: Omit<StoredSession, "state" | "transactionId" | "stoppedBy">): Promise<void> {

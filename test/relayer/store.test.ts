@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { RateLimiter } from "../../relayer/limits.ts";
+import { RateLimiter } from "../../service/rateLimit.ts";
 import { SqliteJobStore } from "../../relayer/sqliteStore.ts";
 import type { NewJob } from "../../relayer/store.ts";
 

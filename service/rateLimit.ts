@@ -1,7 +1,7 @@
 /**
- * Per-client request limits: a token bucket per client key (the peer's IP address), in a map of bounded size. When
- * the map is full the least recently seen client is forgotten (it starts again with a full bucket), so a flood of
- * new addresses costs bounded memory.
+ * Per-client request limits of the services' public APIs (the station's driver API, the relayer's API): a token bucket
+ * per client key (the peer's IP address), in a map of bounded size. When the map is full the least recently seen
+ * client is forgotten (it starts again with a full bucket), so a flood of new addresses costs bounded memory.
  */
 
 /** Options of {@link RateLimiter}. */
