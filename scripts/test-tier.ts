@@ -29,6 +29,7 @@ const LONGEST_FIRST = [
   "test/live/wallet.test.ts",
   "test/web/web.test.ts",
   "test/e2e/nodes.test.ts",
+  "test/web/cpo.test.ts",
   "test/cli/cli.test.ts",
   "test/cli/faults.test.ts",
 ];

@@ -7,7 +7,8 @@
  *
  *   npm run web [-- --port 5173] [--rpc-port 8545]
  *
- * The wallet deposits on this chain from the node's funded dev account (1000 tEUR minted to it).
+ * The wallet deposits on this chain from the node's funded dev account (1000 tEUR minted to it). The CPO dashboard's
+ * admin API URL and token are printed (never put in `zkcharge.json`, which any visitor can read).
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +28,8 @@ const net = await startLiveNet({
   dir,
   chargers: ["CS001"],
   rpcPort: Number(o.rpcPort),
+  // The CPO dashboard (#/cpo) calls the station's admin API from the site's origin, with the token printed below.
+  adminCorsOrigins: [`http://127.0.0.1:${o.port}`, `http://localhost:${o.port}`],
   log: (line) => console.log(line),
 });
 const config = liveSiteConfig(net);
@@ -39,6 +42,7 @@ try {
   throw error;
 }
 console.log(`\nzkcharge web app: ${site.url}  (station ${net.station}, charger CS001, relayer ${net.relayer})`);
+console.log(`CPO dashboard: ${site.url}#/cpo  (admin API ${net.admin}, admin token ${net.adminToken})`);
 console.log(`files in ${dir}; Ctrl-C stops it all`);
 
 const stop = async () => {

@@ -70,6 +70,8 @@ export {
   computeBill,
   everyBand,
   nextBoundaryAfter,
+  TARIFF_START_MARGIN,
+  tariffWindow,
   timeOfDay,
   validateTariff,
   type BandTuple,
@@ -296,6 +298,7 @@ export {
 export { EscrowStatus, prepareClose, readEscrow, submitClose, type Closing, type Escrow } from "./actors/escrow.ts";
 export {
   fromTariffStruct,
+  readCpoWithdrawals,
   readEscrowEvents,
   readNoteProvenance,
   readMeterTree,
@@ -304,6 +307,7 @@ export {
   readRegistry,
   readTariffs,
   toTariffStruct,
+  type CpoWithdrawal,
   type LockedEscrow,
   type NoteLeaf,
   type PoolState,

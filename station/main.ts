@@ -20,12 +20,15 @@ import {
   tariffHash,
   type Tariff,
 } from "../sdk/index.ts";
-import { startAdmin } from "./admin.ts";
+import { ADMIN_TOKEN_MIN_LENGTH, startAdmin } from "./admin.ts";
 import { ChainStartError, connectStationChain, type StationChain } from "./chain.ts";
 import { startCsms, type ChargerEntry } from "./csms.ts";
 import { DEFAULT_DRIVER_LIMITS, buildDriverApi } from "./driverApi.ts";
 import { Settlement } from "./settlement.ts";
 import { SqliteStationStore } from "./sqliteStore.ts";
+
+/** The environment variable holding the admin API's bearer token (never an argument: `ps` would show it). */
+const ADMIN_TOKEN_VARIABLE = "ZKCHARGE_STATION_ADMIN_TOKEN";
 
 const integer = (name: string) => (value: string) => {
   if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
@@ -46,7 +49,8 @@ const program = new Command("zkcharge-station")
     "The zkcharge station service: the OCPP 2.0.1 CSMS (checks and stores every signed meter reading), a local admin " +
       "API and, given --rpc, --deployment, --cpo-keystore and --cpo-id, the driver API (offers, sessions against an " +
       "escrow checked on-chain, live readings, closes) with its escrow policies. The CPO keystore is unlocked with " +
-      `${passphraseVariables("cpo").join(" or ")} (or a prompt on a terminal).`,
+      `${passphraseVariables("cpo").join(" or ")} (or a prompt on a terminal). With ${ADMIN_TOKEN_VARIABLE} set, ` +
+      "every admin API request must carry it as a bearer token.",
   )
   .requiredOption("--chargers <file>", 'allowed chargers: { "<id>": { "meterPublicKey": [Ax, Ay], "ratedPowerW": W } }')
   .requiredOption("--tariff <file>", "the tariff offered (JSON, bigints as decimal strings)")
@@ -85,6 +89,10 @@ const program = new Command("zkcharge-station")
     "--cors-origins <list>",
     "driver API: comma-separated origins browser wallets may call from (default: any origin)",
   )
+  .option(
+    "--admin-cors-origins <list>",
+    `admin API: comma-separated origins the CPO dashboard may call it from (needs ${ADMIN_TOKEN_VARIABLE}; default: none)`,
+  )
   .option("--quiet", "log nothing but the listening lines and errors");
 
 program.parse();
@@ -109,6 +117,7 @@ const o = program.opts<{
   readingInterval: bigint;
   ratePerMinute: number;
   corsOrigins?: string;
+  adminCorsOrigins?: string;
   quiet?: boolean;
 }>();
 const log = o.quiet ? () => {} : (message: string) => console.log(`${new Date().toISOString()} ${message}`);
@@ -169,6 +178,14 @@ async function chainSide(chargers: Map<string, ChargerEntry>, tariff: Tariff): P
 }
 
 try {
+  const adminToken = process.env[ADMIN_TOKEN_VARIABLE] || undefined;
+  if (adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN_LENGTH)
+    throw new StartError(`${ADMIN_TOKEN_VARIABLE} must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters`);
+  const adminCorsOrigins = o.adminCorsOrigins?.split(",").map((x) => x.trim());
+  if (adminCorsOrigins && adminToken === undefined)
+    throw new StartError(
+      `--admin-cors-origins needs ${ADMIN_TOKEN_VARIABLE}: browsers may call the admin API only with a token`,
+    );
   const chargers = parseChargers(readJson(o.chargers, "chargers file"));
   const tariff = tariffFromJson(readJson(o.tariff, "tariff file"));
   const chain = await chainSide(chargers, tariff);
@@ -182,7 +199,16 @@ try {
     heartbeatSeconds: o.heartbeat,
     log,
   });
-  const admin = await startAdmin(csms, store, "127.0.0.1", o.adminPort);
+  const admin = await startAdmin({
+    csms,
+    store,
+    chargers,
+    tariff,
+    host: "127.0.0.1",
+    port: o.adminPort,
+    token: adminToken,
+    corsOrigins: adminCorsOrigins,
+  });
   let settlement: Settlement | undefined;
   let api: Awaited<ReturnType<typeof buildDriverApi>> | undefined;
   if (chain) {

@@ -323,6 +323,13 @@ export class SqliteStationStore implements StationStore {
     return rows.map(session);
   }
 
+  async recentSessions(limit: number): Promise<StoredSession[]> {
+    const rows = this.#db
+      .prepare(`${SESSION_SELECT} ORDER BY s.requested_at DESC, s.rowid DESC LIMIT ?`)
+      .all(limit) as unknown as SessionRow[];
+    return rows.map(session);
+  }
+
   async bindTransaction(sessionId: string, transactionId: string): Promise<void> {
     this.#db
       .prepare("UPDATE sessions SET transaction_id = ?, state = 'open' WHERE session_id = ? AND state = 'requested'")

@@ -95,6 +95,8 @@ export interface StationStore {
   sessionOfTransaction(transactionId: string): Promise<StoredSession | undefined>;
   /** Sessions requested or open (what a restart resumes). */
   openSessions(): Promise<StoredSession[]>;
+  /** The `limit` most recently requested sessions, newest first (the operator's dashboard). */
+  recentSessions(limit: number): Promise<StoredSession[]>;
   /** The charger's Started event bound the session to its transaction. */
   bindTransaction(sessionId: string, transactionId: string): Promise<void>;
   /** The charger refused to start the session. */

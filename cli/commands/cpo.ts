@@ -2,7 +2,7 @@
  * The charge point operator (account 1): `cpo register`, `meter add`, `meter revoke`, `tariff publish`, `cpo withdraw`.
  */
 import { Option, type Command } from "commander";
-import { Meter, Operator, formatAmount, validateTariff, type Tariff } from "../../sdk/index.ts";
+import { Meter, Operator, formatAmount, tariffWindow, validateTariff, type Tariff } from "../../sdk/index.ts";
 import { DAY, demoTariff } from "../../dev/localNetwork.ts";
 import { defineCommand, needPlaintextAllowed, runs, type RunContext } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -20,7 +20,6 @@ const MAX_POWER_W = (1n << 24n) - 1n; // the circuit's ratedPower range
  * however old the latest block is: so "now" is the later of the latest block's time and the wall clock (a dev
  * chain moved ahead with `chain advance` runs ahead of the wall clock), and the margin covers the time to inclusion.
  */
-const TARIFF_START_MARGIN = 60n;
 
 /** The options of `tariff publish` (each defaults to the demo tariff's value). */
 interface TariffOptions {
@@ -217,7 +216,8 @@ export interface TariffWindow {
  * Publishes `prices` as the state's CPO (account 1): valid from a minute after now (the later of chain time and the
  * clock, or `window.notBefore` if later) for `validDays` (ending at `window.notAfter` if sooner); prints the tariff
  * and returns the state with it. What `tariff publish` and `tariff import` share.
- * @throws CliError when no CPO is registered or the window is empty; InvalidTariffError before any transaction
+ * @throws CliError when no CPO is registered; InvalidInputError when the window is empty; InvalidTariffError before any
+ *   transaction
  */
 export async function publishTariff(
   ctx: RunContext,
@@ -231,13 +231,7 @@ export async function publishTariff(
   const d = await attach(ctx, state);
   const wallClock = BigInt(Math.floor(Date.now() / 1000));
   const latest = await chainTime(d.provider);
-  let validFrom = (latest > wallClock ? latest : wallClock) + TARIFF_START_MARGIN;
-  if (window.notBefore !== undefined && window.notBefore > validFrom) validFrom = window.notBefore;
-  let validTo = validFrom + validDays * DAY;
-  if (window.notAfter !== undefined && window.notAfter < validTo) validTo = window.notAfter;
-  if (validTo < validFrom) {
-    throw new CliError(`the tariff's validity ends at unix ${validTo}, before it could start (unix ${validFrom})`);
-  }
+  const { validFrom, validTo } = tariffWindow(latest > wallClock ? latest : wallClock, validDays, window);
   const tariff: Tariff = { ...prices, cpoId: cpo.cpoId, validFrom, validTo };
   const hash = await operatorOf(d, cpo, await d.signer(1)).publishTariff(tariff);
   const [event] = await d.registry.queryFilter(d.registry.filters.TariffPublished(cpo.cpoId, hash));

@@ -7,6 +7,7 @@
  * accounts are the dev node's well-known ones (dev chain only).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,6 +131,8 @@ export interface LiveNetOptions {
   echo?: boolean;
   /** The chain's JSON-RPC port (default: a free one). */
   rpcPort?: number;
+  /** Browser origins the station's admin API answers (the CPO dashboard's site; default: none). */
+  adminCorsOrigins?: string[];
 }
 
 /** A running network. */
@@ -140,6 +143,9 @@ export interface LiveNet {
   tariff: Tariff;
   relayer: string;
   station: string;
+  /** The station's admin API (127.0.0.1) and its bearer token (fresh for each network). */
+  admin: string;
+  adminToken: string;
   wallet: string;
   /** Every process started, by name. */
   procs: Map<string, Proc>;
@@ -263,6 +269,7 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
       const relayerUrl = (await relayer.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
       log(`relayer (pid ${relayer.pid}) on ${relayerUrl}`);
 
+      const adminToken = randomBytes(32).toString("hex");
       const station = start(
         "station",
         TSX,
@@ -279,11 +286,16 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
           ...["--port", "0", "--admin-port", "0", "--heartbeat", "5"],
           ...["--rpc", rpcUrl, "--deployment", deployment, "--cpo-keystore", join(o.dir, "cpo.keystore.json")],
           ...["--cpo-id", String(operator.cpoId), "--api-port", "0", "--close-grace", "120", "--reading-interval", "1"],
+          ...(o.adminCorsOrigins ? ["--admin-cors-origins", o.adminCorsOrigins.join(",")] : []),
         ],
-        { ZKCHARGE_PASSPHRASE_CPO: PASSPHRASES.cpo, ZKCHARGE_PASSPHRASE: PASSPHRASES.cpo },
+        {
+          ZKCHARGE_PASSPHRASE_CPO: PASSPHRASES.cpo,
+          ZKCHARGE_PASSPHRASE: PASSPHRASES.cpo,
+          ZKCHARGE_STATION_ADMIN_TOKEN: adminToken,
+        },
       );
       const api = (await station.waitFor(/driver API .* on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
-      const ocpp = (await station.waitFor(/OCPP listening on (ws:\/\/\S+),/))[1]!;
+      const [, ocpp, adminUrl] = await station.waitFor(/OCPP listening on (ws:\/\/\S+), admin API on (http:\/\/\S+)/);
       log(`station (pid ${station.pid}): driver API ${api}, OCPP ${ocpp}`);
 
       for (const id of o.chargers) {
@@ -330,6 +342,8 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
         tariff,
         relayer: relayerUrl,
         station: api,
+        admin: adminUrl!,
+        adminToken,
         wallet,
         procs,
         walletEnv,

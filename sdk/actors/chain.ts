@@ -251,6 +251,34 @@ export async function readPayments(pool: Pool, opts: ReadOptions = {}): Promise<
   });
 }
 
+/** A CPO's withdrawal of its earnings (`CpoWithdrawal`): the whole balance, to its payout address then. */
+export interface CpoWithdrawal {
+  cpoId: bigint;
+  payout: string;
+  amount: bigint;
+  blockNumber: number;
+  transactionHash: string;
+  /** Block time, unix seconds. */
+  time: bigint;
+}
+
+/** Every withdrawal CPO `cpoId` made from the pool, in chain order, with its block time. */
+export async function readCpoWithdrawals(pool: Pool, cpoId: bigint, opts: ReadOptions = {}): Promise<CpoWithdrawal[]> {
+  const events = await readEvents(pool, ["CpoWithdrawal"], opts, cpoId);
+  const times = await blockTimes(
+    pool,
+    events.map((e) => e.log.blockNumber),
+  );
+  return events.map(({ args, log }) => ({
+    cpoId,
+    payout: args.getValue("payout") as string,
+    amount: args.getValue("amount") as bigint,
+    blockNumber: log.blockNumber,
+    transactionHash: log.transactionHash,
+    time: times.get(log.blockNumber)!,
+  }));
+}
+
 /** A meter of a CPO as the registry announced it. */
 export interface RegisteredMeter {
   index: number;

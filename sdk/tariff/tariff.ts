@@ -3,7 +3,7 @@
  * rounding rule"): a bill the SDK accepts is a bill the circuit proves, and vice versa.
  */
 import { BILL_DIVISOR, BITS, N_BANDS, N_POINTS, SECONDS_PER_DAY } from "../core/constants.ts";
-import { InvalidReadingsError, InvalidTariffError } from "../core/errors.ts";
+import { InvalidInputError, InvalidReadingsError, InvalidTariffError } from "../core/errors.ts";
 import { isFieldElement } from "../core/field.ts";
 
 const DAY = BigInt(SECONDS_PER_DAY);
@@ -99,6 +99,31 @@ function checkBits(field: string, x: bigint, bits: number): void {
   if (x < 0n) throw new InvalidTariffError(field, `${x} is negative`);
   if (x >> BigInt(bits) !== 0n)
     throw new InvalidTariffError(field, `${x} does not fit in ${bits} bits (max 2^${bits}-1)`);
+}
+
+/** Seconds after now a newly published tariff starts at the earliest (the registry takes no past start). */
+export const TARIFF_START_MARGIN = 60n;
+
+/**
+ * The validity window of a tariff published at `now` (unix seconds: the later of the chain's time and the clock)
+ * for `validDays`: from {@link TARIFF_START_MARGIN} after now (or `notBefore`, if later) for `validDays` (ending at
+ * `notAfter` if sooner), e.g. an OCPI tariff's own start and end.
+ * @throws InvalidInputError when the window is empty
+ */
+export function tariffWindow(
+  now: bigint,
+  validDays: bigint,
+  bounds: { notBefore?: bigint; notAfter?: bigint } = {},
+): { validFrom: bigint; validTo: bigint } {
+  let validFrom = now + TARIFF_START_MARGIN;
+  if (bounds.notBefore !== undefined && bounds.notBefore > validFrom) validFrom = bounds.notBefore;
+  let validTo = validFrom + validDays * BigInt(SECONDS_PER_DAY);
+  if (bounds.notAfter !== undefined && bounds.notAfter < validTo) validTo = bounds.notAfter;
+  if (validTo < validFrom)
+    throw new InvalidInputError(
+      `the tariff's validity ends at unix ${validTo}, before it could start (unix ${validFrom})`,
+    );
+  return { validFrom, validTo };
 }
 
 /**

@@ -26,7 +26,6 @@ import {
   type Pool,
 } from "../../sdk/index.ts";
 import { chargeSession } from "../../dev/localNetwork.ts";
-import { REPO_ROOT } from "../../prover/node/fileSource.ts";
 import { freePort, startNodeProcess, type NodeProcess } from "../../dev/nodes.ts";
 import {
   buildSite,
@@ -40,40 +39,7 @@ import {
 } from "../../scripts/lib/webSite.ts";
 import { startLiveNet, type LiveNet } from "../../scripts/lib/liveNet.ts";
 import { TamperProxy } from "../live/tamperProxy.ts";
-
-const SHOTS = join(REPO_ROOT, "test-results", "screenshots");
-const PASSPHRASE = "correct horse battery staple";
-const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
-const DESKTOP = { width: 1280, height: 900 };
-
-/** Steps on the page `current()` returns (set in a suite's `before`): screenshot, read, wait for text, type. */
-function pageSteps(current: () => Page) {
-  const text = (selector: string) => current().$eval(selector, (e) => (e as HTMLElement).innerText);
-  return {
-    shot: async (name: string) => {
-      await current().screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-    },
-    text,
-    /** Waits until `selector`'s text matches `pattern` (bounded by `timeout`), and returns it. */
-    waitText: async (selector: string, pattern: RegExp, timeout = 60_000) => {
-      await current().waitForFunction(
-        (sel: string, src: string, flags: string) => {
-          const el = document.querySelector(sel) as HTMLElement | null;
-          return el !== null && new RegExp(src, flags).test(el.innerText);
-        },
-        { timeout, polling: 200 },
-        selector,
-        pattern.source,
-        pattern.flags,
-      );
-      return text(selector);
-    },
-    fill: async (selector: string, value: string) => {
-      await current().$eval(selector, (e) => ((e as HTMLInputElement).value = ""));
-      await current().type(selector, value);
-    },
-  };
-}
+import { DESKTOP, PASSPHRASE, PHONE, SHOTS, pageSteps } from "./pageSteps.ts";
 
 describe("web app in headless Chromium", function () {
   this.timeout(600_000);
@@ -86,7 +52,7 @@ describe("web app in headless Chromium", function () {
   let pool: Pool;
   const pageErrors: string[] = [];
 
-  const { shot, text, waitText, fill } = pageSteps(() => page);
+  const { shot, text, waitText, fill, layoutProblems } = pageSteps(() => page);
   /** Sets a (long) textarea value at once, as a paste would. */
   const paste = (selector: string, value: string) =>
     page.$eval(selector, (e, v) => ((e as HTMLTextAreaElement).value = v), value);
@@ -336,13 +302,8 @@ describe("web app in headless Chromium", function () {
       await page.goto(`${site.url}#/${route}`);
       await page.waitForSelector("main h1");
       await new Promise((r) => setTimeout(r, 300)); // layout after the data arrives
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const { overflow, unlabelled } = await layoutProblems();
       expect(overflow, `#/${route} scrolls sideways on a phone`).to.be.at.most(0);
-      const unlabelled = await page.evaluate(() =>
-        [...document.querySelectorAll("input, textarea")]
-          .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute("aria-label"))
-          .map((e) => e.id || e.outerHTML),
-      );
       expect(unlabelled, `unlabelled fields on #/${route}`).to.deep.equal([]);
       await shot(`phone-${route}`);
     }
@@ -370,7 +331,7 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
   let config: SiteConfigJson;
   const pageErrors: string[] = [];
 
-  const { shot, text, waitText, fill } = pageSteps(() => page);
+  const { shot, text, waitText, fill, layoutProblems } = pageSteps(() => page);
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const escrows = async () => (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).locked;
   const tokenBalance = async (who: string) =>
@@ -592,13 +553,8 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
       await page.goto(`${site.url}#/${route}`);
       await page.waitForSelector("main h1");
       await new Promise((r) => setTimeout(r, 300));
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const { overflow, unlabelled } = await layoutProblems();
       expect(overflow, `#/${route} scrolls sideways on a phone`).to.be.at.most(0);
-      const unlabelled = await page.evaluate(() =>
-        [...document.querySelectorAll("input, textarea, select")]
-          .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute("aria-label"))
-          .map((e) => e.id || e.outerHTML),
-      );
       expect(unlabelled, `unlabelled fields on #/${route}`).to.deep.equal([]);
       await shot(`phone-${route}`);
     }

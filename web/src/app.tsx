@@ -1,12 +1,13 @@
 /**
  * The app shell: loads the site's configuration, connects to the chain and routes by URL hash between the screens.
  * Each screen is one module; Wallet, Charge and History share the unlocked wallet (wallet.tsx); the CPO dashboard
- * slots in as a further route (docs/web.md).
+ * is cpo.tsx (docs/web.md).
  */
 import { useEffect, useState } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import { loadConfig } from "./config.ts";
 import { connectChain, type Chain } from "./chain.ts";
+import { CpoDashboard } from "./cpo.tsx";
 import { Explorer } from "./explorer.tsx";
 import { PrivacyPage } from "./privacy.tsx";
 import { WalletPage } from "./wallet.tsx";
@@ -18,6 +19,7 @@ const ROUTES: { path: string; label: string; render: (chain: Chain) => Component
   { path: "#/wallet", label: "Wallet", render: (chain) => <WalletPage chain={chain} screen="wallet" /> },
   { path: "#/charge", label: "Charge", render: (chain) => <WalletPage chain={chain} screen="charge" /> },
   { path: "#/history", label: "History", render: (chain) => <WalletPage chain={chain} screen="history" /> },
+  { path: "#/cpo", label: "CPO", render: (chain) => <CpoDashboard chain={chain} /> },
   { path: "#/privacy", label: "What the chain reveals", render: () => <PrivacyPage /> },
 ];
 

@@ -1,7 +1,7 @@
 /**
  * The chain as the browser sees it: an ethers JsonRpcProvider on the configured RPC and the pool and registry
- * contracts of the deployment record, read-only. Nothing here signs: deposits on dev chains use the node's unlocked
- * dev account (wallet.tsx); an injected wallet (EIP-1193) slots in beside it later.
+ * contracts of the deployment record, read-only. Nothing here signs: transactions from an account are signed by an
+ * injected EIP-1193 wallet or, on dev chains, an account unlocked on the node (signer.ts).
  */
 import { JsonRpcProvider } from "ethers";
 import {

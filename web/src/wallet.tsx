@@ -1,7 +1,7 @@
 /**
  * The driver's wallet: create or import a Semaphore identity kept encrypted in this browser (walletStore.ts),
- * unlock it with the passphrase, export the encrypted backup, deposit (on dev chains from the node's unlocked dev
- * account), sync notes from the pool's events and show the private balance, pay a finished session from the
+ * unlock it with the passphrase, export the encrypted backup, deposit (from an injected EIP-1193 wallet, or on dev
+ * chains from the node's unlocked dev account: signer.ts), sync notes from the pool's events and show the private balance, pay a finished session from the
  * station's receipt with a proof made here, in a Web Worker (prover.ts), and withdraw through the relayer. The
  * same unlocked wallet serves the Charge and History screens (charge.tsx, history.tsx): one `screen` prop, so
  * moving between them keeps it unlocked.
@@ -24,6 +24,7 @@ import type { Chain } from "./chain.ts";
 import { ChargePage } from "./charge.tsx";
 import { HistoryPage, sessionsOf, withSession, type WebSession } from "./history.tsx";
 import { browserProver, withArtifactCheck } from "./prover.ts";
+import { devSigner, injectedProvider, signerOf, type SignerKind } from "./signer.ts";
 import { IndexedDbSyncStore } from "./syncStore.ts";
 import { Status, useElapsed, useOp } from "./ui.tsx";
 import { openWallet, saveNewWallet, saveWalletData, storedWallet, walletKey, type OpenWallet } from "./walletStore.ts";
@@ -268,14 +269,7 @@ function WalletHome({
   return (
     <div class="wallet">
       {balanceCard}
-      {dev ? (
-        <Deposit chain={chain} driver={driver} onDone={sync} />
-      ) : (
-        <section class="card">
-          <h2>Deposit</h2>
-          <p>Deposits from an injected wallet (EIP-1193) come in a later version; on a dev chain a dev account pays.</p>
-        </section>
-      )}
+      <Deposit chain={chain} driver={driver} dev={dev} onDone={sync} />
       <PayReceipt chain={chain} driver={driver} dev={dev} onDone={sync} />
       <Withdraw chain={chain} driver={driver} onDone={sync} />
       <section class="card" aria-labelledby="backup-title">
@@ -292,8 +286,19 @@ function WalletHome({
   );
 }
 
-function Deposit({ chain, driver, onDone }: { chain: Chain; driver: Driver; onDone: () => Promise<void> }) {
+function Deposit({
+  chain,
+  driver,
+  dev,
+  onDone,
+}: {
+  chain: Chain;
+  driver: Driver;
+  dev: boolean;
+  onDone: () => Promise<void>;
+}) {
   const [op, run] = useOp();
+  const [kind, setKind] = useState<SignerKind>(dev ? "dev" : "injected");
   const submit = (e: Event) => {
     e.preventDefault();
     const input = (e.currentTarget as HTMLFormElement).elements.namedItem("amount") as HTMLInputElement;
@@ -301,19 +306,43 @@ function Deposit({ chain, driver, onDone }: { chain: Chain; driver: Driver; onDo
     void run("Depositing: approving the token, then the deposit…", async () => {
       const value = parseAmount(amountText);
       if (value === 0n) throw new Error("Enter an amount above zero.");
-      const signer = await chain.provider.getSigner(chain.config.devAccount!);
+      const signer = await signerOf(chain, kind, kind === "dev" ? chain.config.devAccount : undefined);
       await driver.deposit(value, signer);
       await onDone();
-      return `Deposited ${formatAmount(value)} into a new private note.`;
+      return `Deposited ${formatAmount(value)} from ${await signer.getAddress()} into a new private note.`;
     });
   };
   return (
     <section class="card" aria-labelledby="deposit-title">
       <h2 id="deposit-title">Deposit</h2>
       <p class="hint">
-        Dev chain: paid from the node's dev account <span class="mono">{chain.config.devAccount}</span>. Deposits are
-        public (account and amount); what they fund later is not. Top up well before you charge.
+        Deposits are public (account and amount); what they fund later is not. Top up well before you charge.
       </p>
+      <fieldset class="signer">
+        <legend>Pay from</legend>
+        <label class="check">
+          <input
+            type="radio"
+            name="deposit-signer"
+            value="injected"
+            checked={kind === "injected"}
+            onChange={() => setKind("injected")}
+          />
+          an injected wallet (EIP-1193){injectedProvider() ? "" : ": none found in this browser"}
+        </label>
+        {dev && (
+          <label class="check">
+            <input
+              type="radio"
+              name="deposit-signer"
+              value="dev"
+              checked={kind === "dev"}
+              onChange={() => setKind("dev")}
+            />
+            dev chain: the node's dev account <span class="mono">{chain.config.devAccount}</span>
+          </label>
+        )}
+      </fieldset>
       <form onSubmit={submit} class="inline">
         <label for="amount">Amount (EUR)</label>
         <input id="amount" name="amount" inputMode="decimal" placeholder="20.00" required />
@@ -359,7 +388,7 @@ function PayReceipt({
       const wallMs = Math.round(performance.now() - started);
       setProof({ payment, wallMs });
       if (!dev) return `Proof ready (${formatAmount(payment.pub.amount)}): hand it to the CPO or a relayer.`;
-      const signer = await chain.provider.getSigner(chain.config.devAccount!);
+      const signer = await devSigner(chain, chain.config.devAccount!);
       await sendAndWait("pay", () => chain.pool.connect(signer).pay(payment.proof, payment.pub, payment.ext));
       await onDone();
       return `Paid ${formatAmount(payment.pub.amount)} to CPO ${payment.pub.cpoId}.`;
