@@ -310,6 +310,10 @@ log(
     `${int(sync.cold.widestRange)} blocks); warm median ${ms(sync.warm.median)}; tree of ${int(sync.notes)} leaves ${ms(sync.treeBuildMs)}; ` +
     `trial decryption ${sync.decryptUsPerNote.batched.toFixed(0)} µs/note`,
 );
+log(
+  `   restart from the file store ${ms(sync.restart.loadAndSyncMs)} (${sync.restart.getLogsCalls} eth_getLogs, ` +
+    `${int(sync.restart.trialDecrypted)} leaves decrypted again)`,
+);
 
 // Live sessions under load: one station process, the chargers and their drivers over OCPP and the driver API. Every
 // party shares this machine's cores and each reading costs about 150 ms of EdDSA-Poseidon CPU (docs/live.md), so the

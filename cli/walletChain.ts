@@ -82,5 +82,11 @@ export async function driverOf(store: WalletStore, d: WalletDeployment): Promise
       ...data,
       chain: { chainId: d.chainId.toString(), pool, deploymentBlock: d.deploymentBlock },
     }));
-  return new Driver(store.identity, d.poolContract, {}, { startBlock: d.deploymentBlock, store: store.syncStore() });
+  return new Driver(
+    store.identity,
+    d.poolContract,
+    {},
+    { startBlock: d.deploymentBlock, store: store.syncStore() },
+    store.noteScanStore(),
+  );
 }

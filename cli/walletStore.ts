@@ -3,8 +3,9 @@
  * (sdk/keys/wallet.ts: scrypt + XChaCha20-Poly1305, docs/keys.md), written atomically on every change (temp file,
  * fsync, rename: a reader or a crash sees the old file or the new one, never half of one). It holds the Semaphore
  * identity and, encrypted with it, the wallet's records: the chain it is on, the pool's sync snapshot (the cursor
- * and the notes' tree, so a restart reads only new blocks) and every charging session (station URL, charger,
- * nonces, escrow, the station's token, the readings received, state). Nothing of the CPO's.
+ * and the notes' tree, so a restart reads only new blocks), what trial decryption found (so a restart decrypts
+ * only new leaves) and every charging session (station URL, charger, nonces, escrow, the station's token, the
+ * readings received, state). Nothing of the CPO's.
  *
  * A second process on the same file is refused while the first runs (a lock file next to it, holding its PID).
  */
@@ -16,6 +17,8 @@ import {
   readKeyFile,
   writeKeyFile,
   type JsonValue,
+  type NoteScan,
+  type NoteScanStore,
   type ScryptCost,
   type SyncStore,
   type SyncSnapshot,
@@ -111,6 +114,8 @@ const dataSchema = z.object({
   chain: z.object({ chainId: decimal, pool: z.string(), deploymentBlock: z.number().int().nonnegative() }).optional(),
   /** The pool's sync snapshot (sdk/actors/sync.ts), or null before the first sync. */
   sync: z.unknown().optional(),
+  /** What trial decryption found so far (sdk/actors/noteScan.ts: note openings, so only in this encrypted file). */
+  scan: z.unknown().optional(),
   sessions: z.array(sessionSchema),
 });
 
@@ -283,6 +288,14 @@ export class WalletStore {
     return {
       load: async () => this.#data.sync ?? undefined,
       save: (snapshot: SyncSnapshot) => this.update((d) => ({ ...d, sync: snapshot })),
+    };
+  }
+
+  /** What the wallet's trial decryption found, kept in this encrypted file, as a {@link NoteScanStore}. */
+  noteScanStore(): NoteScanStore {
+    return {
+      load: async () => this.#data.scan ?? undefined,
+      save: (scan: NoteScan) => this.update((d) => ({ ...d, scan })),
     };
   }
 

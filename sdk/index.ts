@@ -334,6 +334,7 @@ export {
   type SyncSnapshot,
   type SyncStore,
 } from "./actors/sync.ts";
+export { NOTE_SCAN_FORMAT, type NoteScan, type NoteScanStore } from "./actors/noteScan.ts";
 
 // Relayers (sdk/actors): the HTTP API both sides share (docs/relayer.md) and the wallet's client
 export { RelayerClient, RelayerError, type RelayerClientOptions, type WaitOptions } from "./actors/relayerClient.ts";

@@ -18,6 +18,7 @@ import type { Pool } from "../../types/ethers-contracts/index.js";
 import type { LockedEscrow, PoolState } from "./chain.ts";
 import { decryptNotes, encryptNote } from "../core/encryption.ts";
 import { decryptNotesOffThread } from "../core/offThread.ts";
+import { leavesDigest, NOTE_SCAN_FORMAT, parseNoteScan, type NoteScanStore } from "./noteScan.ts";
 import { PoolSync, type PoolSyncOptions } from "./sync.ts";
 import { EscrowStatus } from "./escrow.ts";
 import { InsufficientBalanceError, InvalidInputError } from "../core/errors.ts";
@@ -122,6 +123,11 @@ export class Driver {
   #found: { note: Note; leafIndex: number }[] = [];
   /** Decrypted refund openings by escrow id and ciphertext (null: not this driver's). */
   readonly #refunds = new Map<string, Note | null>();
+  readonly #scanStore: NoteScanStore | undefined;
+  /** Whether the stored scan was looked at yet (once, at the first sync). */
+  #scanLoaded = false;
+  /** Leaves trial-decrypted by this object so far (tests and the bench read it). */
+  trialDecrypted = 0;
 
   /**
    * @param identity the driver's Semaphore identity (keep its export secret: it is the wallet)
@@ -130,12 +136,46 @@ export class Driver {
    * @param sync how the wallet reads the pool: a {@link PoolSync} of its own, or options for one (start block,
    *   block range, store...). Default: from block 0, in memory, resyncing from scratch after a reorganisation
    *   deeper than it keeps hashes for.
+   * @param scanStore where the wallet keeps what its trial decryption found (an encrypted store: it holds note
+   *   openings), so that a restart decrypts only leaves it has not seen (sdk/actors/noteScan.ts). Default: none,
+   *   every new `Driver` decrypts every leaf once.
    */
-  constructor(identity: DriverIdentity, pool: Pool, prover: ProverOptions = {}, sync: PoolSync | PoolSyncOptions = {}) {
+  constructor(
+    identity: DriverIdentity,
+    pool: Pool,
+    prover: ProverOptions = {},
+    sync: PoolSync | PoolSyncOptions = {},
+    scanStore?: NoteScanStore,
+  ) {
     this.identity = identity;
     this.pool = pool;
     this.#prover = prover;
     this.poolSync = sync instanceof PoolSync ? sync : new PoolSync(pool, { onDeepReorg: "resync", ...sync });
+    this.#scanStore = scanStore;
+  }
+
+  /**
+   * Takes the stored scan as this wallet's own once it is checked against the leaves as synced now: its leaves'
+   * digest must match (else the tree changed under it, e.g. a reorganisation between runs) and each note must be
+   * the commitment at its leaf; otherwise every leaf is decrypted again, as without a scan.
+   * @throws SyncError `STORE_CORRUPT` if the stored scan is not one
+   */
+  async #resumeScan(state: PoolState): Promise<void> {
+    this.#scanLoaded = true;
+    const raw = await this.#scanStore!.load();
+    if (raw === undefined || raw === null) return;
+    const scan = parseNoteScan(raw);
+    if (scan.scanned > state.leaves.length || leavesDigest(state.leaves, scan.scanned) !== scan.leavesDigest) return;
+    const idc = this.identity.commitment;
+    const found = scan.found.map(([leafIndex, value, blinding]) => ({
+      note: new Note(BigInt(value), BigInt(blinding), idc),
+      leafIndex,
+    }));
+    // A note that is not its leaf means the scan is not this wallet's record: trust none of it, lose nothing.
+    if (found.some((f) => state.leaves[f.leafIndex]!.commitment !== f.note.commitment)) return;
+    this.#found = found;
+    this.#scanned = scan.scanned;
+    this.#revision = this.poolSync.revision;
   }
 
   /**
@@ -146,6 +186,7 @@ export class Driver {
   async sync(): Promise<OwnedNote[]> {
     await this.poolSync.sync();
     const state = this.poolSync.state;
+    if (this.#scanStore && !this.#scanLoaded) await this.#resumeScan(state);
     const escrowEvents = this.poolSync.escrows;
     const secret = this.identity.encryptionKeyPair.secretKey;
     const idc = this.identity.commitment;
@@ -166,7 +207,17 @@ export class Driver {
       const note = notes[i];
       if (note && note.commitment === leaf.commitment) this.#found.push({ note, leafIndex: leaf.index });
     });
+    this.trialDecrypted += fresh.length;
+    const scannedBefore = this.#scanned;
     this.#scanned = state.leaves.length;
+    if (this.#scanStore && this.#scanned !== scannedBefore) {
+      await this.#scanStore.save({
+        format: NOTE_SCAN_FORMAT,
+        scanned: this.#scanned,
+        leavesDigest: leavesDigest(state.leaves, this.#scanned),
+        found: this.#found.map((f) => [f.leafIndex, f.note.value.toString(), f.note.blinding.toString()]),
+      });
+    }
     const candidates = [...this.#found];
     const unknown = escrowEvents.locked.filter((l) => !this.#refunds.has(`${l.escrowId}:${l.encryptedRefund}`));
     const opened = await decryptNotes(

@@ -16,6 +16,7 @@ import { Driver } from "../../sdk/actors/driver.ts";
 import { readEscrowEvents, readPoolState } from "../../sdk/actors/chain.ts";
 import { LogReadError, readLogs } from "../../sdk/actors/logs.ts";
 import { MemorySyncStore, PoolSync, SyncError, type PoolSyncOptions } from "../../sdk/actors/sync.ts";
+import type { NoteScan, NoteScanStore } from "../../sdk/actors/noteScan.ts";
 import { encryptNote } from "../../sdk/core/encryption.ts";
 import { InvalidInputError } from "../../sdk/core/errors.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
@@ -74,6 +75,15 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
   const wallet = (identity = DriverIdentity.random(), opts: PoolSyncOptions = {}) =>
     new Driver(identity, remotePool(), {}, { startBlock, ...fast, ...opts });
   const widest = () => Math.max(...proxy.ranges.map(([a, b]) => b - a + 1));
+  /** A note scan store in memory (a copy in, a copy out), with the last saved scan readable. */
+  const scanStore = (): NoteScanStore & { scan?: NoteScan } => ({
+    async load() {
+      return this.scan === undefined ? undefined : structuredClone(this.scan);
+    },
+    async save(scan) {
+      this.scan = structuredClone(scan);
+    },
+  });
 
   it("syncs through an endpoint that serves 3 blocks per eth_getLogs, never asking for more", async () => {
     const alice = wallet(DriverIdentity.random(), { maxBlockRange: 3 });
@@ -297,6 +307,82 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
       await restarted.sync();
       expect(proxy.ranges.every(([from]) => from > first.poolSync.head!)).to.equal(true);
       expect(restarted.balance).to.equal(8_000_000n);
+    });
+
+    it("a restart with the note scan decrypts only leaves it has not seen, and finds the same notes", async () => {
+      const store = new MemorySyncStore();
+      const scans = scanStore();
+      const identity = DriverIdentity.random();
+      const first = new Driver(identity, remotePool(), {}, { startBlock, ...fast, store }, scans);
+      await first.deposit(4_000_000n, payer);
+      await wallet().deposit(1_000_000n, payer); // a stranger's note
+      await first.sync();
+      const leaves = first.poolSync.state.leaves.length;
+      expect(first.trialDecrypted).to.equal(leaves);
+      expect(scans.scan!.scanned).to.equal(leaves);
+
+      const restarted = new Driver(identity, remotePool(), {}, { startBlock, ...fast, store }, scans);
+      await restarted.sync();
+      expect(restarted.trialDecrypted, "leaves decrypted again after the restart").to.equal(0);
+      expect(restarted.notes.map((n) => [n.leafIndex, n.note.value])).to.deep.equal(
+        first.notes.map((n) => [n.leafIndex, n.note.value]),
+      );
+      await restarted.deposit(2_000_000n, payer);
+      await restarted.sync();
+      expect(restarted.trialDecrypted).to.equal(1);
+      expect(restarted.balance).to.equal(6_000_000n);
+      // Without the scan every leaf is decrypted again (what a restart did before).
+      const without = new Driver(identity, remotePool(), {}, { startBlock, ...fast, store });
+      await without.sync();
+      expect(without.trialDecrypted).to.equal(leaves + 1);
+      expect(without.balance).to.equal(6_000_000n);
+    });
+
+    it("trusts no note scan the leaves do not confirm (reorganised, altered), and refuses a damaged one", async () => {
+      const identity = DriverIdentity.random();
+      const make = (scans: NoteScanStore, store = new MemorySyncStore()) =>
+        new Driver(identity, remotePool(), {}, { startBlock, ...fast, store }, scans);
+      const scans = scanStore();
+      const first = make(scans);
+      await first.deposit(3_000_000n, payer);
+      await first.sync();
+      const good = structuredClone(scans.scan!);
+      const leaves = good.scanned;
+
+      // An altered note (its value raised): not the commitment at its leaf, so the whole scan is set aside.
+      const altered = scanStore();
+      altered.scan = structuredClone(good);
+      altered.scan.found[0]![1] = "30000000";
+      const a = make(altered);
+      await a.sync();
+      expect([a.trialDecrypted, a.balance]).to.deep.equal([leaves, 3_000_000n]);
+
+      // The tree changed under the scan (another digest, as after a reorganisation between runs).
+      const moved = scanStore();
+      moved.scan = { ...structuredClone(good), leavesDigest: "00".repeat(32) };
+      const m = make(moved);
+      await m.sync();
+      expect([m.trialDecrypted, m.balance]).to.deep.equal([leaves, 3_000_000n]);
+
+      // A scan of more leaves than the chain has (a snapshot lost, the scan kept).
+      const ahead = scanStore();
+      ahead.scan = { ...structuredClone(good), scanned: leaves + 5 };
+      const h = make(ahead);
+      await h.sync();
+      expect([h.trialDecrypted, h.balance]).to.deep.equal([leaves, 3_000_000n]);
+
+      // A damaged scan: a clear error naming the field, nothing changed.
+      for (const [damage, why] of [
+        [{ ...good, format: "other" }, /stored note scan: format/],
+        [{ ...good, scanned: -1 }, /stored note scan: scanned/],
+        [{ ...good, found: [[leaves, "1", "2"]] }, /stored note scan: found\[0\]/],
+        [{ ...good, found: [[0, "0x1", "2"]] }, /stored note scan: found\[0\]/],
+      ] as const) {
+        const bad = scanStore();
+        bad.scan = damage as unknown as NoteScan;
+        await expectFailure(make(bad).sync(), SyncError, why);
+        expect(bad.scan).to.deep.equal(damage);
+      }
     });
 
     it("refuses a truncated or modified snapshot, or resyncs when told to: never a wrong balance", async () => {

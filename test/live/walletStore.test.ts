@@ -14,7 +14,9 @@ import {
   KeyFileAccessError,
   KeyFileFormatError,
   KeyFileIntegrityError,
+  NOTE_SCAN_FORMAT,
   SCRYPT_TEST_ONLY,
+  type NoteScan,
   WrongPassphraseError,
 } from "../../sdk/index.ts";
 import { WalletStore, type WalletSession } from "../../cli/walletStore.ts";
@@ -75,6 +77,23 @@ describe("wallet: the encrypted key store", function () {
     expect(again.session("w1").state).to.equal("charging");
     expect(again.session("w1").token).to.equal("secret-token");
     expect(again.session().id).to.equal("w1");
+    await again.close();
+  });
+
+  it("keeps the note scan (note openings) inside the encrypted file, and hands it back after a reopen", async function () {
+    const store = await WalletStore.create(path, PASS, { scrypt: SCRYPT_TEST_ONLY });
+    const blinding = "1234567890123456789012345678901234567890123456789012345678901234567890";
+    const scan = {
+      format: NOTE_SCAN_FORMAT,
+      scanned: 3,
+      leavesDigest: "ab".repeat(32),
+      found: [[2, "5000000", blinding]],
+    };
+    await store.noteScanStore().save(scan as NoteScan);
+    await store.close();
+    expect(readFileSync(path, "utf8")).to.not.include(blinding);
+    const again = await WalletStore.open(path, PASS);
+    expect(await again.noteScanStore().load()).to.deep.equal(scan);
     await again.close();
   });
 
