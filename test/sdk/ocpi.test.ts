@@ -316,7 +316,16 @@ describe("sdk/tariff/ocpi: TIME (charging) and PARKING_TIME (not charging) price
 describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
   it("PARKING_TIME with a step_size ('This unit will be billed in this step_size blocks.')", () => {
     // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
-    refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
+    const u = refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
+    // Priced off-chain only; the refusal says what proving it would cost.
+    expect(u.message).to.contain("not provable: step_size costs 546 constraints in pay (553 in close)");
+  });
+
+  it("step_size 0 and 1 bill the exact volume: both import, to the same tariff", () => {
+    const with0 = edited("simple_energy", (t) => {
+      t.elements[0].price_components[0].step_size = 0;
+    });
+    expect(importOcpiTariff(with0, OPTS).tariff).to.deep.equal(importOcpiTariff(fixture("simple_energy"), OPTS).tariff);
   });
 
   it("step_size 300 on TIME ('If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed.')", () => {
