@@ -187,6 +187,13 @@ export interface ImportedOcpiTariff {
  */
 export const STEP_SIZE_CONSTRAINTS = { pay: 546, close: 553 } as const;
 
+/**
+ * What `day_of_week` for some days would cost: a second set of the 12 band prices for the days in a 7-bit mask,
+ * selected per interval by its weekday (prototype, 2026-12-02; docs/decisions.md): pay 31,081 -> 32,591, close
+ * 22,432 -> 23,999. It fits the 2^15 domain alone, not together with step_size.
+ */
+export const DAY_OF_WEEK_CONSTRAINTS = { pay: 1_510, close: 1_567 } as const;
+
 const MIN = 60;
 const MINUTES_PER_DAY = SECONDS_PER_DAY / MIN;
 
@@ -268,6 +275,12 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
         if (r[key] === undefined) continue;
         // All seven days listed is no restriction at all.
         if (key === "day_of_week" && new Set(r.day_of_week).size === 7) continue;
+        if (key === "day_of_week") {
+          throw new UnsupportedTariffError(
+            `${at}.${key}`,
+            `not provable: day_of_week costs ${DAY_OF_WEEK_CONSTRAINTS.pay} constraints in pay (${DAY_OF_WEEK_CONSTRAINTS.close} in close) and needs a second price set in the registry's tariff hash, not done yet; \`zkcharge tariff price\` prices it off-chain`,
+          );
+        }
         throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet`);
       }
     }

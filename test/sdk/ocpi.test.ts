@@ -382,6 +382,12 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
     it(`restriction ${key}`, () => refusal(restriction({ [key]: value }), `elements[1].restrictions.${key}`));
   }
 
+  it("day_of_week for some days: priced off-chain only, the refusal gives its measured circuit cost", () => {
+    // "day_of_week: Which day(s) of the week this TariffElement is active."
+    const u = refusal(restriction({ day_of_week: ["SATURDAY", "SUNDAY"] }), "elements[1].restrictions.day_of_week");
+    expect(u.message).to.contain("not provable: day_of_week costs 1510 constraints in pay (1567 in close)");
+  });
+
   it("day_of_week listing all seven days is no restriction", () => {
     const all = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
     expect(importOcpiTariff(restriction({ day_of_week: all }), OPTS).tariff.energyPrice[2]).to.equal(450_000n);
