@@ -1,7 +1,8 @@
 /**
  * A meter: an EdDSA-Poseidon key registered as a meter leaf, which records a session's hash chain over chain
- * points (start, every tariff boundary, end), signs live tails between them and signs the session end. A session
- * can be restored from what a station persisted (its chain points and last reading) after a restart.
+ * points (start, every tariff boundary, every change between charging and parked, end), signs live tails between
+ * them and signs the session end. A session can be restored from what a station persisted (its chain points and
+ * last reading) after a restart.
  */
 import { BITS, N_POINTS } from "../core/constants.ts";
 import { InvalidInputError, InvalidReadingsError, MeterError } from "../core/errors.ts";
@@ -68,9 +69,10 @@ export class Meter {
 
   /**
    * Starts a session at plug-in: fixes the tariff (its hash goes into `H_0`) and records the first chain point.
+   * `charging` is whether energy flows from plug-in on (default true; false when the car is parked or suspended).
    * @throws InvalidTariffError / MeterError if the tariff is invalid, of another CPO, or not valid at `t`
    */
-  startSession(args: { sessionId: bigint; tariff: Tariff; t: bigint; e: bigint }): MeterSession {
+  startSession(args: { sessionId: bigint; tariff: Tariff; t: bigint; e: bigint; charging?: boolean }): MeterSession {
     assertFieldElement(args.sessionId, "sessionId");
     validateTariff(args.tariff);
     if (args.tariff.cpoId !== this.cpoId) {
@@ -81,23 +83,36 @@ export class Meter {
         `session start ${args.t} is outside the tariff's validity window [${args.tariff.validFrom}, ${args.tariff.validTo}]`,
       );
     }
-    return new MeterSession(this, (m) => this.#sign(m), args.sessionId, args.tariff, args.t, args.e);
+    const charging = args.charging ?? true;
+    return new MeterSession(this, (m) => this.#sign(m), args.sessionId, args.tariff, args.t, args.e, charging);
   }
 
   /**
    * Restores a session in progress from what was persisted about it (after a restart): its chain points and its
-   * last reading. Every point is checked again exactly as when it was recorded, so a corrupted record is refused.
+   * last reading. Every point is checked again as when it was recorded, so a corrupted record is refused; a point
+   * off the tariff boundaries is taken as a change between charging and parked. The charging state after the
+   * restore is inferred from the points (whether the interval after each point adds energy, flipped at every
+   * state change); the caller's next `charging` corrects it.
    * @throws InvalidReadingsError / MeterError if the points are not a chain this meter could have recorded
    */
   restoreSession(args: { sessionId: bigint; tariff: Tariff; points: readonly Point[]; last?: Point }): MeterSession {
     const [first, ...rest] = args.points;
     if (first === undefined) throw new MeterError("a restored session needs at least its start point");
-    const session = this.startSession({ sessionId: args.sessionId, tariff: args.tariff, t: first.t, e: first.e });
-    for (const p of rest) {
-      if (session.addReading(p.t, p.e).kind !== "point") {
-        throw new MeterError(`restored chain point at ${p.t} is not at a tariff boundary`);
-      }
-    }
+    const charging = rest[0] === undefined ? true : rest[0].e > first.e;
+    const session = this.startSession({
+      sessionId: args.sessionId,
+      tariff: args.tariff,
+      t: first.t,
+      e: first.e,
+      charging,
+    });
+    rest.forEach((p, i) => {
+      const next = rest[i + 1];
+      const atBoundary = p.t === session.nextBoundary;
+      // At a boundary the state follows the next interval; off a boundary the point is a state change.
+      const state = atBoundary ? (next === undefined ? session.charging : next.e > p.e) : !session.charging;
+      session.addReading(p.t, p.e, { charging: state });
+    });
     const last = args.last;
     const lastPoint = args.points[args.points.length - 1]!;
     if (last !== undefined && (last.t !== lastPoint.t || last.e !== lastPoint.e)) session.addReading(last.t, last.e);
@@ -107,8 +122,8 @@ export class Meter {
 
 /**
  * A session in progress on a {@link Meter}. It holds at most N_POINTS = 16 chain points, the end point included:
- * a boundary reading is refused when only one slot is left (`pointsLeft === 1`), so the caller must call
- * {@link MeterSession.end} at or before that boundary; a real meter ends the session before capacity runs out.
+ * a boundary or state-change reading is refused when only one slot is left (`pointsLeft === 1`), so the caller
+ * must call {@link MeterSession.end} at or before it; a real meter ends the session before capacity runs out.
  */
 export class MeterSession {
   readonly sessionId: bigint;
@@ -120,6 +135,7 @@ export class MeterSession {
   readonly #heads: bigint[];
   #last: Point;
   #ended = false;
+  #charging: boolean;
 
   /** @internal use {@link Meter.startSession} */
   constructor(
@@ -129,8 +145,10 @@ export class MeterSession {
     tariff: Tariff,
     t: bigint,
     e: bigint,
+    charging: boolean,
   ) {
     this.#meter = meter;
+    this.#charging = charging;
     this.#sign = sign;
     this.sessionId = sessionId;
     this.tariff = tariff;
@@ -164,6 +182,11 @@ export class MeterSession {
   /** Chain slots left, the end point's slot included (a boundary point needs `pointsLeft >= 2`). */
   get pointsLeft(): number {
     return N_POINTS - this.#points.length;
+  }
+
+  /** Whether energy flows since the last reading (the state the last `charging` option set). */
+  get charging(): boolean {
+    return this.#charging;
   }
 
   /** True once {@link MeterSession.end} was called. */
@@ -219,23 +242,32 @@ export class MeterSession {
   }
 
   /**
-   * Records a reading. At a tariff boundary (exact boundary time) it becomes a chain point; anywhere else it is
-   * signed as a live tail over the current head.
+   * Records a reading. At a tariff boundary (exact boundary time) it becomes a chain point; so it does when
+   * `options.charging` (whether energy flows from `t` on: false when the power drops to zero, e.g. OCPP
+   * `SuspendedEV`) differs from the session's state, so that the time after the change is its own interval and is
+   * billed from that moment as parking (or charging) time. Anywhere else it is signed as a live tail over the
+   * current head. A state change at the last chain point itself adds no point.
    * @throws InvalidReadingsError if time or energy decrease, the power exceeds the rating or a boundary was skipped
-   * @throws MeterError if the session ended or a boundary point would leave no slot for the end point
+   * @throws MeterError if the session ended or a boundary or state-change point would leave no slot for the end
    */
-  addReading(t: bigint, e: bigint): Reading {
+  addReading(t: bigint, e: bigint, options: { charging?: boolean } = {}): Reading {
     const boundary = this.#checkReading(t, e);
-    if (t === boundary) {
+    const changed = options.charging !== undefined && options.charging !== this.#charging;
+    const lastPoint = this.#points[this.#points.length - 1]!;
+    const isLastPoint = t === lastPoint.t && e === lastPoint.e;
+    if (t === boundary || (changed && !isLastPoint)) {
       if (this.pointsLeft < 2) {
+        const why = t === boundary ? "at this boundary" : "at this change between charging and parked";
         throw new MeterError(
-          `session holds ${this.#points.length} of ${N_POINTS} chain points: only the end point fits, call end() at this boundary`,
+          `session holds ${this.#points.length} of ${N_POINTS} chain points: only the end point fits, call end() ${why}`,
         );
       }
       this.#last = { t, e };
+      if (options.charging !== undefined) this.#charging = options.charging;
       return this.#append(t, e);
     }
     this.#last = { t, e };
+    if (options.charging !== undefined) this.#charging = options.charging;
     const k = this.#points.length;
     const tail = liveTail(this.head, t, e);
     return { kind: "live", t, e, k, tail, signature: this.#sign(tail) };

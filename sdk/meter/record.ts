@@ -16,7 +16,7 @@ export interface MeterSignature {
   S: bigint;
 }
 
-/** A reading that became a chain point (session start or a tariff boundary). */
+/** A reading that became a chain point (session start, a tariff boundary or a change between charging and parked). */
 export interface ChainPointReading {
   kind: "point";
   /** Unix seconds and cumulative Wh. */

@@ -181,6 +181,19 @@ export interface ImportedOcpiTariff {
   ocpi: OcpiTariff;
 }
 
+/**
+ * What OCPI step_size (ENERGY, TIME, PARKING_TIME) would cost in the session-bill circuit, measured on a prototype
+ * (2026-12-02, circom 2.2.3 --O2; docs/decisions.md): pay 31,081 -> 31,627 constraints, close 22,432 -> 22,985.
+ */
+export const STEP_SIZE_CONSTRAINTS = { pay: 546, close: 553 } as const;
+
+/**
+ * What `day_of_week` for some days would cost: a second set of the 12 band prices for the days in a 7-bit mask,
+ * selected per interval by its weekday (prototype, 2026-12-02; docs/decisions.md): pay 31,081 -> 32,591, close
+ * 22,432 -> 23,999. It fits the 2^15 domain alone, not together with step_size.
+ */
+export const DAY_OF_WEEK_CONSTRAINTS = { pay: 1_510, close: 1_567 } as const;
+
 const MIN = 60;
 const MINUTES_PER_DAY = SECONDS_PER_DAY / MIN;
 
@@ -208,7 +221,7 @@ function unixSeconds(iso: string): bigint {
  * Imports an OCPI 2.2.1 Tariff as a zkcharge tariff when it prices every session exactly as zkcharge's rule
  * does: one FLAT fee; ENERGY, TIME and PARKING_TIME prices by time of day (start_time/end_time) that together make
  * at most 4 bands over the day (TIME bills the intervals that add energy, PARKING_TIME those that add none; either
- * absent = 0); step_size 1 (per Wh, per second) on ENERGY, TIME and PARKING_TIME; one VAT rate; `min_price` and
+ * absent = 0); step_size 0 or 1 (per Wh, per second) on ENERGY, TIME and PARKING_TIME; one VAT rate; `min_price` and
  * `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT);
  * currency EUR; every price an exact number of base units. Anything else is refused by name (docs/ocpi.md).
  * @param json the Tariff object as JSON text or parsed value
@@ -262,6 +275,12 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
         if (r[key] === undefined) continue;
         // All seven days listed is no restriction at all.
         if (key === "day_of_week" && new Set(r.day_of_week).size === 7) continue;
+        if (key === "day_of_week") {
+          throw new UnsupportedTariffError(
+            `${at}.${key}`,
+            `not provable: day_of_week costs ${DAY_OF_WEEK_CONSTRAINTS.pay} constraints in pay (${DAY_OF_WEEK_CONSTRAINTS.close} in close) and needs a second price set in the registry's tariff hash, not done yet; \`zkcharge tariff price\` prices it off-chain`,
+          );
+        }
         throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet`);
       }
     }
@@ -277,11 +296,12 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
         flatFee ??= toUnits(pc.price, `${path}.price`, BITS.flatFee); // only the first FLAT applies (spec)
         return;
       }
-      // step_size multiplier 1 Wh (ENERGY), 1 s (TIME, PARKING_TIME): 1 bills the meter's own resolution exactly.
-      if (pc.step_size !== 1) {
+      // step_size multiplier 1 Wh (ENERGY), 1 s (TIME, PARKING_TIME): 0 or 1 bills the meter's own resolution
+      // exactly (the reference pricer reads 0 the same way).
+      if (pc.step_size > 1) {
         throw new UnsupportedTariffError(
           `${path}.step_size ${pc.step_size} on ${pc.type}`,
-          `zkcharge bills every Wh and every second exactly (step_size 1); rounding the last period up is not in the circuit yet`,
+          `not provable: step_size costs ${STEP_SIZE_CONSTRAINTS.pay} constraints in pay (${STEP_SIZE_CONSTRAINTS.close} in close) and needs the step sizes in the registry's tariff hash, not done yet; \`zkcharge tariff price\` prices it off-chain`,
         );
       }
     });

@@ -378,6 +378,38 @@ describe("pay circuit", function () {
     });
   });
 
+  describe("the meter's chain point where charging stops (power drops to zero, OCPP SuspendedEV)", () => {
+    it("bills the parking time from the moment of the change; the old meter's bill (charging throughout) is rejected", async () => {
+      // 16:30-16:45 charging at 11 kW, 16:45-16:59 parked, all inside band 1 (17:00 is the next boundary).
+      const tariff = scenarioTariff({
+        timePricePerHour: everyBand(600_000n),
+        parkingPricePerHour: everyBand(2_400_000n),
+      });
+      const s = payScenario();
+      const live = s.meter.startSession({ sessionId: s.session.sessionId, tariff, t: SESSION_START, e: 0n });
+      simulateCharging(live, { to: SESSION_START + 900n, powerW: 11_000n, stepSeconds: 300n });
+      simulateCharging(live, { to: SESSION_START + 1_740n, powerW: 0n, stepSeconds: 300n });
+      const session = live.end(SESSION_START + 1_740n, live.lastReading.e);
+      expect(session.points.map((p) => p.t)).to.deep.equal([
+        SESSION_START,
+        SESSION_START + 900n,
+        SESSION_START + 1_740n,
+      ]);
+      const w = buildPayWitness({ ...s.request, session });
+      expect(w.bill.perInterval.map((iv) => [iv.dt, iv.parked, iv.timeNumerator])).to.deep.equal([
+        [900n, false, 900n * 600_000n * 1000n],
+        [840n, true, 840n * 2_400_000n * 1000n], // parked from 16:45:00, not from the next reading
+      ]);
+      const witness = await expectAccepted("pay", w.input);
+      expect(witness[9]).to.equal(w.bill.amount);
+      // Without the change point the whole 29 minutes add energy and bill at the charging time price.
+      const withoutChange = computeBill([session.points[0]!, session.points[2]!], tariff, RATED_POWER_W);
+      expect(withoutChange.perInterval.map((iv) => iv.parked)).to.deep.equal([false]);
+      expect(withoutChange.amount).to.be.below(w.bill.amount);
+      await expectRejected("pay", { ...w.input, amount: withoutChange.amount }, ["Pay"]);
+    });
+  });
+
   describe("meter readings", () => {
     it("rejects readings after n (padding must be zero)", async () => {
       const s = payScenario();
@@ -564,7 +596,7 @@ describe("pay circuit", function () {
           let t = SESSION_START + offset;
           let e = 0n;
           for (const step of steps) {
-            if (meterSession.pointsLeft < 3) break;
+            if (meterSession.pointsLeft < 4) break; // boundaries and a state change
             const stop = t + step.dt;
             const readings = simulateCharging(meterSession, { to: stop, powerW: step.pw, stepSeconds: 900n });
             if (readings.length) ({ t, e } = readings.at(-1)!);

@@ -69,7 +69,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
     expect(r.stdout).to.match(/16:35-17:00 charging.*\n.*TIME 0:25:00 @ 1.20 EUR\/h \(elements\[0\]\) = 0.50 EUR/);
     expect(r.stdout).to.match(/TIME 0:10:00 \(billed 0:20:00, step_size\) @ 2.40 EUR\/h \(elements\[1\]\) = 0.80 EUR/);
     expect(r.stdout).to.contain(
-      "Provable by zkcharge today: no (OCPI elements[0].price_components[0].step_size 1800 on TIME:",
+      "Provable by zkcharge today: no (OCPI elements[0].price_components[0].step_size 1800 on TIME: not provable: step_size costs 546 constraints in pay",
     );
   });
 
@@ -119,7 +119,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
     const refused = await zkcharge("tariff", "import", "--ocpi", file("step2.json", STEP_TARIFF));
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.contain(
-      "zkcharge: error: --ocpi: OCPI elements[0].price_components[0].step_size 1800 on TIME: zkcharge bills every Wh",
+      "zkcharge: error: --ocpi: OCPI elements[0].price_components[0].step_size 1800 on TIME: not provable: step_size costs 546 constraints",
     );
     expect(refused.stdout).to.equal("");
   });

@@ -120,6 +120,69 @@ describe("sdk/meter", () => {
     expect(verifySignedSession(signed)).to.equal(true);
   });
 
+  describe("a chain point where the charging state changes (charging <-> parked)", () => {
+    const start = DAY0 + 7n * HOUR; // 08:00 local, no boundary before 12:00
+
+    it("takes a point at a change, none while the state holds, none when the change is at the last point", () => {
+      const m = new Meter({ cpoId: 7n, ratedPowerW: RATED, privateKey: key });
+      const s = m.startSession({ sessionId: 11n, tariff, t: start, e: 0n });
+      expect(s.charging).to.equal(true);
+      expect(s.addReading(start + 600n, 1_000n, { charging: true }).kind).to.equal("live");
+      const stop = s.addReading(start + 900n, 1_500n, { charging: false }); // SuspendedEV at 08:15
+      expect([stop.kind, s.charging, s.points.length]).to.deep.equal(["point", false, 2]);
+      expect(s.addReading(start + 1200n, 1_500n, { charging: false }).kind).to.equal("live");
+      expect(s.addReading(start + 1500n, 1_500n).kind).to.equal("live"); // no state given: unchanged
+      const resume = s.addReading(start + 1800n, 1_500n, { charging: true });
+      expect([resume.kind, s.charging]).to.deep.equal(["point", true]);
+      // The state flips back at the point just taken: no second point at the same reading.
+      expect(s.addReading(start + 1800n, 1_500n, { charging: false }).kind).to.equal("live");
+      expect(s.points.map((p) => p.t)).to.deep.equal([start, start + 900n, start + 1800n]);
+    });
+
+    it("parked from plug-in: startSession charging false, a point when energy starts", () => {
+      const m = new Meter({ cpoId: 7n, ratedPowerW: RATED, privateKey: key });
+      const s = m.startSession({ sessionId: 12n, tariff, t: start, e: 0n, charging: false });
+      const readings = simulateCharging(s, {
+        to: start + 1200n,
+        powerW: (t) => (t < start + 600n ? 0n : 11_000n),
+        stepSeconds: 300n,
+      });
+      expect(readings.filter((r) => r.kind === "point").map((r) => r.t)).to.deep.equal([start + 600n]);
+      const bill = computeBill(s.end(start + 1200n, readings.at(-1)!.e).points, tariff, RATED);
+      expect(bill.perInterval.map((iv) => [iv.dt, iv.parked])).to.deep.equal([
+        [600n, true],
+        [600n, false],
+      ]);
+    });
+
+    it("refuses a state-change point that would leave no slot for the end point", () => {
+      const m = new Meter({ cpoId: 7n, ratedPowerW: RATED, privateKey: key });
+      const s = m.startSession({ sessionId: 13n, tariff, t: start, e: 0n });
+      for (let i = 1; i < N_POINTS - 1; i++)
+        s.addReading(start + BigInt(i) * 60n, 10n * BigInt(i), { charging: i % 2 === 0 });
+      expect(s.pointsLeft).to.equal(1);
+      expect(() => s.addReading(start + 3600n, 150n, { charging: !s.charging })).to.throw(
+        MeterError,
+        /call end\(\) at this change between charging and parked/,
+      );
+      expect(() =>
+        simulateCharging(s, { to: start + 7200n, powerW: s.charging ? 0n : 1_000n, stepSeconds: 600n }),
+      ).to.throw(MeterError, /changes between charging and parked/);
+      expect(s.end(start + 3600n, 150n).n).to.equal(N_POINTS);
+    });
+
+    it("restores a chain with state-change points to the same head and state", () => {
+      const m = new Meter({ cpoId: 7n, ratedPowerW: RATED, privateKey: key });
+      const s = m.startSession({ sessionId: 14n, tariff, t: start, e: 0n });
+      simulateCharging(s, { to: start + 900n, powerW: 11_000n, stepSeconds: 300n });
+      simulateCharging(s, { to: start + 1800n, powerW: 0n, stepSeconds: 300n });
+      simulateCharging(s, { to: start + 6n * HOUR, powerW: 7_000n, stepSeconds: 1800n }); // crosses 12:00
+      expect(s.points.map((p) => p.t)).to.deep.equal([start, start + 900n, start + 1800n, DAY0 + 11n * HOUR]);
+      const back = m.restoreSession({ sessionId: 14n, tariff, points: s.points, last: s.lastReading });
+      expect([back.head, back.charging, back.lastReading]).to.deep.equal([s.head, s.charging, s.lastReading]);
+    });
+  });
+
   it("ending on the last chain point does not duplicate it", () => {
     const m = new Meter({ cpoId: 7n, ratedPowerW: RATED, privateKey: key });
     const s = m.startSession({ sessionId: 3n, tariff, t: DAY0, e: 10n });
@@ -132,7 +195,8 @@ describe("sdk/meter", () => {
       fc.property(
         fc.bigInt({ min: 0n, max: 86_399n }),
         fc.bigInt({ min: 60n, max: 40n * HOUR }),
-        fc.bigInt({ min: 0n, max: 60_000n }),
+        // 0 W throughout (parked from plug-in: no state change), or a power whose half is never 0 W.
+        fc.oneof(fc.constant(0n), fc.bigInt({ min: 2n, max: 60_000n })),
         fc.bigInt({ min: 1000n, max: 4n * HOUR }),
         fc.bigInt({ min: 1_000n, max: 50_000n }),
         fc.bigInt({ min: 0n, max: 86_399n }),

@@ -316,7 +316,16 @@ describe("sdk/tariff/ocpi: TIME (charging) and PARKING_TIME (not charging) price
 describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
   it("PARKING_TIME with a step_size ('This unit will be billed in this step_size blocks.')", () => {
     // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
-    refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
+    const u = refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
+    // Priced off-chain only; the refusal says what proving it would cost.
+    expect(u.message).to.contain("not provable: step_size costs 546 constraints in pay (553 in close)");
+  });
+
+  it("step_size 0 and 1 bill the exact volume: both import, to the same tariff", () => {
+    const with0 = edited("simple_energy", (t) => {
+      t.elements[0].price_components[0].step_size = 0;
+    });
+    expect(importOcpiTariff(with0, OPTS).tariff).to.deep.equal(importOcpiTariff(fixture("simple_energy"), OPTS).tariff);
   });
 
   it("step_size 300 on TIME ('If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed.')", () => {
@@ -372,6 +381,12 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
   ] as const) {
     it(`restriction ${key}`, () => refusal(restriction({ [key]: value }), `elements[1].restrictions.${key}`));
   }
+
+  it("day_of_week for some days: priced off-chain only, the refusal gives its measured circuit cost", () => {
+    // "day_of_week: Which day(s) of the week this TariffElement is active."
+    const u = refusal(restriction({ day_of_week: ["SATURDAY", "SUNDAY"] }), "elements[1].restrictions.day_of_week");
+    expect(u.message).to.contain("not provable: day_of_week costs 1510 constraints in pay (1567 in close)");
+  });
 
   it("day_of_week listing all seven days is no restriction", () => {
     const all = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];

@@ -387,6 +387,62 @@ describe("sdk/tariff/ocpiPrice: the spec's examples", () => {
   });
 });
 
+describe("sdk/tariff/ocpiPrice: step_size edges 0, step - 1, step, step + 1 per dimension", () => {
+  // PriceComponent.step_size: "Minimum amount to be billed. This unit will be billed in this step_size blocks.
+  //  Amounts that are less then this step_size are rounded up to the given step_size. For example: if type is TIME
+  //  and step_size has a value of 300, then time will be billed in blocks of 5 minutes. If 6 minutes were used, 10
+  //  minutes (2 blocks of step_size) will be billed."
+  // Prices chosen so a unit costs a round number: 1.00 EUR/kWh = 1000 base units a Wh, 3.60 EUR/h = 1000 a second,
+  // 7.20 EUR/h = 2000 a second.
+  const start = at(0, 10, 0);
+  /** [used, billed] at the edges of `step`. */
+  const edges = (step: bigint): [bigint, bigint][] => [
+    [0n, 0n], // nothing used: nothing to round up (0 blocks)
+    [step - 1n, step], // step - 1: "less then this step_size are rounded up to the given step_size"
+    [step, step], // step: exactly one block
+    [step + 1n, 2n * step], // step + 1: "If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed"
+  ];
+
+  it("ENERGY step_size 100 (Wh, 'step_size multiplier: 1 Wh'): 0, 99, 100, 101 Wh bill 0, 100, 100, 200 Wh", () => {
+    const json = tariff([{ price_components: [pc("ENERGY", 1, 100)] }]);
+    for (const [used, billed] of edges(100n)) {
+      const p = price(json, profile(start, [[600n, used]]));
+      expect(p.totalExclVat, `${used} Wh`).to.equal(billed * 1000n);
+    }
+  });
+
+  it("TIME step_size 300 ('step_size multiplier: 1 second'): 0, 299, 300, 301 s charging bill 0, 300, 300, 600 s", () => {
+    const json = tariff([{ price_components: [pc("TIME", 3.6, 300)] }]);
+    for (const [used, billed] of edges(300n)) {
+      const readings = used === 0n ? [{ t: start, wh: 0n }] : profile(start, [[used, 10n]]);
+      expect(price(json, readings).totalExclVat, `${used} s`).to.equal(billed * 1000n);
+    }
+  });
+
+  it("PARKING_TIME step_size 900: 0, 899, 900, 901 s parked bill 0, 900, 900, 1800 s", () => {
+    const json = tariff([{ price_components: [pc("PARKING_TIME", 7.2, 900)] }]);
+    for (const [used, billed] of edges(900n)) {
+      const legs: [bigint, bigint][] = [[60n, 10n], ...(used === 0n ? [] : [[used, 0n] as [bigint, bigint]])];
+      expect(price(json, profile(start, legs)).totalExclVat, `${used} s`).to.equal(billed * 2000n);
+    }
+  });
+
+  it("rounds the dimension's total once and bills the extra at the price of its last period", () => {
+    // "step_size SHALL only be taken into account for the last TariffElement": 120 s before 12:00 at 3.60/h and
+    // 61 s after it at 7.20/h are 181 s, billed as 300 s: the extra 119 s at 7.20/h, not 180 s + 240 s per period.
+    const json = tariff([
+      { price_components: [pc("TIME", 3.6, 300)], restrictions: { start_time: "00:00", end_time: "12:00" } },
+      { price_components: [pc("TIME", 7.2, 300)] },
+    ]);
+    const p = price(json, profile(at(0, 11, 58), [[181n, 20n]]));
+    expect(p.periods.map((x) => [x.dimensions[0]!.volume.n, x.dimensions[0]!.billed.n])).to.deep.equal([
+      [120n, 120n],
+      [61n, 180n],
+    ]);
+    expect(p.totalExclVat).to.equal(120n * 1000n + 180n * 2000n);
+  });
+});
+
 describe("sdk/tariff/ocpiPrice: edge cases", () => {
   const nightDay = tariff([
     { price_components: [pc("FLAT", 1, 1, 19)] },
