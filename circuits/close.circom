@@ -45,6 +45,7 @@ template Close(METER_DEPTH, N) {
     signal input tzOffset;
     signal input validFrom;
     signal input validTo;
+    signal input stepSize[3];
 
     // ---- private: meter, signed readings, optional live tail ----
     signal input meterAx;
@@ -81,6 +82,7 @@ template Close(METER_DEPTH, N) {
     bill.tzOffset <== tzOffset;
     bill.validFrom <== validFrom;
     bill.validTo <== validTo;
+    bill.stepSize <== stepSize;
     bill.meterAx <== meterAx;
     bill.meterAy <== meterAy;
     bill.ratedPowerW <== ratedPowerW;

@@ -56,6 +56,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input tzOffset;
     signal input validFrom;
     signal input validTo;
+    signal input stepSize[3];
 
     // ---- private: meter and its signed readings ----
     signal input meterAx;
@@ -99,6 +100,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     bill.tzOffset <== tzOffset;
     bill.validFrom <== validFrom;
     bill.validTo <== validTo;
+    bill.stepSize <== stepSize;
     bill.meterAx <== meterAx;
     bill.meterAy <== meterAy;
     bill.ratedPowerW <== ratedPowerW;

@@ -57,6 +57,7 @@ const tariff: z.ZodType<Tariff, z.ZodTypeDef, unknown> = z
     tzOffset: bigint,
     validFrom: bigint,
     validTo: bigint,
+    stepSize: z.tuple([bigint, bigint, bigint]),
   })
   .strict();
 const signedSession: z.ZodType<SignedSession, z.ZodTypeDef, unknown> = z

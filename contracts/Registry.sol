@@ -116,6 +116,9 @@ contract Registry is IRegistry {
             t.bandStart[2] >= Constants.SECONDS_PER_DAY
         ) revert Registry__InvalidBands();
         if (t.tzOffset >= Constants.SECONDS_PER_DAY) revert Registry__InvalidTzOffset();
+        for (uint256 k = 0; k < 3; ++k) {
+            if (t.stepSize[k] == 0 || t.stepSize[k] > Constants.MAX_STEP_SIZE) revert Registry__InvalidStepSize();
+        }
         if (t.validFrom < block.timestamp || t.validFrom > t.validTo || t.validTo > Constants.MAX_TIME) {
             revert Registry__InvalidValidity();
         }
@@ -158,11 +161,13 @@ contract Registry is IRegistry {
         return _hashTariff(t);
     }
 
-    /// @dev H5(TAG_TARIFF, H4(cpoId, flatFee, minPrice, maxPrice), H5(energyPrice[0..3], tzOffset),
-    /// H5(timePricePerHour[0..3], H4(parkingPricePerHour[0..3])), H5(bandStart[0..2], validFrom, validTo))
-    /// (docs/protocol.md; bandStart here = bands 1..3 there).
+    /// @dev H5(TAG_TARIFF, H5(cpoId, flatFee, minPrice, maxPrice, steps), H5(energyPrice[0..3], tzOffset),
+    /// H5(timePricePerHour[0..3], H4(parkingPricePerHour[0..3])), H5(bandStart[0..2], validFrom, validTo)) with
+    /// steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66 (docs/protocol.md; bandStart here = bands 1..3
+    /// there). publishTariff checks the step sizes first; hashTariff alone packs whatever it is given.
     function _hashTariff(Tariff calldata t) internal pure returns (uint256) {
-        uint256 a = PoseidonT5.hash([t.cpoId, t.flatFee, t.minPrice, t.maxPrice]);
+        uint256 steps = t.stepSize[0] + (t.stepSize[1] << 33) + (t.stepSize[2] << 66);
+        uint256 a = PoseidonT6.hash([t.cpoId, t.flatFee, t.minPrice, t.maxPrice, steps]);
         uint256 b = PoseidonT6.hash([t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], t.energyPrice[3], t.tzOffset]);
         uint256 p = PoseidonT5.hash(t.parkingPricePerHour);
         uint256 c = PoseidonT6.hash(

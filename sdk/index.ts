@@ -26,7 +26,7 @@ export {
 } from "./core/hash.ts";
 export { randomBits, randomFieldElement } from "./core/field.ts";
 export { MeterTree, NoteTree, type MerklePath } from "./core/tree.ts";
-export { BILL_DIVISOR, FIELD_MODULUS, N_POINTS, TOKEN_DECIMALS } from "./core/constants.ts";
+export { BILL_DIVISOR, BITS, FIELD_MODULUS, N_POINTS, TOKEN_DECIMALS } from "./core/constants.ts";
 export * from "./core/errors.ts";
 
 // Keys at rest (sdk/keys; docs/keys.md): the driver's wallet file (scrypt + XChaCha20-Poly1305), account keystores
@@ -69,7 +69,9 @@ export {
   clock,
   computeBill,
   everyBand,
+  EXACT_STEPS,
   nextBoundaryAfter,
+  stepRoundUp,
   TARIFF_START_MARGIN,
   tariffWindow,
   timeOfDay,
@@ -78,6 +80,7 @@ export {
   type Bill,
   type IntervalCharge,
   type Point,
+  type StepSizes,
   type Tariff,
 } from "./tariff/tariff.ts";
 export {

@@ -70,14 +70,16 @@ export interface SettlementOptions {
 
 /**
  * The most one more reading `dt` seconds later can add to a bill: `dt` at the rated power, charged at the dearest
- * energy and time prices of the tariff (charging or parking, in base units, rounded up).
+ * energy and time prices of the tariff (charging or parking, in base units, rounded up), plus a whole step of each
+ * dimension at those prices (the step_size round-up can move to the new interval and to a dearer price).
  */
 export function worstIncrement(tariff: Tariff, ratedPowerW: bigint, dt: bigint): bigint {
   const max = (xs: readonly bigint[]) => xs.reduce((a, b) => (b > a ? b : a), 0n);
   const wh = (ratedPowerW * dt + 3599n) / 3600n;
+  const [energyStep, timeStep, parkingStep] = tariff.stepSize;
   const numerator =
-    wh * max(tariff.energyPrice) * 3600n +
-    dt * max([...tariff.timePricePerHour, ...tariff.parkingPricePerHour]) * 1000n;
+    (wh + energyStep) * max(tariff.energyPrice) * 3600n +
+    (dt + timeStep + parkingStep) * max([...tariff.timePricePerHour, ...tariff.parkingPricePerHour]) * 1000n;
   return (numerator + BILL_DIVISOR - 1n) / BILL_DIVISOR + 1n;
 }
 

@@ -31,3 +31,5 @@ function BITS_TIME_PRICE() { return 32; }
 function BITS_FLAT_FEE() { return 40; }
 function BITS_MAX_PRICE() { return 40; }
 function BITS_TIME_OF_DAY() { return 17; }
+// A step size minus one (OCPI step_size: 1 <= step <= 2^32).
+function BITS_STEP_SIZE() { return 32; }

@@ -45,7 +45,11 @@ template MeterMembership(DEPTH) {
 //  - bill = floor((flatFee*D + sum de*price[band]*3600 + dt*timePrice[band]*1000) / D), remainder < D,
 //    each interval priced in the band it starts in (energy and time prices both by time of day), its
 //    timePrice the band's parking price when it is parked (de = 0), else the band's time price, and
-//    amount = max(bill, minPrice), then at most maxPrice when maxPrice > 0 (OCPI min_price, max_price).
+//    amount = max(bill, minPrice), then at most maxPrice when maxPrice > 0 (OCPI min_price, max_price);
+//  - step_size (OCPI): the session's energy, charging time (intervals with de > 0) and parking time
+//    (de = 0) are each rounded up once to a multiple of stepSize[0..2] (Wh, s, s), the round-up added
+//    to the numerator at the price of the dimension's last interval (the tail's when it adds to it):
+//    + energyExtra*lastEnergyPrice*3600 + (timeExtra*lastTimePrice + parkingExtra*lastParkingPrice)*1000.
 // Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n (or the tail);
 // tailEnabled is boolean;
 // that tariffHash is published by cpoId and meterRoot is current for cpoId (contract); the registry's
@@ -66,6 +70,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input tzOffset;
     signal input validFrom;
     signal input validTo;
+    signal input stepSize[3];
 
     signal input meterAx;
     signal input meterAy;
@@ -85,7 +90,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal output amount;
 
     TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, parkingPricePerHour,
-                 minPrice, maxPrice, tzOffset, validFrom, validTo);
+                 minPrice, maxPrice, tzOffset, validFrom, validTo, stepSize);
 
     signal meterLeaf <== MeterMembership(METER_DEPTH)(meterRoot, cpoId, meterAx, meterAy, ratedPowerW,
                                                       meterIndex, meterTreeSize, meterSiblings);
@@ -120,6 +125,20 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal energyCost[N - 1];
     signal timeCost[N - 1];
     signal sum[N];
+    // For step_size: the prices of the last interval that adds to each dimension (energy, charging time,
+    // parking time; 0 while none has) and the running charging time.
+    signal parked[N - 1];
+    signal parkedTime[N - 1];
+    signal dtZero[N - 1];
+    signal parkedWithTime[N - 1];
+    signal chargingTime[N];
+    signal lastEnergyPrice[N];
+    signal lastTimePrice[N];
+    signal lastParkingPrice[N];
+    chargingTime[0] <== 0;
+    lastEnergyPrice[0] <== 0;
+    lastTimePrice[0] <== 0;
+    lastParkingPrice[0] <== 0;
     component plausible[N - 1];
     sum[0] <== flatFee * BILL_DIVISOR();
     for (var i = 0; i < N - 1; i++) {
@@ -133,25 +152,79 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         plausible[i].in <== [de[i] * 3600, ratedPowerW * dt[i]];
         plausible[i].out === 1;
 
-        (price[i], timePrice[i]) <== IntervalPrice()(t[i], dt[i], de[i], tzOffset, bandStart, energyPrice,
+        (price[i], timePrice[i], parked[i]) <== IntervalPrice()(t[i], dt[i], de[i], tzOffset, bandStart, energyPrice,
                                                      timePricePerHour, parkingPricePerHour);
+        // A charging interval (de > 0, so dt > 0) adds energy and charging time; a parked one adds parking
+        // time only when dt > 0 (inactive intervals have dt = de = 0 and change nothing).
+        dtZero[i] <== IsZero()(dt[i]);
+        parkedWithTime[i] <== parked[i] * (1 - dtZero[i]);
+        lastEnergyPrice[i + 1] <== lastEnergyPrice[i] + (1 - parked[i]) * (price[i] - lastEnergyPrice[i]);
+        lastTimePrice[i + 1] <== lastTimePrice[i] + (1 - parked[i]) * (timePrice[i] - lastTimePrice[i]);
+        lastParkingPrice[i + 1] <== lastParkingPrice[i] + parkedWithTime[i] * (timePrice[i] - lastParkingPrice[i]);
+        parkedTime[i] <== parked[i] * dt[i];
+        chargingTime[i + 1] <== chargingTime[i] + dt[i] - parkedTime[i];
         energyCost[i] <== de[i] * price[i];
         timeCost[i] <== dt[i] * timePrice[i];
         // Each term < 2^76; with the tail interval the total stays below 2^81.
         sum[i + 1] <== sum[i] + energyCost[i] * 3600 + timeCost[i] * 1000;
     }
 
-    signal total;
+    // The session's volumes (the tail included): energy, total time and charging time (< 2^37 each).
+    var energy = 0;
+    var time = 0;
+    for (var i = 0; i < N - 1; i++) {
+        energy += de[i];
+        time += dt[i];
+    }
+    signal tailNumerator;
+    signal finalEnergyPrice;
+    signal finalTimePrice;
+    signal finalParkingPrice;
+    signal finalChargingTime;
     if (WITH_TAIL == 1) {
-        signal tail <== TailCharge(N)(chain.active, t, e, tailEnabled, tTail, eTail, ratedPowerW,
-                                      tzOffset, bandStart, energyPrice, timePricePerHour, parkingPricePerHour);
-        total <== sum[N - 1] + tail;
+        component tail = TailCharge(N);
+        tail.active <== chain.active;
+        tail.t <== t;
+        tail.e <== e;
+        tail.tailEnabled <== tailEnabled;
+        tail.tTail <== tTail;
+        tail.eTail <== eTail;
+        tail.ratedPowerW <== ratedPowerW;
+        tail.tzOffset <== tzOffset;
+        tail.bandStart <== bandStart;
+        tail.energyPrice <== energyPrice;
+        tail.timePricePerHour <== timePricePerHour;
+        tail.parkingPricePerHour <== parkingPricePerHour;
+        tailNumerator <== tail.numerator;
+        // The tail is the session's last interval: it updates the last prices like a chain interval.
+        signal tailDtZero <== IsZero()(tail.dt);
+        signal tailParkedWithTime <== tail.parked * (1 - tailDtZero);
+        finalEnergyPrice <== lastEnergyPrice[N - 1] + (1 - tail.parked) * (tail.price - lastEnergyPrice[N - 1]);
+        finalTimePrice <== lastTimePrice[N - 1] + (1 - tail.parked) * (tail.timePrice - lastTimePrice[N - 1]);
+        finalParkingPrice <== lastParkingPrice[N - 1] + tailParkedWithTime * (tail.timePrice - lastParkingPrice[N - 1]);
+        signal tailParkedTime <== tail.parked * tail.dt;
+        finalChargingTime <== chargingTime[N - 1] + tail.dt - tailParkedTime;
+        energy += tail.de;
+        time += tail.dt;
     } else {
         tailEnabled === 0;
         tTail === 0;
         eTail === 0;
-        total <== sum[N - 1];
+        tailNumerator <== 0;
+        finalEnergyPrice <== lastEnergyPrice[N - 1];
+        finalTimePrice <== lastTimePrice[N - 1];
+        finalParkingPrice <== lastParkingPrice[N - 1];
+        finalChargingTime <== chargingTime[N - 1];
     }
+    // OCPI step_size: each dimension's session volume rounded up to its step once, the round-up billed at the
+    // price of the dimension's last interval (each product < 2^64).
+    signal energyExtra <== StepRoundUp()(energy, stepSize[0]);
+    signal timeExtra <== StepRoundUp()(finalChargingTime, stepSize[1]);
+    signal parkingExtra <== StepRoundUp()(time - finalChargingTime, stepSize[2]);
+    signal energyExtraCost <== energyExtra * finalEnergyPrice;
+    signal timeExtraCost <== timeExtra * finalTimePrice;
+    signal parkingExtraCost <== parkingExtra * finalParkingPrice;
+    signal total <== sum[N - 1] + tailNumerator + energyExtraCost * 3600 + (timeExtraCost + parkingExtraCost) * 1000;
 
     // One division: bill = floor(total / D), remainder range-checked below D.
     signal bill <-- total \ BILL_DIVISOR();
@@ -176,7 +249,8 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
 // TailCharge(N): the bill numerator of one interval from the last chain point (the one with
 // active[i] = 1, active[i+1] = 0) to a live-tail reading (tTail, eTail), or 0 when disabled
 // (then tTail = eTail = 0 is enforced). Same rules as chain intervals: dt, de < 2^32, power within
-// the rating, no band boundary crossed, parked (de = 0) at the parking price.
+// the rating, no band boundary crossed, parked (de = 0) at the parking price. Also outputs the tail's
+// dt, de, parked flag and prices (all 0 when disabled), for the step_size round-up.
 // Caller must enforce: tailEnabled is boolean; active is SessionChain's mask; t[0] < 2^40.
 template TailCharge(N) {
     signal input active[N];
@@ -192,6 +266,11 @@ template TailCharge(N) {
     signal input timePricePerHour[4];
     signal input parkingPricePerHour[4];
     signal output numerator;
+    signal output dt;
+    signal output de;
+    signal output parked;
+    signal output price;
+    signal output timePrice;
 
     (1 - tailEnabled) * tTail === 0;
     (1 - tailEnabled) * eTail === 0;
@@ -204,16 +283,16 @@ template TailCharge(N) {
         lastT[i] <== isLast * t[i] + (i > 0 ? lastT[i - 1] : 0);
         lastE[i] <== isLast * e[i] + (i > 0 ? lastE[i - 1] : 0);
     }
-    signal dt <== tailEnabled * (tTail - lastT[N - 1]);
-    signal de <== tailEnabled * (eTail - lastE[N - 1]);
+    dt <== tailEnabled * (tTail - lastT[N - 1]);
+    de <== tailEnabled * (eTail - lastE[N - 1]);
     _ <== Num2Bits(BITS_INTERVAL())(dt);
     _ <== Num2Bits(BITS_INTERVAL())(de);
     component plausible = LessEqThan(56);
     plausible.in <== [de * 3600, ratedPowerW * dt];
     plausible.out === 1;
 
-    signal (price, timePrice) <== IntervalPrice()(lastT[N - 1], dt, de, tzOffset, bandStart, energyPrice,
-                                                  timePricePerHour, parkingPricePerHour);
+    (price, timePrice, parked) <== IntervalPrice()(lastT[N - 1], dt, de, tzOffset, bandStart, energyPrice,
+                                                   timePricePerHour, parkingPricePerHour);
     signal energyCost <== de * price;
     signal timeCost <== dt * timePrice;
     numerator <== energyCost * 3600 + timeCost * 1000;
@@ -237,4 +316,23 @@ template MeterSignature() {
     verifier.R8y <== R8y;
     verifier.S <== S;
     verifier.M <== message;
+}
+
+// StepRoundUp: what rounding `volume` up to a multiple of `step` adds (OCPI step_size):
+// extra = ceil(volume / step) * step - volume, from a hinted quotient q with extra = q * step - volume
+// with 0 <= extra < step: q < 2^40 and step <= 2^32 keep q * step far below the field modulus, so the
+// equation holds over the integers and q, extra are unique.
+// Caller must enforce: 1 <= step <= 2^32 (TariffHash) and volume < 2^40.
+template StepRoundUp() {
+    signal input volume;
+    signal input step;
+    signal output extra;
+
+    signal q <-- (volume + step - 1) \ step;
+    extra <== q * step - volume;
+    _ <== Num2Bits(40)(q);
+    _ <== Num2Bits(32)(extra);
+    component belowStep = LessThan(33);
+    belowStep.in <== [extra, step];
+    belowStep.out === 1;
 }

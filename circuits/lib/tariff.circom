@@ -6,9 +6,11 @@ include "circomlib/circuits/poseidon.circom";
 include "./constants.circom";
 
 // TariffHash: range-checks every tariff field and proves they hash to `tariffHash`:
-//   H(TAG_TARIFF, H(cpoId, flatFee, minPrice, maxPrice), H(energyPrice[0..3], tzOffset),
+//   H(TAG_TARIFF, H(cpoId, flatFee, minPrice, maxPrice, steps), H(energyPrice[0..3], tzOffset),
 //                 H(timePricePerHour[0..3], H(parkingPricePerHour[0..3])), H(bandStart[1..3], validFrom, validTo))
-// (bandStart[0] = 0 is implicit; `bandStart` here holds the starts of bands 1..3.)
+// (bandStart[0] = 0 is implicit; `bandStart` here holds the starts of bands 1..3), where
+//   steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66 packs the OCPI step sizes of ENERGY (Wh),
+//   TIME and PARKING_TIME (s), each 1 <= stepSize <= 2^32 (so 33 bits each: the packing is injective).
 // Caller must enforce: tariffHash is a tariff the registry published for cpoId; the registry
 // also checks 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400 and tzOffset < 86400,
 // which IntervalPrice relies on, and minPrice <= maxPrice when maxPrice > 0.
@@ -25,7 +27,13 @@ template TariffHash() {
     signal input tzOffset;
     signal input validFrom;
     signal input validTo;
+    signal input stepSize[3];
 
+    // 1 <= stepSize <= 2^32: stepSize - 1 fits 32 bits (0 wraps to r - 1 and fails).
+    for (var k = 0; k < 3; k++) {
+        _ <== Num2Bits(BITS_STEP_SIZE())(stepSize[k] - 1);
+    }
+    signal steps <== stepSize[0] + stepSize[1] * (1 << 33) + stepSize[2] * (1 << 66);
     _ <== Num2Bits(BITS_FLAT_FEE())(flatFee);
     _ <== Num2Bits(BITS_MAX_PRICE())(minPrice); // the floor shares the cap's bound
     _ <== Num2Bits(BITS_MAX_PRICE())(maxPrice);
@@ -41,7 +49,7 @@ template TariffHash() {
         _ <== Num2Bits(BITS_TIME_OF_DAY())(bandStart[k]);
     }
 
-    signal prices <== Poseidon(4)([cpoId, flatFee, minPrice, maxPrice]);
+    signal prices <== Poseidon(5)([cpoId, flatFee, minPrice, maxPrice, steps]);
     signal energy <== Poseidon(5)([energyPrice[0], energyPrice[1], energyPrice[2], energyPrice[3], tzOffset]);
     // The parking prices nest inside the time group: the top hash keeps its width 5 (the registry hashes with
     // Poseidon of at most 5 inputs).
@@ -91,6 +99,7 @@ template IntervalPrice() {
     signal input parkingPricePerHour[4];
     signal output price;
     signal output timePrice;
+    signal output parked;
 
     signal tod <== TimeOfDay()(start, tzOffset);
 
@@ -102,7 +111,7 @@ template IntervalPrice() {
     price <== BandValue()(reached, energyPrice);
     signal chargingPrice <== BandValue()(reached, timePricePerHour);
     signal parkingPrice <== BandValue()(reached, parkingPricePerHour);
-    signal parked <== IsZero()(de);
+    parked <== IsZero()(de);
     timePrice <== chargingPrice + parked * (parkingPrice - chargingPrice);
     signal bandEnd <== BandValue()(reached, [bandStart[0], bandStart[1], bandStart[2], SECONDS_PER_DAY()]);
 

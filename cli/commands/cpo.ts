@@ -2,7 +2,7 @@
  * The charge point operator (account 1): `cpo register`, `meter add`, `meter revoke`, `tariff publish`, `cpo withdraw`.
  */
 import { Option, type Command } from "commander";
-import { Meter, Operator, formatAmount, tariffWindow, validateTariff, type Tariff } from "../../sdk/index.ts";
+import { BITS, Meter, Operator, formatAmount, tariffWindow, validateTariff, type Tariff } from "../../sdk/index.ts";
 import { DAY, demoTariff } from "../../dev/localNetwork.ts";
 import { defineCommand, needPlaintextAllowed, runs, type RunContext } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -28,6 +28,7 @@ interface TariffOptions {
   bandStarts: bigint[];
   timePrices: bigint[];
   parkingPrices: bigint[];
+  stepSizes: bigint[];
   minPrice: bigint;
   maxPrice: bigint;
   tz: bigint;
@@ -152,6 +153,13 @@ export function registerCpoCommands(root: Command): void {
         ).default(base.parkingPricePerHour, base.parkingPricePerHour.map(eur).join(",")),
       )
       .addOption(
+        option(
+          "--step-sizes <Wh,s,s>",
+          "OCPI step_size of energy (Wh), charging time and parking time (s): each session total rounded up to it",
+          listArg(3, wholeArg(1n << BigInt(BITS.stepSize))),
+        ).default(base.stepSize, base.stepSize.join(",")),
+      )
+      .addOption(
         option("--min-price <EUR>", "floor on a session's amount (0: none)", amountArg({ positive: false })).default(
           base.minPrice,
           "0",
@@ -177,6 +185,7 @@ export function registerCpoCommands(root: Command): void {
         bandStart: [0n, o.bandStarts[0]!, o.bandStarts[1]!, o.bandStarts[2]!],
         timePricePerHour: [o.timePrices[0]!, o.timePrices[1]!, o.timePrices[2]!, o.timePrices[3]!],
         parkingPricePerHour: [o.parkingPrices[0]!, o.parkingPrices[1]!, o.parkingPrices[2]!, o.parkingPrices[3]!],
+        stepSize: [o.stepSizes[0]!, o.stepSizes[1]!, o.stepSizes[2]!],
         minPrice: o.minPrice,
         maxPrice: o.maxPrice,
         tzOffset: o.tz,
@@ -250,6 +259,9 @@ export async function publishTariff(
         `${formatAmount(tariff.timePricePerHour[k]!)}/h charging, ${formatAmount(tariff.parkingPricePerHour[k]!)}/h parked`,
     );
   });
+  const [energyStep, timeStep, parkingStep] = tariff.stepSize;
+  if (energyStep > 1n || timeStep > 1n || parkingStep > 1n)
+    detail(`billed in steps of ${energyStep} Wh, ${timeStep} s charging, ${parkingStep} s parked`);
   txLine("publishTariff", receipt);
   return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };
 }

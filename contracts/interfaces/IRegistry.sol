@@ -21,6 +21,8 @@ interface IRegistry {
     /// @param tzOffset Seconds added to UTC to get local time, 0 <= tzOffset < 86400 (negative zones mod one day).
     /// @param validFrom First unix second of validity (never before the publication block).
     /// @param validTo Last unix second of validity, validFrom <= validTo < 2^40.
+    /// @param stepSize OCPI step_size of ENERGY (Wh), TIME and PARKING_TIME (seconds): each dimension's session
+    /// volume is rounded up once to a multiple of it, 1 <= stepSize <= 2^32 (1 = every Wh and second exactly).
     struct Tariff {
         uint256 cpoId;
         uint256 flatFee;
@@ -33,6 +35,7 @@ interface IRegistry {
         uint256 tzOffset;
         uint256 validFrom;
         uint256 validTo;
+        uint256[3] stepSize;
     }
 
     /// @notice Emitted when a CPO registers.
@@ -99,6 +102,8 @@ interface IRegistry {
     error Registry__InvalidBands();
     /// @notice tzOffset >= 86400.
     error Registry__InvalidTzOffset();
+    /// @notice A step size is 0 or above 2^32.
+    error Registry__InvalidStepSize();
     /// @notice validFrom < block.timestamp, validFrom > validTo or validTo >= 2^40.
     error Registry__InvalidValidity();
     /// @notice This tariff (same hash) was already published.

@@ -25,6 +25,8 @@ library Constants {
     uint256 internal constant MAX_FLAT_FEE = (1 << 40) - 1;
     uint256 internal constant MAX_PRICE_CAP = (1 << 40) - 1;
     uint256 internal constant MAX_TIME = (1 << 40) - 1;
+    /// OCPI step_size bound: 1 <= step <= 2^32 (Wh for energy, seconds for time and parking time).
+    uint256 internal constant MAX_STEP_SIZE = 1 << 32;
 
     /// @dev Leaves a tree of depth d can hold: 2^NOTE_TREE_DEPTH notes, 2^METER_TREE_DEPTH meters per CPO.
     uint256 internal constant MAX_NOTE_TREE_SIZE = 1 << NOTE_TREE_DEPTH;

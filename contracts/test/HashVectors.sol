@@ -94,6 +94,7 @@ contract HashVectors {
         if (h == keccak256("MAX_FLAT_FEE")) return Constants.MAX_FLAT_FEE;
         if (h == keccak256("MAX_PRICE_CAP")) return Constants.MAX_PRICE_CAP;
         if (h == keccak256("MAX_TIME")) return Constants.MAX_TIME;
+        if (h == keccak256("MAX_STEP_SIZE")) return Constants.MAX_STEP_SIZE;
         if (h == keccak256("MAX_NOTE_TREE_SIZE")) return Constants.MAX_NOTE_TREE_SIZE;
         if (h == keccak256("MAX_METER_TREE_SIZE")) return Constants.MAX_METER_TREE_SIZE;
         revert HashVectors__UnknownConstant(name);

@@ -172,6 +172,7 @@ export function liveTariff(cpoId: bigint, now: bigint, boundaryInS: bigint): Tar
     tzOffset: (((local - (now % 86400n)) % 86400n) + 86400n) % 86400n,
     validFrom: now + 5n,
     validTo: now + 30n * 86400n,
+    stepSize: [1n, 1n, 1n],
   };
 }
 

@@ -87,6 +87,7 @@ export function toTariffStruct(t: Tariff): IRegistry.TariffStruct {
     tzOffset: t.tzOffset,
     validFrom: t.validFrom,
     validTo: t.validTo,
+    stepSize: [...t.stepSize],
   };
 }
 
@@ -109,6 +110,7 @@ export function fromTariffStruct(s: IRegistry.TariffStructOutput): Tariff {
     tzOffset: s.tzOffset,
     validFrom: s.validFrom,
     validTo: s.validTo,
+    stepSize: [s.stepSize[0]!, s.stepSize[1]!, s.stepSize[2]!],
   };
 }
 

@@ -10,6 +10,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { bigintToBytes } from "../core/field.ts";
 import { SyncError, type NoteLeaf } from "./sync.ts";
 
 /** Format tag of a {@link NoteScan}; a scan with another tag is refused. */
@@ -37,10 +38,7 @@ export interface NoteScanStore {
 /** SHA-256 over the commitments (32 bytes big-endian each) of `leaves[0, count)`, as hex. */
 export function leavesDigest(leaves: readonly NoteLeaf[], count: number): string {
   const bytes = new Uint8Array(count * 32);
-  for (let i = 0; i < count; i++) {
-    let c = leaves[i]!.commitment;
-    for (let j = 31; j >= 0; j--, c >>= 8n) bytes[i * 32 + j] = Number(c & 0xffn);
-  }
+  for (let i = 0; i < count; i++) bytes.set(bigintToBytes(leaves[i]!.commitment, 32), i * 32);
   return bytesToHex(sha256(bytes));
 }
 

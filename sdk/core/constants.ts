@@ -57,6 +57,8 @@ export const BITS = {
   flatFee: 40,
   maxPrice: 40,
   timeOfDay: 17,
+  /** A step size minus one (OCPI step_size, 1 <= step <= 2^32). */
+  stepSize: 32,
 } as const;
 
 /** Token decimals of the settlement currency (EURC-like). */

@@ -112,15 +112,19 @@ export interface TariffHashFields {
   tzOffset: bigint;
   validFrom: bigint;
   validTo: bigint;
+  stepSize: readonly [bigint, bigint, bigint];
 }
 
 /**
- * Tariff hash `H_5(TAG_TARIFF, H_4(cpoId, flatFee, minPrice, maxPrice), H_5(energyPrice[0..3], tzOffset),
- * H_5(timePricePerHour[0..3], H_4(parkingPricePerHour[0..3])), H_5(bandStart[1..3], validFrom, validTo))`.
- * `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
+ * Tariff hash `H_5(TAG_TARIFF, H_5(cpoId, flatFee, minPrice, maxPrice, steps), H_5(energyPrice[0..3], tzOffset),
+ * H_5(timePricePerHour[0..3], H_4(parkingPricePerHour[0..3])), H_5(bandStart[1..3], validFrom, validTo))`, with
+ * `steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66` (each step 1..2^32, so the packing is
+ * injective). `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
  */
 export function tariffHash(tariff: TariffHashFields): bigint {
-  const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.minPrice, tariff.maxPrice]);
+  const [energyStep, timeStep, parkingStep] = tariff.stepSize;
+  const steps = energyStep + (timeStep << 33n) + (parkingStep << 66n);
+  const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.minPrice, tariff.maxPrice, steps]);
   const b = poseidon([...tariff.energyPrice, tariff.tzOffset]);
   const c = poseidon([...tariff.timePricePerHour, poseidon([...tariff.parkingPricePerHour])]);
   const d = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);

@@ -208,7 +208,7 @@ export function tariffToJson(tariff: Tariff): Record<string, string | string[]> 
 
 /**
  * @throws InvalidInputError / InvalidTariffError if `json` is not a tariff {@link tariffToJson} writes (a tariff
- *   without `parkingPricePerHour`, written before parking prices, is refused by name)
+ *   without `parkingPricePerHour` or `stepSize`, written before them, is refused by name)
  */
 export function tariffFromJson(json: unknown): Tariff {
   if (typeof json !== "object" || json === null) throw new InvalidInputError("a tariff must be a JSON object");
@@ -225,6 +225,16 @@ export function tariffFromJson(json: unknown): Tariff {
     if (!Array.isArray(v) || v.length !== 4) throw new InvalidInputError(`tariff.${k} must be 4 decimal strings`);
     return v.map((x, i) => decimal(x, `tariff.${k}[${i}]`)) as unknown as Tariff["bandStart"];
   };
+  const steps = () => {
+    const v = o.stepSize;
+    // As for parking prices: JSON from before step sizes hashes to no tariff the registry publishes now.
+    if (v === undefined)
+      throw new InvalidInputError(
+        "tariff.stepSize is missing: this tariff JSON predates step sizes; write it again from the published tariff",
+      );
+    if (!Array.isArray(v) || v.length !== 3) throw new InvalidInputError("tariff.stepSize must be 3 decimal strings");
+    return v.map((x, i) => decimal(x, `tariff.stepSize[${i}]`)) as unknown as Tariff["stepSize"];
+  };
   const tariff: Tariff = {
     cpoId: scalar("cpoId"),
     flatFee: scalar("flatFee"),
@@ -237,6 +247,7 @@ export function tariffFromJson(json: unknown): Tariff {
     tzOffset: scalar("tzOffset"),
     validFrom: scalar("validFrom"),
     validTo: scalar("validTo"),
+    stepSize: steps(),
   };
   validateTariff(tariff);
   return tariff;

@@ -43,6 +43,7 @@ export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) 
       tzOffset: t.tzOffset,
       validFrom: t.validFrom,
       validTo: t.validTo,
+      stepSize: [...t.stepSize],
       meterAx: Ax,
       meterAy: Ay,
       ratedPowerW: record.ratedPowerW,

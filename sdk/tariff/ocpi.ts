@@ -182,17 +182,16 @@ export interface ImportedOcpiTariff {
 }
 
 /**
- * What OCPI step_size (ENERGY, TIME, PARKING_TIME) would cost in the session-bill circuit, measured on a prototype
- * (2026-12-02, circom 2.2.3 --O2; docs/decisions.md): pay 31,081 -> 31,627 constraints, close 22,432 -> 22,985.
- */
-export const STEP_SIZE_CONSTRAINTS = { pay: 546, close: 553 } as const;
-
-/**
  * What `day_of_week` for some days would cost: a second set of the 12 band prices for the days in a 7-bit mask,
- * selected per interval by its weekday (prototype, 2026-12-02; docs/decisions.md): pay 31,081 -> 32,591, close
- * 22,432 -> 23,999. It fits the 2^15 domain alone, not together with step_size.
+ * selected per interval by its weekday (prototype, 2026-12-02; docs/decisions.md): pay +1,510, close +1,567.
  */
 export const DAY_OF_WEEK_CONSTRAINTS = { pay: 1_510, close: 1_567 } as const;
+
+/**
+ * Rows left in pay's 2^15 proving domain with step sizes proved (31,627 constraints + 11 public inputs + 1,
+ * `npm run inspect:circuits`, 2026-12-03): day_of_week does not fit beside them.
+ */
+const PAY_DOMAIN_ROWS_FREE = 32_768 - 31_639;
 
 const MIN = 60;
 const MINUTES_PER_DAY = SECONDS_PER_DAY / MIN;
@@ -217,11 +216,52 @@ function unixSeconds(iso: string): bigint {
   return BigInt(Math.floor(Date.parse(iso) / 1000));
 }
 
+type OcpiVolumeType = "ENERGY" | "TIME" | "PARKING_TIME";
+
+/**
+ * The one step size of a dimension, from the component that prices it at each minute of the day (0 reads as 1,
+ * exactly the meter's resolution). OCPI rounds a dimension's volume up once per run of consecutive periods priced
+ * by some element with that dimension, to the step of the run's last period; the circuit rounds the session's
+ * volume once with one step. The two agree when the dimension is priced at every time of day (one run: the
+ * session) with the same step, so a step above 1 is refused otherwise.
+ * @throws UnsupportedTariffError naming the component when the step differs by time of day, the dimension is
+ *   unpriced at some time of day, or the step is above 2^32
+ */
+function stepSizeOf(
+  type: OcpiVolumeType,
+  steps: readonly { path: string | undefined; stepSize: number | undefined }[],
+  hhmm: (minute: number) => string,
+): bigint {
+  const stepped = steps.findIndex((s) => s.stepSize !== undefined && s.stepSize > 1);
+  if (stepped < 0) return 1n;
+  const { path, stepSize } = steps[stepped]!;
+  const what = `${path}.step_size ${stepSize} on ${type}`;
+  const gap = steps.findIndex((s) => s.path === undefined);
+  if (gap >= 0) {
+    throw new UnsupportedTariffError(
+      what,
+      `not provable: ${type} is unpriced from ${hhmm(gap)}, so OCPI rounds each run of priced periods on its own; the circuit rounds the session's ${type} once (price ${type} at every time of day, 0 where free)`,
+    );
+  }
+  const other = steps.findIndex((s) => Math.max(s.stepSize ?? 1, 1) !== stepSize);
+  if (other >= 0) {
+    throw new UnsupportedTariffError(
+      what,
+      `not provable: ${steps[other]!.path}.step_size is ${steps[other]!.stepSize} at ${hhmm(other)}; the circuit has one step size per dimension`,
+    );
+  }
+  if (BigInt(stepSize!) > 1n << BigInt(BITS.stepSize)) {
+    throw new UnsupportedTariffError(what, `a step size is at most 2^${BITS.stepSize}`);
+  }
+  return BigInt(stepSize!);
+}
+
 /**
  * Imports an OCPI 2.2.1 Tariff as a zkcharge tariff when it prices every session exactly as zkcharge's rule
  * does: one FLAT fee; ENERGY, TIME and PARKING_TIME prices by time of day (start_time/end_time) that together make
  * at most 4 bands over the day (TIME bills the intervals that add energy, PARKING_TIME those that add none; either
- * absent = 0); step_size 0 or 1 (per Wh, per second) on ENERGY, TIME and PARKING_TIME; one VAT rate; `min_price` and
+ * absent = 0); any step_size on ENERGY, TIME and PARKING_TIME that is the same at every time of day where a step
+ * above 1 is used (and that dimension priced all day); one VAT rate; `min_price` and
  * `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT);
  * currency EUR; every price an exact number of base units. Anything else is refused by name (docs/ocpi.md).
  * @param json the Tariff object as JSON text or parsed value
@@ -278,7 +318,7 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
         if (key === "day_of_week") {
           throw new UnsupportedTariffError(
             `${at}.${key}`,
-            `not provable: day_of_week costs ${DAY_OF_WEEK_CONSTRAINTS.pay} constraints in pay (${DAY_OF_WEEK_CONSTRAINTS.close} in close) and needs a second price set in the registry's tariff hash, not done yet; \`zkcharge tariff price\` prices it off-chain`,
+            `not provable: day_of_week costs ${DAY_OF_WEEK_CONSTRAINTS.pay} constraints in pay (${DAY_OF_WEEK_CONSTRAINTS.close} in close), more than the ${PAY_DOMAIN_ROWS_FREE} rows left in pay's 2^15 proving domain; \`zkcharge tariff price\` prices it off-chain`,
           );
         }
         throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet`);
@@ -296,41 +336,40 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
         flatFee ??= toUnits(pc.price, `${path}.price`, BITS.flatFee); // only the first FLAT applies (spec)
         return;
       }
-      // step_size multiplier 1 Wh (ENERGY), 1 s (TIME, PARKING_TIME): 0 or 1 bills the meter's own resolution
-      // exactly (the reference pricer reads 0 the same way).
-      if (pc.step_size > 1) {
-        throw new UnsupportedTariffError(
-          `${path}.step_size ${pc.step_size} on ${pc.type}`,
-          `not provable: step_size costs ${STEP_SIZE_CONSTRAINTS.pay} constraints in pay (${STEP_SIZE_CONSTRAINTS.close} in close) and needs the step sizes in the registry's tariff hash, not done yet; \`zkcharge tariff price\` prices it off-chain`,
-        );
-      }
     });
   });
 
   // Each dimension's price at each minute of the local day: the first element with that dimension whose
   // restrictions match (spec: "the first Tariff Element with that Dimension in the list with matching
   // Tariff Restrictions will be used"), 0 when none matches ("there will be no costs for that Tariff Dimension").
-  const priceAt = (type: "ENERGY" | "TIME" | "PARKING_TIME", m: number, bits: number) => {
+  const priceAt = (type: OcpiVolumeType, m: number, bits: number) => {
     for (let i = 0; i < ocpi.elements.length; i++) {
       const el = ocpi.elements[i]!;
       const j = el.price_components.findIndex((pc) => pc.type === type);
       if (j < 0 || !timeMatches(el.restrictions, m)) continue;
       const path = `elements[${i}].price_components[${j}]`;
-      return { units: toUnits(el.price_components[j]!.price, `${path}.price`, bits), path };
+      const pc = el.price_components[j]!;
+      return { units: toUnits(pc.price, `${path}.price`, bits), path, stepSize: pc.step_size };
     }
-    return { units: 0n, path: undefined };
+    return { units: 0n, path: undefined, stepSize: undefined };
   };
   const hhmm = (m: number) => `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
-  const energyAt: bigint[] = [];
-  const timeAt: bigint[] = [];
-  const parkingAt: bigint[] = [];
-  for (let m = 0; m < MINUTES_PER_DAY; m++) {
-    energyAt.push(priceAt("ENERGY", m, BITS.energyPrice).units);
-    // OCPI TIME is "time charging", PARKING_TIME "time not charging": the circuit bills an interval's time at the
-    // parking price when it adds no energy (de = 0), as the reference decides charging (energy flows or not).
-    timeAt.push(priceAt("TIME", m, BITS.timePrice).units);
-    parkingAt.push(priceAt("PARKING_TIME", m, BITS.timePrice).units);
-  }
+  // Each dimension's component at every minute of the day, walked once for the step sizes and the bands.
+  const componentsOf = (type: OcpiVolumeType, bits: number) =>
+    Array.from({ length: MINUTES_PER_DAY }, (_, m) => priceAt(type, m, bits));
+  const energy = componentsOf("ENERGY", BITS.energyPrice);
+  // OCPI TIME is "time charging", PARKING_TIME "time not charging": the circuit bills an interval's time at the
+  // parking price when it adds no energy (de = 0), as the reference decides charging (energy flows or not).
+  const time = componentsOf("TIME", BITS.timePrice);
+  const parking = componentsOf("PARKING_TIME", BITS.timePrice);
+  const stepSize = [
+    stepSizeOf("ENERGY", energy, hhmm),
+    stepSizeOf("TIME", time, hhmm),
+    stepSizeOf("PARKING_TIME", parking, hhmm),
+  ] as const;
+  const energyAt = energy.map((c) => c.units);
+  const timeAt = time.map((c) => c.units);
+  const parkingAt = parking.map((c) => c.units);
   // A band starts wherever the energy, the time or the parking price changes.
   const starts: number[] = [0];
   for (let m = 1; m < MINUTES_PER_DAY; m++) {
@@ -396,6 +435,7 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     tzOffset: opts.tzOffset,
     validFrom,
     validTo,
+    stepSize,
   };
   validateTariff(tariff);
   return { tariff, ocpiId: ocpi.id, vat: vat ?? null, ocpi };

@@ -11,6 +11,12 @@ const DAY = BigInt(SECONDS_PER_DAY);
 /** Four bigints, one per time-of-day band. */
 export type BandTuple = readonly [bigint, bigint, bigint, bigint];
 
+/** One step size per billed dimension: `[ENERGY in Wh, TIME in s, PARKING_TIME in s]` (OCPI step_size). */
+export type StepSizes = readonly [bigint, bigint, bigint];
+
+/** Step sizes that bill every Wh and every second exactly (OCPI step_size 1, or 0 which reads the same). */
+export const EXACT_STEPS: StepSizes = [1n, 1n, 1n];
+
 /** `value` in each of the four bands (a price that does not depend on the time of day). */
 export function everyBand(value: bigint): BandTuple {
   return [value, value, value, value];
@@ -46,6 +52,12 @@ export interface Tariff {
   validFrom: bigint;
   /** Last unix second a session may start under this tariff (< 2^40, >= validFrom). */
   validTo: bigint;
+  /**
+   * OCPI step_size of ENERGY (Wh), TIME and PARKING_TIME (s), each `1 <= step <= 2^32` ({@link EXACT_STEPS}: none):
+   * the session's energy, charging time and parking time are each rounded up once to a multiple of their step,
+   * and the round-up is billed at the price of that dimension's last interval.
+   */
+  stepSize: StepSizes;
 }
 
 /** A chain point: unix seconds and cumulative energy in Wh. */
@@ -82,8 +94,16 @@ export interface Bill {
   amount: bigint;
   /** `floor(numerator / D)` before the floor and the cap. */
   bill: bigint;
-  /** `flatFee * D + sum(energy + time numerators)`. */
+  /** `flatFee * D + sum(energy + time numerators) + stepNumerator`. */
   numerator: bigint;
+  /** What the step sizes added to the session's energy (Wh), charging time and parking time (s). */
+  stepExtra: StepSizes;
+  /**
+   * The round-ups' share of the numerator: `energyExtra * energyPrice * 3600 + (timeExtra * timePrice +
+   * parkingExtra * parkingPrice) * 1000`, each at the price of the dimension's last interval (the last one with
+   * energy; the last charging one; the last parked one with time).
+   */
+  stepNumerator: bigint;
   /** `numerator mod D` (the circuit range-checks it `< D`). */
   remainder: bigint;
   /** True when the floor (`minPrice`) applied. */
@@ -178,6 +198,19 @@ export function validateTariff(tariff: Tariff): void {
   if (tariff.validFrom > tariff.validTo) {
     throw new InvalidTariffError("validTo", `${tariff.validTo} is before validFrom ${tariff.validFrom}`);
   }
+  if (tariff.stepSize?.length !== 3)
+    throw new InvalidTariffError("stepSize", "must have 3 entries (ENERGY Wh, TIME s, PARKING_TIME s)");
+  tariff.stepSize.forEach((step, k) => {
+    if (typeof step !== "bigint")
+      throw new InvalidTariffError(`stepSize[${k}]`, `must be a bigint, got ${typeof step}`);
+    if (step < 1n || step > 1n << BigInt(BITS.stepSize))
+      throw new InvalidTariffError(`stepSize[${k}]`, `${step} must be between 1 and 2^${BITS.stepSize}`);
+  });
+}
+
+/** What rounding `volume` up to a multiple of `step` adds (OCPI step_size): `ceil(volume / step) * step - volume`. */
+export function stepRoundUp(volume: bigint, step: bigint): bigint {
+  return ((volume + step - 1n) / step) * step - volume;
 }
 
 /** Local time of day (seconds after local midnight) of unix time `t`. */
@@ -234,6 +267,7 @@ function kw(watts: bigint): string {
  * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePrice*1000)`, where
  * `timePrice` is `parkingPricePerHour[band]` when the interval adds no energy (`de = 0`, OCPI PARKING_TIME) and
  * `timePricePerHour[band]` otherwise (OCPI TIME),
+ * plus the step_size round-ups ({@link Bill.stepNumerator}),
  * `bill = floor(num / D)` (D = 3 600 000), `amount = max(bill, minPrice)`, then at most `maxPrice` when
  * `maxPrice > 0`.
  * @throws InvalidTariffError if the tariff is invalid
@@ -264,6 +298,13 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
   const maxInterval = (1n << BigInt(BITS.interval)) - 1n;
   const perInterval: IntervalCharge[] = [];
   let numerator = tariff.flatFee * BILL_DIVISOR;
+  // For step_size: each dimension's volume and the price of its last interval (0 while it has none).
+  let energy = 0n;
+  let chargingTime = 0n;
+  let parkingTime = 0n;
+  let lastEnergyPrice = 0n;
+  let lastTimePrice = 0n;
+  let lastParkingPrice = 0n;
   for (let i = 0; i + 1 < points.length; i++) {
     const a = points[i]!;
     const b = points[i + 1]!;
@@ -294,8 +335,26 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
     const timePrice = (parked ? tariff.parkingPricePerHour : tariff.timePricePerHour)[band]!;
     const timeNumerator = dt * timePrice * 1000n;
     numerator += energyNumerator + timeNumerator;
+    if (parked) {
+      parkingTime += dt;
+      if (dt > 0n) lastParkingPrice = timePrice;
+    } else {
+      energy += de;
+      chargingTime += dt;
+      lastEnergyPrice = tariff.energyPrice[band]!;
+      lastTimePrice = timePrice;
+    }
     perInterval.push({ index: i, tStart: a.t, tEnd: b.t, dt, de, band, parked, energyNumerator, timeNumerator });
   }
+  const [energyStep, timeStep, parkingStep] = tariff.stepSize;
+  const stepExtra: StepSizes = [
+    stepRoundUp(energy, energyStep),
+    stepRoundUp(chargingTime, timeStep),
+    stepRoundUp(parkingTime, parkingStep),
+  ];
+  const stepNumerator =
+    stepExtra[0] * lastEnergyPrice * 3600n + (stepExtra[1] * lastTimePrice + stepExtra[2] * lastParkingPrice) * 1000n;
+  numerator += stepNumerator;
   const bill = numerator / BILL_DIVISOR;
   const remainder = numerator % BILL_DIVISOR;
   if (bill >> BigInt(BITS.value) !== 0n) {
@@ -305,5 +364,5 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
   const floored = raised ? tariff.minPrice : bill;
   const capped = tariff.maxPrice > 0n && floored > tariff.maxPrice;
   const amount = capped ? tariff.maxPrice : floored;
-  return { amount, bill, numerator, remainder, raised, capped, perInterval };
+  return { amount, bill, numerator, stepExtra, stepNumerator, remainder, raised, capped, perInterval };
 }

@@ -13,7 +13,10 @@ describe("field bounds", () => {
     // Chain intervals (N_POINTS - 1) plus the live-tail interval of close: N_POINTS intervals at most.
     const energyTerm = max(BITS.interval) * max(BITS.energyPrice) * 3600n;
     const timeTerm = max(BITS.interval) * max(BITS.timePrice) * 1000n;
-    const numerator = max(BITS.flatFee) * BILL_DIVISOR + BigInt(N_POINTS) * (energyTerm + timeTerm);
+    // step_size: each dimension's round-up (< its step <= 2^stepSize) billed once at its last price.
+    const stepExtra = 1n << BigInt(BITS.stepSize);
+    const stepTerms = stepExtra * max(BITS.energyPrice) * 3600n + 2n * stepExtra * max(BITS.timePrice) * 1000n;
+    const numerator = max(BITS.flatFee) * BILL_DIVISOR + BigInt(N_POINTS) * (energyTerm + timeTerm) + stepTerms;
     expect(energyTerm < 1n << 76n, "one energy term < 2^76").to.equal(true);
     expect(numerator < 1n << 81n, "numerator < 2^81").to.equal(true);
     expect(numerator < FIELD_MODULUS >> 100n).to.equal(true);
@@ -21,6 +24,13 @@ describe("field bounds", () => {
     expect(numerator / BILL_DIVISOR < 1n << BigInt(BITS.value)).to.equal(true);
     // Division is unique: bill * D + remainder < 2^64 * 2^22 is far below r.
     expect(max(BITS.value) * BILL_DIVISOR + BILL_DIVISOR < FIELD_MODULUS).to.equal(true);
+  });
+
+  it("a dimension's session volume and its step quotient fit StepRoundUp's 40-bit range check", () => {
+    const volume = BigInt(N_POINTS) * max(BITS.interval); // Wh or seconds over every interval
+    expect(volume < 1n << 40n).to.equal(true);
+    // q = ceil(volume / step) <= volume for step >= 1; q * step < 2^40 * 2^32 is far below r.
+    expect((1n << 40n) * (1n << BigInt(BITS.stepSize)) < FIELD_MODULUS >> 100n).to.equal(true);
   });
 
   it("the power check compares values below 2^56 (its LessEqThan width)", () => {

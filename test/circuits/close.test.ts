@@ -232,6 +232,29 @@ describe("close circuit", function () {
       await expectRejected("close", s.raw(record, 10_000_000n, asCharging.amount), ["Close"]);
     });
 
+    it("rounds the step sizes up with the tail, at the tail's band price; without the round-up, or at the chain's price, rejected", async () => {
+      const s = closeScenario();
+      // 16:30-17:00 charging 2,001 Wh in band 1 (0.39 EUR/kWh), then a tail 17:00-17:10 adding 500 Wh in band 2 (0.45).
+      const tariff = scenarioTariff({ stepSize: [1_000n, 900n, 300n] });
+      const points = [
+        { t: SESSION_START, e: 0n },
+        { t: boundary, e: 2_001n },
+      ];
+      const tail = { t: boundary + 600n, e: 2_501n };
+      const record = s.signedTail(points, tail, tariff);
+      const w = s.close(record, 10_000_000n);
+      // 2,501 Wh -> 3,000 at 0.45 (the tail's band); 40 min charging -> 45 at 0.12/h; nothing parked.
+      expect(w.bill.stepExtra).to.deep.equal([499n, 300n, 0n]);
+      expect(w.bill.stepNumerator).to.equal(499n * 450_000n * 3600n + 300n * 120_000n * 1000n);
+      await expectHonest(w);
+      const exact = computeBill([...points, tail], { ...tariff, stepSize: [1n, 1n, 1n] }, RATED_POWER_W).amount;
+      const atChainPrice = (w.bill.numerator - 499n * 450_000n * 3600n + 499n * 390_000n * 3600n) / 3_600_000n;
+      for (const wrong of [exact, atChainPrice]) {
+        expect(wrong).to.be.below(w.publicSignals.amount);
+        await expectRejected("close", s.raw(record, 10_000_000n, wrong), ["Close"]);
+      }
+    });
+
     it("rejects a tail that straddles a band boundary, even by one second", async () => {
       const s = closeScenario();
       const ev = s.signedTail([{ t: SESSION_START, e: 0n }], { t: boundary + 1n, e: 1_000n });

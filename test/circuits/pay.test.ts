@@ -84,6 +84,7 @@ function rawInput(request: PayRequest, amount: bigint) {
     tzOffset: sess.tariff.tzOffset,
     validFrom: sess.tariff.validFrom,
     validTo: sess.tariff.validTo,
+    stepSize: [...sess.tariff.stepSize],
     n: BigInt(sess.n),
     t: pad(sess.points.map((p) => p.t)),
     e: pad(sess.points.map((p) => p.e)),
@@ -378,6 +379,97 @@ describe("pay circuit", function () {
     });
   });
 
+  describe("step_size (OCPI): each dimension's session volume rounded up once, at its last interval's price", () => {
+    // 16:30-17:00 charging 2,001 Wh in band 1, 17:00-17:07 parked in band 2, 17:07-17:10 charging 500 Wh in band 2.
+    const points = [
+      { t: SESSION_START, e: 0n },
+      { t: boundary, e: 2_001n },
+      { t: boundary + 420n, e: 2_001n },
+      { t: boundary + 600n, e: 2_501n },
+    ];
+    const prices = {
+      timePricePerHour: [0n, 600_000n, 3_000_000n, 0n] as const,
+      parkingPricePerHour: [0n, 100_000n, 1_200_000n, 0n] as const,
+    };
+    const stepped = scenarioTariff({ ...prices, stepSize: [1_000n, 900n, 300n] });
+
+    it("bills 2,501 Wh as 3,000, 33 min charging as 45 and 7 min parked as 10, at the last intervals' prices", async () => {
+      const w = buildPayWitness(withPoints(points, { tariff: stepped }).request);
+      expect(w.bill.stepExtra).to.deep.equal([499n, 720n, 180n]);
+      // Every round-up at band 2's prices (the last charging and the last parked interval are both there).
+      expect(w.bill.stepNumerator).to.equal(499n * 450_000n * 3600n + (720n * 3_000_000n + 180n * 1_200_000n) * 1000n);
+      const witness = await expectAccepted("pay", w.input);
+      expect(witness[9]).to.equal(w.bill.amount);
+    });
+
+    it("rejects the bill without the round-up, with one at the first interval's prices, and the bill +- 1", async () => {
+      const w = buildPayWitness(withPoints(points, { tariff: stepped }).request);
+      const exact = computeBill(points, { ...stepped, stepSize: [1n, 1n, 1n] }, RATED_POWER_W).amount;
+      // At band 1's prices: 0.39 EUR/kWh, 0.60 EUR/h charging, 0.10 EUR/h parked.
+      const atFirstPrices =
+        (w.bill.numerator -
+          w.bill.stepNumerator +
+          499n * 390_000n * 3600n +
+          (720n * 600_000n + 180n * 100_000n) * 1000n) /
+        3_600_000n;
+      for (const wrong of [exact, atFirstPrices, w.bill.amount - 1n, w.bill.amount + 1n]) {
+        expect(wrong).to.not.equal(w.bill.amount);
+        await expectRejected("pay", { ...w.input, amount: wrong }, ["Pay"]);
+      }
+    });
+
+    it("rejects smaller step sizes than the signed tariff hash has (the round-up dropped)", async () => {
+      const w = buildPayWitness(withPoints(points, { tariff: stepped }).request);
+      const exact = computeBill(points, { ...stepped, stepSize: [1n, 1n, 1n] }, RATED_POWER_W).amount;
+      for (const stepSize of [
+        [1n, 900n, 300n],
+        [1_000n, 1n, 300n],
+        [1_000n, 900n, 1n],
+      ]) {
+        const cheaper = computeBill(points, { ...stepped, stepSize: stepSize as never }, RATED_POWER_W).amount;
+        expect(cheaper).to.be.below(w.bill.amount).and.at.least(exact);
+        await expectRejected("pay", { ...w.input, stepSize, amount: cheaper }, ["TariffHash"]);
+      }
+    });
+
+    it("a volume already on a step adds nothing; a session with no energy rounds no energy up", async () => {
+      const onSteps = [
+        { t: SESSION_START, e: 0n },
+        { t: SESSION_START + 900n, e: 2_000n },
+        { t: SESSION_START + 1_200n, e: 2_000n },
+      ];
+      const w = buildPayWitness(withPoints(onSteps, { tariff: stepped }).request);
+      expect(w.bill.stepExtra).to.deep.equal([0n, 0n, 0n]);
+      await expectAccepted("pay", w.input);
+      const parkedOnly = [
+        { t: SESSION_START, e: 0n },
+        { t: SESSION_START + 60n, e: 0n },
+      ];
+      const p = buildPayWitness(withPoints(parkedOnly, { tariff: stepped }).request);
+      expect(p.bill.stepExtra).to.deep.equal([0n, 0n, 240n]);
+      await expectAccepted("pay", p.input);
+    });
+
+    it("step size edges: 1 and 2^32 accepted, 0 and 2^32 + 1 rejected by the tariff range check", async () => {
+      const top = 1n << 32n;
+      for (const step of [1n, top - 1n, top]) {
+        const tariff = scenarioTariff({ ...prices, stepSize: [step, step, step] });
+        const w = buildPayWitness(withPoints(points, { tariff, value: 10n ** 15n }).request);
+        expect(w.bill.stepExtra[0]).to.equal(step === 1n ? 0n : step - 2_501n);
+        const witness = await expectAccepted("pay", w.input);
+        expect(witness[9]).to.equal(w.bill.amount);
+      }
+      for (const step of [0n, top + 1n]) {
+        const tariff = scenarioTariff({ ...prices, stepSize: [1n, step, 1n] });
+        expect(() => buildPayWitness(withPoints(points, { tariff }).request)).to.throw(/stepSize\[1\]/);
+        // The hash is of these very step sizes (signed by the meter): only the range check can refuse them.
+        const request = withPoints(points, { tariff, value: 10n ** 15n }).request;
+        const amount = computeBill(points, { ...tariff, stepSize: [1n, 1n, 1n] }, RATED_POWER_W).amount;
+        await expectRejected("pay", rawInput(request, amount), ["Num2Bits"]);
+      }
+    });
+  });
+
   describe("the meter's chain point where charging stops (power drops to zero, OCPP SuspendedEV)", () => {
     it("bills the parking time from the moment of the change; the old meter's bill (charging throughout) is rejected", async () => {
       // 16:30-16:45 charging at 11 kW, 16:45-16:59 parked, all inside band 1 (17:00 is the next boundary).
@@ -559,8 +651,9 @@ describe("pay circuit", function () {
     });
   });
 
-  it("agrees with the SDK's tariff calculator to the unit on random sessions, parked intervals included", async () => {
+  it("agrees with the SDK's tariff calculator to the unit on random sessions, parked intervals and step sizes included", async () => {
     let parked = 0;
+    let rounded = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.bigInt({ min: 0n, max: 22n * 3600n }), // start offset, seconds
@@ -576,7 +669,8 @@ describe("pay circuit", function () {
         fc.tuple(...[0, 1, 2, 3].map(() => fc.bigInt({ min: 0n, max: 1_000_000n }))),
         fc.bigInt({ min: 0n, max: 3_000_000n }),
         fc.bigInt({ min: 0n, max: 3_000_000n }),
-        async (offset, steps, timePrice, parkingPrice, minPrice, maxPrice) => {
+        fc.tuple(...[0, 1, 2].map(() => fc.oneof(fc.constant(1n), fc.bigInt({ min: 1n, max: 3_600n })))),
+        async (offset, steps, timePrice, parkingPrice, minPrice, maxPrice, stepSize) => {
           const tariff = scenarioTariff({
             timePricePerHour: [timePrice[0]!, timePrice[1]!, timePrice[2]!, timePrice[3]!],
             parkingPricePerHour: [parkingPrice[0]!, parkingPrice[1]!, parkingPrice[2]!, parkingPrice[3]!],
@@ -585,6 +679,7 @@ describe("pay circuit", function () {
             maxPrice,
             validFrom: SESSION_START,
             validTo: SESSION_START + 86_400n,
+            stepSize: [stepSize[0]!, stepSize[1]!, stepSize[2]!],
           });
           const s = payScenario();
           const meterSession = s.meter.startSession({
@@ -607,10 +702,12 @@ describe("pay circuit", function () {
           const bill = computeBill(session.points, tariff, RATED_POWER_W);
           expect(witness[9]).to.equal(bill.amount);
           parked += bill.perInterval.filter((iv) => iv.parked && iv.dt > 0n).length;
+          if (bill.stepNumerator > 0n) rounded++;
         },
       ),
       slowPropertyRuns(12), // a witness and signed readings per run: fixed seed and count (ZKCHARGE_PROPERTY_*)
     );
     expect(parked, "some sessions must park (not a vacuous property)").to.be.above(0);
+    expect(rounded, "some bills must round a step up").to.be.above(0);
   });
 });

@@ -29,6 +29,20 @@ const STEP_TARIFF = {
     { price_components: [pc("TIME", 2.4, 900)], restrictions: { start_time: "20:00", end_time: "23:59" } },
   ],
 };
+/** Step sizes zkcharge proves: one per dimension, each dimension priced at every time of day. */
+const STEPPED_TARIFF = {
+  id: "stepped",
+  currency: "EUR",
+  last_updated: "2026-12-03T07:00:00Z",
+  elements: [
+    { price_components: [pc("FLAT", 0.5, 1)] },
+    {
+      price_components: [pc("ENERGY", 0.25, 500), pc("TIME", 1.2, 900)],
+      restrictions: { start_time: "22:00", end_time: "06:00" },
+    },
+    { price_components: [pc("ENERGY", 0.39, 500), pc("TIME", 2.4, 900), pc("PARKING_TIME", 3.0, 300)] },
+  ],
+};
 /** A tariff zkcharge proves: a start fee, night and day energy, one time price for charging and parking. */
 const PROVABLE_TARIFF = {
   id: "night-day",
@@ -69,8 +83,27 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
     expect(r.stdout).to.match(/16:35-17:00 charging.*\n.*TIME 0:25:00 @ 1.20 EUR\/h \(elements\[0\]\) = 0.50 EUR/);
     expect(r.stdout).to.match(/TIME 0:10:00 \(billed 0:20:00, step_size\) @ 2.40 EUR\/h \(elements\[1\]\) = 0.80 EUR/);
     expect(r.stdout).to.contain(
-      "Provable by zkcharge today: no (OCPI elements[0].price_components[0].step_size 1800 on TIME: not provable: step_size costs 546 constraints in pay",
+      "Provable by zkcharge today: no (OCPI elements[0].price_components[0].step_size 1800 on TIME: not provable: TIME is unpriced from 23:59",
     );
+  });
+
+  it("proves step sizes that are the same all day: energy, charging and parking time rounded up once, as OCPI does", async () => {
+    const session = file("s-step.json", {
+      readings: [
+        { time: "2023-11-15T20:30:00Z", wh: 0 },
+        { time: "2023-11-15T21:00:00Z", wh: 10_990 },
+        { time: "2023-11-15T21:07:00Z", wh: 10_990 },
+        { time: "2023-11-15T22:10:00Z", wh: 15_001 },
+      ],
+    });
+    const r = await zkcharge("tariff", "price", "--ocpi", file("steps.json", STEPPED_TARIFF), "--session", session);
+    expect(r.code, r.stderr).to.equal(0);
+    // 0.50 + 10.990 kWh * 0.39 + 0.5 h * 2.40 + 7 min parked billed as 10 at 3.00/h + 4.011 kWh billed as 4.510
+    // (15.001 -> 15.5 kWh) at 0.25 + 63 min billed as 75 (93 -> 105 min) at 1.20/h = 9.1136
+    expect(r.stdout).to.contain("OCPI tariff stepped (UTC+01:00): 9.1136 EUR excl. VAT");
+    expect(r.stdout).to.contain("ENERGY 4.011 kWh (billed 4.510 kWh, step_size) @ 0.25 EUR/kWh");
+    expect(r.stdout).to.contain("Provable by zkcharge today: yes");
+    expect(r.stdout).to.contain("zkcharge bill 9.1136 EUR over 5 chain points");
   });
 
   it("says yes when the tariff imports and the circuit's bill equals the reference; no when the meter's rating is exceeded", async () => {
@@ -119,7 +152,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
     const refused = await zkcharge("tariff", "import", "--ocpi", file("step2.json", STEP_TARIFF));
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.contain(
-      "zkcharge: error: --ocpi: OCPI elements[0].price_components[0].step_size 1800 on TIME: not provable: step_size costs 546 constraints",
+      "zkcharge: error: --ocpi: OCPI elements[0].price_components[0].step_size 1800 on TIME: not provable: TIME is unpriced from 23:59",
     );
     expect(refused.stdout).to.equal("");
   });

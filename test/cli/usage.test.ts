@@ -27,6 +27,7 @@ function stateWithSession(): CliState {
     tzOffset: 3600n,
     validFrom: 1_000n,
     validTo: 2_000_000_000n,
+    stepSize: [1n, 1n, 1n] as const,
   };
   return {
     version: STATE_VERSION,

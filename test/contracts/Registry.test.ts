@@ -369,6 +369,33 @@ describe("Registry", function () {
       );
     });
 
+    it("requires 1 <= stepSize <= 2^32 in each dimension and hashes the step sizes as the SDK does", async function () {
+      const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
+      const top = 1n << 32n;
+      for (const k of [0, 1, 2]) {
+        for (const bad of [0n, top + 1n]) {
+          const stepSize: [bigint, bigint, bigint] = [1n, 1n, 1n];
+          stepSize[k] = bad;
+          await expect(registry.publishTariff(makeTariff(1n, validFrom, { stepSize }))).to.be.revertedWithCustomError(
+            registry,
+            "Registry__InvalidStepSize",
+          );
+        }
+      }
+      for (const stepSize of [
+        [top, top, top],
+        [top - 1n, 900n, 300n],
+      ] as [bigint, bigint, bigint][]) {
+        const t = makeTariff(1n, validFrom, { stepSize });
+        expect(await registry.hashTariff(t)).to.equal(sdkHashOfTariff(t));
+        await expect(registry.publishTariff(t)).to.emit(registry, "TariffPublished");
+      }
+      // Each step is its own 33 bits of the packed word: moving a step to the next dimension is another tariff.
+      const a = makeTariff(1n, validFrom, { stepSize: [top, 1n, 1n] });
+      const b = makeTariff(1n, validFrom, { stepSize: [1n, 2n, 1n] });
+      expect(await registry.hashTariff(a)).to.not.equal(await registry.hashTariff(b));
+    });
+
     it("never backdates and requires validFrom <= validTo < 2^40", async function () {
       const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
       const now = BigInt(await networkHelpers.time.latest());

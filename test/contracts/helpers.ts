@@ -39,6 +39,7 @@ export function makeTariff(
   tzOffset: bigint;
   validFrom: bigint;
   validTo: bigint;
+  stepSize: [bigint, bigint, bigint];
 } {
   return {
     cpoId,
@@ -52,6 +53,7 @@ export function makeTariff(
     tzOffset: 3_600n,
     validFrom,
     validTo: validFrom + 180n * 86_400n,
+    stepSize: [1n, 1n, 1n],
     ...(over as object),
   };
 }

@@ -233,6 +233,7 @@ describe(`pool invariant: ${OPS} random operations (seed ${SEED})`, function () 
       tzOffset: 0n,
       validFrom: setupNow + 60n,
       validTo: setupNow + 180n * DAY,
+      stepSize: [1n, 1n, 1n] as const,
     };
     await op2.publishTariff(tariff2Fields);
     const cpos: CpoModel[] = [

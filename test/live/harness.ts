@@ -47,6 +47,7 @@ export function nearBoundaryTariff(firstInS: number, secondInS: number): { tarif
     tzOffset,
     validFrom: now - 3600n,
     validTo: now + 86400n,
+    stepSize: [1n, 1n, 1n],
   };
   return { tariff, boundaries: [now + BigInt(firstInS), now + BigInt(secondInS)] };
 }

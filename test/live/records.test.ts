@@ -60,13 +60,18 @@ describe("live records (signedMeterValue) and their checks", function () {
       expect(() => decodeSignedMeterValue(bad as typeof value)).to.throw(InvalidInputError, message);
   });
 
-  it("round-trips a tariff through JSON; refuses a tariff JSON without parkingPricePerHour by name", function () {
+  it("round-trips a tariff through JSON; refuses a tariff JSON without parkingPricePerHour or stepSize by name", function () {
     expect(tariffFromJson(JSON.parse(JSON.stringify(tariffToJson(tariff))))).to.deep.equal(tariff);
     const older: Record<string, unknown> = { ...tariffToJson(tariff) };
     delete older.parkingPricePerHour;
     expect(() => tariffFromJson(older)).to.throw(InvalidInputError, /parkingPricePerHour is missing.*predates parking/);
     const short = { ...tariffToJson(tariff), parkingPricePerHour: ["0", "0", "0"] };
     expect(() => tariffFromJson(short)).to.throw(InvalidInputError, /tariff.parkingPricePerHour must be 4 decimal/);
+    const beforeSteps: Record<string, unknown> = { ...tariffToJson(tariff) };
+    delete beforeSteps.stepSize;
+    expect(() => tariffFromJson(beforeSteps)).to.throw(InvalidInputError, /stepSize is missing.*predates step sizes/);
+    const badStep = { ...tariffToJson(tariff), stepSize: ["1", "x", "1"] };
+    expect(() => tariffFromJson(badStep)).to.throw(InvalidInputError, /tariff.stepSize\[1\]/);
   });
 
   it("accepts an honest session's records in order, its chain points and end included", function () {

@@ -77,11 +77,17 @@ describe("sdk/hash", () => {
     ).to.throw(InvalidInputError, /subgroup order/);
   });
 
-  it("tariffHash follows the four-block layout and depends on every hashed field", () => {
+  it("tariffHash follows the four-block layout (step sizes packed into the first) and depends on every hashed field", () => {
     const t = sampleTariff();
     const expected = poseidon5([
       tag("zkcharge.tariff"),
-      poseidon4([t.cpoId, t.flatFee, t.minPrice, t.maxPrice]),
+      poseidon5([
+        t.cpoId,
+        t.flatFee,
+        t.minPrice,
+        t.maxPrice,
+        t.stepSize[0] + (t.stepSize[1] << 33n) + (t.stepSize[2] << 66n),
+      ]),
       poseidon5([...t.energyPrice, t.tzOffset]),
       poseidon5([...t.timePricePerHour, poseidon4([...t.parkingPricePerHour])]),
       poseidon5([t.bandStart[1], t.bandStart[2], t.bandStart[3], t.validFrom, t.validTo]),
@@ -100,6 +106,11 @@ describe("sdk/hash", () => {
       { validTo: t.validTo + 1n },
       { energyPrice: [t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], 1n] as const },
       { bandStart: [0n, t.bandStart[1], t.bandStart[2] + 1n, t.bandStart[3]] as const },
+      { stepSize: [2n, 1n, 1n] as const },
+      { stepSize: [1n, 2n, 1n] as const },
+      { stepSize: [1n, 1n, 2n] as const },
+      // The packing keeps each step in its own 33 bits: 2^32 in one place is not 1 in the next.
+      { stepSize: [1n << 32n, 1n, 1n] as const },
     ];
     for (const v of variants) expect(tariffHash({ ...t, ...v }), JSON.stringify(Object.keys(v))).to.not.equal(base);
   });

@@ -27,6 +27,7 @@ export function sampleTariff(overrides: Partial<Tariff> = {}): Tariff {
     tzOffset: HOUR,
     validFrom: DAY0 - 30n * 86_400n,
     validTo: DAY0 + 30n * 86_400n,
+    stepSize: [1n, 1n, 1n],
     ...overrides,
   };
 }

@@ -218,6 +218,7 @@ describe("sdk/tariff/ocpi: importOcpiTariff maps what zkcharge prices exactly", 
       tzOffset: HOUR,
       validFrom: 1_000n,
       validTo: 1_000n + 180n * 86_400n,
+      stepSize: [1n, 1n, 1n],
     });
   });
 });
@@ -313,12 +314,17 @@ describe("sdk/tariff/ocpi: TIME (charging) and PARKING_TIME (not charging) price
   });
 });
 
-describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
-  it("PARKING_TIME with a step_size ('This unit will be billed in this step_size blocks.')", () => {
+describe("sdk/tariff/ocpi: step_size imported and priced as OCPI rounds it", () => {
+  const S = DAY0 + 10n * HOUR; // 11:00 local
+
+  it("PARKING_TIME step_size 300 ('This unit will be billed in this step_size blocks.'): 6 min parked bill as 10", () => {
     // "step_size: Minimum amount to be billed. This unit will be billed in this step_size blocks."
-    const u = refusal(fixture("parking_priced"), "elements[2].price_components[0].step_size 300 on PARKING_TIME");
-    // Priced off-chain only; the refusal says what proving it would cost.
-    expect(u.message).to.contain("not provable: step_size costs 546 constraints in pay (553 in close)");
+    const t = importOcpiTariff(fixture("parking_priced"), OPTS).tariff;
+    expect(t.stepSize).to.deep.equal([1n, 1n, 300n]);
+    // 10 kWh in 1 h at 0.25 + 1 h at 2.00 + 6 min parked, billed as 10 min at 5.00 = 5.333333
+    const bill = computeBill([P(S, 0n), P(S + HOUR, 10_000n), P(S + HOUR + 360n, 10_000n)], t, RATED);
+    expect(bill.stepExtra).to.deep.equal([0n, 0n, 240n]);
+    expect(bill.amount).to.equal(5_333_333n);
   });
 
   it("step_size 0 and 1 bill the exact volume: both import, to the same tariff", () => {
@@ -329,23 +335,79 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
   });
 
   it("step_size 300 on TIME ('If 6 minutes were used, 10 minutes (2 blocks of step_size) will be billed.')", () => {
-    refusal(
-      edited("flat_energy_time", (t) => {
-        t.elements[2].price_components[0].step_size = 300;
+    const t = importOcpiTariff(
+      edited("flat_energy_time", (x) => {
+        x.elements[2].price_components[0].step_size = 300;
       }),
-      "elements[2].price_components[0].step_size 300 on TIME",
-    );
+      OPTS,
+    ).tariff;
+    expect(t.stepSize).to.deep.equal([1n, 300n, 1n]);
+    // 0.50 + 1 kWh at 0.25 + 10 min at 2.00/h = 1.083333
+    const bill = computeBill([P(S, 0n), P(S + 360n, 1_000n)], t, RATED);
+    expect(bill.stepExtra).to.deep.equal([0n, 240n, 0n]);
+    expect(bill.amount).to.equal(1_083_333n);
   });
 
   it("step_size 25 on ENERGY ('When step_size = 25, then the same amount would be billed for 101 to 125 Wh')", () => {
-    refusal(
-      edited("simple_energy", (t) => {
-        t.elements[0].price_components[0].step_size = 25;
+    const t = importOcpiTariff(
+      edited("simple_energy", (x) => {
+        x.elements[0].price_components[0].step_size = 25;
       }),
-      "elements[0].price_components[0].step_size 25 on ENERGY",
+      OPTS,
+    ).tariff;
+    expect(t.stepSize).to.deep.equal([25n, 1n, 1n]);
+    const amount = (wh: bigint) => computeBill([P(S, 0n), P(S + HOUR, wh)], t, RATED).amount;
+    // 0.25 EUR/kWh: 100 Wh = 0.025; 101..125 Wh = 0.03125; 126 Wh = 150 Wh = 0.0375; 0 Wh = 0
+    expect([0n, 100n, 101n, 125n, 126n].map(amount)).to.deep.equal([0n, 25_000n, 31_250n, 31_250n, 37_500n]);
+  });
+});
+
+describe("sdk/tariff/ocpi: step_size the circuit cannot round as OCPI does, refused by name", () => {
+  it("a step that differs by time of day (the circuit has one per dimension)", () => {
+    const u = refusal(
+      {
+        ...fixture("simple_energy"),
+        elements: [
+          {
+            price_components: [{ type: "ENERGY", price: 0.2, step_size: 500 }],
+            restrictions: { start_time: "22:00", end_time: "06:00" },
+          },
+          { price_components: [{ type: "ENERGY", price: 0.3, step_size: 100 }] },
+        ],
+      },
+      "elements[0].price_components[0].step_size 500 on ENERGY",
     );
+    expect(u.message).to.contain("elements[1].price_components[0].step_size is 100 at 06:00");
   });
 
+  it("a stepped dimension unpriced at some time of day (OCPI then rounds each run on its own)", () => {
+    const u = refusal(
+      {
+        ...fixture("simple_energy"),
+        elements: [
+          { price_components: [{ type: "ENERGY", price: 0.3, step_size: 1 }] },
+          {
+            price_components: [{ type: "TIME", price: 2, step_size: 300 }],
+            restrictions: { start_time: "08:00", end_time: "20:00" },
+          },
+        ],
+      },
+      "elements[1].price_components[0].step_size 300 on TIME",
+    );
+    expect(u.message).to.contain("TIME is unpriced from 00:00");
+  });
+
+  it("a step above 2^32 (the registry's bound)", () => {
+    refusal(
+      edited("simple_energy", (t) => {
+        t.elements[0].price_components[0].step_size = 2 ** 32 + 1;
+      }),
+      `elements[0].price_components[0].step_size ${2 ** 32 + 1} on ENERGY`,
+    );
+  });
+});
+
+describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot price, naming the feature", () => {
   it("a min_price whose incl_vat is not excl_vat plus the VAT, and a min_price above max_price", () => {
     refusal(
       edited("simple_energy", (t) => {
@@ -385,7 +447,9 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
   it("day_of_week for some days: priced off-chain only, the refusal gives its measured circuit cost", () => {
     // "day_of_week: Which day(s) of the week this TariffElement is active."
     const u = refusal(restriction({ day_of_week: ["SATURDAY", "SUNDAY"] }), "elements[1].restrictions.day_of_week");
-    expect(u.message).to.contain("not provable: day_of_week costs 1510 constraints in pay (1567 in close)");
+    expect(u.message).to.contain(
+      "not provable: day_of_week costs 1510 constraints in pay (1567 in close), more than the 1129 rows left",
+    );
   });
 
   it("day_of_week listing all seven days is no restriction", () => {

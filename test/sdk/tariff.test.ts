@@ -57,6 +57,7 @@ describe("sdk/tariff: validateTariff", () => {
         bandStart: [0n, 1n, 2n, 86_399n],
         validFrom: 0n,
         validTo: (1n << 40n) - 1n,
+        stepSize: [1n << 32n, 1n << 32n, 1n << 32n],
       }),
     );
   });
@@ -83,6 +84,11 @@ describe("sdk/tariff: validateTariff", () => {
     ["validFrom", { validFrom: -1n }],
     ["validTo", { validTo: 1n << 40n }],
     ["validTo", { validFrom: 10n, validTo: 9n }],
+    ["stepSize[0]", { stepSize: [0n, 1n, 1n] }],
+    ["stepSize[1]", { stepSize: [1n, (1n << 32n) + 1n, 1n] }],
+    ["stepSize[2]", { stepSize: [1n, 1n, -1n] }],
+    ["stepSize", { stepSize: [1n, 1n] as never }],
+    ["stepSize", { stepSize: undefined as never }],
   ];
   for (const [field, change] of cases) {
     it(`rejects a bad ${field} (${JSON.stringify(change, (_, v) => (typeof v === "bigint" ? v.toString() : v))})`, () => {
@@ -241,6 +247,31 @@ describe("sdk/tariff: computeBill", () => {
       InvalidTariffError,
       /parkingPricePerHour\[0\]/,
     );
+  });
+
+  it("step sizes: each dimension's total rounded up once, billed at the price of its last interval", () => {
+    // 05:00-06:00 local charging 1,001 Wh in band 0, 06:00-06:05 parked in band 1, 06:05-06:10 charging 100 Wh.
+    const priced = sampleTariff({
+      timePricePerHour: [60_000n, 120_000n, 0n, 0n],
+      parkingPricePerHour: [0n, 600_000n, 0n, 0n],
+    });
+    const at = (h: bigint, s: bigint, e: bigint) => ({ t: DAY0 + (h - 1n) * HOUR + s, e });
+    const points = [at(5n, 0n, 0n), at(6n, 0n, 1_001n), at(6n, 300n, 1_001n), at(6n, 600n, 1_101n)];
+    const exact = computeBill(points, priced, RATED);
+    expect(exact.stepExtra).to.deep.equal([0n, 0n, 0n]);
+    expect(exact.stepNumerator).to.equal(0n);
+    const stepped = computeBill(points, { ...priced, stepSize: [500n, 3_600n, 600n] }, RATED);
+    // 1,101 Wh -> 1,500; 65 min charging -> 120; 5 min parked -> 10: all at band 1's prices (the last intervals).
+    expect(stepped.stepExtra).to.deep.equal([399n, 3_300n, 300n]);
+    expect(stepped.stepNumerator).to.equal(399n * 400_000n * 3600n + (3_300n * 120_000n + 300n * 600_000n) * 1000n);
+    expect(stepped.numerator).to.equal(exact.numerator + stepped.stepNumerator);
+    // Volumes already on their steps add nothing; a session with no intervals adds nothing.
+    expect(computeBill(points, { ...priced, stepSize: [1_101n, 3_900n, 300n] }, RATED).stepExtra).to.deep.equal([
+      0n,
+      0n,
+      0n,
+    ]);
+    expect(computeBill([points[0]!], { ...priced, stepSize: [500n, 3_600n, 600n] }, RATED).stepNumerator).to.equal(0n);
   });
 
   it("rounds down once, at the end (remainder rule)", () => {

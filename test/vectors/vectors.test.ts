@@ -96,6 +96,7 @@ const CIRCOM_EXPECTED: Record<string, bigint> = {
   BITS_FLAT_FEE: BigInt(BITS.flatFee),
   BITS_MAX_PRICE: BigInt(BITS.maxPrice),
   BITS_TIME_OF_DAY: BigInt(BITS.timeOfDay),
+  BITS_STEP_SIZE: BigInt(BITS.stepSize),
 };
 
 /** Every constant Constants.sol may define, with the value sdk/constants.ts gives it. */
@@ -113,6 +114,7 @@ const SOLIDITY_EXPECTED: Record<string, bigint> = {
   MAX_FLAT_FEE: max(BITS.flatFee),
   MAX_PRICE_CAP: max(BITS.maxPrice),
   MAX_TIME: max(BITS.time),
+  MAX_STEP_SIZE: 1n << BigInt(BITS.stepSize),
   MAX_NOTE_TREE_SIZE: 1n << BigInt(NOTE_TREE_DEPTH),
   MAX_METER_TREE_SIZE: 1n << BigInt(METER_TREE_DEPTH),
 };
@@ -242,6 +244,7 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
     tzOffset: v.tariff.tzOffset,
     validFrom: v.tariff.validFrom,
     validTo: v.tariff.validTo,
+    stepSize: [...v.tariff.stepSize],
     meterRoot: meterTree.root,
     meterAx: v.meter.Ax,
     meterAy: v.meter.Ay,
@@ -305,6 +308,7 @@ function edgeTariff(cpoId: bigint, top: boolean): Tariff {
     tzOffset: top ? 86_399n : 0n,
     validFrom: v(BITS.time),
     validTo: v(BITS.time),
+    stepSize: top ? [1n << 32n, 1n << 32n, 1n << 32n] : [1n, 1n, 1n],
   };
 }
 
@@ -371,6 +375,11 @@ function edgeVectors(): Vector[] {
 // fast-check arbitraries with the edge values mixed in
 const field = () => fc.oneof(fc.constantFrom(0n, 1n, R - 1n), fc.bigInt({ min: 0n, max: R - 1n }));
 const bits = (k: number) => fc.oneof(fc.constantFrom(0n, max(k)), fc.bigInt({ min: 0n, max: max(k) }));
+/** A step size, 1..2^32 with both ends likely. */
+const stepSize = fc.oneof(
+  fc.constantFrom(1n, 1n << BigInt(BITS.stepSize)),
+  fc.bigInt({ min: 1n, max: 1n << BigInt(BITS.stepSize) }),
+);
 
 const vectorArb: fc.Arbitrary<Vector> = fc.record({
   secret: fc.oneof(fc.constantFrom(1n, L - 1n), fc.bigInt({ min: 1n, max: L - 1n })),
@@ -393,6 +402,7 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
     tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
     validFrom: bits(BITS.time),
     validTo: bits(BITS.time),
+    stepSize: fc.tuple(stepSize, stepSize, stepSize),
   }),
   meter: fc
     .record({

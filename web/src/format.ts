@@ -32,15 +32,21 @@ export function short(x: bigint | string): string {
   return s.length > 14 ? `${s.slice(0, 8)}…${s.slice(-4)}` : s;
 }
 
-/** A tariff's bands in plain words, e.g. `00:00–07:00: 0.25 EUR/kWh, 0.12 EUR/h charging, 0.06 EUR/h parked`. */
+/**
+ * A tariff's bands in plain words, e.g. `00:00–07:00: 0.25 EUR/kWh, 0.12 EUR/h charging, 0.06 EUR/h parked`, and a
+ * last line for its step sizes when any is above 1 (`Billed in steps of 25 Wh, 300 s charging, 1 s parked`).
+ */
 export function tariffBands(t: Tariff): string[] {
-  return t.bandStart.map((start, k) => {
+  const bands = t.bandStart.map((start, k) => {
     const end = k + 1 < t.bandStart.length ? t.bandStart[k + 1]! : 86_400n;
     return (
       `${clock(start).slice(0, 5)}–${clock(end).slice(0, 5)}: ${formatAmount(t.energyPrice[k]!)}/kWh` +
       `, ${formatAmount(t.timePricePerHour[k]!)}/h charging, ${formatAmount(t.parkingPricePerHour[k]!)}/h parked`
     );
   });
+  const [energy, time, parking] = t.stepSize;
+  if (energy === 1n && time === 1n && parking === 1n) return bands;
+  return [...bands, `Billed in steps of ${energy} Wh, ${time} s charging, ${parking} s parked`];
 }
 
 /** The tariff's time zone as `UTC+01:00`. */
