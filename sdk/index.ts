@@ -72,6 +72,7 @@ export {
   EXACT_STEPS,
   nextBoundaryAfter,
   stepRoundUp,
+  stepSizesText,
   TARIFF_START_MARGIN,
   tariffWindow,
   timeOfDay,

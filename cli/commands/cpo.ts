@@ -2,7 +2,16 @@
  * The charge point operator (account 1): `cpo register`, `meter add`, `meter revoke`, `tariff publish`, `cpo withdraw`.
  */
 import { Option, type Command } from "commander";
-import { BITS, Meter, Operator, formatAmount, tariffWindow, validateTariff, type Tariff } from "../../sdk/index.ts";
+import {
+  BITS,
+  Meter,
+  Operator,
+  formatAmount,
+  stepSizesText,
+  tariffWindow,
+  validateTariff,
+  type Tariff,
+} from "../../sdk/index.ts";
 import { DAY, demoTariff } from "../../dev/localNetwork.ts";
 import { defineCommand, needPlaintextAllowed, runs, type RunContext } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -259,9 +268,8 @@ export async function publishTariff(
         `${formatAmount(tariff.timePricePerHour[k]!)}/h charging, ${formatAmount(tariff.parkingPricePerHour[k]!)}/h parked`,
     );
   });
-  const [energyStep, timeStep, parkingStep] = tariff.stepSize;
-  if (energyStep > 1n || timeStep > 1n || parkingStep > 1n)
-    detail(`billed in steps of ${energyStep} Wh, ${timeStep} s charging, ${parkingStep} s parked`);
+  const steps = stepSizesText(tariff.stepSize);
+  if (steps) detail(`billed in ${steps}`);
   txLine("publishTariff", receipt);
   return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };
 }

@@ -200,6 +200,11 @@ function minutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
 
+/** Minute `m` of the day as `HH:MM`. */
+function hhmm(m: number): string {
+  return `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+}
+
 /**
  * Does a time-of-day restriction (start inclusive, end exclusive, may wrap past midnight) hold at minute `m` of
  * the local day? No restriction holds everywhere; `start_time = end_time` holds nowhere.
@@ -230,7 +235,6 @@ type OcpiVolumeType = "ENERGY" | "TIME" | "PARKING_TIME";
 function stepSizeOf(
   type: OcpiVolumeType,
   steps: readonly { path: string | undefined; stepSize: number | undefined }[],
-  hhmm: (minute: number) => string,
 ): bigint {
   const stepped = steps.findIndex((s) => s.stepSize !== undefined && s.stepSize > 1);
   if (stepped < 0) return 1n;
@@ -353,7 +357,6 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     }
     return { units: 0n, path: undefined, stepSize: undefined };
   };
-  const hhmm = (m: number) => `${String((m / 60) | 0).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
   // Each dimension's component at every minute of the day, walked once for the step sizes and the bands.
   const componentsOf = (type: OcpiVolumeType, bits: number) =>
     Array.from({ length: MINUTES_PER_DAY }, (_, m) => priceAt(type, m, bits));
@@ -363,9 +366,9 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   const time = componentsOf("TIME", BITS.timePrice);
   const parking = componentsOf("PARKING_TIME", BITS.timePrice);
   const stepSize = [
-    stepSizeOf("ENERGY", energy, hhmm),
-    stepSizeOf("TIME", time, hhmm),
-    stepSizeOf("PARKING_TIME", parking, hhmm),
+    stepSizeOf("ENERGY", energy),
+    stepSizeOf("TIME", time),
+    stepSizeOf("PARKING_TIME", parking),
   ] as const;
   const energyAt = energy.map((c) => c.units);
   const timeAt = time.map((c) => c.units);

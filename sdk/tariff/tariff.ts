@@ -213,6 +213,16 @@ export function stepRoundUp(volume: bigint, step: bigint): bigint {
   return ((volume + step - 1n) / step) * step - volume;
 }
 
+/**
+ * A tariff's step sizes in words, `steps of 25 Wh, 300 s charging, 1 s parked`, or `undefined` when every step is 1
+ * (exact billing, nothing to say). One wording for every face that shows a tariff.
+ */
+export function stepSizesText(stepSize: StepSizes): string | undefined {
+  const [energy, time, parking] = stepSize;
+  if (energy === 1n && time === 1n && parking === 1n) return undefined;
+  return `steps of ${energy} Wh, ${time} s charging, ${parking} s parked`;
+}
+
 /** Local time of day (seconds after local midnight) of unix time `t`. */
 export function timeOfDay(t: bigint, tariff: Tariff): bigint {
   return (((t + tariff.tzOffset) % DAY) + DAY) % DAY;

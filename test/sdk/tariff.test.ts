@@ -7,6 +7,7 @@ import {
   computeBill,
   everyBand,
   nextBoundaryAfter,
+  stepSizesText,
   validateTariff,
   type Point,
   type Tariff,
@@ -103,6 +104,14 @@ describe("sdk/tariff: validateTariff", () => {
       expect((err as Error).message).to.contain(`tariff.${field}`);
     });
   }
+});
+
+describe("sdk/tariff: stepSizesText", () => {
+  it("says nothing for exact billing and names every dimension's step otherwise", () => {
+    expect(stepSizesText([1n, 1n, 1n])).to.equal(undefined);
+    expect(stepSizesText([1n, 1n, 60n])).to.equal("steps of 1 Wh, 1 s charging, 60 s parked");
+    expect(stepSizesText([1000n, 900n, 1n << 32n])).to.equal("steps of 1000 Wh, 900 s charging, 4294967296 s parked");
+  });
 });
 
 describe("sdk/tariff: bands and boundaries", () => {

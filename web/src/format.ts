@@ -13,6 +13,7 @@ import {
   clock,
   computeBill,
   formatAmount,
+  stepSizesText,
   nextBoundaryAfter,
   type Bill,
   type Point,
@@ -44,9 +45,8 @@ export function tariffBands(t: Tariff): string[] {
       `, ${formatAmount(t.timePricePerHour[k]!)}/h charging, ${formatAmount(t.parkingPricePerHour[k]!)}/h parked`
     );
   });
-  const [energy, time, parking] = t.stepSize;
-  if (energy === 1n && time === 1n && parking === 1n) return bands;
-  return [...bands, `Billed in steps of ${energy} Wh, ${time} s charging, ${parking} s parked`];
+  const steps = stepSizesText(t.stepSize);
+  return steps ? [...bands, `Billed in ${steps}`] : bands;
 }
 
 /** The tariff's time zone as `UTC+01:00`. */
