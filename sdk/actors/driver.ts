@@ -270,7 +270,7 @@ export class Driver {
 
   /** Refunds an open escrow after its claim deadline (any account may submit; the cap returns as a note). */
   async refund(escrowId: bigint, submitter: Signer): Promise<ContractTransactionReceipt> {
-    return sendAndWait("refund", () => this.pool.connect(submitter).refund(escrowId));
+    return this.#saw(await sendAndWait("refund", () => this.pool.connect(submitter).refund(escrowId)));
   }
 
   /** Unspent notes as of the last {@link sync}. */
@@ -321,7 +321,7 @@ export class Driver {
     const receipt = await sendAndWait("deposit", () =>
       this.pool.connect(payer).deposit(note.precommitment, value, hexlify(ciphertext)),
     );
-    return { note, receipt };
+    return { note, receipt: this.#saw(receipt) };
   }
 
   /**
@@ -487,7 +487,7 @@ export class Driver {
     if (submitter instanceof RelayerClient) {
       const { relayer, quote } = await this.#relayTerms(submitter, "lock");
       const locking = await this.prepareLock({ ...args, fee: quote.fee, relayer });
-      const job = await relayAndWait(submitter, wait, {
+      const job = await this.#relay(submitter, wait, {
         operation: "lock",
         proof: locking.groth16,
         publicSignals: locking.pub,
@@ -497,7 +497,8 @@ export class Driver {
       return { escrowId: locking.escrowId, locking, job };
     }
     const locking = await this.prepareLock(args);
-    return { escrowId: locking.escrowId, locking, receipt: await submitLock(this.pool, locking, submitter) };
+    const receipt = this.#saw(await submitLock(this.pool, locking, submitter));
+    return { escrowId: locking.escrowId, locking, receipt };
   }
 
   /**
@@ -512,7 +513,7 @@ export class Driver {
   ): Promise<{ payment: Payment; job: RelayJob }> {
     const terms = await this.#relayTerms(relayer, "pay");
     const payment = await this.preparePayment({ ...args, fee: terms.quote.fee, relayer: terms.relayer });
-    const job = await relayAndWait(relayer, wait, {
+    const job = await this.#relay(relayer, wait, {
       operation: "pay",
       proof: payment.groth16,
       publicSignals: payment.pub,
@@ -534,8 +535,26 @@ export class Driver {
   ): Promise<{ transaction: Transaction; job: RelayJob }> {
     const terms = await this.#relayTerms(relayer, "transact");
     const transaction = await this.prepareWithdraw({ ...args, relayer: terms.relayer, fee: terms.quote.fee });
-    const job = await relayAndWait(relayer, wait, transactRelayRequest(transaction, terms.quote));
+    const job = await this.#relay(relayer, wait, transactRelayRequest(transaction, terms.quote));
     return { transaction, job };
+  }
+
+  /** Hands `request` to the relayer and waits for its job; the next sync reads at least to the job's block. */
+  async #relay(
+    client: RelayerClient,
+    wait: WaitOptions | undefined,
+    request: Parameters<RelayerClient["relay"]>[0],
+  ): Promise<RelayJob> {
+    const { id } = await client.relay(request);
+    const job = await client.waitForJob(id, wait);
+    if (job.blockNumber !== undefined) this.poolSync.sawBlock(job.blockNumber);
+    return job;
+  }
+
+  /** A receipt of this wallet's own transaction: the next sync reads at least to its block. */
+  #saw<R extends { blockNumber: number }>(receipt: R): R {
+    this.poolSync.sawBlock(receipt.blockNumber);
+    return receipt;
   }
 
   /** The relayer's account and a quote for `operation`, after checking the relayer serves this driver's pool. */
@@ -691,13 +710,4 @@ export function transactRelayRequest(tx: Transaction, quote: SignedQuote): Param
     fee: tx.fee,
     quote,
   };
-}
-
-async function relayAndWait(
-  client: RelayerClient,
-  wait: WaitOptions | undefined,
-  request: Parameters<RelayerClient["relay"]>[0],
-): Promise<RelayJob> {
-  const { id } = await client.relay(request);
-  return client.waitForJob(id, wait);
 }

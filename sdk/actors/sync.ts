@@ -217,6 +217,8 @@ export class PoolSync {
   /** `[revision, leaves kept]` of the last rollbacks (reorganisations, failed syncs, resets), oldest first. */
   #rollbacks: [number, number][] = [];
   #revision = 0;
+  /** A block known to exist (one of the wallet's own transactions is in it): the next sync reads at least that far. */
+  #seenBlock = -1;
   /** `eth_getLogs` requests made so far (for tests and the bench). */
   requests = 0;
 
@@ -293,6 +295,15 @@ export class PoolSync {
     return run;
   }
 
+  /**
+   * Tells the sync that block `blockNumber` exists (a receipt of the wallet's own transaction names it), so that the
+   * next sync reads at least that far even when the provider answers "latest" from a cache older than the
+   * transaction (ethers caches identical requests for `cacheTimeout`, 250 ms by default).
+   */
+  sawBlock(blockNumber: number): void {
+    this.#seenBlock = Math.max(this.#seenBlock, blockNumber);
+  }
+
   /** Forgets everything (memory and store): the next sync reads from the start block again. */
   async reset(): Promise<void> {
     await this.#queue;
@@ -335,8 +346,13 @@ export class PoolSync {
   async #syncOnce(): Promise<SyncResult> {
     let resynced: boolean | undefined;
     if (!this.#loaded) resynced = await this.#load();
-    const latest = await this.#block("latest");
+    let latest = await this.#block("latest");
     if (!latest?.hash) throw new Error("the provider returned no latest block");
+    if (latest.number < this.#seenBlock) {
+      // A stale "latest": ask for the known block by number (a reorganisation may have dropped it: keep "latest").
+      const seen = await this.#block(this.#seenBlock);
+      if (seen?.hash) latest = seen;
+    }
     const confirmations = this.#opts.confirmations ?? 0;
     const target = confirmations > 0 ? await this.#block(Math.max(0, latest.number - confirmations)) : latest;
     if (!target?.hash) throw new Error(`the provider returned no block ${latest.number - confirmations}`);

@@ -239,6 +239,25 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
     expect(driver.balance).to.equal(11_000_000n);
   });
 
+  it("sees its own deposit at once through a provider that answers 'latest' from a cache", async () => {
+    // ethers caches identical requests for `cacheTimeout` (250 ms by default; a minute here, so the stale answer
+    // is certain): a sync right after the wallet's own transaction must still read up to its block.
+    const cached = new JsonRpcProvider(proxy.url, Network.from(chainId), { staticNetwork: true, cacheTimeout: 60_000 });
+    try {
+      const driver = new Driver(DriverIdentity.random(), d.pool.connect(cached), {}, { startBlock, ...fast });
+      await driver.sync();
+      const { receipt } = await driver.deposit(7_000_000n, payer);
+      expect((await cached.getBlock("latest"))!.number, "the provider's latest is not stale").to.be.below(
+        receipt.blockNumber,
+      );
+      await driver.sync();
+      expect(driver.poolSync.head).to.equal(receipt.blockNumber);
+      expect(driver.balance).to.equal(7_000_000n);
+    } finally {
+      cached.destroy();
+    }
+  });
+
   it("rolls back a 2-block reorganisation under an active wallet", async () => {
     const driver = wallet();
     await driver.deposit(1_000_000n, payer);
