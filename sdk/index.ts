@@ -163,6 +163,8 @@ export {
   type SignedMeterValue,
   type VerifiedSessionTerms,
 } from "./meter/liveRecord.ts";
+// The signature checks of live records on worker threads (LiveSessionVerifier.acceptOffThread), started ahead
+export { prepareSignatureWorkers } from "./meter/offThread.ts";
 // OCMF records from calibrated meters (Eichrecht / MID): parsed, verified as transparency software does
 export {
   OCMF_ALGORITHMS,

@@ -10,7 +10,7 @@
  * ocmfDigest)`.
  */
 import { InvalidInputError, InvalidReadingsError } from "../core/errors.ts";
-import { meterLeaf, tariffHash } from "../core/hash.ts";
+import { chainStep, meterLeaf, tariffHash } from "../core/hash.ts";
 import {
   computeBill,
   nextBoundaryAfter,
@@ -20,12 +20,14 @@ import {
   type Tariff,
 } from "../tariff/tariff.ts";
 import type { MeterSession } from "./meter.ts";
+import { signedMessageHoldsOffThread } from "./offThread.ts";
 import {
-  verifyLiveEvidence,
-  verifySignedSession,
+  computeChain,
+  signedMessageHolds,
   type LiveEvidence,
   type LiveTail,
   type MeterSignature,
+  type SignedMessageCheck,
   type SignedSession,
 } from "./record.ts";
 
@@ -264,25 +266,42 @@ export interface VerifiedSessionTerms {
   tariff: Tariff;
 }
 
+/** What {@link LiveSessionVerifier} would hold after a record that passes its rules. */
+interface NextState {
+  points: Point[];
+  /** `[H_0, ..., H_n]` over `points`. */
+  heads: bigint[];
+  /** The signature check left (the message from the head, and the meter's signature). */
+  check: SignedMessageCheck;
+}
+
 /**
- * Checks a session's records one by one, in order, and keeps what the next check needs (chain points, last
- * reading). {@link accept} throws without changing anything when a record breaks a rule, so a refused record can
- * be followed by a good one.
+ * Checks a session's records one by one, in order, and keeps what the next check needs (chain points and their
+ * heads, last reading). {@link accept} throws without changing anything when a record breaks a rule, so a refused
+ * record can be followed by a good one. The chain heads are kept, so a record costs one hash and one signature
+ * check, whatever the session's length.
  */
 export class LiveSessionVerifier {
   readonly terms: VerifiedSessionTerms;
   readonly #leaf: bigint;
   readonly #tariffHash: bigint;
+  /** The terms a meter could sign under at all (the tariff is this CPO's); if not, no signature holds. */
+  readonly #termsHold: boolean;
   #points: Point[] = [];
+  #heads: bigint[];
   #last: Point | undefined;
   #lastRecord: LiveRecord | undefined;
   #ended = false;
+  /** An {@link acceptOffThread} is waiting for its signature check. */
+  #checking = false;
 
   constructor(terms: VerifiedSessionTerms) {
     validateTariff(terms.tariff);
     this.terms = terms;
     this.#leaf = meterLeaf(terms.meterPublicKey[0], terms.meterPublicKey[1], terms.cpoId, terms.ratedPowerW);
     this.#tariffHash = tariffHash(terms.tariff);
+    this.#termsHold = terms.tariff.cpoId === terms.cpoId;
+    this.#heads = computeChain(terms.sessionId, terms.cpoId, this.#leaf, this.#tariffHash, []);
   }
 
   /** Chain points accepted so far. */
@@ -354,65 +373,96 @@ export class LiveSessionVerifier {
    * @throws InvalidReadingsError saying which rule the record breaks
    */
   accept(record: LiveRecord, publicKey: readonly [bigint, bigint]): void {
-    const refuse = (why: string): never => {
-      throw new InvalidReadingsError(`reading at t=${record.t} (${record.kind}): ${why}`);
-    };
+    const next = this.#next(record, publicKey);
+    if (!this.#termsHold || !signedMessageHolds(next.check)) refuse(record, "bad meter signature or chain");
+    this.#commit(record, next);
+  }
+
+  /**
+   * {@link accept}, with the signature check on a worker thread (sdk/meter/offThread.ts) while the caller serves
+   * others; the same rules and verdict. One record at a time: the next waits for this one's promise.
+   * @throws InvalidReadingsError saying which rule the record breaks; Error if another record is being checked
+   */
+  async acceptOffThread(record: LiveRecord, publicKey: readonly [bigint, bigint]): Promise<void> {
+    const next = this.#next(record, publicKey);
+    this.#checking = true;
+    try {
+      if (!this.#termsHold || !(await signedMessageHoldsOffThread(next.check)))
+        refuse(record, "bad meter signature or chain");
+    } finally {
+      this.#checking = false;
+    }
+    this.#commit(record, next);
+  }
+
+  /**
+   * Takes back a record this session's checks accepted before (read back from the station's own store after a
+   * restart, or to replay a stream's running bill): every rule is checked again except the meter signature, which
+   * was checked when the record arrived.
+   * @throws InvalidReadingsError saying which rule the record breaks
+   */
+  acceptChecked(record: LiveRecord, publicKey: readonly [bigint, bigint]): void {
+    this.#commit(record, this.#next(record, publicKey));
+  }
+
+  /** What the verifier holds after `record` if it passes every rule but the signature. */
+  #next(record: LiveRecord, publicKey: readonly [bigint, bigint]): NextState {
+    const why = (reason: string): never => refuse(record, reason);
+    if (this.#checking) throw new Error("a record of this session is still being checked: accept one at a time");
     const terms = this.terms;
-    if (this.#ended) refuse("the session already ended");
-    if (record.sessionId !== terms.sessionId) refuse(`session ${record.sessionId} is not ${terms.sessionId}`);
+    if (this.#ended) why("the session already ended");
+    if (record.sessionId !== terms.sessionId) why(`session ${record.sessionId} is not ${terms.sessionId}`);
     if (publicKey[0] !== terms.meterPublicKey[0] || publicKey[1] !== terms.meterPublicKey[1])
-      refuse("signed by another key than this charger's registered meter");
+      why("signed by another key than this charger's registered meter");
     const last = this.#last;
-    if (last === undefined && record.kind !== "point") refuse("the first reading must be the start point");
+    if (last === undefined && record.kind !== "point") why("the first reading must be the start point");
     if (last !== undefined) {
-      if (record.t < last.t) refuse(`time goes back (previous reading at t=${last.t})`);
-      if (record.e < last.e) refuse(`energy goes back (${record.e} Wh < ${last.e} Wh)`);
+      if (record.t < last.t) why(`time goes back (previous reading at t=${last.t})`);
+      if (record.e < last.e) why(`energy goes back (${record.e} Wh < ${last.e} Wh)`);
       if ((record.e - last.e) * 3600n > terms.ratedPowerW * (record.t - last.t))
-        refuse(`${record.e - last.e} Wh in ${record.t - last.t} s exceeds the rating ${terms.ratedPowerW} W`);
+        why(`${record.e - last.e} Wh in ${record.t - last.t} s exceeds the rating ${terms.ratedPowerW} W`);
     }
     const anchor = this.#points[this.#points.length - 1];
     const boundary = anchor && nextBoundaryAfter(anchor.t, terms.tariff);
     const points = [...this.#points];
     if (record.kind === "point") {
-      if (record.k !== points.length + 1) refuse(`chain point ${record.k}, expected ${points.length + 1}`);
+      if (record.k !== points.length + 1) why(`chain point ${record.k}, expected ${points.length + 1}`);
       if (boundary !== undefined && record.t !== boundary)
-        refuse(`a chain point must be at the tariff boundary t=${boundary}`);
+        why(`a chain point must be at the tariff boundary t=${boundary}`);
       points.push({ t: record.t, e: record.e });
     } else if (boundary !== undefined && record.t > boundary) {
-      refuse(`the chain point at the tariff boundary t=${boundary} is missing`);
+      why(`the chain point at the tariff boundary t=${boundary} is missing`);
     }
     if (record.kind === "live") {
-      if (record.k !== points.length) refuse(`tail over ${record.k} points, the chain has ${points.length}`);
-      if (record.t === boundary) refuse(`a reading at the tariff boundary t=${boundary} must be a chain point`);
+      if (record.k !== points.length) why(`tail over ${record.k} points, the chain has ${points.length}`);
+      if (record.t === boundary) why(`a reading at the tariff boundary t=${boundary} must be a chain point`);
     }
     if (record.kind === "end") {
       const p = points[points.length - 1]!;
       if (record.t !== p.t || record.e !== p.e) points.push({ t: record.t, e: record.e });
-      if (record.k !== points.length) refuse(`end over ${record.k} points, the chain has ${points.length}`);
+      if (record.k !== points.length) why(`end over ${record.k} points, the chain has ${points.length}`);
     }
-    if (!this.#signatureHolds(record, points)) refuse("bad meter signature or chain");
-    this.#points = points;
+    const heads = [...this.#heads];
+    for (const p of points.slice(heads.length - 1)) heads.push(chainStep(heads[heads.length - 1]!, p.t, p.e));
+    const n = points.length;
+    const { message, signature } = record;
+    const meterPublicKey = terms.meterPublicKey;
+    const check: SignedMessageCheck =
+      record.kind === "end"
+        ? { head: heads[n]!, n, ocmfDigest: record.ocmfDigest ?? 0n, message, signature, meterPublicKey }
+        : { head: heads[n]!, n, tail: { t: record.t, e: record.e }, message, signature, meterPublicKey };
+    return { points, heads, check };
+  }
+
+  #commit(record: LiveRecord, next: NextState): void {
+    this.#points = next.points;
+    this.#heads = next.heads;
     this.#last = { t: record.t, e: record.e };
     this.#lastRecord = record;
     if (record.kind === "end") this.#ended = true;
   }
+}
 
-  #signatureHolds(record: LiveRecord, points: Point[]): boolean {
-    const terms = this.terms;
-    const chain = {
-      sessionId: terms.sessionId,
-      cpoId: terms.cpoId,
-      meterLeaf: this.#leaf,
-      ratedPowerW: terms.ratedPowerW,
-      tariff: terms.tariff,
-      tariffHash: this.#tariffHash,
-      points,
-      n: points.length,
-      signature: record.signature,
-      meterPublicKey: terms.meterPublicKey,
-    };
-    if (record.kind === "end")
-      return verifySignedSession({ ...chain, ocmfDigest: record.ocmfDigest ?? 0n, final: record.message });
-    return verifyLiveEvidence({ ...chain, tail: { t: record.t, e: record.e }, message: record.message });
-  }
+function refuse(record: LiveRecord, why: string): never {
+  throw new InvalidReadingsError(`reading at t=${record.t} (${record.kind}): ${why}`);
 }

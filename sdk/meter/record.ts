@@ -101,12 +101,39 @@ export function computeChain(
 }
 
 /** Checks what both signed records share (leaf, tariff hash, point count) and returns `H_n`, or null. */
-function chainHead(s: SignedChain, maxPoints: number): bigint | null {
+function chainHead(s: SignedChain): bigint | null {
   const [Ax, Ay] = s.meterPublicKey;
   if (meterLeaf(Ax, Ay, s.cpoId, s.ratedPowerW) !== s.meterLeaf) return null;
   if (tariffHash(s.tariff) !== s.tariffHash || s.tariff.cpoId !== s.cpoId) return null;
-  if (s.n !== s.points.length || s.n < 1 || s.n > maxPoints) return null;
+  if (s.n !== s.points.length || s.n < 1 || s.n > N_POINTS) return null;
   return computeChain(s.sessionId, s.cpoId, s.meterLeaf, s.tariffHash, s.points)[s.n]!;
+}
+
+/**
+ * The last step of checking a signed record, given its chain head `H_n`: the message a live tail (`tail` given) or
+ * a session end (`ocmfDigest` given) signs, and the meter's signature of it. Plain data, so a worker can run it
+ * (sdk/meter/offThread.ts).
+ */
+export interface SignedMessageCheck {
+  /** `H_n` and `n`: a tail hangs off at most N_POINTS - 1 points (it is billed as one more interval). */
+  head: bigint;
+  n: number;
+  tail?: Point;
+  ocmfDigest?: bigint;
+  message: bigint;
+  signature: MeterSignature;
+  meterPublicKey: [bigint, bigint];
+}
+
+/** True if the check's message is the one its chain head gives and the meter signed it. */
+export function signedMessageHolds(c: SignedMessageCheck): boolean {
+  try {
+    if (c.n < 1 || c.n > (c.tail ? N_POINTS - 1 : N_POINTS)) return false;
+    const message = c.tail ? liveTail(c.head, c.tail.t, c.tail.e) : chainFinal(c.head, BigInt(c.n), c.ocmfDigest ?? 0n);
+    return message === c.message && verifySignature(message, c.signature, c.meterPublicKey);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -115,10 +142,10 @@ function chainHead(s: SignedChain, maxPoints: number): bigint | null {
  */
 export function verifySignedSession(s: SignedSession): boolean {
   try {
-    const head = chainHead(s, N_POINTS);
+    const head = chainHead(s);
     if (head === null) return false;
-    const final = chainFinal(head, BigInt(s.n), s.ocmfDigest);
-    return final === s.final && verifySignature(final, s.signature, s.meterPublicKey);
+    const { n, ocmfDigest, final: message, signature, meterPublicKey } = s;
+    return signedMessageHolds({ head, n, ocmfDigest, message, signature, meterPublicKey });
   } catch {
     return false;
   }
@@ -127,11 +154,10 @@ export function verifySignedSession(s: SignedSession): boolean {
 /** Checks a {@link LiveEvidence}: leaf, tariff hash, chain, tail message and signature all agree. */
 export function verifyLiveEvidence(s: LiveEvidence): boolean {
   try {
-    // The tail is billed as one more interval, so the chain holds at most N_POINTS - 1 points.
-    const head = chainHead(s, N_POINTS - 1);
+    const head = chainHead(s);
     if (head === null) return false;
-    const message = liveTail(head, s.tail.t, s.tail.e);
-    return message === s.message && verifySignature(message, s.signature, s.meterPublicKey);
+    const { n, tail, message, signature, meterPublicKey } = s;
+    return signedMessageHolds({ head, n, tail, message, signature, meterPublicKey });
   } catch {
     return false;
   }

@@ -131,6 +131,46 @@ describe("live records (signedMeterValue) and their checks", function () {
     expect(() => verifier.accept(records[1]!, meter.publicKey)).to.throw(/already ended/);
   });
 
+  it("checks signatures on a worker thread with the same verdicts, one record at a time", async function () {
+    this.timeout(60_000);
+    const { records } = honestSession(meter);
+    const verifier = new LiveSessionVerifier(terms);
+    await verifier.acceptOffThread(records[0]!, meter.publicKey);
+    const tail = records[1]!;
+    const forged = { ...tail, signature: { ...tail.signature, S: tail.signature.S + 1n } };
+    let refused: Error | undefined;
+    await verifier.acceptOffThread(forged, meter.publicKey).catch((e: Error) => (refused = e));
+    expect(refused?.message).to.match(/bad meter signature/);
+    // A second record while the first is still being checked is refused, and changes nothing.
+    const first = verifier.acceptOffThread(tail, meter.publicKey);
+    expect(() => verifier.accept(records[2]!, meter.publicKey)).to.throw(/one at a time/);
+    await first;
+    for (const record of records.slice(2)) await verifier.acceptOffThread(record, meter.publicKey);
+    expect(verifier.ended).to.equal(true);
+    const inThread = new LiveSessionVerifier(terms);
+    for (const record of records) inThread.accept(record, meter.publicKey);
+    expect(verifier.session()).to.deep.equal(inThread.session());
+  });
+
+  it("takes back already-checked records without their signatures, every other rule still checked", function () {
+    const { records } = honestSession(meter);
+    const verifier = new LiveSessionVerifier(terms);
+    const tail = records[1]!;
+    verifier.acceptChecked(records[0]!, meter.publicKey);
+    // A bad signature is not looked at (it was checked when the record was stored) ...
+    const unchecked = { ...tail, signature: { ...tail.signature, S: tail.signature.S + 1n } };
+    // ... but time, energy, rating, chain and key still are.
+    expect(() => verifier.acceptChecked({ ...tail, t: T0 + 5n }, meter.publicKey)).to.throw(/time goes back/);
+    expect(() => verifier.acceptChecked(tail, other.publicKey)).to.throw(/another key/);
+    verifier.acceptChecked(unchecked, meter.publicKey);
+    expect(() => new LiveSessionVerifier(terms).accept(unchecked, meter.publicKey)).to.throw(/start point/);
+    for (const record of records.slice(2)) verifier.acceptChecked(record, meter.publicKey);
+    const checked = new LiveSessionVerifier(terms);
+    for (const record of records) checked.accept(record, meter.publicKey);
+    expect(verifier.points).to.deep.equal(checked.points);
+    expect(verifier.runningBill()).to.deep.equal(checked.runningBill());
+  });
+
   it("refuses a session whose first record is not its start point, and a record signed by another meter", function () {
     const { records } = honestSession(meter);
     expect(() => new LiveSessionVerifier(terms).accept(records[1]!, meter.publicKey)).to.throw(/start point/);
