@@ -1,9 +1,9 @@
 /**
  * The station service's OCPP 2.0.1 side (docs/ocpp.md): a CSMS on ocpp-rpc's RPCServer with strict schema
  * validation. Only chargers in its registry get past the WebSocket handshake. Every signedMeterValue is decoded
- * and checked (meter signature against the charger's registered key, chain continuity, time and energy
- * non-decreasing, power within the rating, no tariff boundary skipped) and stored before the TransactionEvent is
- * acknowledged; a reading that breaks a rule is refused with a CALLERROR naming the rule and logged in the store.
+ * and checked (meter signature against the charger's registered key, on a worker thread, chain continuity, time
+ * and energy non-decreasing, power within the rating, no tariff boundary skipped) and stored before the
+ * TransactionEvent is acknowledged; a reading that breaks a rule is refused with a CALLERROR naming the rule and logged in the store.
  */
 import { EventEmitter } from "node:events";
 import ocpp, { type IHandlersOption } from "ocpp-rpc";
@@ -12,6 +12,7 @@ import {
   InvalidReadingsError,
   LiveSessionVerifier,
   decodeSignedMeterValue,
+  prepareSignatureWorkers,
   randomFieldElement,
   tariffFromJson,
   tariffToJson,
@@ -72,7 +73,7 @@ export interface Csms {
    * @throws CsmsRequestError (404 unknown charger, 409 not connected or the station nonce already used)
    */
   requestStart(chargerId: string, terms?: StartTerms): Promise<{ sessionId: string; status: string }>;
-  /** The verifier of a session's stored readings (each checked again), or undefined before its start point. */
+  /** The verifier of a session's stored readings (as {@link startCsms} rebuilds one), or undefined before its start. */
   verifier(sessionId: string): Promise<LiveSessionVerifier | undefined>;
   /** Stored readings and state changes, as they happen. */
   events: EventEmitter<CsmsEvents>;
@@ -105,6 +106,7 @@ interface TransactionEventParams {
 export async function startCsms(options: CsmsOptions): Promise<Csms> {
   const { store, chargers } = options;
   const log = options.log ?? (() => {});
+  prepareSignatureWorkers(); // loading their modules takes seconds: before the first reading, not on it
   const clients = new Map<string, ServerClient>();
   const verifiers = new Map<string, LiveSessionVerifier>();
   const events = new EventEmitter<CsmsEvents>();
@@ -141,7 +143,10 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
     accept({ identity: handshake.identity });
   });
 
-  /** The verifier of an open session: built from its stored readings after a restart (each checked again). */
+  /**
+   * The verifier of an open session: built from its stored readings after a restart (every rule checked again but
+   * the signatures, which were checked before the readings were stored).
+   */
   async function verifierOf(s: StoredSession, transactionId: string): Promise<LiveSessionVerifier> {
     const known = verifiers.get(transactionId);
     if (known) return known;
@@ -167,7 +172,7 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
         signingMethod: "ZKCHARGE-EDDSA-POSEIDON",
         encodingMethod: "ZKCHARGE-JSON-1",
       });
-      verifier.accept(record, publicKey);
+      verifier.acceptChecked(record, publicKey);
     }
     return verifier;
   }
@@ -215,14 +220,15 @@ export async function startCsms(options: CsmsOptions): Promise<Csms> {
     } else if (s.chargerId !== chargerId) {
       return refuse("SecurityError", "the transaction belongs to another charger");
     }
-    const stored = await store.readings(transactionId);
-    const lastSeqNo = stored[stored.length - 1]?.seqNo;
+    const lastSeqNo = await store.lastSeqNo(transactionId);
     if (lastSeqNo !== undefined && p.seqNo <= lastSeqNo)
       return refuse("PropertyConstraintViolation", `seqNo ${p.seqNo} is not after the last stored ${lastSeqNo}`);
     const verifier = await verifierOf(s, transactionId);
     try {
-      // accept() changes nothing when it throws; on success the reading is stored before we answer.
-      verifier.accept(record, publicKey);
+      // The signature is checked on a worker thread while other chargers' events are served (this charger's wait:
+      // one event at a time each, so its readings keep their order). acceptOffThread() changes nothing when it
+      // throws; on success the reading is stored before we answer.
+      await verifier.acceptOffThread(record, publicKey);
     } catch (error) {
       if (error instanceof InvalidReadingsError || error instanceof InvalidInputError)
         return refuse("SecurityError", error.message);

@@ -391,12 +391,13 @@ export async function buildDriverApi(o: DriverApiOptions): Promise<FastifyInstan
         streams.set(id, open);
         open.add(socket);
         const stored = s.transactionId ? await store.readings(s.transactionId) : [];
-        // The running bill after each replayed reading, from the same checks the CSMS ran when it stored them.
+        // The running bill after each replayed reading: the stored readings were checked before they were stored,
+        // so they are taken back without checking their signatures again (a replay costs no signature check).
         const terms = stored.length > 0 ? (await csms.verifier(id))?.terms : undefined;
         const replay = terms && new LiveSessionVerifier(terms);
         for (const r of stored) {
           const { record, publicKey } = decodeSignedMeterValue(served(r).signedMeterValue);
-          replay!.accept(record, publicKey);
+          replay!.acceptChecked(record, publicKey);
           if (r.seqNo < from || r.seqNo <= lastSent) continue;
           lastSent = r.seqNo;
           push({ type: "reading", reading: served(r), bill: replay!.runningBill()?.amount ?? 0n });

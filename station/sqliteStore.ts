@@ -380,6 +380,13 @@ export class SqliteStationStore implements StationStore {
     return rows.map(reading);
   }
 
+  async lastSeqNo(transactionId: string): Promise<number | undefined> {
+    const row = this.#db
+      .prepare("SELECT MAX(seq_no) AS last FROM readings WHERE transaction_id = ?")
+      .get(transactionId) as { last: number | null };
+    return row.last ?? undefined;
+  }
+
   async addRefusal(r: Refusal): Promise<void> {
     this.#db
       .prepare("INSERT INTO refusals (charger_id, transaction_id, seq_no, reason, at) VALUES (?, ?, ?, ?, ?)")

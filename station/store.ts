@@ -107,6 +107,8 @@ export interface StationStore {
   reading(transactionId: string, seqNo: number): Promise<StoredReading | undefined>;
   /** A transaction's readings in seqNo order. */
   readings(transactionId: string): Promise<StoredReading[]>;
+  /** The highest seqNo stored for a transaction (what the next event must exceed), undefined before its first. */
+  lastSeqNo(transactionId: string): Promise<number | undefined>;
   addRefusal(refusal: Refusal): Promise<void>;
   refusals(): Promise<Refusal[]>;
   /** The last status a charger reported (`Available`, `Occupied`...). */

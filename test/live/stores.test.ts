@@ -51,7 +51,7 @@ describe("live stores (SQLite)", function () {
     store.close();
   });
 
-  it("station: stores a reading once per (transaction, seqNo) and ends the session with its end reading", async function () {
+  it("station: stores a reading once per (transaction, seqNo), knows the last seqNo, and ends the session with its end reading", async function () {
     const file = join(dir, "station.db");
     let store = new SqliteStationStore(file);
     await store.addSession({
@@ -63,6 +63,7 @@ describe("live stores (SQLite)", function () {
     });
     expect((await store.openSessions()).map((s) => s.state)).to.deep.equal(["requested"]);
     await store.bindTransaction("42", "tx-1");
+    expect(await store.lastSeqNo("tx-1")).to.equal(undefined);
     const reading = (seqNo: number, kind: string): StoredReading => ({
       transactionId: "tx-1",
       seqNo,
@@ -87,6 +88,8 @@ describe("live stores (SQLite)", function () {
     ]);
     await store.addReading(reading(2, "end"));
     expect((await store.readings("tx-1")).map((r) => r.seqNo)).to.deep.equal([0, 2]);
+    expect(await store.lastSeqNo("tx-1")).to.equal(2);
+    expect(await store.lastSeqNo("tx-other")).to.equal(undefined);
     expect((await store.session("42"))!.state).to.equal("ended");
     expect(await store.openSessions()).to.deep.equal([]);
     expect((await store.refusals()).map((r) => r.reason)).to.deep.equal(["time goes back"]);
