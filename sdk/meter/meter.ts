@@ -17,7 +17,7 @@ import {
   type Point,
   type Tariff,
 } from "../tariff/tariff.ts";
-import { derivePublicKey, signMessage } from "./eddsa.ts";
+import { eddsaSigner, type EddsaSigner } from "./eddsa.ts";
 import type {
   ChainPointReading,
   LiveEvidence,
@@ -46,25 +46,24 @@ export class Meter {
   readonly publicKey: [bigint, bigint];
   /** Meter leaf `H_5(TAG_METER, Ax, Ay, cpoId, ratedPowerW)` the CPO inserts in its meter tree. */
   readonly leaf: bigint;
-  readonly #privateKey: Uint8Array;
+  readonly #signer: EddsaSigner;
 
   /** @throws InvalidInputError if cpoId is not a field element or ratedPowerW is not in 1..2^24-1 */
   constructor(options: MeterOptions) {
     assertFieldElement(options.cpoId, "cpoId");
     assertBits(options.ratedPowerW, BITS.ratedPower, "ratedPowerW");
     if (options.ratedPowerW === 0n) throw new InvalidInputError("ratedPowerW must be positive");
-    this.#privateKey = options.privateKey ? options.privateKey.slice() : crypto.getRandomValues(new Uint8Array(32));
+    this.#signer = eddsaSigner(options.privateKey ?? crypto.getRandomValues(new Uint8Array(32)));
     this.cpoId = options.cpoId;
     this.ratedPowerW = options.ratedPowerW;
-    const [x, y] = derivePublicKey(this.#privateKey);
+    const [x, y] = this.#signer.publicKey;
     this.publicKey = [x, y];
     this.leaf = meterLeaf(x, y, this.cpoId, this.ratedPowerW);
   }
 
   /** Signs a field element with the meter key. */
   #sign(message: bigint): MeterSignature {
-    const { R8, S } = signMessage(this.#privateKey, message);
-    return { R8: [R8[0], R8[1]], S };
+    return this.#signer.sign(message);
   }
 
   /**
