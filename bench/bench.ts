@@ -1,16 +1,20 @@
 /**
  * `npm run bench`: circuit sizes, prover timings (pay, transact, lock, close), gas per operation with real proofs
- * (escrowed sessions included: lock, close by record or live tail, refund, with time travel), and the naive
- * "one EdDSA signature per reading" comparison, in one run. Prints a compact report and writes
- * bench/results.json. Method notes: bench/gas.ts (gas) and bench/circuits.ts (timings, naive circuit).
+ * (escrowed sessions included: lock, close by record or live tail, refund, with time travel), the naive "one EdDSA
+ * signature per reading" comparison, the relayer under load, wallet sync at scale, EdDSA-Poseidon, 50 live
+ * sessions on one station, and the web app in headless Chromium, in one run. Prints a compact report and writes
+ * bench/results.json. Method notes: bench/gas.ts (gas), bench/circuits.ts (timings, naive circuit) and the header
+ * of each other bench/*.ts.
  *
- * BENCH_RUNS (default 7, minimum 5) sets the number of timed proofs per circuit after one warm-up.
+ * BENCH_RUNS (default 7, minimum 5) sets the number of timed proofs per circuit after one warm-up;
+ * BENCH_LIVE_SESSIONS, BENCH_WEB_RUNS and BENCH_WEB_LIVE_RUNS the sizes of the later parts.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import { loadArtifacts, REPO_ROOT, shutdownProver } from "../prover/node/index.ts";
+import { CHROMIUM } from "../scripts/lib/webSite.ts";
 import {
   circuitFacts,
   closeInput,
@@ -25,6 +29,8 @@ import {
 import { measureGas, type GasRow } from "./gas.ts";
 import { benchEddsa } from "./eddsa.ts";
 import { benchLive } from "./live.ts";
+import { benchWeb, webReport, type WebBench } from "./web.ts";
+import { benchWebLive, webLiveReport, type WebLiveBench } from "./webLive.ts";
 import { benchRelayer } from "./relayer.ts";
 import { benchSync } from "./sync.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
@@ -343,6 +349,23 @@ log(
   `   plug-out to close submitted (stop, session end, close proved by the driver, checked and mined by the station): ` +
     `median ${ms(live.stopToCloseMedianMs)} over ${live.stopToCloseMs.length}`,
 );
+
+// The web app in headless Chromium (Debian's package; skipped, saying so, where it is not installed): pay proofs in
+// the browser beside the Node prover in the same run, load sizes, time to show the explorer; then live sessions
+// with their lock and close proved in the browser.
+let web: WebBench | undefined;
+let webLive: WebLiveBench | undefined;
+if (existsSync(CHROMIUM)) {
+  log();
+  web = await benchWeb(Math.max(1, Number(process.env.BENCH_WEB_RUNS ?? 3)), (m) => log(`   ${m}`));
+  log(webReport(web));
+  log();
+  webLive = await benchWebLive(Math.max(1, Number(process.env.BENCH_WEB_LIVE_RUNS ?? 2)), (m) => log(`   ${m}`));
+  log(webLiveReport(webLive));
+} else {
+  log(`web app: skipped, no Chromium at ${CHROMIUM} (apt-get install chromium, or set ZKCHARGE_CHROMIUM)`);
+}
+
 log();
 log(`total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s; results in bench/results.json`);
 
@@ -383,9 +406,13 @@ writeFileSync(
       sync,
       eddsa,
       live,
+      web,
+      webLive,
       benchSeconds: (performance.now() - t0) / 1000,
     },
     (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
     2,
   ) + "\n",
 );
+// Everything is written: leave even if a worker or a socket of the parts above still holds the event loop.
+process.exit(0);

@@ -22,7 +22,9 @@ import {
   readEscrow,
   readEscrowEvents,
   readPayments,
+  readPoolState,
   sessionReceiptToJson,
+  UnlockedWallet,
   type Pool,
 } from "../../sdk/index.ts";
 import { chargeSession } from "../../dev/localNetwork.ts";
@@ -252,6 +254,14 @@ describe("web app in headless Chromium", function () {
       `31337:${demo.site.deployment.addresses.pool.toLowerCase()}`,
     );
     expect(cursor, "no sync cursor in IndexedDB").to.equal(await provider.getBlockNumber());
+    // The note scan is in the encrypted wallet (never in IndexedDB): every leaf scanned, the deposit and the
+    // payment's change among the notes found, so a reload decrypts no leaf again.
+    const opened = await UnlockedWallet.open((await stored())!, PASSPHRASE);
+    const scan = (opened.contents.data as { scan?: { scanned: number; found: [number, string, string][] } }).scan;
+    expect(scan, "no note scan in the wallet").to.not.equal(undefined);
+    expect(scan!.scanned).to.equal((await readPoolState(pool)).leaves.length);
+    const values = scan!.found.map(([, value]) => formatAmount(BigInt(value)));
+    expect(values).to.include.members(["20.00 EUR", balance]);
 
     // The same backup imported in a fresh browser profile (no storage shared) opens to the same balance.
     const fresh = await browser.createBrowserContext();
@@ -317,8 +327,9 @@ describe("web app in headless Chromium", function () {
  * start them): a `hardhat node`, zkcharge deployed by configuration, the relayer, the station (OCPP CSMS + driver
  * API, on another origin than the site: CORS) and a charger, each its own process, killed by its PID after. The
  * driver deposits, charges (lock and close proved in the browser, every reading verified there), sees the
- * session in the history and withdraws through the relayer; a station that rewrites a reading is caught. Five
- * proofs in all (two locks, two closes, a withdrawal).
+ * session in the history and withdraws through the relayer; a station that rewrites a reading is caught; a session
+ * the page was closed on is resumed after a reload and settled. Seven proofs in all (three locks, three closes, a
+ * withdrawal).
  */
 describe("web app: live charging, history and withdraw in headless Chromium", function () {
   this.timeout(900_000);
@@ -494,6 +505,52 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
     } finally {
       await proxy.close();
     }
+  });
+
+  it("charge: the page closed mid-session; after a reload the wallet resumes it, verifies every reading again and settles", async () => {
+    const before = await escrows();
+    await fill("#station-url", net.station);
+    await page.click("#station-url ~ button");
+    await waitText("[data-testid=station]", /serves this wallet's pool/);
+    await page.click("#charger ~ button");
+    await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+    // 5 EUR: after two sessions no single note covers 10 EUR plus the relayer's fee.
+    await page.select("#cap", "5000000");
+    await page.click("input[name=accept-linkable]");
+    await page.click("#cap ~ button");
+    const readingsAtLeast = (n: number) =>
+      page.waitForFunction(
+        (min: number) => Number(document.querySelector("[data-testid=meter-readings]")?.textContent ?? 0) >= min,
+        { timeout: 300_000, polling: 250 },
+        n,
+      );
+    await readingsAtLeast(2);
+    const seenBefore = Number(await text("[data-testid=meter-readings]"));
+    const [locked] = (await escrows()).filter((e) => !before.some((b) => b.escrowId === e.escrowId));
+    expect(locked, "no escrow on chain").to.not.equal(undefined);
+
+    // The tab goes away mid-session (the charger keeps charging); the driver comes back and unlocks the wallet.
+    await page.goto("about:blank");
+    await page.goto(`${site.url}#/charge`);
+    await page.waitForSelector("#unlock");
+    await fill("#unlock", PASSPHRASE);
+    await page.click("button[type=submit]");
+    const card = await waitText("[data-testid=unfinished]", /Unfinished sessions/);
+    expect(card).to.contain("CS001").and.contain("5.00 EUR locked");
+    await shot("charge-unfinished");
+    await page.click("[data-testid=unfinished] button");
+    // Every reading from the first is verified again, then the new ones as they come.
+    await readingsAtLeast(seenBefore + 2);
+    expect((await readEscrow(pool, locked!.escrowId)).status, "settled before the stop").to.equal(EscrowStatus.Open);
+    await page.click("[data-testid=stop]");
+    const done = await waitText("[data-testid=session-done], #charge-title ~ [role=alert]", /./, 300_000);
+    expect(done).to.match(/^Session closed: /);
+    const bill = BigInt((await page.$eval("[data-testid=meter-cost]", (e) => e.getAttribute("data-amount")))!);
+    const closed = (await readEscrowEvents(pool, { fromBlock: config.deployment.deploymentBlock })).closed;
+    expect(closed.get(locked!.escrowId)?.amount, "the close's amount").to.equal(bill);
+    expect(closed.get(locked!.escrowId)?.mode, "closed from the session end (mode 0)").to.equal(0n);
+    expect(await page.$("[data-testid=unfinished]"), "still listed as unfinished").to.equal(null);
+    await shot("charge-resumed-closed");
   });
 
   it("history: the session with its CPO, energy, amount, refund and state, from the encrypted wallet", async () => {

@@ -4,7 +4,7 @@
  * CPO, meter in its tree), an escrow locked through the relayer (the lock proved here, in the Web Worker), start,
  * then every streamed reading verified by a `LiveSessionVerifier` (`followSession`) with a live meter, a Stop
  * button, and the close proved here from the verified session end and handed to the station. Each step is written
- * to the wallet's encrypted history first (history.ts).
+ * to the wallet's encrypted history first (history.tsx).
  */
 import { useRef, useState } from "preact/hooks";
 import {
@@ -24,6 +24,8 @@ import {
   randomBits,
   readEscrow,
   sessionId as sessionIdOf,
+  tariffFromJson,
+  tariffToJson,
   type CheckedOffer,
   type Driver,
   type StationFollowOutcome,
@@ -33,7 +35,7 @@ import {
 } from "../../sdk/index.ts";
 import { chainTime, offerChain, type Chain } from "./chain.ts";
 import { dateTime, kw, kwh, plainError, priceExample, stationProblem, tariffBands, tariffZone } from "./format.ts";
-import type { WebSession } from "./history.ts";
+import { resumable, type SessionTerms, type WebSession } from "./history.tsx";
 import { withArtifactCheck } from "./prover.ts";
 import { Proving, Status, useElapsed } from "./ui.tsx";
 
@@ -47,8 +49,8 @@ export interface ChargeProps {
   prover: ProverOptions;
   /** Writes a session to the encrypted history (added or updated by id). */
   saveSession: (s: WebSession) => void;
-  /** Number of sessions so far (for the next id). */
-  sessionCount: number;
+  /** The wallet's sessions so far (for the next id, and those to resume). */
+  sessions: WebSession[];
   /** Syncs the wallet (balance) after the lock and the close. */
   onSynced: () => Promise<void>;
 }
@@ -98,6 +100,8 @@ export function ChargePage(p: ChargeProps) {
   const [done, setDone] = useState<string | undefined>();
   const [violation, setViolation] = useState<string | undefined>();
   const [proofMs, setProofMs] = useState<{ lock?: number; close?: number }>({});
+  /** The cap of the session on screen (a resumed one has its own). */
+  const [liveCap, setLiveCap] = useState<bigint | undefined>();
   const stopRef = useRef<() => void>(() => {});
   const elapsed = useElapsed(phase === "proving-lock" || phase === "proving-close");
 
@@ -121,6 +125,7 @@ export function ChargePage(p: ChargeProps) {
     setMeter(undefined);
     setViolation(undefined);
     setProofMs({});
+    setLiveCap(undefined);
   };
 
   const lookUp = (e: Event) => {
@@ -167,6 +172,32 @@ export function ChargePage(p: ChargeProps) {
     );
   };
 
+  /** Follows a session the page was closed on from its first reading again, and settles it. */
+  const resume = (s: WebSession) => {
+    reset();
+    void guard("", async () => {
+      let record = s;
+      const save = (patch: Partial<WebSession>) => {
+        record = { ...record, ...patch, updatedAt: new Date().toISOString() };
+        p.saveSession(record);
+      };
+      const escrowId = BigInt(s.escrowId!);
+      const status = (await readEscrow(chain.pool, escrowId)).status;
+      if (status === EscrowStatus.Closed || status === EscrowStatus.Refunded) {
+        await recordFromChain(escrowId, BigInt(s.cap), save);
+        return;
+      }
+      const station = new StationClient(s.station, { timeoutMs: 15_000 });
+      await station.info().catch((err: unknown) => {
+        throw stationProblem(s.station, err);
+      });
+      await followAndSettle(station, record, save).catch((err: unknown) => {
+        setPhase("idle");
+        throw err;
+      });
+    });
+  };
+
   /** Lock, start, follow, close: the whole session. */
   async function runSession(f: Found, o: Checked, cap: bigint, acceptLinkable: boolean): Promise<void> {
     const { station, info } = f;
@@ -181,7 +212,7 @@ export function ChargePage(p: ChargeProps) {
     const sid = sessionIdOf(o.offer.stationNonce, driverNonce);
     const stamp = new Date().toISOString();
     let record: WebSession = {
-      id: `s${p.sessionCount + 1}`,
+      id: `s${p.sessions.length + 1}`,
       createdAt: stamp,
       updatedAt: stamp,
       station: station.url,
@@ -247,16 +278,42 @@ export function ChargePage(p: ChargeProps) {
         `The station refused to start the session. The escrow's cap comes back after its claim deadline (${dateTime(claimDeadline)}).`,
       );
     }
-    save({ state: "charging" });
+    const terms: SessionTerms = {
+      ratedPowerW: checked.ratedPowerW.toString(),
+      meterPublicKey: [checked.meterPublicKey[0].toString(), checked.meterPublicKey[1].toString()],
+      meterLeaf: checked.meterLeaf.toString(),
+      tariff: tariffToJson(checked.tariff),
+    };
+    save({ state: "charging", token: answer.token, terms });
+    await followAndSettle(station, record, save);
+  }
+
+  /**
+   * Follows a started session's live stream from its first reading (every reading verified again, so a session
+   * resumed after the page was closed is checked as a new one), until the session end, a close or a refusal, then
+   * proves the close here and hands it to the station; or records what the chain says became of the escrow.
+   */
+  async function followAndSettle(
+    station: StationClient,
+    record: WebSession,
+    save: (patch: Partial<WebSession>) => void,
+  ): Promise<void> {
+    const sid = BigInt(record.sessionId);
+    const cpoId = BigInt(record.cpoId);
+    const cap = BigInt(record.cap);
+    const escrowId = BigInt(record.escrowId!);
+    const terms = record.terms!;
+    const token = record.token!;
+    setLiveCap(cap);
     setPhase("charging");
     const verifier = new LiveSessionVerifier({
       sessionId: sid,
-      cpoId: checked.cpoId,
-      ratedPowerW: checked.ratedPowerW,
-      meterPublicKey: checked.meterPublicKey,
-      tariff: checked.tariff,
+      cpoId,
+      ratedPowerW: BigInt(terms.ratedPowerW),
+      meterPublicKey: [BigInt(terms.meterPublicKey[0]), BigInt(terms.meterPublicKey[1])],
+      tariff: tariffFromJson(terms.tariff),
     });
-    const outcome = await follow(station, sid, answer.token, verifier);
+    const outcome = await follow(station, sid, token, verifier);
     if (outcome.rejected) {
       save({ state: "refused", note: outcome.rejected });
       throw new Error(`The charger refused the session (${outcome.rejected}). Nothing was charged.`);
@@ -288,26 +345,26 @@ export function ChargePage(p: ChargeProps) {
     const bill = verifier.runningBill()!;
     const wh = verifier.lastReading!.e - verifier.points[0]!.e;
     save({ state: "ended", wh: wh.toString() });
-    if ((await readEscrow(chain.pool, locking.escrowId)).status !== EscrowStatus.Open) {
-      await recordFromChain(locking.escrowId, cap, save);
+    if ((await readEscrow(chain.pool, escrowId)).status !== EscrowStatus.Open) {
+      await recordFromChain(escrowId, cap, save);
       return;
     }
-    const path = await meterPath(offerChain(chain), checked.cpoId, checked.meterLeaf);
+    const path = await meterPath(offerChain(chain), cpoId, BigInt(terms.meterLeaf));
     setPhase("proving-close");
     const closeStarted = performance.now();
-    const closing = await withArtifactCheck(() =>
-      prepareClose(chain.pool, locking.escrowId, signed, path, p.prover),
-    ).finally(() => setPhase("idle"));
+    const closing = await withArtifactCheck(() => prepareClose(chain.pool, escrowId, signed, path, p.prover)).finally(
+      () => setPhase("idle"),
+    );
     setProofMs((x) => ({ ...x, close: Math.round(performance.now() - closeStarted) }));
     setPhase("closing");
     let closed;
     try {
-      closed = await station.close(sid, answer.token, closing);
+      closed = await station.close(sid, token, closing);
     } catch (err) {
       // The station is closing it itself (its grace after the end ran out): what the chain says is the outcome.
       if (!(err instanceof StationError) || err.code !== "IN_PROGRESS") throw err;
-      await untilClosed(locking.escrowId);
-      await recordFromChain(locking.escrowId, cap, save);
+      await untilClosed(escrowId);
+      await recordFromChain(escrowId, cap, save);
       return;
     }
     save({
@@ -390,6 +447,7 @@ export function ChargePage(p: ChargeProps) {
 
   const active = phase !== "idle" && phase !== "done";
   const capLeft = (cap: bigint) => (meter && cap > meter.cost ? cap - meter.cost : meter ? 0n : cap);
+  const unfinished = active ? [] : resumable(p.sessions);
   const example = offer ? priceExample(offer.checked.tariff, offer.checked.ratedPowerW, offer.now) : undefined;
   const caps = offer ? STANDARD_CAPS.filter((c) => c >= offer.offer.minCap) : [];
   const [capChoice, setCapChoice] = useState<bigint | undefined>();
@@ -440,6 +498,32 @@ export function ChargePage(p: ChargeProps) {
         )}
         {busy ? <Status busy={busy} /> : <Status error={error} />}
       </section>
+
+      {unfinished.length > 0 && (
+        <section class="card" aria-labelledby="unfinished-title" data-testid="unfinished">
+          <h2 id="unfinished-title">Unfinished sessions</h2>
+          <p class="hint">
+            The page was closed while these were under way. Resume asks the station for the session's readings from the
+            first, verifies each one here again, and settles as usual.
+          </p>
+          <ul class="plain">
+            {unfinished.map((s) => (
+              <li>
+                {s.stationName}, {s.chargerId}: {formatAmount(BigInt(s.cap))} locked{" "}
+                {dateTime(BigInt(Math.floor(Date.parse(s.createdAt) / 1000)))}{" "}
+                <button
+                  type="button"
+                  data-testid={`resume-${s.id}`}
+                  disabled={busy !== undefined}
+                  onClick={() => resume(s)}
+                >
+                  Resume {s.id}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
 
       {offer && (
         <section class="card" aria-labelledby="offer-title" data-testid="offer">
@@ -521,7 +605,7 @@ export function ChargePage(p: ChargeProps) {
               </div>
               <div>
                 <dt>Cap left</dt>
-                <dd>{formatAmount(capLeft(cap))}</dd>
+                <dd>{formatAmount(capLeft(liveCap ?? cap))}</dd>
               </div>
               <div>
                 <dt>Verified readings</dt>

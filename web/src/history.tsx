@@ -23,6 +23,10 @@ export interface WebSession {
   driverNonce: string;
   cap: string;
   state: SessionState;
+  /** The station's bearer token for this session: to follow it again after the page was closed. */
+  token?: string;
+  /** The offer's terms as checked against the registry: to verify the readings again after the page was closed. */
+  terms?: SessionTerms;
   /** The relayer's fee for the lock. */
   fee?: string;
   escrowId?: string;
@@ -35,6 +39,25 @@ export interface WebSession {
   closedBy?: "wallet" | "station";
   /** What went wrong or why it stopped, in plain words. */
   note?: string;
+}
+
+/** What a session's readings are verified against (bigints as decimal strings; the tariff as `tariffToJson`). */
+export interface SessionTerms {
+  ratedPowerW: string;
+  meterPublicKey: [string, string];
+  meterLeaf: string;
+  tariff: Record<string, string | string[]>;
+}
+
+/** Sessions the page was closed on while charging or before the close: they can be followed again and settled. */
+export function resumable(sessions: readonly WebSession[]): WebSession[] {
+  return sessions.filter(
+    (s) =>
+      (s.state === "charging" || s.state === "ended" || s.state === "stopped") &&
+      s.token !== undefined &&
+      s.terms !== undefined &&
+      s.escrowId !== undefined,
+  );
 }
 
 /** The sessions in the wallet's data (none in a wallet that never charged). */

@@ -27,7 +27,15 @@ import { browserProver, withArtifactCheck } from "./prover.ts";
 import { devSigner, injectedProvider, signerOf, type SignerKind } from "./signer.ts";
 import { IndexedDbSyncStore } from "./syncStore.ts";
 import { Status, useElapsed, useOp } from "./ui.tsx";
-import { openWallet, saveNewWallet, saveWalletData, storedWallet, walletKey, type OpenWallet } from "./walletStore.ts";
+import {
+  noteScanStore,
+  openWallet,
+  saveNewWallet,
+  saveWalletData,
+  storedWallet,
+  walletKey,
+  type OpenWallet,
+} from "./walletStore.ts";
 import { Withdraw } from "./withdraw.tsx";
 
 const MIN_PASSPHRASE = 8;
@@ -201,14 +209,20 @@ function WalletHome({
   const prover = useMemo(() => browserProver(chain.config.circuits), [chain]);
   const driver = useMemo(
     () =>
-      new Driver(identity, chain.pool, prover, {
-        startBlock: chain.fromBlock,
-        store: new IndexedDbSyncStore(`${chain.chainId}:${chain.config.deployment.addresses.pool.toLowerCase()}`),
-        // Dev chains are reset at will, and a damaged cache is only a cache: read the events again.
-        onDeepReorg: "resync",
-        onCorruptStore: "resync",
-      }),
-    [identity, chain, prover],
+      new Driver(
+        identity,
+        chain.pool,
+        prover,
+        {
+          startBlock: chain.fromBlock,
+          store: new IndexedDbSyncStore(`${chain.chainId}:${chain.config.deployment.addresses.pool.toLowerCase()}`),
+          // Dev chains are reset at will, and a damaged cache is only a cache: read the events again.
+          onDeepReorg: "resync",
+          onCorruptStore: "resync",
+        },
+        noteScanStore(wallet, onSealed),
+      ),
+    [identity, chain, prover, wallet, onSealed],
   );
   useEffect(() => () => void prover.backend.close(), [prover]);
   const [balance, setBalance] = useState<{ value: bigint; notes: number } | undefined>();
@@ -254,7 +268,7 @@ function WalletHome({
           driver={driver}
           prover={prover}
           saveSession={saveSession}
-          sessionCount={sessions.length}
+          sessions={sessions}
           onSynced={sync}
         />
       </div>

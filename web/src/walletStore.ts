@@ -4,7 +4,14 @@
  * passphrase is never kept, and the derived key lives in memory (an `UnlockedWallet`) while the wallet is unlocked,
  * so the session history can be sealed again after each change without paying for scrypt each time.
  */
-import { DriverIdentity, SCRYPT_DEFAULT, UnlockedWallet, type JsonValue } from "../../sdk/index.ts";
+import {
+  DriverIdentity,
+  SCRYPT_DEFAULT,
+  UnlockedWallet,
+  type JsonValue,
+  type NoteScan,
+  type NoteScanStore,
+} from "../../sdk/index.ts";
 
 /** Where the wallet of (chainId, pool) is kept. */
 export function walletKey(chainId: bigint, pool: string): string {
@@ -48,4 +55,24 @@ export function saveWalletData(wallet: OpenWallet, data: JsonValue): string {
   const text = wallet.unlocked.seal({ ...wallet.unlocked.contents, data });
   localStorage.setItem(wallet.key, text);
   return text;
+}
+
+/** The wallet's own data as an object (a wallet that never saved anything has none). */
+function dataOf(wallet: OpenWallet): { [key: string]: JsonValue } {
+  const data = wallet.unlocked.contents.data;
+  return data !== null && typeof data === "object" && !Array.isArray(data) ? data : {};
+}
+
+/**
+ * What the wallet's trial decryption found (sdk/actors/noteScan.ts), kept in the encrypted wallet beside its
+ * sessions: note openings are secrets, so never in IndexedDB with the public sync cache. After a reload the wallet
+ * decrypts only leaves it has not seen. `onSealed` gets each new wallet text.
+ */
+export function noteScanStore(wallet: OpenWallet, onSealed: (text: string) => void): NoteScanStore {
+  return {
+    load: async () => dataOf(wallet).scan,
+    save: async (scan: NoteScan) => {
+      onSealed(saveWalletData(wallet, { ...dataOf(wallet), scan: scan as unknown as JsonValue }));
+    },
+  };
 }
