@@ -232,6 +232,42 @@ describe("web app: the CPO dashboard in headless Chromium", function () {
     await shot("cpo-session");
   });
 
+  it("starts the charger by hand (no escrow), sees the session charging, stops it: the charger ends it", async () => {
+    type Listed = { sessionId: string; state: string; readings: number };
+    const listed = async () => (await admin<{ sessions: Listed[] }>("/admin/sessions")).body.sessions;
+    /** Polls the admin API (bounded: 60 s) until the hand-started session satisfies `done`. */
+    const until = async (done: (s: Listed) => boolean, what: string): Promise<Listed> => {
+      for (let i = 0; i < 120; i++) {
+        const s = (await listed()).find((x) => x.sessionId !== sessionId);
+        if (s && done(s)) return s;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`the session started by hand never ${what}`);
+    };
+    const lockedBefore = (await readEscrowEvents(pool, opts())).locked.length;
+    await page.click("[data-testid=chargers] tr[data-charger=CS001] [data-testid=start-charger]");
+    expect(await waitText("[data-testid=by-hand]", /accepted|answered/)).to.equal(
+      "Starting CS001: the charger accepted.",
+    );
+    const open = await until((s) => s.state === "open" && s.readings >= 2, "streamed readings");
+    const row = `[data-testid=sessions] tr[data-session="${open.sessionId}"]`;
+    await waitText(row, /charging/, 30_000); // the dashboard reads the station again every few seconds
+    await shot("cpo-started-by-hand");
+    await page.click(`${row} [data-testid=stop-session]`);
+    expect(await waitText("[data-testid=by-hand]", /Stopping the session: /)).to.contain("the charger accepted");
+    await until((s) => s.state === "ended", "ended");
+    await waitText(row, /ended/, 30_000);
+    expect(await page.$(`${row} [data-testid=stop-session]`), "Stop offered on an ended session").to.equal(null);
+    // Stopping it again is refused by the station, naming the state; no escrow was ever involved.
+    const again = await fetch(`${net.admin}/admin/sessions/${open.sessionId}/stop`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${net.adminToken}` },
+    });
+    expect(again.status).to.equal(409);
+    expect(((await again.json()) as { error: string }).error).to.match(/is ended, not open/);
+    expect((await readEscrowEvents(pool, opts())).locked).to.have.length(lockedBefore);
+  });
+
   it("tariffs: a bad OCPI file is refused naming the feature, nothing sent; a good one is published (injected wallet)", async () => {
     await useAccount(CPO_ADMIN);
     await page.click("input[name=cpo-signer][value=injected]");

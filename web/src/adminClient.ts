@@ -86,10 +86,15 @@ export class AdminClient {
     this.#token = token.trim();
   }
 
-  async #get<T>(path: string): Promise<T> {
+  /** A request to the admin API (GET by default) with the token; its JSON answer, or an error in plain words. */
+  async #get<T>(path: string, method: "GET" | "POST" = "GET"): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.url + path, { headers: { authorization: `Bearer ${this.#token}` }, cache: "no-store" });
+      res = await fetch(this.url + path, {
+        method,
+        headers: { authorization: `Bearer ${this.#token}` },
+        cache: "no-store",
+      });
     } catch {
       throw new AdminApiError(
         `The station's admin API at ${this.url} does not answer (offline, a wrong address, or it does not allow ` +
@@ -128,6 +133,19 @@ export class AdminClient {
   /** The most recent sessions, newest first. */
   async sessions(limit = 50): Promise<AdminSessionSummary[]> {
     return (await this.#get<{ sessions: AdminSessionSummary[] }>(`/admin/sessions?limit=${limit}`)).sessions;
+  }
+
+  /**
+   * Starts a session on `chargerId` by hand (no escrow: the CPO's own risk, e.g. a service check).
+   * @returns the session id and the charger's answer (`Accepted`, or why not)
+   */
+  startCharger(chargerId: string): Promise<{ sessionId: string; status: string }> {
+    return this.#get(`/admin/chargers/${encodeURIComponent(chargerId)}/start`, "POST");
+  }
+
+  /** Asks the charger of an open session to stop it; returns the charger's answer. */
+  stopSession(sessionId: string): Promise<{ status: string }> {
+    return this.#get(`/admin/sessions/${encodeURIComponent(sessionId)}/stop`, "POST");
   }
 
   /** One session with its readings and bill. */

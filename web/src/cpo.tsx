@@ -141,6 +141,23 @@ export function CpoDashboard({ chain }: { chain: Chain }) {
       .catch((err: unknown) => setError(plainError(err)));
   };
 
+  /** A start or stop by hand: the charger's answer in words, then the station read again. */
+  const [handDone, setHandDone] = useState<string | undefined>();
+  const byHand = async (what: string, request: () => Promise<{ status: string }>) => {
+    setError(undefined);
+    setHandDone(what);
+    try {
+      const { status } = await request();
+      setHandDone(
+        status === "Accepted" ? `${what.replace("…", "")}: the charger accepted.` : `The charger answered: ${status}.`,
+      );
+      await refreshStation();
+    } catch (err) {
+      setHandDone(undefined);
+      setError(plainError(err));
+    }
+  };
+
   const [signerKind, setSignerKind, operatorOf] = useCpoSigner(chain, onChain?.cpo);
   const ratingOf = (chargerId: string) => {
     const r = station?.chargers.find((c) => c.id === chargerId)?.ratedPowerW;
@@ -228,6 +245,7 @@ export function CpoDashboard({ chain }: { chain: Chain }) {
                     <th scope="col">Connected</th>
                     <th scope="col">Status</th>
                     <th scope="col">Rating</th>
+                    <th scope="col">By hand</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -237,6 +255,18 @@ export function CpoDashboard({ chain }: { chain: Chain }) {
                       <td>{c.connected ? "connected" : "offline"}</td>
                       <td>{c.status ?? "–"}</td>
                       <td class="num">{kw(BigInt(c.ratedPowerW))}</td>
+                      <td>
+                        {c.connected && c.status === "Available" && (
+                          <button
+                            type="button"
+                            class="small"
+                            data-testid="start-charger"
+                            onClick={() => void byHand(`Starting ${c.id}…`, () => client!.startCharger(c.id))}
+                          >
+                            Start (no escrow)
+                          </button>
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -246,7 +276,17 @@ export function CpoDashboard({ chain }: { chain: Chain }) {
 
           <section class="card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">Sessions</h2>
-            <SessionsTable sessions={station.sessions} shown={shown} onShow={show} />
+            <SessionsTable
+              sessions={station.sessions}
+              shown={shown}
+              onShow={show}
+              onStop={(id) => void byHand("Stopping the session…", () => client!.stopSession(id))}
+            />
+            {handDone && (
+              <p role="status" class="done" data-testid="by-hand">
+                {handDone}
+              </p>
+            )}
           </section>
           {detail && <SessionDetail session={detail} ratedPowerW={ratingOf(detail.chargerId)} />}
 

@@ -31,10 +31,13 @@ export function SessionsTable({
   sessions,
   shown,
   onShow,
+  onStop,
 }: {
   sessions: AdminSessionSummary[];
   shown?: string;
   onShow: (sessionId: string) => void;
+  /** Stops an open session by hand. */
+  onStop: (sessionId: string) => void;
 }) {
   if (sessions.length === 0) return <p>No session yet.</p>;
   return (
@@ -73,6 +76,11 @@ export function SessionsTable({
                 <button type="button" class="small" onClick={() => onShow(s.sessionId)}>
                   Show {short(s.sessionId)}
                 </button>
+                {s.state === "open" && (
+                  <button type="button" class="small" data-testid="stop-session" onClick={() => onStop(s.sessionId)}>
+                    Stop
+                  </button>
+                )}
               </td>
             </tr>
           ))}
