@@ -352,6 +352,18 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
       provider,
     ).getFunction("balanceOf")(who)) as bigint;
 
+  /** Looks up `stationUrl`, takes CS001's offer and locks `cap` (linkable accepted): the session starts. */
+  const lockAndStart = async (stationUrl: string, cap: bigint) => {
+    await fill("#station-url", stationUrl);
+    await page.click("#station-url ~ button");
+    await waitText("[data-testid=station]", /serves this wallet's pool/);
+    await page.click("#charger ~ button");
+    await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+    await page.select("#cap", cap.toString());
+    await page.click("input[name=accept-linkable]");
+    await page.click("#cap ~ button");
+  };
+
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     net = await startLiveNet({ dir: mkdtempSync(join(tmpdir(), "zkcharge-web-live-")), chargers: ["CS001"] });
@@ -481,14 +493,7 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
     await proxy.listen();
     try {
       const before = await escrows();
-      await fill("#station-url", proxy.url);
-      await page.click("#station-url ~ button");
-      await waitText("[data-testid=station]", /serves this wallet's pool/);
-      await page.click("#charger ~ button");
-      await waitText("[data-testid=offer-checked]", /Checked against the registry/);
-      await page.select("#cap", "10000000");
-      await page.click("input[name=accept-linkable]");
-      await page.click("#cap ~ button");
+      await lockAndStart(proxy.url, 10_000_000n);
       const refused = await waitText("[data-testid=live] [role=alert]", /was refused/, 300_000);
       expect(refused).to.match(
         new RegExp(`^Reading ${proxy.tampered} was refused and is not paid: .*bad meter signature`),
@@ -509,15 +514,8 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
 
   it("charge: the page closed mid-session; after a reload the wallet resumes it, verifies every reading again and settles", async () => {
     const before = await escrows();
-    await fill("#station-url", net.station);
-    await page.click("#station-url ~ button");
-    await waitText("[data-testid=station]", /serves this wallet's pool/);
-    await page.click("#charger ~ button");
-    await waitText("[data-testid=offer-checked]", /Checked against the registry/);
     // 5 EUR: after two sessions no single note covers 10 EUR plus the relayer's fee.
-    await page.select("#cap", "5000000");
-    await page.click("input[name=accept-linkable]");
-    await page.click("#cap ~ button");
+    await lockAndStart(net.station, 5_000_000n);
     const readingsAtLeast = (n: number) =>
       page.waitForFunction(
         (min: number) => Number(document.querySelector("[data-testid=meter-readings]")?.textContent ?? 0) >= min,
