@@ -74,6 +74,12 @@ interface MeterView {
   seconds: bigint;
 }
 
+/** A session's record and how to change it (see `recorder` in {@link ChargePage}). */
+interface SessionRecorder {
+  current: () => WebSession;
+  save: (patch: Partial<WebSession>) => void;
+}
+
 type Phase = "idle" | "proving-lock" | "locking" | "charging" | "stopping" | "proving-close" | "closing" | "done";
 
 const PHASE_WORDS: Record<Phase, string> = {
@@ -111,6 +117,7 @@ export function ChargePage(p: ChargeProps) {
     try {
       await task();
     } catch (err) {
+      setPhase("idle"); // the error says what happened; a new offer or a resume starts over
       setError(plainError(err));
     } finally {
       setBusy(undefined);
@@ -164,37 +171,37 @@ export function ChargePage(p: ChargeProps) {
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const cap = BigInt(String(form.get("cap")));
     const acceptLinkable = form.get("accept-linkable") === "on";
-    void guard("", () =>
-      runSession(found, offer, cap, acceptLinkable).catch((err: unknown) => {
-        setPhase("idle"); // the error says what happened; a new offer starts over
-        throw err;
-      }),
-    );
+    void guard("", () => runSession(found, offer, cap, acceptLinkable));
+  };
+
+  /** A session's record as it goes: every patch is written to the encrypted history at once. */
+  const recorder = (initial: WebSession): SessionRecorder => {
+    let record = initial;
+    return {
+      current: () => record,
+      save: (patch) => {
+        record = { ...record, ...patch, updatedAt: new Date().toISOString() };
+        p.saveSession(record);
+      },
+    };
   };
 
   /** Follows a session the page was closed on from its first reading again, and settles it. */
   const resume = (s: WebSession) => {
     reset();
     void guard("", async () => {
-      let record = s;
-      const save = (patch: Partial<WebSession>) => {
-        record = { ...record, ...patch, updatedAt: new Date().toISOString() };
-        p.saveSession(record);
-      };
+      const session = recorder(s);
       const escrowId = BigInt(s.escrowId!);
       const status = (await readEscrow(chain.pool, escrowId)).status;
       if (status === EscrowStatus.Closed || status === EscrowStatus.Refunded) {
-        await recordFromChain(escrowId, BigInt(s.cap), save);
+        await recordFromChain(escrowId, BigInt(s.cap), session.save);
         return;
       }
       const station = new StationClient(s.station, { timeoutMs: 15_000 });
       await station.info().catch((err: unknown) => {
         throw stationProblem(s.station, err);
       });
-      await followAndSettle(station, record, save).catch((err: unknown) => {
-        setPhase("idle");
-        throw err;
-      });
+      await followAndSettle(station, session);
     });
   };
 
@@ -211,7 +218,7 @@ export function ChargePage(p: ChargeProps) {
     const driverNonce = randomBits(128);
     const sid = sessionIdOf(o.offer.stationNonce, driverNonce);
     const stamp = new Date().toISOString();
-    let record: WebSession = {
+    const session = recorder({
       id: `s${p.sessions.length + 1}`,
       createdAt: stamp,
       updatedAt: stamp,
@@ -224,11 +231,8 @@ export function ChargePage(p: ChargeProps) {
       driverNonce: driverNonce.toString(),
       cap: cap.toString(),
       state: "offered",
-    };
-    const save = (patch: Partial<WebSession>) => {
-      record = { ...record, ...patch, updatedAt: new Date().toISOString() };
-      p.saveSession(record);
-    };
+    });
+    const save = session.save;
     await p.driver.sync();
     const quote = await relayer.quote("lock");
     // The balance is checked before any proof: the SDK refuses a cap no single note covers.
@@ -285,7 +289,7 @@ export function ChargePage(p: ChargeProps) {
       tariff: tariffToJson(checked.tariff),
     };
     save({ state: "charging", token: answer.token, terms });
-    await followAndSettle(station, record, save);
+    await followAndSettle(station, session);
   }
 
   /**
@@ -293,11 +297,9 @@ export function ChargePage(p: ChargeProps) {
    * resumed after the page was closed is checked as a new one), until the session end, a close or a refusal, then
    * proves the close here and hands it to the station; or records what the chain says became of the escrow.
    */
-  async function followAndSettle(
-    station: StationClient,
-    record: WebSession,
-    save: (patch: Partial<WebSession>) => void,
-  ): Promise<void> {
+  async function followAndSettle(station: StationClient, session: SessionRecorder): Promise<void> {
+    const { save } = session;
+    const record = session.current();
     const sid = BigInt(record.sessionId);
     const cpoId = BigInt(record.cpoId);
     const cap = BigInt(record.cap);

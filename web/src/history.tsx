@@ -5,6 +5,7 @@
  */
 import { formatAmount, type JsonValue } from "../../sdk/index.ts";
 import { dateTime, kwh } from "./format.ts";
+import { dataRecords } from "./walletStore.ts";
 
 /** Where a session stands. */
 export type SessionState = "offered" | "locking" | "locked" | "charging" | "ended" | "closed" | "refused" | "stopped";
@@ -62,15 +63,14 @@ export function resumable(sessions: readonly WebSession[]): WebSession[] {
 
 /** The sessions in the wallet's data (none in a wallet that never charged). */
 export function sessionsOf(data: JsonValue): WebSession[] {
-  const sessions = data !== null && typeof data === "object" && !Array.isArray(data) ? data.sessions : undefined;
+  const sessions = dataRecords(data).sessions;
   return Array.isArray(sessions) ? (sessions as unknown as WebSession[]) : [];
 }
 
 /** The wallet's data with `session` added or updated (by id). */
 export function withSession(data: JsonValue, session: WebSession): JsonValue {
-  const base = data !== null && typeof data === "object" && !Array.isArray(data) ? data : {};
   const sessions = sessionsOf(data).filter((s) => s.id !== session.id);
-  return { ...base, sessions: [...sessions, session] as unknown as JsonValue[] };
+  return { ...dataRecords(data), sessions: [...sessions, session] as unknown as JsonValue[] };
 }
 
 const STATE_WORDS: Record<SessionState, string> = {

@@ -57,9 +57,8 @@ export function saveWalletData(wallet: OpenWallet, data: JsonValue): string {
   return text;
 }
 
-/** The wallet's own data as an object (a wallet that never saved anything has none). */
-function dataOf(wallet: OpenWallet): { [key: string]: JsonValue } {
-  const data = wallet.unlocked.contents.data;
+/** A wallet's own data as an object of records (sessions, scan), `{}` for a wallet that never saved any. */
+export function dataRecords(data: JsonValue): { [key: string]: JsonValue } {
   return data !== null && typeof data === "object" && !Array.isArray(data) ? data : {};
 }
 
@@ -70,9 +69,10 @@ function dataOf(wallet: OpenWallet): { [key: string]: JsonValue } {
  */
 export function noteScanStore(wallet: OpenWallet, onSealed: (text: string) => void): NoteScanStore {
   return {
-    load: async () => dataOf(wallet).scan,
+    load: async () => dataRecords(wallet.unlocked.contents.data).scan,
     save: async (scan: NoteScan) => {
-      onSealed(saveWalletData(wallet, { ...dataOf(wallet), scan: scan as unknown as JsonValue }));
+      const records = dataRecords(wallet.unlocked.contents.data);
+      onSealed(saveWalletData(wallet, { ...records, scan: scan as unknown as JsonValue }));
     },
   };
 }
