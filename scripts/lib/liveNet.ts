@@ -318,6 +318,14 @@ export async function startLiveNet(o: LiveNetOptions): Promise<LiveNet> {
         await c.waitFor(/connected to /);
         log(`charger ${id} (pid ${c.pid}) connected`);
       }
+      // The tariff starts at the chain's time, which a dev node runs ahead of the wall clock (a second per block
+      // when blocks come faster); the chargers start sessions by the wall clock and refuse one before the tariff's
+      // start. So the network is ready once the wall clock has reached it (bounded: the tariff is valid for days).
+      const untilValid = Number(tariff.validFrom) * 1000 - Date.now();
+      if (untilValid > 0) {
+        log(`waiting ${Math.ceil(untilValid / 1000)} s for the wall clock to reach the tariff's start`);
+        await new Promise((r) => setTimeout(r, Math.min(untilValid + 1000, 120_000)));
+      }
 
       const wallet = join(o.dir, "driver.wallet.json");
       const walletEnv: NodeJS.ProcessEnv = { ZKCHARGE_PASSPHRASE_WALLET: PASSPHRASES.wallet, ZKCHARGE_RPC: rpcUrl };
