@@ -21,6 +21,7 @@ const UNIT = [
   /^test\/cli\/(state|usage|ocpiPrice|ocmf)\.test\.ts$/,
   /^test\/relayer\/store\.test\.ts$/,
   /^test\/live\/(records|stores|walletStore|walletFollow)\.test\.ts$/,
+  /^test\/web\/stationLink\.test\.ts$/,
 ];
 
 /** The proof tier's longest files, longest first (minutes each on 2 cores; see docs/testing.md). */

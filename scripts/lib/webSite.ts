@@ -133,11 +133,24 @@ export async function serveSite(config: SiteConfigJson, port: number, host = "12
 /** The Chromium the browser tests and the bench drive: Debian's package (never a downloaded browser). */
 export const CHROMIUM = process.env.ZKCHARGE_CHROMIUM ?? "/usr/bin/chromium";
 
-/** Starts headless Chromium (no sandbox: CI runs as root, where Chromium's sandbox cannot start). */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Starts headless Chromium (no sandbox: CI runs as root, where Chromium's sandbox cannot start). With `camera`, a
+ * Y4M file, the page's camera plays that video and camera permission is granted without a prompt.
+ */
+export async function launchChromium(o: { camera?: string } = {}): Promise<Browser> {
   return puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    args: [
+      "--no-sandbox",
+      "--disable-dev-shm-usage",
+      ...(o.camera
+        ? [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            `--use-file-for-fake-video-capture=${o.camera}`,
+          ]
+        : []),
+    ],
   });
 }

@@ -7,14 +7,16 @@
  * The CPO's transactions are signed through an EIP-1193 provider injected into the page that forwards `request` to
  * the test's hardhat node (`eth_sendTransaction` on the node's unlocked CPO admin account), or the dev path:
  * a tariff imported from OCPI JSON is published, a bad one refused naming the OCPI feature with nothing sent, a meter
- * added then revoked, the earnings withdrawn. The Wallet screen deposits through the same injected provider.
+ * added then revoked, the earnings withdrawn. The Wallet screen deposits through the same injected provider. The
+ * dashboard's QR code of the charger, photographed (its screenshot given to the wallet's photo input), opens that
+ * charger's offer in the wallet.
  */
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet } from "ethers";
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, ElementHandle, Page } from "puppeteer-core";
 import {
   Meter,
   Pool__factory,
@@ -373,6 +375,39 @@ describe("web app: the CPO dashboard in headless Chromium", function () {
     expect([deposits.at(-1)!.args.depositor, deposits.at(-1)!.args.value]).to.deep.equal([LIVE_PAYER, 7_000_000n]);
     await waitText("[data-testid=balance]", /^7\.00 EUR$/);
     await shot("cpo-wallet-injected-deposit");
+  });
+
+  it("charger codes: CS001's code, photographed, opens its offer in the wallet; a photo without a code changes nothing", async () => {
+    await page.goto(`${site.url}#/cpo`);
+    await connect();
+    const code = await page.waitForSelector("[data-testid=code-CS001] svg");
+    const link = await page.$eval("[data-testid=code-CS001]", (e) => e.getAttribute("data-link"));
+    expect(link).to.equal(`${site.url}#/charge?${new URLSearchParams({ station: net.station, charger: "CS001" })}`);
+    const photo = join(SHOTS, "cpo-code-CS001.png");
+    await code!.screenshot({ path: photo });
+    await page.$eval("#codes-title", (e) => e.scrollIntoView());
+    await shot("cpo-charger-codes");
+    // An address that is not http(s): no codes, and why.
+    await fill("#codes-station", "station.example");
+    expect(await waitText("#codes-title ~ [role=alert]", /must be an http\(s\) address/)).to.match(/no codes/);
+    expect(await page.$("[data-testid=code-CS001]")).to.equal(null);
+
+    await page.goto(`${site.url}#/charge`);
+    await page.waitForSelector("#unlock"); // the wallet locks when its screens are left
+    await fill("#unlock", PASSPHRASE);
+    await page.click("button[type=submit]");
+    const upload = async (file: string) =>
+      ((await page.waitForSelector("#qr-photo")) as ElementHandle<HTMLInputElement>).uploadFile(file);
+    await upload(join(SHOTS, "cpo-wallet-injected-deposit.png"));
+    expect(await waitText("#charge-title ~ [role=alert]", /No QR code found/)).to.contain(
+      '"cpo-wallet-injected-deposit.png"',
+    );
+    expect(await page.$("[data-testid=station]"), "a station was opened").to.equal(null);
+    await upload(photo);
+    await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+    expect(await page.$eval("#station-url", (e) => (e as HTMLInputElement).value)).to.equal(net.station);
+    expect(await page.$eval("#charger", (e) => (e as HTMLSelectElement).value)).to.equal("CS001");
+    expect(await page.$("#charge-title ~ [role=alert]"), "an error is still shown").to.equal(null);
   });
 
   it("phone-sized screen: the dashboard fits (no sideways scrolling), every field labelled", async () => {

@@ -41,6 +41,7 @@ import {
 } from "../../scripts/lib/webSite.ts";
 import { startLiveNet, type LiveNet } from "../../scripts/lib/liveNet.ts";
 import { TamperProxy } from "../live/tamperProxy.ts";
+import { writeQrVideo } from "./fakeCamera.ts";
 import { DESKTOP, PASSPHRASE, PHONE, SHOTS, pageSteps } from "./pageSteps.ts";
 
 describe("web app in headless Chromium", function () {
@@ -340,6 +341,7 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
   let provider: JsonRpcProvider;
   let pool: Pool;
   let config: SiteConfigJson;
+  let chargerLink: string;
   const pageErrors: string[] = [];
 
   const { shot, text, waitText, fill, layoutProblems } = pageSteps(() => page);
@@ -366,13 +368,17 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    net = await startLiveNet({ dir: mkdtempSync(join(tmpdir(), "zkcharge-web-live-")), chargers: ["CS001"] });
+    const dir = mkdtempSync(join(tmpdir(), "zkcharge-web-live-"));
+    net = await startLiveNet({ dir, chargers: ["CS001"] });
     config = liveSiteConfig(net);
     await buildSite();
     site = await serveSite(config, await freePort());
     provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
     pool = Pool__factory.connect(config.deployment.addresses.pool, provider);
-    browser = await launchChromium();
+    // The browser's camera films CS001's code, as the CPO dashboard draws it (test/web/cpo.test.ts).
+    chargerLink = `${site.url}#/charge?${new URLSearchParams({ station: net.station, charger: "CS001" })}`;
+    writeQrVideo(join(dir, "camera.y4m"), chargerLink);
+    browser = await launchChromium({ camera: join(dir, "camera.y4m") });
     page = await browser.newPage();
     page.on("pageerror", (error) => {
       console.log(`      [page error] ${(error as Error).message}`);
@@ -422,6 +428,40 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
     expect(await escrows()).to.deep.equal([]);
     expect(await text("[data-testid=balance]")).to.equal("30.00 EUR");
     await shot("charge-not-a-station");
+  });
+
+  it("charge: the charger's QR code, scanned with the camera, opens its offer; its link does too in a new tab", async () => {
+    const value = (selector: string) => page.$eval(selector, (e) => (e as HTMLInputElement).value);
+    await page.goto(`${site.url}#/charge`);
+    await page.click("[data-testid=scan-camera]");
+    await waitText("[data-testid=offer-checked]", /Checked against the registry/);
+    expect(await value("#station-url")).to.equal(net.station);
+    expect(await value("#charger")).to.equal("CS001");
+    expect(
+      await page.$eval("[data-testid=qr-scan] video", (v) => (v as HTMLVideoElement).hidden),
+      "camera on",
+    ).to.equal(true);
+    await shot("charge-scanned");
+
+    // A phone's camera app opens the code's link in a new tab: the wallet asks for its passphrase, then the offer.
+    const tab = await browser.newPage();
+    try {
+      await tab.setViewport(PHONE);
+      await tab.goto(chargerLink);
+      await tab.waitForSelector("#unlock");
+      await tab.type("#unlock", PASSPHRASE);
+      await tab.click("button[type=submit]");
+      await tab.waitForFunction(
+        () =>
+          /Checked against the registry/.test(document.querySelector("[data-testid=offer-checked]")?.textContent ?? ""),
+        { timeout: 60_000, polling: 200 },
+      );
+      expect(await tab.$eval("#charger", (e) => (e as HTMLSelectElement).value)).to.equal("CS001");
+      await tab.screenshot({ path: join(SHOTS, "charge-link-phone.png"), fullPage: true });
+    } finally {
+      await tab.close();
+    }
+    expect(await escrows(), "an escrow was locked").to.deep.equal([]);
   });
 
   it("charge: the offer in plain words, checked against the registry; a cap above the balance is refused", async () => {

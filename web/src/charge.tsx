@@ -4,9 +4,10 @@
  * CPO, meter in its tree), an escrow locked through the relayer (the lock proved here, in the Web Worker), start,
  * then every streamed reading verified by a `LiveSessionVerifier` (`followSession`) with a live meter, a Stop
  * button, and the close proved here from the verified session end and handed to the station. Each step is written
- * to the wallet's encrypted history first (history.tsx).
+ * to the wallet's encrypted history first (history.tsx). A station is found by its address, typed or pasted, or by
+ * a charger's QR code (qrScan.tsx), or the page is opened with a charger's link (stationLink.ts).
  */
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   EscrowStatus,
   LiveSessionVerifier,
@@ -37,6 +38,8 @@ import { chainTime, offerChain, type Chain } from "./chain.ts";
 import { dateTime, kw, kwh, plainError, priceExample, stationProblem, tariffBands, tariffZone } from "./format.ts";
 import { resumable, type SessionTerms, type WebSession } from "./history.tsx";
 import { withArtifactCheck } from "./prover.ts";
+import { QrScan } from "./qrScan.tsx";
+import { isChargeLink, parseStationLink } from "./stationLink.ts";
 import { Proving, Status, useElapsed } from "./ui.tsx";
 
 /** How long to wait for the relayer's lock and for the station's answers. */
@@ -109,6 +112,8 @@ export function ChargePage(p: ChargeProps) {
   /** The cap of the session on screen (a resumed one has its own). */
   const [liveCap, setLiveCap] = useState<bigint | undefined>();
   const stopRef = useRef<() => void>(() => {});
+  /** Whether a session is under way (a charger's link opened meanwhile must not reset it). */
+  const activeRef = useRef(false);
   const elapsed = useElapsed(phase === "proving-lock" || phase === "proving-close");
 
   const guard = async (what: string, task: () => Promise<void>) => {
@@ -135,34 +140,68 @@ export function ChargePage(p: ChargeProps) {
     setLiveCap(undefined);
   };
 
-  const lookUp = (e: Event) => {
-    e.preventDefault();
+  /** Asks the station at `address` what it is, and checks it serves this wallet's pool. */
+  const findStation = async (address: string): Promise<Found> => {
+    const station = new StationClient(address, { timeoutMs: 15_000 });
+    const info = await station.info().catch((err: unknown) => {
+      throw stationProblem(address, err);
+    });
+    checkStation(info, offerChain(chain), address);
+    setFound({ station, info });
+    setCharger(info.chargers[0]?.chargerId ?? "");
+    return { station, info };
+  };
+
+  /** The charger's offer, checked against the registry. */
+  const fetchOffer = async (f: Found, chargerId: string) => {
+    const o = await f.station.offer(chargerId);
+    const now = await chainTime(chain);
+    const checked = await checkOffer(o, f.info, offerChain(chain), now);
+    setOffer({ offer: o, checked, now });
+  };
+
+  /**
+   * Opens a station from a typed, pasted or scanned text: a station address, or a charger's link (its QR code),
+   * whose charger is then chosen and its offer fetched, so one scan shows what charging there costs.
+   */
+  const openLink = (text: string) => {
     setFound(undefined);
     reset();
     void guard("Asking the station…", async () => {
-      const text = url.trim();
-      if (!/^https?:\/\/\S+$/.test(text))
-        throw new Error(`"${text}" is not a station address (http://… or https://…).`);
-      const station = new StationClient(text, { timeoutMs: 15_000 });
-      const info = await station.info().catch((err: unknown) => {
-        throw stationProblem(text, err);
-      });
-      checkStation(info, offerChain(chain), text);
-      setFound({ station, info });
-      setCharger(info.chargers[0]?.chargerId ?? "");
+      const link = parseStationLink(text);
+      setUrl(link.station);
+      const f = await findStation(link.station);
+      if (link.chargerId === undefined) return;
+      if (!f.info.chargers.some((c) => c.chargerId === link.chargerId))
+        throw new Error(
+          `${f.info.name} has no charger ${link.chargerId} (it has ${f.info.chargers.map((c) => c.chargerId).join(", ")}): nothing was locked.`,
+        );
+      setCharger(link.chargerId);
+      setBusy("Checking the offer against the registry…");
+      await fetchOffer(f, link.chargerId);
     });
+  };
+
+  // Opened from a charger's link (a phone's camera app opens it here), or sent to one: that station and charger.
+  useEffect(() => {
+    const onLink = () => {
+      if (isChargeLink(location.href) && !activeRef.current) openLink(location.href);
+    };
+    onLink();
+    addEventListener("hashchange", onLink);
+    return () => removeEventListener("hashchange", onLink);
+  }, []);
+
+  const lookUp = (e: Event) => {
+    e.preventDefault();
+    openLink(url);
   };
 
   const getOffer = (e: Event) => {
     e.preventDefault();
     if (!found) return;
     reset();
-    void guard("Checking the offer against the registry…", async () => {
-      const o = await found.station.offer(charger);
-      const now = await chainTime(chain);
-      const checked = await checkOffer(o, found.info, offerChain(chain), now);
-      setOffer({ offer: o, checked, now });
-    });
+    void guard("Checking the offer against the registry…", () => fetchOffer(found, charger));
   };
 
   const charge = (e: Event) => {
@@ -448,6 +487,7 @@ export function ChargePage(p: ChargeProps) {
   }
 
   const active = phase !== "idle" && phase !== "done";
+  activeRef.current = active;
   const capLeft = (cap: bigint) => (meter && cap > meter.cost ? cap - meter.cost : meter ? 0n : cap);
   const unfinished = active ? [] : resumable(p.sessions);
   const example = offer ? priceExample(offer.checked.tariff, offer.checked.ratedPowerW, offer.now) : undefined;
@@ -460,7 +500,7 @@ export function ChargePage(p: ChargeProps) {
       <section class="card" aria-labelledby="charge-title">
         <h1 id="charge-title">Charge</h1>
         <form onSubmit={lookUp} class="inline">
-          <label for="station-url">Station address</label>
+          <label for="station-url">Station address or charger link</label>
           <input
             id="station-url"
             name="station-url"
@@ -474,6 +514,7 @@ export function ChargePage(p: ChargeProps) {
             Look up
           </button>
         </form>
+        <QrScan disabled={active || busy !== undefined} onRead={openLink} onError={setError} />
         {found && (
           <form onSubmit={getOffer} class="inline" data-testid="station">
             <p class="hint">

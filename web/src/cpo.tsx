@@ -19,6 +19,7 @@ import {
 } from "../../sdk/index.ts";
 import { AdminClient, type AdminCharger, type AdminSession, type AdminSessionSummary } from "./adminClient.ts";
 import { chainTime, type Chain } from "./chain.ts";
+import { ChargerCodes } from "./chargerCodes.tsx";
 import { EarningsChart, earningsPerDay } from "./charts.tsx";
 import { Meters, SignerChoice, Tariffs, WithdrawEarnings, useCpoSigner } from "./cpoRegistry.tsx";
 import { SessionDetail, SessionsTable } from "./cpoSessions.tsx";
@@ -273,6 +274,8 @@ export function CpoDashboard({ chain }: { chain: Chain }) {
               </table>
             </div>
           </section>
+
+          <ChargerCodes chargerIds={station.chargers.map((c) => c.id)} station={chain.config.station ?? ""} />
 
           <section class="card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">Sessions</h2>
