@@ -126,6 +126,8 @@ export class Driver {
   readonly #scanStore: NoteScanStore | undefined;
   /** Whether the stored scan was looked at yet (once, at the first sync). */
   #scanLoaded = false;
+  /** The last sync started: the next one runs after it (see {@link sync}). */
+  #syncQueue: Promise<unknown> = Promise.resolve();
   /** Leaves trial-decrypted by this object so far (tests and the bench read it). */
   trialDecrypted = 0;
 
@@ -181,9 +183,16 @@ export class Driver {
   /**
    * Brings the wallet up to date from the pool's events alone: every note it can decrypt that is not spent,
    * its escrows (from their encrypted refund openings) and the refund notes they turned into. Only blocks after
-   * the last sync are read and only new leaves are trial-decrypted.
+   * the last sync are read and only new leaves are trial-decrypted. Calls are serialised: one made while another
+   * runs (a screen refreshing while a proof syncs) waits for it, so no leaf is scanned twice.
    */
-  async sync(): Promise<OwnedNote[]> {
+  sync(): Promise<OwnedNote[]> {
+    const run = this.#syncQueue.then(() => this.#syncOnce());
+    this.#syncQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #syncOnce(): Promise<OwnedNote[]> {
     await this.poolSync.sync();
     const state = this.poolSync.state;
     if (this.#scanStore && !this.#scanLoaded) await this.#resumeScan(state);

@@ -2,7 +2,8 @@
  * Wallet sync at scale on a real in-process Hardhat chain, read through a real JSON-RPC proxy on 127.0.0.1 that
  * behaves like a strict public endpoint (test/fixtures/rpcProxy.ts): tiny block ranges, result caps, errors and
  * stalls; the cursor (a second sync reads only new blocks); a 2-block reorganisation under an active wallet
- * (evm_snapshot / evm_revert, then different transactions); damaged snapshots; a tree the pool does not know.
+ * (evm_snapshot / evm_revert, then different transactions); damaged snapshots; a tree the pool does not know;
+ * overlapping syncs of one wallet.
  * Notes come from deposits and from the PoolEventsFixture, so no proof is made.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -464,6 +465,37 @@ describe("wallet sync: ranged logs, cursor, reorgs, store", function () {
       await driver.sync();
       expect(driver.balance).to.equal(22n);
       expect(driver.notes[0]!.leafIndex).to.equal(31);
+    });
+
+    it("counts each note once when syncs overlap (a screen and a proof syncing the same wallet at once)", async () => {
+      // Before Driver.sync was serialised, a second sync could scan the leaves the first was still decrypting, and
+      // the note was owned twice: the balance doubled (seen once in CI, in the Pool test's fixture). 2,100
+      // strangers' notes make the first scan's trial decryption (on worker threads) long enough for the next sync
+      // to start within it.
+      const own = (await ethers.deployContract("PoolEventsFixture")) as unknown as PoolEventsFixture;
+      const start = (await ethers.provider.getBlockNumber()) - 1;
+      const note = Note.random(identity.commitment, 7n);
+      const commitments = [...Array.from({ length: 2_100 }, (_, i) => BigInt(i + 1)), note.commitment];
+      const openings = commitments.map((_, i) =>
+        i < 2_100 ? hexlify(randomBytes(88)) : hexlify(encryptNote(note, identity.encryptionPublicKey)),
+      );
+      for (let i = 0; i < commitments.length; i += 700)
+        await (await own.emitNotes(i, commitments.slice(i, i + 700), openings.slice(i, i + 700))).wait();
+      const tree = new NoteTree(commitments);
+      await (await own.setRoot(tree.root, tree.size)).wait();
+      const driver = new Driver(
+        identity,
+        Pool__factory.connect(await own.getAddress(), rpc),
+        {},
+        { startBlock: start },
+      );
+      const owned = await Promise.all([driver.sync(), driver.sync(), driver.sync()]);
+      expect(owned.map((o) => o.map((n) => `${n.leafIndex}: ${n.note.value}`))).to.deep.equal([
+        ["2100: 7"],
+        ["2100: 7"],
+        ["2100: 7"],
+      ]);
+      expect(driver.balance).to.equal(7n);
     });
 
     it("refuses a tree whose root the pool does not know, and events with a gap", async () => {

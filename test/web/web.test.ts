@@ -369,10 +369,11 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const dir = mkdtempSync(join(tmpdir(), "zkcharge-web-live-"));
-    net = await startLiveNet({ dir, chargers: ["CS001"] });
+    const sitePort = await freePort();
+    net = await startLiveNet({ dir, chargers: ["CS001"], adminCorsOrigins: [`http://127.0.0.1:${sitePort}`] });
     config = liveSiteConfig(net);
     await buildSite();
-    site = await serveSite(config, await freePort());
+    site = await serveSite(config, sitePort);
     provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
     pool = Pool__factory.connect(config.deployment.addresses.pool, provider);
     // The browser's camera films CS001's code, as the CPO dashboard draws it (test/web/cpo.test.ts).
@@ -640,6 +641,36 @@ describe("web app: live charging, history and withdraw in headless Chromium", fu
       new RegExp(`^${escapeRe(formatAmount(parseAmount(balance.replace(" EUR", "")) - 5_000_000n))}$`),
     );
     await shot("wallet-withdrawn");
+  });
+
+  it("the CPO dashboard shows the browser's sessions with their bills and the earnings; the explorer, the closes and no driver", async () => {
+    const payments = (await readPayments(pool, { fromBlock: config.deployment.deploymentBlock })).filter(
+      (x) => x.cpoId === net.cpoId,
+    );
+    expect(payments.map((x) => x.kind)).to.deep.equal(["escrow-end", "escrow-end", "escrow-end"]);
+    await page.goto(`${site.url}#/cpo`);
+    await page.waitForSelector("#admin-url");
+    await fill("#admin-url", net.admin);
+    await fill("#admin-token", net.adminToken);
+    await page.click("[data-testid=admin-connect] button");
+    for (const payment of payments) {
+      const row = await waitText(`[data-testid=sessions] tr[data-session="${payment.sessionId}"]`, /closed/);
+      expect(row).to.contain(`closed (driver's proof, session end), ${formatAmount(payment.amount)}`);
+    }
+    const earned = payments.reduce((sum, x) => sum + x.amount, 0n);
+    await page.waitForSelector(`[data-testid=earned][data-amount="${earned}"]`);
+    expect(await page.$eval("[data-testid=cpo-balance]", (e) => e.getAttribute("data-amount"))).to.equal(
+      String(await pool.cpoBalance(net.cpoId)),
+    );
+    await shot("cpo-browser-sessions");
+
+    await page.goto(`${site.url}#/explorer`);
+    const table = await waitText("[data-testid=payments]", /escrow/);
+    for (const payment of payments) expect(table).to.contain(formatAmount(payment.amount));
+    const main = (await text("main")).toLowerCase();
+    // The deposit's account is on chain (a deposit is public); nothing on the page ties a payment to it.
+    expect(main).to.not.contain(config.devAccount!.toLowerCase());
+    await shot("explorer-live-closes");
   });
 
   it("phone-sized screen: the Charge and History screens fit, every field labelled", async () => {

@@ -1,0 +1,142 @@
+pragma circom 2.2.3;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/poseidon.circom";
+include "./constants.circom";
+
+// TariffHash: range-checks every tariff field and proves they hash to `tariffHash`:
+//   H(TAG_TARIFF, H(cpoId, flatFee, minPrice, maxPrice, steps), H(energyPrice[0..3], tzOffset),
+//                 H(timePricePerHour[0..3], H(parkingPricePerHour[0..3])), H(bandStart[1..3], validFrom, validTo))
+// (bandStart[0] = 0 is implicit; `bandStart` here holds the starts of bands 1..3), where
+//   steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66 packs the OCPI step sizes of ENERGY (Wh),
+//   TIME and PARKING_TIME (s), each 1 <= stepSize <= 2^32 (so 33 bits each: the packing is injective).
+// Caller must enforce: tariffHash is a tariff the registry published for cpoId; the registry
+// also checks 0 < bandStart[0] < bandStart[1] < bandStart[2] < 86400 and tzOffset < 86400,
+// which IntervalPrice relies on, and minPrice <= maxPrice when maxPrice > 0.
+template TariffHash() {
+    signal input tariffHash;
+    signal input cpoId;
+    signal input flatFee;
+    signal input energyPrice[4];
+    signal input bandStart[3];
+    signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
+    signal input minPrice;
+    signal input maxPrice;
+    signal input tzOffset;
+    signal input validFrom;
+    signal input validTo;
+    signal input stepSize[3];
+    signal input limitP;
+    signal input afterP[3];
+
+    // 1 <= stepSize <= 2^32: stepSize - 1 fits 32 bits (0 wraps to r - 1 and fails).
+    for (var k = 0; k < 3; k++) {
+        _ <== Num2Bits(BITS_STEP_SIZE())(stepSize[k] - 1);
+    }
+    signal steps <== stepSize[0] + stepSize[1] * (1 << 33) + stepSize[2] * (1 << 66);
+    _ <== Num2Bits(BITS_FLAT_FEE())(flatFee);
+    _ <== Num2Bits(BITS_MAX_PRICE())(minPrice); // the floor shares the cap's bound
+    _ <== Num2Bits(BITS_MAX_PRICE())(maxPrice);
+    _ <== Num2Bits(BITS_TIME_OF_DAY())(tzOffset);
+    _ <== Num2Bits(BITS_TIME())(validFrom);
+    _ <== Num2Bits(BITS_TIME())(validTo);
+    for (var k = 0; k < 4; k++) {
+        _ <== Num2Bits(BITS_ENERGY_PRICE())(energyPrice[k]);
+        _ <== Num2Bits(BITS_TIME_PRICE())(timePricePerHour[k]);
+        _ <== Num2Bits(BITS_TIME_PRICE())(parkingPricePerHour[k]); // same units and bound as the time price
+    }
+    for (var k = 0; k < 3; k++) {
+        _ <== Num2Bits(BITS_TIME_OF_DAY())(bandStart[k]);
+    }
+
+    signal prices <== Poseidon(5)([cpoId, flatFee, minPrice, maxPrice, steps]);
+    signal energy <== Poseidon(5)([energyPrice[0], energyPrice[1], energyPrice[2], energyPrice[3], tzOffset]);
+    // The parking prices nest inside the time group: the top hash keeps its width 5 (the registry hashes with
+    // Poseidon of at most 5 inputs).
+    _ <== Num2Bits(24)(limitP);
+    for (var k = 0; k < 3; k++) { _ <== Num2Bits(32)(afterP[k]); }
+    signal packP <== limitP + afterP[0] * (1 << 32) + afterP[1] * (1 << 64) + afterP[2] * (1 << 96);
+    signal parking <== Poseidon(5)([parkingPricePerHour[0], parkingPricePerHour[1], parkingPricePerHour[2], parkingPricePerHour[3], packP]);
+    signal time <== Poseidon(5)([timePricePerHour[0], timePricePerHour[1], timePricePerHour[2], timePricePerHour[3],
+                                 parking]);
+    signal window <== Poseidon(5)([bandStart[0], bandStart[1], bandStart[2], validFrom, validTo]);
+    signal computedHash <== Poseidon(5)([TAG_TARIFF(), prices, energy, time, window]);
+    tariffHash === computedHash;
+}
+
+// TimeOfDay: tod = (t + tzOffset) mod 86400, from a hinted quotient pinned right away.
+// Caller must enforce: t < 2^41 and tzOffset < 2^17 (so t + tzOffset < 2^42 and the day fits 26 bits).
+template TimeOfDay() {
+    signal input t;
+    signal input tzOffset;
+    signal output tod;
+
+    signal local <== t + tzOffset;
+    signal day <-- local \ SECONDS_PER_DAY();
+    tod <-- local % SECONDS_PER_DAY();
+    local === day * SECONDS_PER_DAY() + tod;
+    // Unique: tod < 86400 and day < 2^26 keep day*86400 + tod far below the field modulus.
+    _ <== Num2Bits(26)(day);
+    _ <== Num2Bits(BITS_TIME_OF_DAY())(tod);
+    component inDay = LessThan(BITS_TIME_OF_DAY());
+    inDay.in <== [tod, SECONDS_PER_DAY()];
+    inDay.out === 1;
+}
+
+// IntervalPrice: the energy and time prices of an interval that starts at `start`, lasts `dt` seconds
+// and adds `de` Wh (the prices of the time-of-day band it starts in), and proves the interval stays
+// inside that band (end-inclusive: it may end exactly on the next boundary; a reading on a boundary
+// starts the next band; the last band ends at midnight). The interval is parked when de = 0 (OCPI
+// PARKING_TIME, "time not charging"): its time price is then the band's parking price, else the
+// band's (charging) time price (OCPI TIME).
+// Caller must enforce: start < 2^41, dt < 2^32, tariff fields range-checked and ordered (TariffHash
+// + registry), so the band flags below are monotone (a band start passed implies all earlier ones).
+template IntervalPrice() {
+    signal input start;
+    signal input dt;
+    signal input de;
+    signal input tzOffset;
+    signal input bandStart[3];
+    signal input energyPrice[4];
+    signal input timePricePerHour[4];
+    signal input parkingPricePerHour[4];
+    signal output price;
+    signal output timePrice;
+    signal output parked;
+
+    signal tod <== TimeOfDay()(start, tzOffset);
+
+    // reached[k] = 1 when the band that starts at bandStart[k] has begun (tod >= bandStart[k]).
+    signal reached[3];
+    for (var k = 0; k < 3; k++) {
+        reached[k] <== GreaterEqThan(BITS_TIME_OF_DAY())([tod, bandStart[k]]);
+    }
+    price <== BandValue()(reached, energyPrice);
+    signal chargingPrice <== BandValue()(reached, timePricePerHour);
+    signal parkingPrice <== BandValue()(reached, parkingPricePerHour);
+    parked <== IsZero()(de);
+    timePrice <== chargingPrice + parked * (parkingPrice - chargingPrice);
+    signal bandEnd <== BandValue()(reached, [bandStart[0], bandStart[1], bandStart[2], SECONDS_PER_DAY()]);
+
+    // tod + dt < 2^33 and bandEnd <= 86400.
+    component insideBand = LessEqThan(33);
+    insideBand.in <== [tod + dt, bandEnd];
+    insideBand.out === 1;
+}
+
+// BandValue: value[k] of the band selected by the monotone flags `reached` (band k = the number of
+// flags set): value[0] + sum reached[k] * (value[k+1] - value[k]), one product per signal.
+// Caller must enforce: reached is monotone (1...1 0...0) and boolean, as IntervalPrice's are.
+template BandValue() {
+    signal input reached[3];
+    signal input value[4];
+    signal output out;
+
+    signal step[3];
+    for (var k = 0; k < 3; k++) {
+        step[k] <== reached[k] * (value[k + 1] - value[k]);
+    }
+    out <== value[0] + step[0] + step[1] + step[2];
+}
