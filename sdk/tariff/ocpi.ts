@@ -188,6 +188,15 @@ export interface ImportedOcpiTariff {
 export const DAY_OF_WEEK_CONSTRAINTS = { pay: 1_510, close: 1_567 } as const;
 
 /**
+ * What one limit of each restriction would cost in pay, measured on circuit prototypes (2026-12-03; docs/decisions.md):
+ * a session-duration or energy limit (`min/max_duration`, `min/max_kwh`) on a chain point the meter takes there,
+ * with its own energy, time and parking prices after it (a hinted split point: 5 constraints an interval); a power
+ * limit (`min/max_power`) classes every interval by `de * 3600 >= P * dt` (a 57-bit range check an interval).
+ */
+export const RESTRICTION_CONSTRAINTS = { duration: 266, energy: 266, power: 1_089 } as const;
+type RestrictionLimit = keyof typeof RESTRICTION_CONSTRAINTS;
+
+/**
  * Rows left in pay's 2^15 proving domain with step sizes proved (31,627 constraints + 11 public inputs + 1,
  * `npm run inspect:circuits`, 2026-12-03): day_of_week does not fit beside them.
  */
@@ -301,21 +310,21 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     const r = el.restrictions;
     const at = `elements[${i}].restrictions`;
     if (r) {
-      const unsupported: [keyof OcpiTariffRestrictions, string][] = [
+      const unsupported: [keyof OcpiTariffRestrictions, string, RestrictionLimit?][] = [
         ["day_of_week", "day-of-week prices"],
         ["start_date", "date restrictions"],
         ["end_date", "date restrictions"],
-        ["min_kwh", "energy-dependent prices"],
-        ["max_kwh", "energy-dependent prices"],
+        ["min_kwh", "energy-dependent prices", "energy"],
+        ["max_kwh", "energy-dependent prices", "energy"],
         ["min_current", "current-dependent prices"],
         ["max_current", "current-dependent prices"],
-        ["min_power", "power-dependent prices"],
-        ["max_power", "power-dependent prices"],
-        ["min_duration", "duration-dependent prices (grace periods, blocking fees)"],
-        ["max_duration", "duration-dependent prices"],
+        ["min_power", "power-dependent prices", "power"],
+        ["max_power", "power-dependent prices", "power"],
+        ["min_duration", "duration-dependent prices (grace periods, blocking fees)", "duration"],
+        ["max_duration", "duration-dependent prices", "duration"],
         ["reservation", "reservation prices"],
       ];
-      for (const [key, what] of unsupported) {
+      for (const [key, what, cost] of unsupported) {
         if (r[key] === undefined) continue;
         // All seven days listed is no restriction at all.
         if (key === "day_of_week" && new Set(r.day_of_week).size === 7) continue;
@@ -325,7 +334,11 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
             `not provable: day_of_week costs ${DAY_OF_WEEK_CONSTRAINTS.pay} constraints in pay (${DAY_OF_WEEK_CONSTRAINTS.close} in close), more than the ${PAY_DOMAIN_ROWS_FREE} rows left in pay's 2^15 proving domain; \`zkcharge tariff price\` prices it off-chain`,
           );
         }
-        throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet`);
+        const measured = cost
+          ? ` (one limit measured at ${RESTRICTION_CONSTRAINTS[cost]} constraints in pay on a prototype, ` +
+            `${PAY_DOMAIN_ROWS_FREE} rows free; \`zkcharge tariff price\` prices it off-chain)`
+          : "";
+        throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet${measured}`);
       }
     }
     const timeRestricted = r?.start_time !== undefined || r?.end_time !== undefined;

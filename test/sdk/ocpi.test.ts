@@ -452,6 +452,22 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
     );
   });
 
+  it("duration, energy and power limits: refused with one limit's cost measured on a circuit prototype", () => {
+    // "min_duration: Minimum duration in seconds the Charging Session MUST last (inclusive)."
+    expect(refusal(restriction({ min_duration: 1800 }), "elements[1].restrictions.min_duration").message).to.contain(
+      "has no duration-dependent prices (grace periods, blocking fees) yet (one limit measured at 266 constraints in pay on a prototype, 1129 rows free",
+    );
+    expect(refusal(restriction({ max_kwh: 50 }), "elements[1].restrictions.max_kwh").message).to.contain(
+      "measured at 266 constraints",
+    );
+    expect(refusal(restriction({ max_power: 20 }), "elements[1].restrictions.max_power").message).to.contain(
+      "measured at 1089 constraints",
+    );
+    expect(refusal(restriction({ max_current: 32 }), "elements[1].restrictions.max_current").message).to.match(
+      /has no current-dependent prices yet$/,
+    );
+  });
+
   it("day_of_week listing all seven days is no restriction", () => {
     const all = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
     expect(importOcpiTariff(restriction({ day_of_week: all }), OPTS).tariff.energyPrice[2]).to.equal(450_000n);
