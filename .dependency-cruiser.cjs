@@ -80,6 +80,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
+    // The built site (npm run web:build, the browser tests) is bundler output, not source: its chunks import each other.
+    exclude: { path: "^web/dist/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: { conditionNames: ["node", "import", "default"], exportsFields: ["exports"] },
