@@ -3,6 +3,7 @@
  * sessions with their escrows, readings, bills and closes. Every request carries the operator's admin token as a
  * bearer token; the token lives in this page's memory only (never in `zkcharge.json`, never stored).
  */
+import { isHttpUrl } from "./stationLink.ts";
 
 /** A problem talking to the admin API, in plain words. */
 export class AdminApiError extends Error {}
@@ -80,7 +81,7 @@ export class AdminClient {
 
   /** @param url the admin API's base URL, e.g. `http://127.0.0.1:9100`; @param token the operator's admin token */
   constructor(url: string, token: string) {
-    if (!/^https?:\/\/[^\s]+$/.test(url)) throw new AdminApiError(`"${url}" is not an http(s) URL.`);
+    if (!isHttpUrl(url)) throw new AdminApiError(`"${url}" is not an http(s) URL.`);
     if (token.trim() === "") throw new AdminApiError("Enter the station's admin token.");
     this.url = url.replace(/\/+$/, "");
     this.#token = token.trim();

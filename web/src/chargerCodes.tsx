@@ -6,7 +6,7 @@
  * offered as an SVG file for the print shop.
  */
 import { useEffect, useState } from "preact/hooks";
-import { chargeLink } from "./stationLink.ts";
+import { chargeLink, isHttpUrl } from "./stationLink.ts";
 
 /** The light border a QR code needs around it, in modules (ISO/IEC 18004's quiet zone). */
 const QUIET_ZONE = 4;
@@ -91,7 +91,7 @@ function ChargerCode({ chargerId, link }: { chargerId: string; link: string }) {
 export function ChargerCodes({ chargerIds, station }: { chargerIds: string[]; station: string }) {
   const [address, setAddress] = useState(station);
   const site = `${location.origin}${location.pathname}`;
-  const valid = /^https?:\/\/\S+$/.test(address.trim());
+  const valid = isHttpUrl(address.trim());
   return (
     <section class="card" aria-labelledby="codes-title">
       <h2 id="codes-title">Charger codes</h2>

@@ -21,6 +21,11 @@ const HTTP_URL = /^https?:\/\/\S+$/;
 /** OCPP 2.0.1 identifiers are at most 36 characters (IdentifierString); a charger id is one. */
 const CHARGER_ID = /^[A-Za-z0-9*\-_=:+|@.]{1,36}$/;
 
+/** Whether `text` is an http(s) address (no spaces): what a station, relayer or admin API URL must be. */
+export function isHttpUrl(text: string): boolean {
+  return HTTP_URL.test(text);
+}
+
 /** Refuses what is not a station address or a charger's link, quoting (the start of) what was read. */
 export class StationLinkError extends Error {}
 
@@ -32,7 +37,7 @@ export class StationLinkError extends Error {}
 export function parseStationLink(text: string): StationLink {
   const t = text.trim();
   const quoted = `"${t.length > 80 ? `${t.slice(0, 77)}...` : t}"`;
-  if (!HTTP_URL.test(t))
+  if (!isHttpUrl(t))
     throw new StationLinkError(`${quoted} is not a station address (http://… or https://…) or a charger's code.`);
   let url: URL;
   try {
@@ -45,7 +50,7 @@ export function parseStationLink(text: string): StationLink {
   const params = new URLSearchParams(hash.slice(CHARGE_ROUTE.length + 1));
   const station = params.get("station") ?? "";
   const chargerId = params.get("charger") ?? undefined;
-  if (!HTTP_URL.test(station))
+  if (!isHttpUrl(station))
     throw new StationLinkError(`${quoted} is a charge link without a station address (station=http…).`);
   if (chargerId !== undefined && !CHARGER_ID.test(chargerId))
     throw new StationLinkError(`${quoted} names a charger "${chargerId}" that is not a charger id.`);
