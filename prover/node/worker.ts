@@ -6,9 +6,9 @@
  * Messages are `WorkerRequest` in, `WorkerResponse` out (`../protocol.ts`); `{ op: "close" }` terminates the
  * curve and lets the worker exit.
  */
-import { createRequire } from "node:module";
 import { parentPort } from "node:worker_threads";
 import { serveTasks, type Snarkjs } from "../runner.ts";
+import { importAsParentThread } from "./ffjavascriptImport.ts";
 
 export type {
   ProveRequest,
@@ -24,26 +24,8 @@ export type {
 const port = parentPort;
 if (port === null) throw new Error("prover/node/worker.ts must run in a worker thread");
 
-/**
- * Import snarkjs inside this worker thread.
- *
- * ffjavascript pins `web-worker@1.2.0`, whose Node entry decides at load time, from
- * `worker_threads.isMainThread`, whether it is the parent side (a `Worker` class) or the inside of a thread it
- * spawned itself (and then crashes with "Cannot destructure property 'mod' of 'threads.workerData'" in any other
- * worker thread; fixed upstream only after 1.2.0). So `isMainThread` reads `true` while snarkjs (and with it
- * web-worker) is first evaluated, which makes web-worker take its parent side here: ffjavascript's curve threads
- * then become nested workers of this one, and they get `workerData.mod` as usual.
- */
-async function loadSnarkjs(): Promise<Snarkjs> {
-  const threads = createRequire(import.meta.url)("node:worker_threads") as { isMainThread: boolean };
-  const saved = threads.isMainThread;
-  threads.isMainThread = true;
-  try {
-    return await import("snarkjs");
-  } finally {
-    threads.isMainThread = saved;
-  }
-}
+/** Imports snarkjs inside this worker thread (see ffjavascriptImport.ts for why it needs care). */
+const loadSnarkjs = (): Promise<Snarkjs> => importAsParentThread(() => import("snarkjs"));
 
 port.on(
   "message",

@@ -8,6 +8,7 @@
  */
 import { sharedTaskPool } from "#task-pool";
 import { decryptMany, decryptNotes, noteFromOpening } from "./encryption.ts";
+import { assertFieldElement } from "./field.ts";
 import type { Note } from "./note.ts";
 import { NoteTree, treeLevels } from "./tree.ts";
 
@@ -24,23 +25,31 @@ export interface OffThreadOptions {
 
 /**
  * Task (on a worker): {@link decryptMany} of ciphertexts packed one after another in `packed`; `ends[i]` is where
- * ciphertext `i` ends.
+ * ciphertext `i` ends. Opened with the worker's native primitives (`#worker-kernels`), same result.
  */
-export function decryptBatch(
+export async function decryptBatch(
   packed: ArrayBuffer,
   ends: Uint32Array,
   secretKey: Uint8Array,
 ): Promise<(Uint8Array | null)[]> {
+  const { symmetricPrimitives } = await import("#worker-kernels");
   const bytes = new Uint8Array(packed);
   return decryptMany(
     Array.from(ends, (end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1]!, end)),
     secretKey,
+    symmetricPrimitives,
   );
 }
 
-/** Task (on a worker): the levels of an aligned block of leaves ({@link treeLevels}) above the leaves. */
-export function hashBlock(leaves: bigint[]): bigint[][] {
-  return treeLevels(leaves).slice(1);
+/**
+ * Task (on a worker): the levels of an aligned block of leaves ({@link treeLevels}) above the leaves, hashed by the
+ * worker's WebAssembly Poseidon (`#worker-kernels`), node for node what `merkleNode` gives.
+ * @throws InvalidInputError if a leaf is not a field element
+ */
+export async function hashBlock(leaves: bigint[]): Promise<bigint[][]> {
+  leaves.forEach((leaf, i) => assertFieldElement(leaf, `leaf ${i} of the block`));
+  const { merkleNodeHasher } = await import("#worker-kernels");
+  return treeLevels(leaves, await merkleNodeHasher()).slice(1);
 }
 
 const pool = () => sharedTaskPool(import.meta.url);
@@ -89,6 +98,7 @@ export async function decryptNotesOffThread(
 export async function buildNoteTree(leaves: readonly bigint[], opts: OffThreadOptions = {}): Promise<NoteTree> {
   const workers = leaves.length >= Math.max(2, opts.minItems ?? MIN_OFF_THREAD) ? pool() : undefined;
   if (!workers) return new NoteTree(leaves);
+  leaves.forEach((leaf, i) => assertFieldElement(leaf, `leaf ${i}`)); // here, so the error keeps its class
   const tree = new NoteTree();
   // Blocks of 2^k leaves, about 8 per worker: far fewer hand-overs than leaves, small enough to share out evenly;
   // at most the whole tree (k = its height: one block).

@@ -63,14 +63,19 @@ export function rootFromPath(path: MerklePath): bigint {
  * carries a last odd node up unhashed, the last level is the root (LeanIMT's node layout; `[[]]` when empty).
  * Level `l` of an aligned block of `2^k` leaves (`l <= k`) is the same slice of the whole tree's level `l`, so
  * blocks can be hashed apart (on worker threads: sdk/core/offThread.ts) and joined.
+ * @param node the pair hash: {@link merkleNode}, or a faster implementation of exactly it for field elements (a
+ *   task worker's WebAssembly Poseidon); then the caller checks the leaves are field elements
  */
-export function treeLevels(leaves: readonly bigint[]): bigint[][] {
+export function treeLevels(
+  leaves: readonly bigint[],
+  node: (left: bigint, right: bigint) => bigint = merkleNode,
+): bigint[][] {
   const levels: bigint[][] = [[...leaves]];
   for (let row = levels[0]!; row.length > 1;) {
     const up: bigint[] = new Array<bigint>(Math.ceil(row.length / 2));
     for (let i = 0; i < up.length; i++) {
       const right = row[2 * i + 1];
-      up[i] = right === undefined ? row[2 * i]! : merkleNode(row[2 * i]!, right);
+      up[i] = right === undefined ? row[2 * i]! : node(row[2 * i]!, right);
     }
     levels.push(up);
     row = up;
