@@ -5,8 +5,8 @@
  * - {@link merkleNodeHasher}: the note tree's pair hash `H_2` by circomlibjs's WebAssembly Poseidon (iden3's
  *   implementation of the circuit's Poseidon; about 44 µs a node on this 2-core machine, poseidon-lite's BigInt
  *   code 160-240 µs);
- * - {@link symmetricPrimitives}: HKDF-SHA256 and ChaCha20-Poly1305 by node:crypto (OpenSSL), about 3 µs each where
- *   @noble's take 20-25 µs.
+ * - {@link symmetricPrimitives}: HKDF-SHA256 and ChaCha20-Poly1305 by node:crypto (OpenSSL): about 12 µs for one
+ *   HKDF and one open of a note, @noble's 25 µs.
  *
  * Both compute exactly what the SDK's pure-JavaScript code computes (test/sdk/workerKernels.test.ts compares them
  * on edge values); that code stays the reference, and runs everywhere else (browsers: `workerKernels.browser.ts`).
