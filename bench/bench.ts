@@ -32,7 +32,7 @@ import { benchLive } from "./live.ts";
 import { benchWeb, webReport, type WebBench } from "./web.ts";
 import { benchWebLive, webLiveReport, type WebLiveBench } from "./webLive.ts";
 import { benchRelayer } from "./relayer.ts";
-import { benchSync } from "./sync.ts";
+import { benchSyncProcess } from "./sync.ts";
 import { int, mib, ms, spread, table } from "./stats.ts";
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 7));
@@ -309,8 +309,9 @@ log(
     `${relayer.jobsPerMinute.toFixed(1)} jobs/min; POST /relay (every check, stored) median ${ms(relayer.acceptMedianMs)}, max ${ms(relayer.acceptMaxMs)}`,
 );
 
-// Wallet sync at scale: a pool of 100,000 notes on anvil (a fixture contract emits the pool's events in batches).
-const sync = await benchSync({ log: (m) => log(`   ${m}`) });
+// Wallet sync at scale: a pool of 100,000 notes on anvil (a fixture contract emits the pool's events in batches),
+// synced by a wallet in a process of its own.
+const sync = await benchSyncProcess(100_000, (m) => log(`   ${m}`));
 log(`wallet sync, ${int(sync.notes)} notes over ${int(sync.blocks)} blocks (anvil, loopback):`);
 log(
   `   cold (from the deployment block) median ${ms(sync.cold.median)} (${sync.cold.getLogsCalls} eth_getLogs, widest ` +
