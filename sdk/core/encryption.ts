@@ -19,7 +19,8 @@ export const ENCRYPTED_NOTE_BYTES = KEY_BYTES + NOTE_OPENING_BYTES + TAG_BYTES;
 
 /**
  * The format's two symmetric primitives. {@link NOBLE_PRIMITIVES} everywhere; a Node task worker opens many
- * ciphertexts with node:crypto's (sdk/node/workerKernels.ts: the same functions, natively: 12 µs against 25 µs for one HKDF and one open, measured here; X25519 still dominates a trial decryption).
+ * ciphertexts with node:crypto's (sdk/node/workerKernels.ts: the same functions, natively; 12 µs against 25 µs for
+ * one HKDF and one open, measured here; X25519 still dominates a trial decryption).
  */
 export interface SymmetricPrimitives {
   /** HKDF-SHA256 (RFC 5869) of `length` bytes. */
