@@ -8,7 +8,6 @@
  */
 import { sharedTaskPool } from "#task-pool";
 import { decryptMany, decryptNotes, noteFromOpening } from "./encryption.ts";
-import { assertFieldElement } from "./field.ts";
 import type { Note } from "./note.ts";
 import { NoteTree, treeLevels } from "./tree.ts";
 
@@ -43,11 +42,10 @@ export async function decryptBatch(
 
 /**
  * Task (on a worker): the levels of an aligned block of leaves ({@link treeLevels}) above the leaves, hashed by the
- * worker's WebAssembly Poseidon (`#worker-kernels`), node for node what `merkleNode` gives.
- * @throws InvalidInputError if a leaf is not a field element
+ * worker's WebAssembly Poseidon (`#worker-kernels`), node for node what `merkleNode` gives for field elements (a
+ * leaf that is not one is refused by `restoreLevels` when the blocks are joined).
  */
 export async function hashBlock(leaves: bigint[]): Promise<bigint[][]> {
-  leaves.forEach((leaf, i) => assertFieldElement(leaf, `leaf ${i} of the block`));
   const { merkleNodeHasher } = await import("#worker-kernels");
   return treeLevels(leaves, await merkleNodeHasher()).slice(1);
 }
@@ -98,7 +96,6 @@ export async function decryptNotesOffThread(
 export async function buildNoteTree(leaves: readonly bigint[], opts: OffThreadOptions = {}): Promise<NoteTree> {
   const workers = leaves.length >= Math.max(2, opts.minItems ?? MIN_OFF_THREAD) ? pool() : undefined;
   if (!workers) return new NoteTree(leaves);
-  leaves.forEach((leaf, i) => assertFieldElement(leaf, `leaf ${i}`)); // here, so the error keeps its class
   const tree = new NoteTree();
   // Blocks of 2^k leaves, about 8 per worker: far fewer hand-overs than leaves, small enough to share out evenly;
   // at most the whole tree (k = its height: one block).

@@ -64,7 +64,7 @@ export function rootFromPath(path: MerklePath): bigint {
  * Level `l` of an aligned block of `2^k` leaves (`l <= k`) is the same slice of the whole tree's level `l`, so
  * blocks can be hashed apart (on worker threads: sdk/core/offThread.ts) and joined.
  * @param node the pair hash: {@link merkleNode}, or a faster implementation of exactly it for field elements (a
- *   task worker's WebAssembly Poseidon); then the caller checks the leaves are field elements
+ *   task worker's WebAssembly Poseidon, which does not refuse other values: `restoreLevels` does)
  */
 export function treeLevels(
   leaves: readonly bigint[],

@@ -34,7 +34,8 @@ let hasher: Promise<PairHash> | undefined;
 
 /**
  * The pair hash `H_2(left, right)` (circomlib's Poseidon with 2 inputs) on a WebAssembly engine built once per
- * thread. Inputs must be canonical field elements (`< r`); the caller checks that (its outputs always are).
+ * thread. Inputs must be canonical field elements (`< r`): others are not refused but reduced, so the tree's
+ * `restoreLevels` checks the leaves (the outputs always are).
  */
 export function merkleNodeHasher(): Promise<PairHash> {
   return (hasher ??= buildHasher());

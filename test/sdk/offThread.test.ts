@@ -3,6 +3,8 @@
  * the in-thread functions give: decryptNotes element for element, `new NoteTree(leaves)` node for node.
  */
 import { expect } from "chai";
+import { FIELD_MODULUS } from "../../sdk/core/constants.ts";
+import { InvalidInputError } from "../../sdk/core/errors.ts";
 import { decryptNotes, encryptNote } from "../../sdk/core/encryption.ts";
 import { randomFieldElement } from "../../sdk/core/field.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
@@ -58,5 +60,19 @@ describe("off-thread decryption and tree building", function () {
     const grown = await buildNoteTree(leaves, { ...all, blockLeaves: 8 });
     grown.insertMany([7n, 8n, 9n]);
     expect(grown.exportNodes()).to.equal(new NoteTree([...leaves, 7n, 8n, 9n]).exportNodes());
+  });
+
+  it("refuses a leaf that is not a field element by name, as new NoteTree does (the workers' hash would reduce it)", async () => {
+    for (const bad of [FIELD_MODULUS, FIELD_MODULUS + 1n, 2n ** 256n, -1n]) {
+      const leaves = Array.from({ length: 64 }, () => randomFieldElement());
+      leaves[37] = bad;
+      expect(() => new NoteTree(leaves)).to.throw(InvalidInputError, /leaf 37/);
+      const refused = await buildNoteTree(leaves, { ...all, blockLeaves: 16 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused, `leaf ${bad}`).to.be.instanceOf(InvalidInputError);
+      expect((refused as Error).message).to.match(/leaf 37/);
+    }
   });
 });

@@ -10,6 +10,8 @@ import { randomFieldElement } from "../../sdk/core/field.ts";
 import { merkleNode } from "../../sdk/core/hash.ts";
 import { merkleNodeHasher, symmetricPrimitives } from "../../sdk/node/workerKernels.ts";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { Worker } from "node:worker_threads";
+import { defaultWorkerExecArgv } from "../../prover/node/pool.ts";
 
 const r = FIELD_MODULUS;
 const EDGES = [
@@ -45,14 +47,30 @@ describe("task-worker kernels", function () {
     expect(await merkleNodeHasher()).to.equal(hash);
   });
 
-  it("leaves a bn128 engine cached by snarkjs in place when it loads", async () => {
-    // The module is already loaded by the test above in this thread; the cache must still be what it was then.
-    const g = globalThis as { curve_bn128?: unknown };
-    const marker = { engine: "marker" };
-    g.curve_bn128 = marker;
-    await merkleNodeHasher();
-    expect(g.curve_bn128).to.equal(marker);
-    g.curve_bn128 = null;
+  it("leaves a bn128 engine cached by snarkjs in place when it first loads (in a fresh thread)", async () => {
+    // circomlibjs' ffjavascript clears globalThis.curve_bn128 when it is first evaluated; this thread has loaded it
+    // already, so the first load is watched in a new worker thread.
+    const kernels = new URL("../../sdk/node/workerKernels.ts", import.meta.url).href;
+    const code = `
+      const { parentPort } = require("node:worker_threads");
+      const marker = { engine: "marker" };
+      globalThis.curve_bn128 = marker;
+      import(${JSON.stringify(kernels)})
+        .then((k) => k.merkleNodeHasher())
+        .then((hash) => parentPort.postMessage({ kept: globalThis.curve_bn128 === marker, h: hash(1n, 2n).toString() }))
+        .catch((e) => parentPort.postMessage({ error: String(e) }));`;
+    const worker = new Worker(code, { eval: true, execArgv: defaultWorkerExecArgv() });
+    try {
+      const reply = await new Promise<{ kept?: boolean; h?: string; error?: string }>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      });
+      expect(reply.error).to.equal(undefined);
+      expect(reply.kept, "globalThis.curve_bn128 after loading the kernels").to.equal(true);
+      expect(reply.h).to.equal(merkleNode(1n, 2n).toString());
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it("derives keys as @noble's HKDF-SHA256 does", () => {
