@@ -46,6 +46,7 @@ template Close(METER_DEPTH, N) {
     signal input validFrom;
     signal input validTo;
     signal input stepSize[3];
+    signal input durationLimit[5];
 
     // ---- private: meter, signed readings, optional live tail ----
     signal input meterAx;
@@ -57,6 +58,7 @@ template Close(METER_DEPTH, N) {
     signal input n;
     signal input t[N];
     signal input e[N];
+    signal input durationLimitPoint[N - 1];
     signal input tTail;
     signal input eTail;
     signal input ocmfDigest;
@@ -83,6 +85,8 @@ template Close(METER_DEPTH, N) {
     bill.validFrom <== validFrom;
     bill.validTo <== validTo;
     bill.stepSize <== stepSize;
+    bill.durationLimit <== durationLimit;
+    bill.durationLimitPoint <== durationLimitPoint;
     bill.meterAx <== meterAx;
     bill.meterAy <== meterAy;
     bill.ratedPowerW <== ratedPowerW;

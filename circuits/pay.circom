@@ -57,6 +57,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input validFrom;
     signal input validTo;
     signal input stepSize[3];
+    signal input durationLimit[5];
 
     // ---- private: meter and its signed readings ----
     signal input meterAx;
@@ -68,6 +69,7 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     signal input n;
     signal input t[N];
     signal input e[N];
+    signal input durationLimitPoint[N - 1];
     signal input ocmfDigest;
     signal input sigR8x;
     signal input sigR8y;
@@ -101,6 +103,8 @@ template Pay(NOTE_DEPTH, METER_DEPTH, N) {
     bill.validFrom <== validFrom;
     bill.validTo <== validTo;
     bill.stepSize <== stepSize;
+    bill.durationLimit <== durationLimit;
+    bill.durationLimitPoint <== durationLimitPoint;
     bill.meterAx <== meterAx;
     bill.meterAy <== meterAy;
     bill.ratedPowerW <== ratedPowerW;

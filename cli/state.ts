@@ -58,6 +58,15 @@ const tariff: z.ZodType<Tariff, z.ZodTypeDef, unknown> = z
     validFrom: bigint,
     validTo: bigint,
     stepSize: z.tuple([bigint, bigint, bigint]),
+    durationLimit: z
+      .object({
+        seconds: bigint,
+        energyPrice: bigint.optional(),
+        timePricePerHour: bigint.optional(),
+        parkingPricePerHour: bigint.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 const signedSession: z.ZodType<SignedSession, z.ZodTypeDef, unknown> = z

@@ -71,7 +71,7 @@ const sessionSchema = z.object({
   chainId: decimal,
   pool: z.string(),
   /** The offer's terms, as the station gave them and the wallet checked them against the registry. */
-  tariff: z.record(z.string(), z.union([decimal, z.array(decimal)])),
+  tariff: z.record(z.string(), z.union([decimal, z.array(decimal), z.record(z.string(), decimal)])),
   tariffHash: decimal,
   meterPublicKey: z.tuple([decimal, decimal]),
   ratedPowerW: decimal,

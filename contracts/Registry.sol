@@ -2,14 +2,13 @@
 pragma solidity ^0.8.28;
 
 import {InternalLeanIMT, LeanIMTData} from "@zk-kit/lean-imt.sol/InternalLeanIMT.sol";
-import {PoseidonT5} from "poseidon-solidity/PoseidonT5.sol";
 import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
 import {Constants} from "./libraries/Constants.sol";
 
 /// @title Registry
 /// @notice CPOs, their meter trees (with revocation by generation) and their tariffs.
-/// @dev Linked libraries: PoseidonT3 (through InternalLeanIMT), PoseidonT5, PoseidonT6.
+/// @dev Linked libraries: PoseidonT3 (through InternalLeanIMT), PoseidonT6.
 contract Registry is IRegistry {
     using InternalLeanIMT for LeanIMTData;
 
@@ -119,6 +118,7 @@ contract Registry is IRegistry {
         for (uint256 k = 0; k < 3; ++k) {
             if (t.stepSize[k] == 0 || t.stepSize[k] > Constants.MAX_STEP_SIZE) revert Registry__InvalidStepSize();
         }
+        if (!_isCanonicalDurationLimit(t.durationLimit)) revert Registry__InvalidDurationLimit();
         if (t.validFrom < block.timestamp || t.validFrom > t.validTo || t.validTo > Constants.MAX_TIME) {
             revert Registry__InvalidValidity();
         }
@@ -161,15 +161,34 @@ contract Registry is IRegistry {
         return _hashTariff(t);
     }
 
+    /// @dev Whether `dl` is a duration limit publishTariff accepts, in its one canonical form (so one limit has one
+    /// hash): all zeros (no limit), or 1 <= seconds <= 2^32 - 1, 1 <= sets < 8, each price <= 2^32 - 1 and every
+    /// price whose bit in sets is 0 equal to 0.
+    function _isCanonicalDurationLimit(uint256[5] calldata dl) internal pure returns (bool) {
+        uint256 sets = dl[4];
+        if (dl[0] == 0) return sets == 0 && dl[1] == 0 && dl[2] == 0 && dl[3] == 0;
+        if (dl[0] > Constants.MAX_DURATION_LIMIT_VALUE || sets == 0 || sets > 7) return false;
+        for (uint256 k = 1; k < 4; ++k) {
+            if (dl[k] > Constants.MAX_DURATION_LIMIT_VALUE) return false;
+            if ((sets >> (k - 1)) & 1 == 0 && dl[k] != 0) return false;
+        }
+        return true;
+    }
+
     /// @dev H5(TAG_TARIFF, H5(cpoId, flatFee, minPrice, maxPrice, steps), H5(energyPrice[0..3], tzOffset),
-    /// H5(timePricePerHour[0..3], H4(parkingPricePerHour[0..3])), H5(bandStart[0..2], validFrom, validTo)) with
-    /// steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66 (docs/protocol.md; bandStart here = bands 1..3
-    /// there). publishTariff checks the step sizes first; hashTariff alone packs whatever it is given.
+    /// H5(timePricePerHour[0..3], H5(parkingPricePerHour[0..3], limit)), H5(bandStart[0..2], validFrom, validTo))
+    /// with steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66 and limit = durationLimit[0] +
+    /// durationLimit[1] * 2^32 + durationLimit[2] * 2^64 + durationLimit[3] * 2^96 + durationLimit[4] * 2^128
+    /// (docs/protocol.md; bandStart here = bands 1..3 there). publishTariff checks the step sizes and the duration
+    /// limit first; hashTariff alone packs whatever it is given.
     function _hashTariff(Tariff calldata t) internal pure returns (uint256) {
         uint256 steps = t.stepSize[0] + (t.stepSize[1] << 33) + (t.stepSize[2] << 66);
+        uint256[5] calldata dl = t.durationLimit;
+        uint256 limit = dl[0] + (dl[1] << 32) + (dl[2] << 64) + (dl[3] << 96) + (dl[4] << 128);
         uint256 a = PoseidonT6.hash([t.cpoId, t.flatFee, t.minPrice, t.maxPrice, steps]);
         uint256 b = PoseidonT6.hash([t.energyPrice[0], t.energyPrice[1], t.energyPrice[2], t.energyPrice[3], t.tzOffset]);
-        uint256 p = PoseidonT5.hash(t.parkingPricePerHour);
+        uint256[4] calldata pp = t.parkingPricePerHour;
+        uint256 p = PoseidonT6.hash([pp[0], pp[1], pp[2], pp[3], limit]);
         uint256 c = PoseidonT6.hash(
             [t.timePricePerHour[0], t.timePricePerHour[1], t.timePricePerHour[2], t.timePricePerHour[3], p]
         );

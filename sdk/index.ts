@@ -68,6 +68,7 @@ export {
   bandOf,
   clock,
   computeBill,
+  durationLimitText,
   everyBand,
   EXACT_STEPS,
   nextBoundaryAfter,
@@ -79,6 +80,7 @@ export {
   validateTariff,
   type BandTuple,
   type Bill,
+  type DurationLimit,
   type IntervalCharge,
   type Point,
   type StepSizes,
@@ -161,6 +163,7 @@ export {
   type LiveRecord,
   type LiveRecordKind,
   type SignedMeterValue,
+  type TariffJson,
   type VerifiedSessionTerms,
 } from "./meter/liveRecord.ts";
 // The signature checks of live records on worker threads (LiveSessionVerifier.acceptOffThread), started ahead

@@ -70,16 +70,26 @@ export interface SettlementOptions {
 
 /**
  * The most one more reading `dt` seconds later can add to a bill: `dt` at the rated power, charged at the dearest
- * energy and time prices of the tariff (charging or parking, in base units, rounded up), plus a whole step of each
- * dimension at those prices (the step_size round-up can move to the new interval and to a dearer price).
+ * energy and time prices of the tariff (charging or parking, the duration limit's included, in base units, rounded
+ * up), plus a whole step of each dimension at those prices (the step_size round-up can move to the new interval and
+ * to a dearer price).
  */
 export function worstIncrement(tariff: Tariff, ratedPowerW: bigint, dt: bigint): bigint {
-  const max = (xs: readonly bigint[]) => xs.reduce((a, b) => (b > a ? b : a), 0n);
+  const max = (xs: readonly (bigint | undefined)[]) =>
+    xs.reduce<bigint>((a, b) => (b !== undefined && b > a ? b : a), 0n);
   const wh = (ratedPowerW * dt + 3599n) / 3600n;
   const [energyStep, timeStep, parkingStep] = tariff.stepSize;
+  const limit = tariff.durationLimit;
   const numerator =
-    (wh + energyStep) * max(tariff.energyPrice) * 3600n +
-    (dt + timeStep + parkingStep) * max([...tariff.timePricePerHour, ...tariff.parkingPricePerHour]) * 1000n;
+    (wh + energyStep) * max([...tariff.energyPrice, limit?.energyPrice]) * 3600n +
+    (dt + timeStep + parkingStep) *
+      max([
+        ...tariff.timePricePerHour,
+        ...tariff.parkingPricePerHour,
+        limit?.timePricePerHour,
+        limit?.parkingPricePerHour,
+      ]) *
+      1000n;
   return (numerator + BILL_DIVISOR - 1n) / BILL_DIVISOR + 1n;
 }
 

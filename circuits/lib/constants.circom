@@ -33,3 +33,5 @@ function BITS_MAX_PRICE() { return 40; }
 function BITS_TIME_OF_DAY() { return 17; }
 // A step size minus one (OCPI step_size: 1 <= step <= 2^32).
 function BITS_STEP_SIZE() { return 32; }
+// A duration limit's seconds and each of its three prices (OCPI min_duration / max_duration).
+function BITS_DURATION_LIMIT() { return 32; }

@@ -49,7 +49,11 @@ template MeterMembership(DEPTH) {
 //  - step_size (OCPI): the session's energy, charging time (intervals with de > 0) and parking time
 //    (de = 0) are each rounded up once to a multiple of stepSize[0..2] (Wh, s, s), the round-up added
 //    to the numerator at the price of the dimension's last interval (the tail's when it adds to it):
-//    + energyExtra*lastEnergyPrice*3600 + (timeExtra*lastTimePrice + parkingExtra*lastParkingPrice)*1000.
+//    + energyExtra*lastEnergyPrice*3600 + (timeExtra*lastTimePrice + parkingExtra*lastParkingPrice)*1000;
+//  - duration limit (OCPI min_duration / max_duration): with durationLimit[0] = seconds > 0, either a chain
+//    point is at t_1 + seconds (the prover's hint durationLimitPoint) and every interval from it (and the tail)
+//    is priced with the limit's prices for the dimensions it sets, or the session (the tail included) lasts at
+//    most `seconds`.
 // Caller must enforce: a meter signature (Ax, Ay) over a message made from `head` and n (or the tail);
 // tailEnabled is boolean;
 // that tariffHash is published by cpoId and meterRoot is current for cpoId (contract); the registry's
@@ -71,6 +75,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input validFrom;
     signal input validTo;
     signal input stepSize[3];
+    signal input durationLimit[5];
 
     signal input meterAx;
     signal input meterAy;
@@ -82,6 +87,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal input n;
     signal input t[N];
     signal input e[N];
+    signal input durationLimitPoint[N - 1];
     signal input tailEnabled;
     signal input tTail;
     signal input eTail;
@@ -89,8 +95,10 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     signal output head;
     signal output amount;
 
-    TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour, parkingPricePerHour,
-                 minPrice, maxPrice, tzOffset, validFrom, validTo, stepSize);
+    signal limitSets[3] <== TariffHash()(tariffHash, cpoId, flatFee, energyPrice, bandStart, timePricePerHour,
+                                         parkingPricePerHour, minPrice, maxPrice, tzOffset, validFrom, validTo,
+                                         stepSize, durationLimit);
+    signal limitPrice[3] <== [durationLimit[1], durationLimit[2], durationLimit[3]];
 
     signal meterLeaf <== MeterMembership(METER_DEPTH)(meterRoot, cpoId, meterAx, meterAy, ratedPowerW,
                                                       meterIndex, meterTreeSize, meterSiblings);
@@ -105,6 +113,11 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
     chain.e <== e;
     head <== chain.head;
     _ <== chain.active[0]; // only later points gate intervals; point 1 is always active
+
+    component limit = DurationLimitSplit(N);
+    limit.seconds <== durationLimit[0];
+    limit.t <== t;
+    limit.limitPoint <== durationLimitPoint;
 
     // The tariff in force at plug-in: validFrom <= t_1 <= validTo (all 40-bit).
     _ <== Num2Bits(BITS_TIME())(t[0]);
@@ -153,7 +166,8 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         plausible[i].out === 1;
 
         (price[i], timePrice[i], parked[i]) <== IntervalPrice()(t[i], dt[i], de[i], tzOffset, bandStart, energyPrice,
-                                                     timePricePerHour, parkingPricePerHour);
+                                                     timePricePerHour, parkingPricePerHour, limit.after[i],
+                                                     limitPrice, limitSets);
         // A charging interval (de > 0, so dt > 0) adds energy and charging time; a parked one adds parking
         // time only when dt > 0 (inactive intervals have dt = de = 0 and change nothing).
         dtZero[i] <== IsZero()(dt[i]);
@@ -195,6 +209,9 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         tail.energyPrice <== energyPrice;
         tail.timePricePerHour <== timePricePerHour;
         tail.parkingPricePerHour <== parkingPricePerHour;
+        tail.afterLimit <== limit.crossed;
+        tail.limitPrice <== limitPrice;
+        tail.limitSets <== limitSets;
         tailNumerator <== tail.numerator;
         // The tail is the session's last interval: it updates the last prices like a chain interval.
         signal tailDtZero <== IsZero()(tail.dt);
@@ -207,6 +224,7 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         energy += tail.de;
         time += tail.dt;
     } else {
+        _ <== limit.crossed; // only the tail reads it
         tailEnabled === 0;
         tTail === 0;
         eTail === 0;
@@ -216,6 +234,10 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
         finalParkingPrice <== lastParkingPrice[N - 1];
         finalChargingTime <== chargingTime[N - 1];
     }
+    // A limit not reached at a chain point: the whole session (< 2^37 s) lasts at most its seconds (< 2^32).
+    signal withinLimit <== LessEqThan(38)([time, durationLimit[0]]);
+    limit.mustEndBy * (1 - withinLimit) === 0;
+
     // OCPI step_size: each dimension's session volume rounded up to its step once, the round-up billed at the
     // price of the dimension's last interval (each product < 2^64).
     signal energyExtra <== StepRoundUp()(energy, stepSize[0]);
@@ -250,8 +272,10 @@ template SessionBill(N, METER_DEPTH, WITH_TAIL) {
 // active[i] = 1, active[i+1] = 0) to a live-tail reading (tTail, eTail), or 0 when disabled
 // (then tTail = eTail = 0 is enforced). Same rules as chain intervals: dt, de < 2^32, power within
 // the rating, no band boundary crossed, parked (de = 0) at the parking price. Also outputs the tail's
-// dt, de, parked flag and prices (all 0 when disabled), for the step_size round-up.
-// Caller must enforce: tailEnabled is boolean; active is SessionChain's mask; t[0] < 2^40.
+// dt, de, parked flag and prices (all 0 when disabled), for the step_size round-up. afterLimit: the tail
+// starts at or after the duration limit (its prices then replace the band's where the limit sets them).
+// Caller must enforce: tailEnabled is boolean; active is SessionChain's mask; t[0] < 2^40; afterLimit and
+// limitSets boolean.
 template TailCharge(N) {
     signal input active[N];
     signal input t[N];
@@ -265,6 +289,9 @@ template TailCharge(N) {
     signal input energyPrice[4];
     signal input timePricePerHour[4];
     signal input parkingPricePerHour[4];
+    signal input afterLimit;
+    signal input limitPrice[3];
+    signal input limitSets[3];
     signal output numerator;
     signal output dt;
     signal output de;
@@ -292,7 +319,8 @@ template TailCharge(N) {
     plausible.out === 1;
 
     (price, timePrice, parked) <== IntervalPrice()(lastT[N - 1], dt, de, tzOffset, bandStart, energyPrice,
-                                                   timePricePerHour, parkingPricePerHour);
+                                                   timePricePerHour, parkingPricePerHour, afterLimit, limitPrice,
+                                                   limitSets);
     signal energyCost <== de * price;
     signal timeCost <== dt * timePrice;
     numerator <== energyCost * 3600 + timeCost * 1000;

@@ -8,6 +8,7 @@ import {
   Operator,
   formatAmount,
   stepSizesText,
+  durationLimitText,
   tariffWindow,
   validateTariff,
   type Tariff,
@@ -270,6 +271,8 @@ export async function publishTariff(
   });
   const steps = stepSizesText(tariff.stepSize);
   if (steps) detail(`billed in ${steps}`);
+  const limit = durationLimitText(tariff.durationLimit);
+  if (limit) detail(limit);
   txLine("publishTariff", receipt);
   return { ...state, tariffs: [...state.tariffs, { hash, tariff, tx: receipt.hash }] };
 }

@@ -23,6 +23,10 @@ interface IRegistry {
     /// @param validTo Last unix second of validity, validFrom <= validTo < 2^40.
     /// @param stepSize OCPI step_size of ENERGY (Wh), TIME and PARKING_TIME (seconds): each dimension's session
     /// volume is rounded up once to a multiple of it, 1 <= stepSize <= 2^32 (1 = every Wh and second exactly).
+    /// @param durationLimit OCPI min_duration / max_duration: `[seconds, energyPrice, timePricePerHour,
+    /// parkingPricePerHour, sets]`. From `seconds` after the session's first chain point on, each price whose bit in
+    /// `sets` is 1 (bit 0 energy, bit 1 time, bit 2 parking) replaces the band prices of its dimension; an unset
+    /// price is 0. Seconds and prices < 2^32, 1 <= sets < 8; no limit = all zeros.
     struct Tariff {
         uint256 cpoId;
         uint256 flatFee;
@@ -36,6 +40,7 @@ interface IRegistry {
         uint256 validFrom;
         uint256 validTo;
         uint256[3] stepSize;
+        uint256[5] durationLimit;
     }
 
     /// @notice Emitted when a CPO registers.
@@ -104,6 +109,9 @@ interface IRegistry {
     error Registry__InvalidTzOffset();
     /// @notice A step size is 0 or above 2^32.
     error Registry__InvalidStepSize();
+    /// @notice A duration limit value is >= 2^32, sets >= 8, a limit sets no price or a price its bit does not set,
+    /// or a zero-second limit is not all zeros.
+    error Registry__InvalidDurationLimit();
     /// @notice validFrom < block.timestamp, validFrom > validTo or validTo >= 2^40.
     error Registry__InvalidValidity();
     /// @notice This tariff (same hash) was already published.

@@ -27,6 +27,8 @@ library Constants {
     uint256 internal constant MAX_TIME = (1 << 40) - 1;
     /// OCPI step_size bound: 1 <= step <= 2^32 (Wh for energy, seconds for time and parking time).
     uint256 internal constant MAX_STEP_SIZE = 1 << 32;
+    /// OCPI min_duration / max_duration bound: a duration limit's seconds and each of its prices are < 2^32.
+    uint256 internal constant MAX_DURATION_LIMIT_VALUE = (1 << 32) - 1;
 
     /// @dev Leaves a tree of depth d can hold: 2^NOTE_TREE_DEPTH notes, 2^METER_TREE_DEPTH meters per CPO.
     uint256 internal constant MAX_NOTE_TREE_SIZE = 1 << NOTE_TREE_DEPTH;

@@ -43,7 +43,7 @@ contract HashVectors {
         return PoseidonT3.hash([left, right]);
     }
 
-    /// @notice PoseidonT5 over four inputs (the tariff's price block and outer hash width).
+    /// @notice PoseidonT5 over four inputs (H4: the chain step, final and live hashes, computed in the circuits).
     function poseidon4(uint256[4] calldata x) external pure returns (uint256) {
         return PoseidonT5.hash(x);
     }
@@ -95,6 +95,7 @@ contract HashVectors {
         if (h == keccak256("MAX_PRICE_CAP")) return Constants.MAX_PRICE_CAP;
         if (h == keccak256("MAX_TIME")) return Constants.MAX_TIME;
         if (h == keccak256("MAX_STEP_SIZE")) return Constants.MAX_STEP_SIZE;
+        if (h == keccak256("MAX_DURATION_LIMIT_VALUE")) return Constants.MAX_DURATION_LIMIT_VALUE;
         if (h == keccak256("MAX_NOTE_TREE_SIZE")) return Constants.MAX_NOTE_TREE_SIZE;
         if (h == keccak256("MAX_METER_TREE_SIZE")) return Constants.MAX_METER_TREE_SIZE;
         revert HashVectors__UnknownConstant(name);

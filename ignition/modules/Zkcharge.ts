@@ -82,7 +82,7 @@ function zkchargeContracts(
   const lockVerifier = m.contract("LockVerifier");
   const closeVerifier = m.contract("CloseVerifier");
   const registry = m.contract("Registry", [], {
-    libraries: { PoseidonT3: lib.PoseidonT3, PoseidonT5: lib.PoseidonT5, PoseidonT6: lib.PoseidonT6 },
+    libraries: { PoseidonT3: lib.PoseidonT3, PoseidonT6: lib.PoseidonT6 },
   });
   const pool = m.contract("Pool", [token, registry, payVerifier, transactVerifier, lockVerifier, closeVerifier], {
     libraries: { PoseidonT3: lib.PoseidonT3, PoseidonT4: lib.PoseidonT4 },

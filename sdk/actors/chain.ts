@@ -8,6 +8,7 @@ import { toBeHex, zeroPadValue, type Interface, type Result } from "ethers";
 import type { Pool, Registry } from "../../types/ethers-contracts/index.js";
 import type { IRegistry } from "../../types/ethers-contracts/contracts/Registry.js";
 import type { Tariff } from "../tariff/tariff.ts";
+import { durationLimitFromWords, durationLimitWords } from "../core/hash.ts";
 import { MeterTree } from "../core/tree.ts";
 import { readLogs, type LogReaderOptions, type RawLog } from "./logs.ts";
 import type { NoteOrigin, NoteProvenance } from "./privacy.ts";
@@ -73,7 +74,7 @@ export async function readMeterTree(registry: Registry, cpoId: bigint, opts: Rea
   return tree;
 }
 
-/** The registry's struct for a tariff (band 0 start implicit). */
+/** The registry's struct for a tariff (band 0 start implicit; no duration limit = all five words 0). */
 export function toTariffStruct(t: Tariff): IRegistry.TariffStruct {
   return {
     cpoId: t.cpoId,
@@ -88,11 +89,16 @@ export function toTariffStruct(t: Tariff): IRegistry.TariffStruct {
     validFrom: t.validFrom,
     validTo: t.validTo,
     stepSize: [...t.stepSize],
+    durationLimit: [...durationLimitWords(t.durationLimit)],
   };
 }
 
-/** A tariff from the registry's struct as found in a `TariffPublished` event. */
+/**
+ * A tariff from the registry's struct as found in a `TariffPublished` event. Without a duration limit (all zeros)
+ * the tariff has no `durationLimit` key at all, so it deep-equals a tariff that never had one.
+ */
 export function fromTariffStruct(s: IRegistry.TariffStructOutput): Tariff {
+  const durationLimit = durationLimitFromWords([...s.durationLimit]);
   return {
     cpoId: s.cpoId,
     flatFee: s.flatFee,
@@ -111,6 +117,7 @@ export function fromTariffStruct(s: IRegistry.TariffStructOutput): Tariff {
     validFrom: s.validFrom,
     validTo: s.validTo,
     stepSize: [s.stepSize[0]!, s.stepSize[1]!, s.stepSize[2]!],
+    ...(durationLimit !== undefined ? { durationLimit } : {}),
   };
 }
 

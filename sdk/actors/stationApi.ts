@@ -82,7 +82,7 @@ export const offerSchema = z.object({
   chargerId: z.string(),
   cpoId: uint,
   /** The tariff fixed at plug-in, as `tariffToJson` writes it (parse with `tariffFromJson`). */
-  tariff: z.record(z.string(), z.union([decimalString, z.array(decimalString)])),
+  tariff: z.record(z.string(), z.union([decimalString, z.array(decimalString), z.record(z.string(), decimalString)])),
   tariffHash: uint,
   meterPublicKey: z.tuple([uint, uint]),
   ratedPowerW: uint,

@@ -59,6 +59,8 @@ export const BITS = {
   timeOfDay: 17,
   /** A step size minus one (OCPI step_size, 1 <= step <= 2^32). */
   stepSize: 32,
+  /** A duration limit's seconds and each of its prices (OCPI min_duration / max_duration). */
+  durationLimit: 32,
 } as const;
 
 /** Token decimals of the settlement currency (EURC-like). */

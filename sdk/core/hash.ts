@@ -99,6 +99,53 @@ export function meterLeaf(Ax: bigint, Ay: bigint, cpoId: bigint, ratedPowerW: bi
   return poseidon([TAGS.meter, Ax, Ay, cpoId, ratedPowerW]);
 }
 
+/**
+ * OCPI `min_duration` / `max_duration` as the session-bill circuit prices it: one instant, `seconds` after the
+ * session's first chain point (the meter takes a chain point there), from which each dimension the limit sets is
+ * billed at that one price instead of its time-of-day band price (OCPI: "When the duration of a Charging Session is
+ * longer than the defined value, this TariffElement is or becomes active"). A dimension it leaves unset keeps its
+ * band prices. Each price `< 2^32`, in the units of the tariff's band prices.
+ */
+export interface DurationLimit {
+  /** Seconds after the session's first chain point, `1 <= seconds < 2^32` (inclusive: an interval that starts there is after it). */
+  seconds: bigint;
+  /** Energy price per kWh from the limit on; absent: the band energy prices continue. */
+  energyPrice?: bigint;
+  /** Charging-time price per hour from the limit on; absent: the band time prices continue. */
+  timePricePerHour?: bigint;
+  /** Parking-time price per hour from the limit on (a blocking fee); absent: the band parking prices continue. */
+  parkingPricePerHour?: bigint;
+}
+
+/**
+ * A duration limit as five integers, the one layout the registry's `Tariff.durationLimit`, the circuits'
+ * `durationLimit[5]` input and the tariff hash share: `[seconds, energyPrice, timePricePerHour, parkingPricePerHour,
+ * sets]`, where bit 0 / 1 / 2 of `sets` says the limit sets the energy / time / parking price (an unset price is 0).
+ * No limit is all zeros.
+ */
+export function durationLimitWords(
+  limit: DurationLimit | undefined,
+): readonly [bigint, bigint, bigint, bigint, bigint] {
+  if (!limit) return [0n, 0n, 0n, 0n, 0n];
+  const sets =
+    (limit.energyPrice !== undefined ? 1n : 0n) |
+    (limit.timePricePerHour !== undefined ? 2n : 0n) |
+    (limit.parkingPricePerHour !== undefined ? 4n : 0n);
+  return [limit.seconds, limit.energyPrice ?? 0n, limit.timePricePerHour ?? 0n, limit.parkingPricePerHour ?? 0n, sets];
+}
+
+/** The limit from its five integers ({@link durationLimitWords}), `undefined` when there is none. */
+export function durationLimitFromWords(words: readonly bigint[]): DurationLimit | undefined {
+  const [seconds, energyPrice, timePricePerHour, parkingPricePerHour, sets] = words as readonly bigint[];
+  if (!seconds) return undefined;
+  return {
+    seconds,
+    ...(sets! & 1n ? { energyPrice: energyPrice! } : {}),
+    ...(sets! & 2n ? { timePricePerHour: timePricePerHour! } : {}),
+    ...(sets! & 4n ? { parkingPricePerHour: parkingPricePerHour! } : {}),
+  };
+}
+
 /** The tariff fields the tariff hash covers (sdk/tariff's `Tariff` has exactly these). */
 export interface TariffHashFields {
   cpoId: bigint;
@@ -113,20 +160,25 @@ export interface TariffHashFields {
   validFrom: bigint;
   validTo: bigint;
   stepSize: readonly [bigint, bigint, bigint];
+  durationLimit?: DurationLimit;
 }
 
 /**
  * Tariff hash `H_5(TAG_TARIFF, H_5(cpoId, flatFee, minPrice, maxPrice, steps), H_5(energyPrice[0..3], tzOffset),
- * H_5(timePricePerHour[0..3], H_4(parkingPricePerHour[0..3])), H_5(bandStart[1..3], validFrom, validTo))`, with
- * `steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66` (each step 1..2^32, so the packing is
- * injective). `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
+ * H_5(timePricePerHour[0..3], H_5(parkingPricePerHour[0..3], limit)), H_5(bandStart[1..3], validFrom, validTo))`,
+ * with `steps = stepSize[0] + stepSize[1] * 2^33 + stepSize[2] * 2^66` (each step 1..2^32) and
+ * `limit = w[0] + w[1] * 2^32 + w[2] * 2^64 + w[3] * 2^96 + w[4] * 2^128` over the duration limit's words `w`
+ * ({@link durationLimitWords}: four values below 2^32 and a 3-bit mask), so both packings are injective.
+ * `bandStart[0]` (always 0) is not hashed. Call `validateTariff` first: this only hashes.
  */
 export function tariffHash(tariff: TariffHashFields): bigint {
   const [energyStep, timeStep, parkingStep] = tariff.stepSize;
   const steps = energyStep + (timeStep << 33n) + (parkingStep << 66n);
+  const [w0, w1, w2, w3, w4] = durationLimitWords(tariff.durationLimit);
+  const limit = w0 + (w1 << 32n) + (w2 << 64n) + (w3 << 96n) + (w4 << 128n);
   const a = poseidon([tariff.cpoId, tariff.flatFee, tariff.minPrice, tariff.maxPrice, steps]);
   const b = poseidon([...tariff.energyPrice, tariff.tzOffset]);
-  const c = poseidon([...tariff.timePricePerHour, poseidon([...tariff.parkingPricePerHour])]);
+  const c = poseidon([...tariff.timePricePerHour, poseidon([...tariff.parkingPricePerHour, limit])]);
   const d = poseidon([tariff.bandStart[1], tariff.bandStart[2], tariff.bandStart[3], tariff.validFrom, tariff.validTo]);
   return poseidon([TAGS.tariff, a, b, c, d]);
 }

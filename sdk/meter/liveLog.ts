@@ -58,7 +58,7 @@ function split(log: LiveSessionLog): { points: Point[]; lastIsPoint: boolean } {
   const points = [log.start];
   let lastIsPoint = true;
   for (const r of log.readings) {
-    lastIsPoint = r.t === nextBoundaryAfter(points[points.length - 1]!.t, log.tariff);
+    lastIsPoint = r.t === nextBoundaryAfter(points[points.length - 1]!.t, log.tariff, log.start.t);
     if (lastIsPoint) points.push({ t: r.t, e: r.e });
   }
   return { points, lastIsPoint };

@@ -200,12 +200,38 @@ export function decodeSignedMeterValue(value: SignedMeterValue): { record: LiveR
   };
 }
 
+/** A tariff as JSON: decimal strings, arrays of them, and the duration limit as an object of them. */
+export type TariffJson = Record<string, string | string[] | Record<string, string>>;
+
 /** A tariff as JSON (bigints as decimal strings), e.g. in an OCPP customData or a file. */
-export function tariffToJson(tariff: Tariff): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(tariff))
-    out[key] = Array.isArray(value) ? value.map(String) : String(value as bigint);
+export function tariffToJson(tariff: Tariff): TariffJson {
+  const out: TariffJson = {};
+  for (const [key, value] of Object.entries(tariff)) {
+    if (value === undefined) continue;
+    if (key === "durationLimit")
+      out[key] = Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, String(v as bigint)]));
+    else out[key] = Array.isArray(value) ? value.map(String) : String(value as bigint);
+  }
   return out;
+}
+
+/** The optional duration limit of a tariff's JSON ({@link tariffToJson}): an object of decimal strings. */
+function durationLimitFromJson(v: unknown): Tariff["durationLimit"] {
+  if (v === undefined) return undefined;
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new InvalidInputError("tariff.durationLimit must be an object of decimal strings");
+  const o = v as Record<string, unknown>;
+  const keys = ["seconds", "energyPrice", "timePricePerHour", "parkingPricePerHour"];
+  const unknown = Object.keys(o).find((k) => !keys.includes(k));
+  if (unknown !== undefined)
+    throw new InvalidInputError(`tariff.durationLimit.${unknown} is not a duration limit field`);
+  const opt = (k: string) => (o[k] === undefined ? {} : { [k]: decimal(o[k], `tariff.durationLimit.${k}`) });
+  return {
+    seconds: decimal(o.seconds, "tariff.durationLimit.seconds"),
+    ...opt("energyPrice"),
+    ...opt("timePricePerHour"),
+    ...opt("parkingPricePerHour"),
+  };
 }
 
 /**
@@ -251,6 +277,8 @@ export function tariffFromJson(json: unknown): Tariff {
     validTo: scalar("validTo"),
     stepSize: steps(),
   };
+  const durationLimit = durationLimitFromJson(o.durationLimit);
+  if (durationLimit) tariff.durationLimit = durationLimit;
   validateTariff(tariff);
   return tariff;
 }
@@ -423,7 +451,7 @@ export class LiveSessionVerifier {
         why(`${record.e - last.e} Wh in ${record.t - last.t} s exceeds the rating ${terms.ratedPowerW} W`);
     }
     const anchor = this.#points[this.#points.length - 1];
-    const boundary = anchor && nextBoundaryAfter(anchor.t, terms.tariff);
+    const boundary = anchor && nextBoundaryAfter(anchor.t, terms.tariff, this.#points[0]!.t);
     const points = [...this.#points];
     if (record.kind === "point") {
       if (record.k !== points.length + 1) why(`chain point ${record.k}, expected ${points.length + 1}`);

@@ -193,9 +193,9 @@ export class MeterSession {
     return this.#ended;
   }
 
-  /** The next tariff boundary (band start or local midnight) after the last chain point. */
+  /** The next tariff boundary (band start, local midnight or the duration limit) after the last chain point. */
   get nextBoundary(): bigint {
-    return nextBoundaryAfter(this.#points[this.#points.length - 1]!.t, this.tariff);
+    return nextBoundaryAfter(this.#points[this.#points.length - 1]!.t, this.tariff, this.#points[0]!.t);
   }
 
   #checkRange(t: bigint, e: bigint): void {
@@ -231,7 +231,7 @@ export class MeterSession {
     if (t - anchor.t > limit || e - anchor.e > limit) {
       throw new MeterError("chain interval exceeds 2^32-1 s or Wh: end the session");
     }
-    const boundary = nextBoundaryAfter(anchor.t, this.tariff);
+    const boundary = nextBoundaryAfter(anchor.t, this.tariff, this.#points[0]!.t);
     if (t > boundary) {
       throw new InvalidReadingsError(
         `reading at ${at(t)} skips the tariff boundary at ${at(boundary)}: take a reading exactly at the boundary first`,

@@ -35,7 +35,8 @@ export function simulateCharging(session: MeterSession, options: SimulateOptions
   const from = session.lastReading.t;
   if (to < from) throw new InvalidInputError(`simulate: 'to' ${to} is before the last reading ${from}`);
   const boundaries: bigint[] = [];
-  for (let b = session.nextBoundary; b <= to; b = nextBoundaryAfter(b, session.tariff)) boundaries.push(b);
+  const start = session.points[0]!.t;
+  for (let b = session.nextBoundary; b <= to; b = nextBoundaryAfter(b, session.tariff, start)) boundaries.push(b);
   const times = new Set<bigint>(boundaries);
   for (let t = from + stepSeconds; t <= to; t += stepSeconds) times.add(t);
   if (to > from) times.add(to);

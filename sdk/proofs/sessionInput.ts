@@ -4,6 +4,7 @@
  * signature. Written once.
  */
 import { METER_TREE_DEPTH, N_POINTS } from "../core/constants.ts";
+import { durationLimitWords } from "../core/hash.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import type { LiveEvidence, SignedSession } from "../meter/record.ts";
 import { rootFromPath, type MerklePath } from "../core/tree.ts";
@@ -13,6 +14,18 @@ export type SessionRecord = SignedSession | LiveEvidence;
 
 function padded(values: readonly bigint[]): bigint[] {
   return [...values, ...new Array<bigint>(N_POINTS - values.length).fill(0n)];
+}
+
+/** The circuit's hint for chain points 2..N: 1 at the first point taken at the duration limit, if any. */
+function durationLimitPoint(record: SessionRecord): bigint[] {
+  const hint = new Array<bigint>(N_POINTS - 1).fill(0n);
+  const limit = record.tariff.durationLimit;
+  if (limit) {
+    const at = record.points[0]!.t + limit.seconds;
+    const j = record.points.findIndex((p, i) => i > 0 && p.t === at);
+    if (j > 0) hint[j - 1] = 1n;
+  }
+  return hint;
 }
 
 /**
@@ -44,6 +57,7 @@ export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) 
       validFrom: t.validFrom,
       validTo: t.validTo,
       stepSize: [...t.stepSize],
+      durationLimit: [...durationLimitWords(t.durationLimit)],
       meterAx: Ax,
       meterAy: Ay,
       ratedPowerW: record.ratedPowerW,
@@ -53,6 +67,7 @@ export function sessionBillInputs(record: SessionRecord, meterPath: MerklePath) 
       n: BigInt(record.n),
       t: padded(record.points.map((p) => p.t)),
       e: padded(record.points.map((p) => p.e)),
+      durationLimitPoint: durationLimitPoint(record),
       // In the session-end record; live evidence signs a tail instead, where the circuit ignores it.
       ocmfDigest: "ocmfDigest" in record ? record.ocmfDigest : 0n,
       sigR8x: record.signature.R8[0],

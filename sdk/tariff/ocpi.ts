@@ -9,7 +9,7 @@ import { BITS, N_BANDS, SECONDS_PER_DAY, TOKEN_DECIMALS } from "../core/constant
 import { InvalidInputError, ZkchargeError } from "../core/errors.ts";
 import { CURRENCY } from "../core/money.ts";
 import { decimal, mul, ratio } from "../core/rational.ts";
-import { validateTariff, type BandTuple, type Bill, type Point, type Tariff } from "./tariff.ts";
+import { validateTariff, type BandTuple, type Bill, type DurationLimit, type Point, type Tariff } from "./tariff.ts";
 
 /** The OCPI tariff uses a feature the session-bill circuit cannot price today; `feature` names it. */
 export class UnsupportedTariffError extends ZkchargeError {
@@ -188,10 +188,11 @@ export interface ImportedOcpiTariff {
 export const DAY_OF_WEEK_CONSTRAINTS = { pay: 1_510, close: 1_567 } as const;
 
 /**
- * What one limit of each restriction would cost in pay, measured on circuit prototypes (2026-12-03; docs/decisions.md):
- * a session-duration or energy limit (`min/max_duration`, `min/max_kwh`) on a chain point the meter takes there,
- * with its own energy, time and parking prices after it (a hinted split point: 5 constraints an interval); a power
- * limit (`min/max_power`) classes every interval by `de * 3600 >= P * dt` (a 57-bit range check an interval).
+ * What one limit of each restriction costs in pay (docs/ocpi.md; docs/decisions.md): the session-duration limit
+ * (`min/max_duration`) the circuit has, on a chain point the meter takes there, with its own energy, time and parking
+ * prices after it; an energy limit (`min/max_kwh`, measured on a prototype, 2026-12-03), the same construction; a
+ * power limit (`min/max_power`, prototype) classes every interval by `de * 3600 >= P * dt` (a 57-bit range check an
+ * interval).
  */
 export const RESTRICTION_CONSTRAINTS = { duration: 266, energy: 266, power: 1_089 } as const;
 type RestrictionLimit = keyof typeof RESTRICTION_CONSTRAINTS;
@@ -233,13 +234,22 @@ function unixSeconds(iso: string): bigint {
 type OcpiVolumeType = "ENERGY" | "TIME" | "PARKING_TIME";
 
 /**
+ * Minute `k` of the walked day(s) in words: `HH:MM`, and from the second day on (the phase after the duration limit,
+ * see {@link importOcpiTariff}) `HH:MM after the duration limit`.
+ */
+function minuteText(k: number): string {
+  return k < MINUTES_PER_DAY ? hhmm(k) : `${hhmm(k - MINUTES_PER_DAY)} after the duration limit`;
+}
+
+/**
  * The one step size of a dimension, from the component that prices it at each minute of the day (0 reads as 1,
- * exactly the meter's resolution). OCPI rounds a dimension's volume up once per run of consecutive periods priced
- * by some element with that dimension, to the step of the run's last period; the circuit rounds the session's
- * volume once with one step. The two agree when the dimension is priced at every time of day (one run: the
- * session) with the same step, so a step above 1 is refused otherwise.
- * @throws UnsupportedTariffError naming the component when the step differs by time of day, the dimension is
- *   unpriced at some time of day, or the step is above 2^32
+ * exactly the meter's resolution), before the duration limit and, when the tariff has one, after it (a second day
+ * of minutes). OCPI rounds a dimension's volume up once per run of consecutive periods priced by some element with
+ * that dimension, to the step of the run's last period; the circuit rounds the session's volume once with one
+ * step. The two agree when the dimension is priced at every time of day in both phases (one run: the session) with
+ * the same step, so a step above 1 is refused otherwise.
+ * @throws UnsupportedTariffError naming the component when the step differs by time of day or phase, the dimension
+ *   is unpriced at some time of day or phase, or the step is above 2^32
  */
 function stepSizeOf(
   type: OcpiVolumeType,
@@ -251,16 +261,20 @@ function stepSizeOf(
   const what = `${path}.step_size ${stepSize} on ${type}`;
   const gap = steps.findIndex((s) => s.path === undefined);
   if (gap >= 0) {
+    const where =
+      steps.length > MINUTES_PER_DAY
+        ? "at every time of day before and after the duration limit"
+        : "at every time of day";
     throw new UnsupportedTariffError(
       what,
-      `not provable: ${type} is unpriced from ${hhmm(gap)}, so OCPI rounds each run of priced periods on its own; the circuit rounds the session's ${type} once (price ${type} at every time of day, 0 where free)`,
+      `not provable: ${type} is unpriced from ${minuteText(gap)}, so OCPI rounds each run of priced periods on its own; the circuit rounds the session's ${type} once (price ${type} ${where}, 0 where free)`,
     );
   }
   const other = steps.findIndex((s) => Math.max(s.stepSize ?? 1, 1) !== stepSize);
   if (other >= 0) {
     throw new UnsupportedTariffError(
       what,
-      `not provable: ${steps[other]!.path}.step_size is ${steps[other]!.stepSize} at ${hhmm(other)}; the circuit has one step size per dimension`,
+      `not provable: ${steps[other]!.path}.step_size is ${steps[other]!.stepSize} at ${minuteText(other)}; the circuit has one step size per dimension`,
     );
   }
   if (BigInt(stepSize!) > 1n << BigInt(BITS.stepSize)) {
@@ -269,14 +283,36 @@ function stepSizeOf(
   return BigInt(stepSize!);
 }
 
+/** A phase of the session: elapsed seconds since its start in `[from, to)` (`to` Infinity: no end). */
+interface Phase {
+  from: number;
+  to: number;
+}
+
+/**
+ * Whether an element's `min_duration` / `max_duration` hold at every elapsed time of `phase` (the reference's rule:
+ * min inclusive, max exclusive; absent: no restriction). With every duration in {0, L} and the phases `[0, L)` and
+ * `[L, Infinity)` this is exact: such a restriction holds at all of a phase or at none of it.
+ */
+function durationHolds(r: OcpiTariffRestrictions | undefined, phase: Phase): boolean {
+  if (r?.min_duration !== undefined && r.min_duration > phase.from) return false;
+  if (r?.max_duration !== undefined && !(r.max_duration >= phase.to)) return false;
+  return true;
+}
+
 /**
  * Imports an OCPI 2.2.1 Tariff as a zkcharge tariff when it prices every session exactly as zkcharge's rule
  * does: one FLAT fee; ENERGY, TIME and PARKING_TIME prices by time of day (start_time/end_time) that together make
  * at most 4 bands over the day (TIME bills the intervals that add energy, PARKING_TIME those that add none; either
  * absent = 0); any step_size on ENERGY, TIME and PARKING_TIME that is the same at every time of day where a step
- * above 1 is used (and that dimension priced all day); one VAT rate; `min_price` and
- * `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT);
+ * above 1 is used (and that dimension priced all day, before and after a duration limit); one VAT rate; `min_price`
+ * and `max_price` (excl. VAT, incl. VAT only as excl. plus that VAT); one duration limit: `min_duration` /
+ * `max_duration` with one value L > 0 over all elements (0 as the reference reads it: `min_duration` 0 is no
+ * restriction, `max_duration` 0 never holds), where after L each dimension either keeps its time-of-day prices or
+ * has one price at every time of day ({@link Tariff.durationLimit}; no FLAT in a duration-restricted element);
  * currency EUR; every price an exact number of base units. Anything else is refused by name (docs/ocpi.md).
+ * The bands are the prices before L (elapsed time `[0, L)`), the limit's prices those after it (`[L, ...)`), each
+ * dimension at each minute of the day priced by the first element with it whose restrictions hold there.
  * @param json the Tariff object as JSON text or parsed value
  * @throws InvalidInputError when the JSON is not a valid OCPI Tariff (naming the path)
  * @throws UnsupportedTariffError naming the OCPI feature zkcharge cannot price today
@@ -306,6 +342,8 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
   );
 
   let flatFee: bigint | undefined;
+  // The one duration limit: the first min_duration / max_duration above 0, and where it is written.
+  let limit: { seconds: number; path: string } | undefined;
   ocpi.elements.forEach((el, i) => {
     const r = el.restrictions;
     const at = `elements[${i}].restrictions`;
@@ -320,8 +358,6 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
         ["max_current", "current-dependent prices"],
         ["min_power", "power-dependent prices", "power"],
         ["max_power", "power-dependent prices", "power"],
-        ["min_duration", "duration-dependent prices (grace periods, blocking fees)", "duration"],
-        ["max_duration", "duration-dependent prices", "duration"],
         ["reservation", "reservation prices"],
       ];
       for (const [key, what, cost] of unsupported) {
@@ -340,8 +376,21 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
           : "";
         throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet${measured}`);
       }
+      for (const key of ["min_duration", "max_duration"] as const) {
+        const seconds = r[key];
+        if (seconds === undefined || seconds === 0) continue; // 0: no restriction (min) or never (max), no instant
+        if (limit === undefined) limit = { seconds, path: `${at}.${key}` };
+        else if (seconds !== limit.seconds) {
+          throw new UnsupportedTariffError(
+            `${at}.${key}`,
+            `${seconds} s is a second duration limit besides ${limit.path} ${limit.seconds} s: the session-bill circuit has one duration limit (it costs ${RESTRICTION_CONSTRAINTS.duration} constraints in pay; a second would cost about as much again; \`zkcharge tariff price\` prices it off-chain)`,
+          );
+        }
+      }
     }
     const timeRestricted = r?.start_time !== undefined || r?.end_time !== undefined;
+    // Any duration restriction but min_duration 0 (which always holds) makes an element duration-dependent.
+    const durationKey = r?.min_duration ? "min_duration" : r?.max_duration !== undefined ? "max_duration" : undefined;
     el.price_components.forEach((pc, j) => {
       const path = `elements[${i}].price_components[${j}]`;
       if (pc.type === "FLAT") {
@@ -350,42 +399,54 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
             `${at}.start_time/end_time on FLAT`,
             "a time-of-day flat fee is not supported yet",
           );
+        if (durationKey)
+          throw new UnsupportedTariffError(
+            `${at}.${durationKey} on FLAT`,
+            "a duration-dependent flat fee is not supported",
+          );
         flatFee ??= toUnits(pc.price, `${path}.price`, BITS.flatFee); // only the first FLAT applies (spec)
         return;
       }
     });
   });
 
-  // Each dimension's price at each minute of the local day: the first element with that dimension whose
-  // restrictions match (spec: "the first Tariff Element with that Dimension in the list with matching
-  // Tariff Restrictions will be used"), 0 when none matches ("there will be no costs for that Tariff Dimension").
-  const priceAt = (type: OcpiVolumeType, m: number, bits: number) => {
+  // The session's phases: before the duration limit (elapsed [0, L)) and after it ([L, ...)); without a limit, one.
+  const before: Phase = { from: 0, to: limit?.seconds ?? Infinity };
+  const after: Phase | undefined = limit && { from: limit.seconds, to: Infinity };
+  // Each dimension's price at each minute of the local day in a phase: the first element with that dimension whose
+  // restrictions match (spec: "the first Tariff Element with that Dimension in the list with matching Tariff
+  // Restrictions will be used"), 0 when none matches ("there will be no costs for that Tariff Dimension").
+  const priceAt = (type: OcpiVolumeType, m: number, bits: number, phase: Phase) => {
     for (let i = 0; i < ocpi.elements.length; i++) {
       const el = ocpi.elements[i]!;
       const j = el.price_components.findIndex((pc) => pc.type === type);
-      if (j < 0 || !timeMatches(el.restrictions, m)) continue;
+      if (j < 0 || !timeMatches(el.restrictions, m) || !durationHolds(el.restrictions, phase)) continue;
       const path = `elements[${i}].price_components[${j}]`;
       const pc = el.price_components[j]!;
       return { units: toUnits(pc.price, `${path}.price`, bits), path, stepSize: pc.step_size };
     }
     return { units: 0n, path: undefined, stepSize: undefined };
   };
-  // Each dimension's component at every minute of the day, walked once for the step sizes and the bands.
-  const componentsOf = (type: OcpiVolumeType, bits: number) =>
-    Array.from({ length: MINUTES_PER_DAY }, (_, m) => priceAt(type, m, bits));
+  type Component = ReturnType<typeof priceAt>;
+  // Each dimension's component at every minute of the day in each phase, walked once for the steps and the bands.
+  const componentsOf = (type: OcpiVolumeType, bits: number) => {
+    const walk = (phase: Phase) => Array.from({ length: MINUTES_PER_DAY }, (_, m) => priceAt(type, m, bits, phase));
+    return { before: walk(before), after: after && walk(after) };
+  };
   const energy = componentsOf("ENERGY", BITS.energyPrice);
   // OCPI TIME is "time charging", PARKING_TIME "time not charging": the circuit bills an interval's time at the
   // parking price when it adds no energy (de = 0), as the reference decides charging (energy flows or not).
   const time = componentsOf("TIME", BITS.timePrice);
   const parking = componentsOf("PARKING_TIME", BITS.timePrice);
+  const both = (c: { before: Component[]; after: Component[] | undefined }) => [...c.before, ...(c.after ?? [])];
   const stepSize = [
-    stepSizeOf("ENERGY", energy),
-    stepSizeOf("TIME", time),
-    stepSizeOf("PARKING_TIME", parking),
+    stepSizeOf("ENERGY", both(energy)),
+    stepSizeOf("TIME", both(time)),
+    stepSizeOf("PARKING_TIME", both(parking)),
   ] as const;
-  const energyAt = energy.map((c) => c.units);
-  const timeAt = time.map((c) => c.units);
-  const parkingAt = parking.map((c) => c.units);
+  const energyAt = energy.before.map((c) => c.units);
+  const timeAt = time.before.map((c) => c.units);
+  const parkingAt = parking.before.map((c) => c.units);
   // A band starts wherever the energy, the time or the parking price changes.
   const starts: number[] = [0];
   for (let m = 1; m < MINUTES_PER_DAY; m++) {
@@ -409,6 +470,38 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     energyPrice.push(energyPrice[energyPrice.length - 1]!);
     timePricePerHour.push(timePricePerHour[timePricePerHour.length - 1]!);
     parkingPricePerHour.push(parkingPricePerHour[parkingPricePerHour.length - 1]!);
+  }
+
+  // After the duration limit each dimension keeps its band prices (the same at every minute as before it) or has
+  // one price at every minute (the limit's price for it); the limit is kept only when some dimension changes.
+  const afterLimitPrice = (type: OcpiVolumeType, c: { before: Component[]; after: Component[] | undefined }) => {
+    const a = c.after;
+    if (!a || a.every((x, m) => x.units === c.before[m]!.units)) return undefined;
+    const m = a.findIndex((x) => x.units !== a[0]!.units);
+    if (m >= 0) {
+      throw new UnsupportedTariffError(
+        `${a[m]!.path ?? a[m - 1]!.path} ${type}`,
+        `after the duration limit (${limit!.path} ${limit!.seconds} s) ${type} changes at ${hhmm(m)} (${a[m - 1]!.units} to ${a[m]!.units} base units); the circuit has one price per dimension after the limit (or the time-of-day prices of before it)`,
+      );
+    }
+    return a[0]!.units;
+  };
+  const limitPrices = {
+    energyPrice: afterLimitPrice("ENERGY", energy),
+    timePricePerHour: afterLimitPrice("TIME", time),
+    parkingPricePerHour: afterLimitPrice("PARKING_TIME", parking),
+  };
+  let durationLimit: DurationLimit | undefined;
+  if (limit && Object.values(limitPrices).some((p) => p !== undefined)) {
+    if (BigInt(limit.seconds) >> BigInt(BITS.durationLimit) !== 0n) {
+      throw new UnsupportedTariffError(
+        `${limit.path} ${limit.seconds}`,
+        `is more than the circuit's ${BITS.durationLimit}-bit duration limit (2^${BITS.durationLimit}-1 s)`,
+      );
+    }
+    durationLimit = { seconds: BigInt(limit.seconds) };
+    for (const [key, p] of Object.entries(limitPrices) as [keyof typeof limitPrices, bigint | undefined][])
+      if (p !== undefined) durationLimit[key] = p;
   }
 
   // min_price / max_price bound the excl.-VAT total; an incl.-VAT bound is accepted only when it is exactly the
@@ -452,6 +545,7 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
     validFrom,
     validTo,
     stepSize,
+    ...(durationLimit ? { durationLimit } : {}),
   };
   validateTariff(tariff);
   return { tariff, ocpiId: ocpi.id, vat: vat ?? null, ocpi };

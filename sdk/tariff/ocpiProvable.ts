@@ -35,15 +35,17 @@ export interface OcpiProvability {
 }
 
 /**
- * The readings as the meter's chain points: a point at every tariff boundary inside an interval, its register
- * interpolated at constant power and floored to a Wh (the meter's register is in whole Wh).
+ * The readings as the meter's chain points: a point at every tariff boundary inside an interval (band starts,
+ * midnights, the duration limit counted from the first reading), its register interpolated at constant power and
+ * floored to a Wh (the meter's register is in whole Wh).
  */
 export function boundaryChainPoints(readings: readonly MeterReading[], tariff: Tariff): Point[] {
-  const points: Point[] = [{ t: readings[0]!.t, e: readings[0]!.wh }];
+  const start = readings[0]!.t;
+  const points: Point[] = [{ t: start, e: readings[0]!.wh }];
   for (let i = 0; i + 1 < readings.length; i++) {
     const a = readings[i]!;
     const b = readings[i + 1]!;
-    for (let t = nextBoundaryAfter(a.t, tariff); t < b.t; t = nextBoundaryAfter(t, tariff))
+    for (let t = nextBoundaryAfter(a.t, tariff, start); t < b.t; t = nextBoundaryAfter(t, tariff, start))
       points.push({ t, e: a.wh + ((b.wh - a.wh) * (t - a.t)) / (b.t - a.t) });
     if (b.t > a.t || b.wh !== a.wh) points.push({ t: b.t, e: b.wh });
   }

@@ -5,6 +5,10 @@
 import { BILL_DIVISOR, BITS, N_BANDS, N_POINTS, SECONDS_PER_DAY } from "../core/constants.ts";
 import { InvalidInputError, InvalidReadingsError, InvalidTariffError } from "../core/errors.ts";
 import { isFieldElement } from "../core/field.ts";
+import type { DurationLimit } from "../core/hash.ts";
+import { formatAmount } from "../core/money.ts";
+
+export type { DurationLimit } from "../core/hash.ts";
 
 const DAY = BigInt(SECONDS_PER_DAY);
 
@@ -58,6 +62,12 @@ export interface Tariff {
    * and the round-up is billed at the price of that dimension's last interval.
    */
   stepSize: StepSizes;
+  /**
+   * OCPI `min_duration` / `max_duration`: from `seconds` after the session's first chain point on, the dimensions the
+   * limit sets are billed at its prices (a blocking fee, a free first hour). Absent: no limit. The meter takes a
+   * chain point at the limit, as at a band boundary.
+   */
+  durationLimit?: DurationLimit;
 }
 
 /** A chain point: unix seconds and cumulative energy in Wh. */
@@ -82,6 +92,8 @@ export interface IntervalCharge {
   band: number;
   /** True when the interval adds no energy (`de = 0`): its time is billed at the band's parking price. */
   parked: boolean;
+  /** True when the interval starts at or after the tariff's duration limit (its prices replace the band's). */
+  afterLimit: boolean;
   /** This interval's contribution to the numerator: `de * energyPrice[band] * 3600`. */
   energyNumerator: bigint;
   /** This interval's contribution to the numerator: `dt * (parked ? parkingPricePerHour : timePricePerHour)[band] * 1000`. */
@@ -206,6 +218,41 @@ export function validateTariff(tariff: Tariff): void {
     if (step < 1n || step > 1n << BigInt(BITS.stepSize))
       throw new InvalidTariffError(`stepSize[${k}]`, `${step} must be between 1 and 2^${BITS.stepSize}`);
   });
+  const limit = tariff.durationLimit;
+  if (limit !== undefined) {
+    checkBits("durationLimit.seconds", limit.seconds, BITS.durationLimit);
+    if (limit.seconds === 0n)
+      throw new InvalidTariffError("durationLimit.seconds", "must be at least 1 (omit the limit for none)");
+    const prices = [limit.energyPrice, limit.timePricePerHour, limit.parkingPricePerHour];
+    if (prices.every((p) => p === undefined))
+      throw new InvalidTariffError(
+        "durationLimit",
+        "sets no price (give energyPrice, timePricePerHour or parkingPricePerHour)",
+      );
+    (["energyPrice", "timePricePerHour", "parkingPricePerHour"] as const).forEach((key) => {
+      const p = limit[key];
+      if (p !== undefined) checkBits(`durationLimit.${key}`, p, BITS.durationLimit);
+    });
+  }
+}
+
+/**
+ * A tariff's duration limit in words, `from 4 h after plug-in: 6.00 EUR/h parked`, or `undefined` without one. One
+ * wording for every face that shows a tariff.
+ */
+export function durationLimitText(limit: DurationLimit | undefined): string | undefined {
+  if (!limit) return undefined;
+  const s = limit.seconds;
+  const h = s / 3600n;
+  const min = (s % 3600n) / 60n;
+  const after =
+    s % 60n !== 0n ? `${s} s` : [h > 0n ? `${h} h` : "", min > 0n ? `${min} min` : ""].filter(Boolean).join(" ");
+  const parts = [
+    limit.energyPrice !== undefined ? `${formatAmount(limit.energyPrice)}/kWh` : undefined,
+    limit.timePricePerHour !== undefined ? `${formatAmount(limit.timePricePerHour)}/h charging` : undefined,
+    limit.parkingPricePerHour !== undefined ? `${formatAmount(limit.parkingPricePerHour)}/h parked` : undefined,
+  ].filter((x) => x !== undefined);
+  return `from ${after} after plug-in: ${parts.join(", ")}`;
 }
 
 /** What rounding `volume` up to a multiple of `step` adds (OCPI step_size): `ceil(volume / step) * step - volume`. */
@@ -253,12 +300,16 @@ function bandEnd(tod: bigint, tariff: Tariff): bigint {
 }
 
 /**
- * The first tariff boundary strictly after unix time `t`: the next band start or the next local midnight.
- * A meter takes a chain point exactly there (a reading on a boundary starts the next band).
+ * The first tariff boundary strictly after unix time `t` in a session that started (first chain point) at
+ * `sessionStart`: the next band start, the next local midnight, or the duration limit (`sessionStart +
+ * durationLimit.seconds`), whichever comes first. A meter takes a chain point exactly there (a reading on a boundary
+ * starts the next band, or the limit's prices).
  */
-export function nextBoundaryAfter(t: bigint, tariff: Tariff): bigint {
+export function nextBoundaryAfter(t: bigint, tariff: Tariff, sessionStart: bigint): bigint {
   const tod = timeOfDay(t, tariff);
-  return t - tod + bandEnd(tod, tariff);
+  const band = t - tod + bandEnd(tod, tariff);
+  const limit = tariff.durationLimit && sessionStart + tariff.durationLimit.seconds;
+  return limit !== undefined && limit > t && limit < band ? limit : band;
 }
 
 function boundaryName(end: bigint): string {
@@ -277,13 +328,14 @@ function kw(watts: bigint): string {
  * with the circuit's rule: `num = flatFee*D + sum(de*energyPrice[band]*3600 + dt*timePrice*1000)`, where
  * `timePrice` is `parkingPricePerHour[band]` when the interval adds no energy (`de = 0`, OCPI PARKING_TIME) and
  * `timePricePerHour[band]` otherwise (OCPI TIME),
+ * each price the tariff's duration limit sets replacing the band's on the intervals from the limit on,
  * plus the step_size round-ups ({@link Bill.stepNumerator}),
  * `bill = floor(num / D)` (D = 3 600 000), `amount = max(bill, minPrice)`, then at most `maxPrice` when
  * `maxPrice > 0`.
  * @throws InvalidTariffError if the tariff is invalid
  * @throws InvalidReadingsError if the circuit would reject the points (n outside 1..16, a value out of range,
  *   start outside the validity window, time or energy decreasing, interval >= 2^32, power above rating,
- *   an interval straddling a band boundary or midnight, a bill of 2^64 or more)
+ *   an interval straddling a band boundary, midnight or the duration limit, a bill of 2^64 or more)
  */
 export function computeBill(points: readonly Point[], tariff: Tariff, ratedPowerW: bigint): Bill {
   validateTariff(tariff);
@@ -315,6 +367,8 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
   let lastEnergyPrice = 0n;
   let lastTimePrice = 0n;
   let lastParkingPrice = 0n;
+  const limit = tariff.durationLimit;
+  const limitAt = limit && t1 + limit.seconds;
   for (let i = 0; i + 1 < points.length; i++) {
     const a = points[i]!;
     const b = points[i + 1]!;
@@ -340,9 +394,21 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
         `${span} straddles the ${boundaryName(end)} boundary: a chain point must be taken exactly at the boundary`,
       );
     }
-    const energyNumerator = de * tariff.energyPrice[band]! * 3600n;
+    if (limitAt !== undefined && a.t < limitAt && b.t > limitAt) {
+      throw new InvalidReadingsError(
+        `${span} straddles the duration limit ${limit!.seconds} s after plug-in (${clock(timeOfDay(limitAt, tariff))}): a chain point must be taken exactly at the limit`,
+      );
+    }
+    // From the duration limit on, each price the limit sets replaces the band's.
+    const afterLimit = limitAt !== undefined && a.t >= limitAt;
+    const pick = (bandPrice: bigint, limitPrice: bigint | undefined) =>
+      afterLimit && limitPrice !== undefined ? limitPrice : bandPrice;
+    const energyPrice = pick(tariff.energyPrice[band]!, limit?.energyPrice);
+    const energyNumerator = de * energyPrice * 3600n;
     const parked = de === 0n;
-    const timePrice = (parked ? tariff.parkingPricePerHour : tariff.timePricePerHour)[band]!;
+    const timePrice = parked
+      ? pick(tariff.parkingPricePerHour[band]!, limit?.parkingPricePerHour)
+      : pick(tariff.timePricePerHour[band]!, limit?.timePricePerHour);
     const timeNumerator = dt * timePrice * 1000n;
     numerator += energyNumerator + timeNumerator;
     if (parked) {
@@ -351,10 +417,21 @@ export function computeBill(points: readonly Point[], tariff: Tariff, ratedPower
     } else {
       energy += de;
       chargingTime += dt;
-      lastEnergyPrice = tariff.energyPrice[band]!;
+      lastEnergyPrice = energyPrice;
       lastTimePrice = timePrice;
     }
-    perInterval.push({ index: i, tStart: a.t, tEnd: b.t, dt, de, band, parked, energyNumerator, timeNumerator });
+    perInterval.push({
+      index: i,
+      tStart: a.t,
+      tEnd: b.t,
+      dt,
+      de,
+      band,
+      parked,
+      afterLimit,
+      energyNumerator,
+      timeNumerator,
+    });
   }
   const [energyStep, timeStep, parkingStep] = tariff.stepSize;
   const stepExtra: StepSizes = [

@@ -255,6 +255,42 @@ describe("close circuit", function () {
       }
     });
 
+    it("a tail after the chain point at the duration limit takes the limit's price; the band's is rejected", async () => {
+      const s = closeScenario();
+      // A blocking fee: parked from 16:50 (the limit, 1,200 s after plug-in) at 3.00/h instead of the band's 0.12/h.
+      const tariff = scenarioTariff({ durationLimit: { seconds: 1_200n, parkingPricePerHour: 3_000_000n } });
+      const points = [
+        { t: SESSION_START, e: 0n },
+        { t: SESSION_START + 1_200n, e: 2_000n },
+      ];
+      const tail = { t: SESSION_START + 1_500n, e: 2_000n };
+      const record = s.signedTail(points, tail, tariff);
+      const w = s.close(record, 10_000_000n);
+      expect(w.bill.perInterval.map((i) => [i.afterLimit, i.timeNumerator])).to.deep.equal([
+        [false, 1_200n * 120_000n * 1000n],
+        [true, 300n * 3_000_000n * 1000n],
+      ]);
+      await expectHonest(w);
+      const atBand = computeBill([...points, tail], scenarioTariff(), RATED_POWER_W).amount;
+      expect(atBand).to.be.below(w.publicSignals.amount);
+      await expectRejected("close", s.raw(record, 10_000_000n, atBand), ["Close"]);
+      // Without the hint the tail would have to end by the limit.
+      await expectRejected(
+        "close",
+        { ...s.raw(record, 10_000_000n, atBand), durationLimitPoint: new Array(15).fill(0n) },
+        ["SessionBill"],
+      );
+    });
+
+    it("rejects a tail that runs past the duration limit with no chain point at it, even by one second", async () => {
+      const s = closeScenario();
+      const tariff = scenarioTariff({ durationLimit: { seconds: 1_200n, parkingPricePerHour: 3_000_000n } });
+      const ev = s.signedTail([{ t: SESSION_START, e: 0n }], { t: SESSION_START + 1_201n, e: 1_000n }, tariff);
+      expect(() => s.close(ev, 10_000_000n)).to.throw(InvalidReadingsError, /straddles the duration limit/);
+      const atBand = computeBill([{ t: SESSION_START, e: 0n }, ev.tail], scenarioTariff(), RATED_POWER_W).amount;
+      await expectRejected("close", s.raw(ev, 10_000_000n, atBand), ["SessionBill"]);
+    });
+
     it("rejects a tail that straddles a band boundary, even by one second", async () => {
       const s = closeScenario();
       const ev = s.signedTail([{ t: SESSION_START, e: 0n }], { t: boundary + 1n, e: 1_000n });

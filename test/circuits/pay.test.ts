@@ -13,6 +13,7 @@ import { BABYJUB_SUBGROUP_ORDER, FIELD_MODULUS, TAGS } from "../../sdk/core/cons
 import {
   identityCommitment,
   meterLeaf,
+  durationLimitWords,
   poseidon,
   sessionId as makeSessionId,
   tariffHash,
@@ -57,8 +58,11 @@ function withPoints(
   return { s, session, request: { ...s.request, session } };
 }
 
-/** Raw witness input for a session the SDK would refuse: fills the bill fields by hand. */
-function rawInput(request: PayRequest, amount: bigint) {
+/**
+ * Raw witness input for a session the SDK would refuse: fills the bill fields by hand (`limitPoint`: the duration
+ * limit hint, all 0 unless given).
+ */
+function rawInput(request: PayRequest, amount: bigint, limitPoint: bigint[] = new Array<bigint>(15).fill(0n)) {
   const honest = payScenario();
   const base = buildPayWitness({
     ...honest.request,
@@ -85,6 +89,8 @@ function rawInput(request: PayRequest, amount: bigint) {
     validFrom: sess.tariff.validFrom,
     validTo: sess.tariff.validTo,
     stepSize: [...sess.tariff.stepSize],
+    durationLimit: [...durationLimitWords(sess.tariff.durationLimit)],
+    durationLimitPoint: limitPoint,
     n: BigInt(sess.n),
     t: pad(sess.points.map((p) => p.t)),
     e: pad(sess.points.map((p) => p.e)),
@@ -470,6 +476,134 @@ describe("pay circuit", function () {
     });
   });
 
+  describe("duration limit (OCPI min_duration / max_duration): the limit's prices from the chain point at it on", () => {
+    // 16:30-16:50 charging 2,000 Wh (band 1), the limit at 16:50: energy 0.60/kWh and parking 6.00/h from there on
+    // (the charging-time price stays the band's); 16:50-17:00 charging 500 Wh, 17:00-17:10 parked (band 2).
+    const limit = { seconds: 1_200n, energyPrice: 600_000n, parkingPricePerHour: 6_000_000n };
+    const limited = scenarioTariff({ durationLimit: limit });
+    const points = [
+      { t: SESSION_START, e: 0n },
+      { t: SESSION_START + 1_200n, e: 2_000n },
+      { t: boundary, e: 2_500n },
+      { t: boundary + 600n, e: 2_500n },
+    ];
+    const hint = (...at: [number, bigint][]) => {
+      const h = new Array<bigint>(15).fill(0n);
+      for (const [j, v] of at) h[j] = v;
+      return h;
+    };
+
+    it("accepts the SDK's bill: the hint marks the point at the limit, the intervals after it take its prices", async () => {
+      const w = buildPayWitness(withPoints(points, { tariff: limited }).request);
+      expect(w.input.durationLimitPoint).to.deep.equal(hint([0, 1n]));
+      expect(w.bill.perInterval.map((iv) => iv.afterLimit)).to.deep.equal([false, true, true]);
+      // 0.50 + 2 kWh at 0.39 + 0.5 kWh at 0.60 + 30 min charging at 0.12/h + 10 min parked at 6.00/h.
+      expect(w.bill.amount).to.equal(500_000n + 780_000n + 300_000n + 60_000n + 1_000_000n);
+      const witness = await expectAccepted("pay", w.input);
+      expect(witness[9]).to.equal(w.bill.amount);
+    });
+
+    it("rejects the bill at band prices (no hint), the limit at a later point, two hinted points and a hint of 2", async () => {
+      const w = buildPayWitness(withPoints(points, { tariff: limited }).request);
+      const atBands = computeBill(points, scenarioTariff(), RATED_POWER_W).amount;
+      expect(atBands).to.be.below(w.bill.amount);
+      // Without the hint the session must end by the limit: it does not.
+      await expectRejected("pay", { ...w.input, durationLimitPoint: hint(), amount: atBands }, ["SessionBill"]);
+      // The limit's prices from 17:00 only (point 3 is not at t_1 + 1,200 s).
+      const later = computeBill(
+        points,
+        scenarioTariff({ durationLimit: { ...limit, seconds: 1_800n } }),
+        RATED_POWER_W,
+      );
+      expect(later.amount).to.be.below(w.bill.amount);
+      await expectRejected("pay", { ...w.input, durationLimitPoint: hint([1, 1n]), amount: later.amount }, [
+        "DurationLimitSplit",
+      ]);
+      await expectRejected("pay", { ...w.input, durationLimitPoint: hint([0, 1n], [1, 1n]) }, ["DurationLimitSplit"]);
+      await expectRejected("pay", { ...w.input, durationLimitPoint: hint([0, 2n]) }, ["DurationLimitSplit"]);
+      await expectRejected("pay", { ...w.input, durationLimitPoint: hint([0, FIELD_MODULUS - 1n]) }, [
+        "DurationLimitSplit",
+      ]);
+      for (const wrong of [w.bill.amount - 1n, w.bill.amount + 1n])
+        await expectRejected("pay", { ...w.input, amount: wrong }, ["Pay"]);
+    });
+
+    it("rejects a cheaper limit than the signed tariff hash has (later, lower price, a price unset)", async () => {
+      const w = buildPayWitness(withPoints(points, { tariff: limited }).request);
+      for (const cheaper of [
+        { ...limit, parkingPricePerHour: 0n },
+        { seconds: limit.seconds, energyPrice: limit.energyPrice },
+      ]) {
+        const amount = computeBill(points, scenarioTariff({ durationLimit: cheaper }), RATED_POWER_W).amount;
+        expect(amount).to.be.below(w.bill.amount);
+        const words = [...durationLimitWords(cheaper)];
+        await expectRejected("pay", { ...w.input, durationLimit: words, amount }, ["TariffHash"]);
+      }
+      const none = computeBill(points, scenarioTariff(), RATED_POWER_W).amount;
+      await expectRejected(
+        "pay",
+        { ...w.input, durationLimit: [0n, 0n, 0n, 0n, 0n], durationLimitPoint: hint(), amount: none },
+        ["TariffHash"],
+      );
+    });
+
+    it("a session that ends by the limit pays none of it; ending exactly on it passes with or without the hint", async () => {
+      const w = buildPayWitness(withPoints(points.slice(0, 2), { tariff: limited }).request);
+      expect(w.bill.amount).to.equal(500_000n + 780_000n + 40_000n);
+      expect(w.input.durationLimitPoint).to.deep.equal(hint([0, 1n]));
+      await expectAccepted("pay", w.input);
+      await expectAccepted("pay", { ...w.input, durationLimitPoint: hint() });
+      const short = buildPayWitness(
+        withPoints([points[0]!, { t: SESSION_START + 1_199n, e: 1_999n }], { tariff: limited }).request,
+      );
+      expect(short.input.durationLimitPoint).to.deep.equal(hint());
+      await expectAccepted("pay", short.input);
+    });
+
+    it("rejects an interval straddling the limit (no chain point there), even by one second", async () => {
+      const straddling = [points[0]!, { t: SESSION_START + 1_201n, e: 2_000n }];
+      const { request } = withPoints(straddling, { tariff: limited });
+      expect(() => buildPayWitness(request)).to.throw(/straddles the duration limit/);
+      // Billed at the band's prices throughout, as if the limit were not reached: the session is 1 s too long.
+      const amount = computeBill(straddling, scenarioTariff(), RATED_POWER_W).amount;
+      await expectRejected("pay", rawInput(request, amount), ["SessionBill"]);
+    });
+
+    it("no limit (seconds 0): a hinted point is rejected even at t_1 + 0", async () => {
+      const zero = [points[0]!, { t: SESSION_START, e: 0n }, { t: SESSION_START + 600n, e: 1_000n }];
+      const w = buildPayWitness(withPoints(zero).request);
+      await expectAccepted("pay", w.input);
+      await expectRejected("pay", { ...w.input, durationLimitPoint: hint([0, 1n]) }, ["DurationLimitSplit"]);
+    });
+
+    it("limit edges: seconds 1 and 2^32 - 1, prices 0 and 2^32 - 1 accepted; 2^32 rejected by the range checks", async () => {
+      const top = (1n << 32n) - 1n;
+      const early = [points[0]!, { t: SESSION_START + 1n, e: 0n }, { t: SESSION_START + 601n, e: 1_000n }];
+      for (const [pts, durationLimit] of [
+        [early, { seconds: 1n, energyPrice: top, timePricePerHour: 0n, parkingPricePerHour: top }],
+        [points, { seconds: top, energyPrice: 0n, timePricePerHour: top, parkingPricePerHour: 0n }],
+      ] as const) {
+        const w = buildPayWitness(
+          withPoints([...pts], { tariff: scenarioTariff({ durationLimit }), value: 10n ** 15n }).request,
+        );
+        const witness = await expectAccepted("pay", w.input);
+        expect(witness[9]).to.equal(w.bill.amount);
+      }
+      // Out of range: the hash packs these very values (signed by the meter), so only the range checks refuse them
+      // (2^32 seconds would alias one base unit of the energy price in the packing).
+      for (const durationLimit of [
+        { seconds: 1n << 32n, energyPrice: 1n },
+        { seconds: 1_200n, energyPrice: 1n << 32n },
+        { seconds: 1_200n, parkingPricePerHour: 1n << 32n },
+      ]) {
+        const { request } = withPoints(points.slice(0, 2), { tariff: scenarioTariff({ durationLimit }) });
+        expect(() => buildPayWitness(request)).to.throw(/durationLimit/);
+        const amount = computeBill(points.slice(0, 2), scenarioTariff(), RATED_POWER_W).amount;
+        await expectRejected("pay", rawInput(request, amount), ["Num2Bits"]);
+      }
+    });
+  });
+
   describe("the meter's chain point where charging stops (power drops to zero, OCPP SuspendedEV)", () => {
     it("bills the parking time from the moment of the change; the old meter's bill (charging throughout) is rejected", async () => {
       // 16:30-16:45 charging at 11 kW, 16:45-16:59 parked, all inside band 1 (17:00 is the next boundary).
@@ -651,9 +785,10 @@ describe("pay circuit", function () {
     });
   });
 
-  it("agrees with the SDK's tariff calculator to the unit on random sessions, parked intervals and step sizes included", async () => {
+  it("agrees with the SDK's tariff calculator to the unit on random sessions, parked intervals, step sizes and duration limits included", async () => {
     let parked = 0;
     let rounded = 0;
+    let afterLimit = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.bigInt({ min: 0n, max: 22n * 3600n }), // start offset, seconds
@@ -670,8 +805,29 @@ describe("pay circuit", function () {
         fc.bigInt({ min: 0n, max: 3_000_000n }),
         fc.bigInt({ min: 0n, max: 3_000_000n }),
         fc.tuple(...[0, 1, 2].map(() => fc.oneof(fc.constant(1n), fc.bigInt({ min: 1n, max: 3_600n })))),
-        async (offset, steps, timePrice, parkingPrice, minPrice, maxPrice, stepSize) => {
+        // A duration limit half the time, with a random subset of its three prices.
+        fc.option(
+          fc.record({
+            seconds: fc.bigInt({ min: 1n, max: 20_000n }),
+            prices: fc.tuple(
+              ...[0, 1, 2].map(() => fc.option(fc.bigInt({ min: 0n, max: 6_000_000n }), { nil: undefined })),
+            ),
+          }),
+          { nil: undefined },
+        ),
+        async (offset, steps, timePrice, parkingPrice, minPrice, maxPrice, stepSize, limit) => {
+          const [energyPrice, timePricePerHour, parkingPricePerHour] = limit?.prices ?? [];
+          const durationLimit =
+            limit && limit.prices.some((p) => p !== undefined)
+              ? {
+                  seconds: limit.seconds,
+                  ...(energyPrice !== undefined ? { energyPrice } : {}),
+                  ...(timePricePerHour !== undefined ? { timePricePerHour } : {}),
+                  ...(parkingPricePerHour !== undefined ? { parkingPricePerHour } : {}),
+                }
+              : undefined;
           const tariff = scenarioTariff({
+            ...(durationLimit ? { durationLimit } : {}),
             timePricePerHour: [timePrice[0]!, timePrice[1]!, timePrice[2]!, timePrice[3]!],
             parkingPricePerHour: [parkingPrice[0]!, parkingPrice[1]!, parkingPrice[2]!, parkingPrice[3]!],
             // The registry's rule: a floor at most the cap when a cap is set.
@@ -691,7 +847,7 @@ describe("pay circuit", function () {
           let t = SESSION_START + offset;
           let e = 0n;
           for (const step of steps) {
-            if (meterSession.pointsLeft < 4) break; // boundaries and a state change
+            if (meterSession.pointsLeft < 5) break; // boundaries, a state change and the duration limit
             const stop = t + step.dt;
             const readings = simulateCharging(meterSession, { to: stop, powerW: step.pw, stepSeconds: 900n });
             if (readings.length) ({ t, e } = readings.at(-1)!);
@@ -703,11 +859,13 @@ describe("pay circuit", function () {
           expect(witness[9]).to.equal(bill.amount);
           parked += bill.perInterval.filter((iv) => iv.parked && iv.dt > 0n).length;
           if (bill.stepNumerator > 0n) rounded++;
+          if (bill.perInterval.some((iv) => iv.afterLimit)) afterLimit++;
         },
       ),
       slowPropertyRuns(12), // a witness and signed readings per run: fixed seed and count (ZKCHARGE_PROPERTY_*)
     );
     expect(parked, "some sessions must park (not a vacuous property)").to.be.above(0);
     expect(rounded, "some bills must round a step up").to.be.above(0);
+    expect(afterLimit, "some sessions must go past a duration limit").to.be.above(0);
   });
 });

@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, ZeroAddress, keccak256 } from "ethers";
-import { meterLeaf } from "../../sdk/core/hash.ts";
+import { durationLimitWords, meterLeaf, tariffHash, type DurationLimit } from "../../sdk/core/hash.ts";
+import { fromTariffStruct } from "../../sdk/actors/chain.ts";
+import type { Tariff } from "../../sdk/tariff/tariff.ts";
+import type { IRegistry } from "../../types/ethers-contracts/index.js";
 import { R, makeTariff, newTree, sdkHashOfTariff } from "./helpers.ts";
 import { deployZkcharge } from "../../dev/deploy.ts";
 
@@ -394,6 +397,119 @@ describe("Registry", function () {
       const a = makeTariff(1n, validFrom, { stepSize: [top, 1n, 1n] });
       const b = makeTariff(1n, validFrom, { stepSize: [1n, 2n, 1n] });
       expect(await registry.hashTariff(a)).to.not.equal(await registry.hashTariff(b));
+    });
+
+    describe("duration limit [seconds, energyPrice, timePricePerHour, parkingPricePerHour, sets]", function () {
+      const top = (1n << 32n) - 1n;
+      type Words = [bigint, bigint, bigint, bigint, bigint];
+
+      /** The SDK tariff of a contract-shaped one, with `limit` as its duration limit (no key when undefined). */
+      function sdkTariff(t: ReturnType<typeof makeTariff>, limit: DurationLimit | undefined): Tariff {
+        const { durationLimit: _words, ...rest } = t;
+        return { ...rest, bandStart: [0n, ...t.bandStart], ...(limit !== undefined ? { durationLimit: limit } : {}) };
+      }
+
+      /** A limit at `seconds` setting the prices of `sets` (bit 0 energy, bit 1 time, bit 2 parking) to `price`. */
+      function limitOf(seconds: bigint, sets: number, price: bigint): DurationLimit {
+        return {
+          seconds,
+          ...(sets & 1 ? { energyPrice: price } : {}),
+          ...(sets & 2 ? { timePricePerHour: price } : {}),
+          ...(sets & 4 ? { parkingPricePerHour: price } : {}),
+        };
+      }
+
+      it("rejects values of 2^32, sets >= 8 and every non-canonical limit", async function () {
+        const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
+        const bad: Words[] = [
+          // seconds and each price at 2^32
+          [top + 1n, 1n, 0n, 0n, 1n],
+          [60n, top + 1n, 0n, 0n, 1n],
+          [60n, 0n, top + 1n, 0n, 2n],
+          [60n, 0n, 0n, top + 1n, 4n],
+          [60n, top + 1n, top + 1n, top + 1n, 7n],
+          // a mask of more than 3 bits
+          [60n, 0n, 0n, 0n, 8n],
+          [60n, 1n, 1n, 1n, 15n],
+          // seconds 0 (no limit) must be all zeros: no mask, no price
+          [0n, 0n, 0n, 0n, 1n],
+          [0n, 5n, 0n, 0n, 1n],
+          [0n, 1n, 0n, 0n, 0n],
+          [0n, 0n, 1n, 0n, 0n],
+          [0n, 0n, 0n, 1n, 0n],
+          // a limit sets at least one price
+          [60n, 0n, 0n, 0n, 0n],
+          [top, 0n, 0n, 0n, 0n],
+          // a price whose bit is 0 is 0
+          [60n, 1n, 0n, 0n, 2n],
+          [60n, 0n, 1n, 0n, 4n],
+          [60n, 0n, 0n, 1n, 1n],
+          [60n, 5n, 5n, 0n, 1n],
+          [60n, 0n, 5n, 5n, 2n],
+        ];
+        for (const durationLimit of bad) {
+          await expect(
+            registry.publishTariff(makeTariff(1n, validFrom, { durationLimit })),
+            durationLimit.join(", "),
+          ).to.be.revertedWithCustomError(registry, "Registry__InvalidDurationLimit");
+        }
+      });
+
+      it("accepts seconds 1 and 2^32 - 1, prices 0 and 2^32 - 1 and every sets 1..7, hashed as the SDK does", async function () {
+        const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
+        for (const seconds of [1n, top]) {
+          for (let sets = 1; sets <= 7; sets++) {
+            for (const price of [0n, top]) {
+              const limit = limitOf(seconds, sets, price);
+              const words = durationLimitWords(limit);
+              expect(words[4]).to.equal(BigInt(sets));
+              const t = makeTariff(1n, validFrom, { durationLimit: [...words] });
+              const expected = tariffHash(sdkTariff(t, limit));
+              expect(await registry.hashTariff(t)).to.equal(expected);
+              expect(sdkHashOfTariff(t)).to.equal(expected);
+              const receipt = await (await registry.publishTariff(t)).wait();
+              const log = registry.interface.parseLog(receipt!.logs[0]!)!;
+              expect(log.args.tariffHash).to.equal(expected);
+              // The event reads back as the SDK tariff, limit included.
+              expect(fromTariffStruct(log.args.tariff as IRegistry.TariffStructOutput)).to.deep.equal(
+                sdkTariff(t, limit),
+              );
+            }
+          }
+        }
+        // No limit reads back without a durationLimit key.
+        const t = makeTariff(1n, validFrom);
+        const receipt = await (await registry.publishTariff(t)).wait();
+        const back = fromTariffStruct(registry.interface.parseLog(receipt!.logs[0]!)!.args.tariff);
+        expect(back).to.not.have.property("durationLimit");
+        expect(back).to.deep.equal(sdkTariff(t, undefined));
+        expect(tariffHash(back)).to.equal(await registry.hashTariff(t));
+      });
+
+      it("hashes the limit: tariffs that differ only in it are distinct versions", async function () {
+        const { registry, validFrom } = await networkHelpers.loadFixture(tariffFixture);
+        const limits: (DurationLimit | undefined)[] = [
+          undefined,
+          { seconds: 60n, parkingPricePerHour: 0n },
+          { seconds: 60n, timePricePerHour: 0n },
+          { seconds: 61n, parkingPricePerHour: 0n },
+          { seconds: 60n, parkingPricePerHour: 600_000n },
+          { seconds: 60n, timePricePerHour: 600_000n },
+          { seconds: 60n, energyPrice: 600_000n },
+          { seconds: 60n, energyPrice: 600_000n, timePricePerHour: 600_000n, parkingPricePerHour: 600_000n },
+          { seconds: 14_400n, parkingPricePerHour: 600_000n },
+        ];
+        const hashes = new Set<bigint>();
+        for (const limit of limits) {
+          const t = makeTariff(1n, validFrom, { durationLimit: [...durationLimitWords(limit)] });
+          const h = await registry.hashTariff(t);
+          expect(h).to.equal(tariffHash(sdkTariff(t, limit)));
+          hashes.add(h);
+          await expect(registry.publishTariff(t)).to.emit(registry, "TariffPublished");
+          expect(await registry.tariffCpo(h)).to.equal(1n);
+        }
+        expect(hashes.size).to.equal(limits.length);
+      });
     });
 
     it("never backdates and requires validFrom <= validTo < 2^40", async function () {

@@ -8,7 +8,7 @@ import { ZeroAddress, type BigNumberish } from "ethers";
 import type { TransactPublicSignals } from "../../sdk/proofs/publicSignals.ts";
 import { deployZkcharge, type DeployOptions, type ZkchargeDeployment } from "../../dev/deploy.ts";
 import { FIELD_MODULUS, NOTE_TREE_DEPTH } from "../../sdk/core/constants.ts";
-import { merkleNode, tariffHash as sdkTariffHash } from "../../sdk/core/hash.ts";
+import { durationLimitFromWords, merkleNode, tariffHash as sdkTariffHash } from "../../sdk/core/hash.ts";
 import { hasSibling, rootFromPath, type MerklePath } from "../../sdk/core/tree.ts";
 import type { IPool, IRegistry } from "../../types/ethers-contracts/index.js";
 
@@ -22,7 +22,7 @@ export function newTree(): LeanIMT<bigint> {
 
 export type TariffStruct = IRegistry.TariffStruct;
 
-/** A valid tariff of `cpoId` starting at `validFrom`. */
+/** A valid tariff of `cpoId` starting at `validFrom` (no duration limit unless `over` gives one). */
 export function makeTariff(
   cpoId: bigint,
   validFrom: bigint,
@@ -40,6 +40,7 @@ export function makeTariff(
   validFrom: bigint;
   validTo: bigint;
   stepSize: [bigint, bigint, bigint];
+  durationLimit: [bigint, bigint, bigint, bigint, bigint];
 } {
   return {
     cpoId,
@@ -54,13 +55,23 @@ export function makeTariff(
     validFrom,
     validTo: validFrom + 180n * 86_400n,
     stepSize: [1n, 1n, 1n],
+    durationLimit: [0n, 0n, 0n, 0n, 0n],
     ...(over as object),
   };
 }
 
-/** The SDK tariff hash of a contract-shaped tariff (the SDK carries bandStart[0] = 0 explicitly). */
+/**
+ * The SDK tariff hash of a contract-shaped tariff (the SDK carries bandStart[0] = 0 explicitly and the duration
+ * limit as an object, absent when its words are all 0).
+ */
 export function sdkHashOfTariff(t: ReturnType<typeof makeTariff>): bigint {
-  return sdkTariffHash({ ...t, bandStart: [0n, ...t.bandStart] } as never);
+  const { durationLimit, ...rest } = t;
+  const limit = durationLimitFromWords(durationLimit);
+  return sdkTariffHash({
+    ...rest,
+    bandStart: [0n, ...t.bandStart],
+    ...(limit !== undefined ? { durationLimit: limit } : {}),
+  } as never);
 }
 
 /** Deployment with the real (generated) verifiers. */

@@ -19,6 +19,7 @@ import {
   verifyLiveEvidence,
   verifySignedSession,
   type LiveRecord,
+  type Tariff,
 } from "../../sdk/index.ts";
 import { transactionEvent } from "../../charger/events.ts";
 
@@ -72,6 +73,23 @@ describe("live records (signedMeterValue) and their checks", function () {
     expect(() => tariffFromJson(beforeSteps)).to.throw(InvalidInputError, /stepSize is missing.*predates step sizes/);
     const badStep = { ...tariffToJson(tariff), stepSize: ["1", "x", "1"] };
     expect(() => tariffFromJson(badStep)).to.throw(InvalidInputError, /tariff.stepSize\[1\]/);
+  });
+
+  it("round-trips a tariff's duration limit; refuses a malformed one by field", function () {
+    const limited: Tariff = { ...tariff, durationLimit: { seconds: 14_400n, parkingPricePerHour: 6_000_000n } };
+    const json = tariffToJson(limited);
+    expect(json.durationLimit).to.deep.equal({ seconds: "14400", parkingPricePerHour: "6000000" });
+    expect(tariffFromJson(JSON.parse(JSON.stringify(json)))).to.deep.equal(limited);
+    expect(tariffToJson(tariff)).to.not.have.property("durationLimit");
+    const bad: [unknown, RegExp][] = [
+      [["14400"], /durationLimit must be an object/],
+      [{ seconds: "14400", blockingFee: "1" }, /durationLimit.blockingFee is not a duration limit field/],
+      [{ seconds: "x", energyPrice: "1" }, /durationLimit.seconds/],
+      [{ seconds: "60" }, /durationLimit: sets no price/],
+      [{ seconds: "0", energyPrice: "1" }, /durationLimit.seconds: must be at least 1/],
+    ];
+    for (const [durationLimit, message] of bad)
+      expect(() => tariffFromJson({ ...json, durationLimit })).to.throw(Error, message);
   });
 
   it("accepts an honest session's records in order, its chain points and end included", function () {

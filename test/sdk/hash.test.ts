@@ -77,7 +77,7 @@ describe("sdk/hash", () => {
     ).to.throw(InvalidInputError, /subgroup order/);
   });
 
-  it("tariffHash follows the four-block layout (step sizes packed into the first) and depends on every hashed field", () => {
+  it("tariffHash follows the four-block layout (step sizes packed into the first, the duration limit beside the parking prices) and depends on every hashed field", () => {
     const t = sampleTariff();
     const expected = poseidon5([
       tag("zkcharge.tariff"),
@@ -89,7 +89,7 @@ describe("sdk/hash", () => {
         t.stepSize[0] + (t.stepSize[1] << 33n) + (t.stepSize[2] << 66n),
       ]),
       poseidon5([...t.energyPrice, t.tzOffset]),
-      poseidon5([...t.timePricePerHour, poseidon4([...t.parkingPricePerHour])]),
+      poseidon5([...t.timePricePerHour, poseidon5([...t.parkingPricePerHour, 0n])]), // no duration limit: 0
       poseidon5([t.bandStart[1], t.bandStart[2], t.bandStart[3], t.validFrom, t.validTo]),
     ]);
     expect(tariffHash(t)).to.equal(expected);
@@ -111,8 +111,34 @@ describe("sdk/hash", () => {
       { stepSize: [1n, 1n, 2n] as const },
       // The packing keeps each step in its own 33 bits: 2^32 in one place is not 1 in the next.
       { stepSize: [1n << 32n, 1n, 1n] as const },
+      { durationLimit: { seconds: 1n, energyPrice: 0n } },
+      { durationLimit: { seconds: 1n, timePricePerHour: 0n } },
+      { durationLimit: { seconds: 1n, parkingPricePerHour: 0n } },
+      { durationLimit: { seconds: 2n, parkingPricePerHour: 0n } },
+      { durationLimit: { seconds: 1n, parkingPricePerHour: 1n } },
     ];
     for (const v of variants) expect(tariffHash({ ...t, ...v }), JSON.stringify(Object.keys(v))).to.not.equal(base);
+  });
+
+  it("tariffHash packs the duration limit as seconds + energy * 2^32 + time * 2^64 + parking * 2^96 + sets * 2^128", () => {
+    const top = (1n << 32n) - 1n;
+    const limit = { seconds: top, energyPrice: 5n, parkingPricePerHour: top };
+    const t = sampleTariff({ durationLimit: limit });
+    const packed = top + (5n << 32n) + (0n << 64n) + (top << 96n) + (5n << 128n);
+    const none = tariffHash(sampleTariff());
+    expect(tariffHash(t)).to.not.equal(none);
+    const expected = poseidon5([
+      tag("zkcharge.tariff"),
+      poseidon5([t.cpoId, t.flatFee, t.minPrice, t.maxPrice, 1n + (1n << 33n) + (1n << 66n)]),
+      poseidon5([...t.energyPrice, t.tzOffset]),
+      poseidon5([...t.timePricePerHour, poseidon5([...t.parkingPricePerHour, packed])]),
+      poseidon5([t.bandStart[1], t.bandStart[2], t.bandStart[3], t.validFrom, t.validTo]),
+    ]);
+    expect(tariffHash(t)).to.equal(expected);
+    // A price of 0 that the limit sets is not a price it leaves unset.
+    expect(
+      tariffHash(sampleTariff({ durationLimit: { seconds: 60n, energyPrice: 0n, timePricePerHour: 0n } })),
+    ).to.not.equal(tariffHash(sampleTariff({ durationLimit: { seconds: 60n, energyPrice: 0n } })));
   });
 
   it("extDataHash is keccak256 of the ABI encoding, reduced mod r", async () => {

@@ -15,10 +15,10 @@ const { derivePublicKey, verifySignature } = eddsa;
 const RATED = 22_000n;
 const key = new Uint8Array(32).fill(7);
 
-/** Every boundary in (from, to]. */
+/** Every boundary in (from, to] of a session that starts at `from`. */
 function boundariesBetween(from: bigint, to: bigint, tariff: Tariff): bigint[] {
   const out: bigint[] = [];
-  for (let b = nextBoundaryAfter(from, tariff); b <= to; b = nextBoundaryAfter(b, tariff)) out.push(b);
+  for (let b = nextBoundaryAfter(from, tariff, from); b <= to; b = nextBoundaryAfter(b, tariff, from)) out.push(b);
   return out;
 }
 
@@ -190,7 +190,7 @@ describe("sdk/meter", () => {
   });
 
   // Each run signs a live tail per reading (up to 144 of them), hence the fixed seed and count (ZKCHARGE_PROPERTY_*).
-  it("property: simulated sessions never exceed the rating and put a point on every boundary", () => {
+  it("property: simulated sessions never exceed the rating and put a point on every boundary and the duration limit", () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: 0n, max: 86_399n }),
@@ -200,8 +200,11 @@ describe("sdk/meter", () => {
         fc.bigInt({ min: 1000n, max: 4n * HOUR }),
         fc.bigInt({ min: 1_000n, max: 50_000n }),
         fc.bigInt({ min: 0n, max: 86_399n }),
-        (offset, duration, power, step, rated, tz) => {
-          const tr = sampleTariff({ tzOffset: tz });
+        // No duration limit, or a blocking fee from 1 s to 40 h after plug-in: one more boundary.
+        fc.option(fc.bigInt({ min: 1n, max: 40n * HOUR }), { nil: undefined }),
+        (offset, duration, power, step, rated, tz, limit) => {
+          const durationLimit = limit === undefined ? undefined : { seconds: limit, parkingPricePerHour: 6_000_000n };
+          const tr = sampleTariff({ tzOffset: tz, ...(durationLimit ? { durationLimit } : {}) });
           const m = new Meter({ cpoId: 7n, ratedPowerW: rated, privateKey: key });
           const start = DAY0 + offset;
           const s = m.startSession({ sessionId: 5n, tariff: tr, t: start, e: 0n });
@@ -222,6 +225,7 @@ describe("sdk/meter", () => {
           const boundaryTimes = boundariesBetween(start, start + duration, tr);
           const chainTimes = signed.points.map((p) => p.t);
           for (const b of boundaryTimes) expect(chainTimes).to.include(b);
+          if (limit !== undefined && limit <= duration) expect(chainTimes).to.include(start + limit);
           expect(signed.n).to.equal(1 + boundaryTimes.length + (boundaryTimes.includes(start + duration) ? 0 : 1));
           computeBill(signed.points, tr, rated); // the circuit's rule accepts it
           expect(verifySignature(signed.final, signed.signature, signed.meterPublicKey)).to.equal(true);

@@ -733,7 +733,7 @@ describe("sdk/tariff/ocpiPrice: the reference equals zkcharge's bill on every ta
           for (const [dt, de] of legs) {
             if (points.length === N_POINTS) break;
             const a = points[points.length - 1]!;
-            const boundary = nextBoundaryAfter(a.t, conversion.tariff);
+            const boundary = nextBoundaryAfter(a.t, conversion.tariff, points[0]!.t);
             const t = a.t + BigInt(dt) < boundary ? a.t + BigInt(dt) : boundary;
             const cap = (RATED * (t - a.t)) / 3600n;
             points.push({ t, e: a.e + (BigInt(de) < cap ? BigInt(de) : cap) });

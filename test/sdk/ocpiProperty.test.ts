@@ -115,7 +115,8 @@ describe("sdk/tariff/ocpi: imported tariffs price like the OCPI elements (proper
           const points: Point[] = [{ t: DAY0 + BigInt(startTod), e: 0n }];
           for (const de of energies) {
             const a = points[points.length - 1]!;
-            const t = [a.t + 1800n, nextBoundaryAfter(a.t, imported.tariff)].reduce((x, y) => (x < y ? x : y));
+            const boundary = nextBoundaryAfter(a.t, imported.tariff, points[0]!.t);
+            const t = a.t + 1800n < boundary ? a.t + 1800n : boundary;
             const cap = (RATED * (t - a.t)) / 3600n;
             points.push({ t, e: a.e + (BigInt(de) < cap ? BigInt(de) : cap) });
           }

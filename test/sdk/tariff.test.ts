@@ -127,16 +127,16 @@ describe("sdk/tariff: bands and boundaries", () => {
   });
 
   it("nextBoundaryAfter returns the next band start or local midnight, strictly after t", () => {
-    expect(nextBoundaryAfter(DAY0, t)).to.equal(DAY0 + 5n * HOUR);
-    expect(nextBoundaryAfter(DAY0 + 5n * HOUR, t)).to.equal(DAY0 + 11n * HOUR);
-    expect(nextBoundaryAfter(DAY0 + 17n * HOUR, t)).to.equal(DAY0 + 23n * HOUR); // midnight local
-    expect(nextBoundaryAfter(DAY0 + 23n * HOUR - 1n, t)).to.equal(DAY0 + 23n * HOUR);
+    expect(nextBoundaryAfter(DAY0, t, DAY0)).to.equal(DAY0 + 5n * HOUR);
+    expect(nextBoundaryAfter(DAY0 + 5n * HOUR, t, DAY0 + 5n * HOUR)).to.equal(DAY0 + 11n * HOUR);
+    expect(nextBoundaryAfter(DAY0 + 17n * HOUR, t, DAY0 + 17n * HOUR)).to.equal(DAY0 + 23n * HOUR); // midnight local
+    expect(nextBoundaryAfter(DAY0 + 23n * HOUR - 1n, t, DAY0 + 23n * HOUR - 1n)).to.equal(DAY0 + 23n * HOUR);
   });
 
   it("a boundary is the first instant of the next band, for random tariffs", () => {
     fc.assert(
       fc.property(tariffArb, fc.bigInt({ min: DAY0, max: DAY0 + 86_400n * 3n }), (tariff, time) => {
-        const b = nextBoundaryAfter(time, tariff);
+        const b = nextBoundaryAfter(time, tariff, time);
         expect(b > time && b - time <= 86_400n).to.equal(true);
         expect(bandOf(b, tariff)).to.equal((bandOf(b - 1n, tariff) + 1) % 4);
         expect(bandOf(time, tariff)).to.equal(bandOf(b - 1n, tariff));
@@ -283,6 +283,69 @@ describe("sdk/tariff: computeBill", () => {
     expect(computeBill([points[0]!], { ...priced, stepSize: [500n, 3_600n, 600n] }, RATED).stepNumerator).to.equal(0n);
   });
 
+  describe("duration limit (OCPI min_duration / max_duration)", () => {
+    // A blocking fee: parking costs 6.00/h from 4 h after plug-in (the sample's bands otherwise).
+    const blocking = sampleTariff({ durationLimit: { seconds: 4n * HOUR, parkingPricePerHour: 6_000_000n } });
+    const t0 = DAY0 + 6n * HOUR; // 07:00 local, band 1 (0.40/kWh) until 12:00 local = t0 + 5 h
+
+    it("the limit is a boundary: nextBoundaryAfter returns it when it comes before the next band start", () => {
+      expect(nextBoundaryAfter(t0, blocking, t0)).to.equal(t0 + 4n * HOUR);
+      expect(nextBoundaryAfter(t0 + HOUR, blocking, t0)).to.equal(t0 + 4n * HOUR);
+      expect(nextBoundaryAfter(t0 + 4n * HOUR, blocking, t0)).to.equal(t0 + 5n * HOUR); // after it, the bands'
+      const late = sampleTariff({ durationLimit: { seconds: 6n * HOUR, energyPrice: 0n } });
+      expect(nextBoundaryAfter(t0, late, t0)).to.equal(t0 + 5n * HOUR); // the band start comes first
+      expect(nextBoundaryAfter(t0 + 5n * HOUR, late, t0)).to.equal(t0 + 6n * HOUR);
+    });
+
+    it("prices the intervals from the limit on at the limit's price, the others at the band's", () => {
+      // 11 kWh in the first hour (4.40), parked 3 h free, then 1 h parked at 6.00 after the limit: 0.50 + 10.40.
+      const points = [P(t0, 0n), P(t0 + HOUR, 11_000n), P(t0 + 4n * HOUR, 11_000n), P(t0 + 5n * HOUR, 11_000n)];
+      const bill = computeBill(points, blocking, RATED);
+      expect(bill.amount).to.equal(500_000n + 4_400_000n + 6_000_000n);
+      expect(bill.perInterval.map((c) => c.afterLimit)).to.deep.equal([false, false, true]);
+      // A session that ends by the limit never pays it, ending exactly on it included.
+      expect(computeBill(points.slice(0, 3), blocking, RATED).amount).to.equal(500_000n + 4_400_000n);
+    });
+
+    it("an interval that straddles the limit is refused: the meter takes a chain point there", () => {
+      const points = [P(t0, 0n), P(t0 + HOUR, 11_000n), P(t0 + 4n * HOUR + 1n, 11_000n)];
+      expect(() => computeBill(points, blocking, RATED)).to.throw(
+        InvalidReadingsError,
+        /straddles the duration limit 14400 s/,
+      );
+    });
+
+    it("a limit on the energy price leaves the time prices alone; the step round-up takes the limit's price", () => {
+      const energy = sampleTariff({ durationLimit: { seconds: 1800n, energyPrice: 100_000n } });
+      const bill = computeBill([P(t0, 0n), P(t0 + 1800n, 5500n), P(t0 + HOUR, 11_000n)], energy, RATED);
+      expect(bill.amount).to.equal(500_000n + 2_200_000n + 550_000n);
+      // Parking in 1 h steps: 3.5 h parked billed as 4 h, the extra half hour at the last (after-limit) price.
+      const stepped = { ...blocking, stepSize: [1n, 1n, 3600n] as const };
+      const points = [P(t0, 0n), P(t0 + HOUR, 11_000n), P(t0 + 4n * HOUR, 11_000n), P(t0 + 4n * HOUR + 1800n, 11_000n)];
+      const b = computeBill(points, stepped, RATED);
+      expect(b.stepExtra).to.deep.equal([0n, 0n, 1800n]);
+      expect(b.amount).to.equal(500_000n + 4_400_000n + 3_000_000n + 3_000_000n);
+    });
+
+    it("validateTariff: 1 <= seconds < 2^32, prices < 2^32, at least one price set", () => {
+      const top = (1n << 32n) - 1n;
+      validateTariff(sampleTariff({ durationLimit: { seconds: 1n, energyPrice: 0n } }));
+      validateTariff(
+        sampleTariff({
+          durationLimit: { seconds: top, energyPrice: top, timePricePerHour: top, parkingPricePerHour: top },
+        }),
+      );
+      const bad = (durationLimit: Tariff["durationLimit"], field: RegExp) =>
+        expect(() => validateTariff(sampleTariff({ durationLimit }))).to.throw(InvalidTariffError, field);
+      bad({ seconds: 0n, energyPrice: 1n }, /durationLimit.seconds.*at least 1/);
+      bad({ seconds: 1n << 32n, energyPrice: 1n }, /durationLimit.seconds.*32 bits/);
+      bad({ seconds: 60n }, /durationLimit.*sets no price/);
+      bad({ seconds: 60n, energyPrice: 1n << 32n }, /durationLimit.energyPrice.*32 bits/);
+      bad({ seconds: 60n, timePricePerHour: 1n << 32n }, /durationLimit.timePricePerHour/);
+      bad({ seconds: 60n, parkingPricePerHour: -1n }, /durationLimit.parkingPricePerHour.*negative/);
+    });
+  });
+
   it("rounds down once, at the end (remainder rule)", () => {
     const zero = { ...t, flatFee: 0n, energyPrice: [1n, 1n, 1n, 1n] as const };
     // 1 Wh at 1/kWh and 1 s at 3596/h: 3600 + 3_596_000 = 3_599_600 < D bills 0; at 3597/h it bills 1.
@@ -373,7 +436,7 @@ describe("sdk/tariff: computeBill", () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         (tariff, offset, e0, fDt, fDe, fSplit) => {
           const t0 = DAY0 + offset;
-          const room = nextBoundaryAfter(t0, tariff) - t0; // the interval may end exactly at the boundary
+          const room = nextBoundaryAfter(t0, tariff, t0) - t0; // the interval may end exactly at the boundary
           const dt = BigInt(Math.floor(fDt * Number(room)));
           const de = BigInt(Math.floor(fDe * Number(dt) * 1000)); // <= 1 MW
           const k = BigInt(Math.floor(fSplit * Number(dt)));

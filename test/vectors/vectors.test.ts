@@ -41,6 +41,7 @@ import {
   chainFinal,
   chainStart,
   chainStep,
+  durationLimitWords,
   extDataHash,
   identityCommitment,
   liveTail,
@@ -51,7 +52,7 @@ import {
   tariffHash,
 } from "../../sdk/core/hash.ts";
 import { DriverIdentity } from "../../sdk/core/identity.ts";
-import type { Tariff } from "../../sdk/tariff/tariff.ts";
+import type { DurationLimit, Tariff } from "../../sdk/tariff/tariff.ts";
 import { MerkleTree, rootFromPath } from "../../sdk/core/tree.ts";
 import type { HashVectors } from "../../types/ethers-contracts/index.js";
 
@@ -97,6 +98,7 @@ const CIRCOM_EXPECTED: Record<string, bigint> = {
   BITS_MAX_PRICE: BigInt(BITS.maxPrice),
   BITS_TIME_OF_DAY: BigInt(BITS.timeOfDay),
   BITS_STEP_SIZE: BigInt(BITS.stepSize),
+  BITS_DURATION_LIMIT: BigInt(BITS.durationLimit),
 };
 
 /** Every constant Constants.sol may define, with the value sdk/constants.ts gives it. */
@@ -115,6 +117,7 @@ const SOLIDITY_EXPECTED: Record<string, bigint> = {
   MAX_PRICE_CAP: max(BITS.maxPrice),
   MAX_TIME: max(BITS.time),
   MAX_STEP_SIZE: 1n << BigInt(BITS.stepSize),
+  MAX_DURATION_LIMIT_VALUE: max(BITS.durationLimit),
   MAX_NOTE_TREE_SIZE: 1n << BigInt(NOTE_TREE_DEPTH),
   MAX_METER_TREE_SIZE: 1n << BigInt(METER_TREE_DEPTH),
 };
@@ -245,6 +248,7 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
     validFrom: v.tariff.validFrom,
     validTo: v.tariff.validTo,
     stepSize: [...v.tariff.stepSize],
+    durationLimit: [...durationLimitWords(v.tariff.durationLimit)],
     meterRoot: meterTree.root,
     meterAx: v.meter.Ax,
     meterAy: v.meter.Ay,
@@ -293,7 +297,10 @@ function prepare(v: Vector): { input: CircuitInput; expected: Outputs } {
   return { input, expected };
 }
 
-/** A tariff with every field at `pick(bits)` (band starts kept ordered, as the registry requires). */
+/**
+ * A tariff with every field at `pick(bits)` (band starts kept ordered, as the registry requires): the low one has no
+ * duration limit (all five words 0), the top one a limit at 2^32 - 1 seconds setting all three prices to 2^32 - 1.
+ */
 function edgeTariff(cpoId: bigint, top: boolean): Tariff {
   const v = (bits: number) => (top ? max(bits) : 0n);
   return {
@@ -309,6 +316,16 @@ function edgeTariff(cpoId: bigint, top: boolean): Tariff {
     validFrom: v(BITS.time),
     validTo: v(BITS.time),
     stepSize: top ? [1n << 32n, 1n << 32n, 1n << 32n] : [1n, 1n, 1n],
+    ...(top
+      ? {
+          durationLimit: {
+            seconds: max(BITS.durationLimit),
+            energyPrice: max(BITS.durationLimit),
+            timePricePerHour: max(BITS.durationLimit),
+            parkingPricePerHour: max(BITS.durationLimit),
+          },
+        }
+      : {}),
   };
 }
 
@@ -380,6 +397,22 @@ const stepSize = fc.oneof(
   fc.constantFrom(1n, 1n << BigInt(BITS.stepSize)),
   fc.bigInt({ min: 1n, max: 1n << BigInt(BITS.stepSize) }),
 );
+/** A duration limit: seconds 1..2^32 - 1 (both ends likely) and a non-empty subset of the three prices. */
+const durationLimitArb: fc.Arbitrary<DurationLimit> = fc
+  .record({
+    seconds: fc.oneof(
+      fc.constantFrom(1n, max(BITS.durationLimit)),
+      fc.bigInt({ min: 1n, max: max(BITS.durationLimit) }),
+    ),
+    sets: fc.integer({ min: 1, max: 7 }),
+    prices: fc.tuple(bits(BITS.durationLimit), bits(BITS.durationLimit), bits(BITS.durationLimit)),
+  })
+  .map(({ seconds, sets, prices: [energyPrice, timePricePerHour, parkingPricePerHour] }) => ({
+    seconds,
+    ...(sets & 1 ? { energyPrice } : {}),
+    ...(sets & 2 ? { timePricePerHour } : {}),
+    ...(sets & 4 ? { parkingPricePerHour } : {}),
+  }));
 
 const vectorArb: fc.Arbitrary<Vector> = fc.record({
   secret: fc.oneof(fc.constantFrom(1n, L - 1n), fc.bigInt({ min: 1n, max: L - 1n })),
@@ -388,22 +421,26 @@ const vectorArb: fc.Arbitrary<Vector> = fc.record({
   leafIndex: field(),
   outPrecommitment: field(),
   outValue: bits(64),
-  tariff: fc.record({
-    cpoId: field(),
-    flatFee: bits(BITS.flatFee),
-    energyPrice: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
-    bandStart: fc
-      .uniqueArray(fc.bigInt({ min: 1n, max: 86_399n }), { minLength: 3, maxLength: 3 })
-      .map((b) => [0n, ...b.sort((x, y) => (x < y ? -1 : 1))] as [bigint, bigint, bigint, bigint]),
-    timePricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
-    parkingPricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
-    minPrice: bits(BITS.maxPrice),
-    maxPrice: bits(BITS.maxPrice),
-    tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
-    validFrom: bits(BITS.time),
-    validTo: bits(BITS.time),
-    stepSize: fc.tuple(stepSize, stepSize, stepSize),
-  }),
+  tariff: fc
+    .record({
+      cpoId: field(),
+      flatFee: bits(BITS.flatFee),
+      energyPrice: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
+      bandStart: fc
+        .uniqueArray(fc.bigInt({ min: 1n, max: 86_399n }), { minLength: 3, maxLength: 3 })
+        .map((b) => [0n, ...b.sort((x, y) => (x < y ? -1 : 1))] as [bigint, bigint, bigint, bigint]),
+      timePricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
+      parkingPricePerHour: fc.tuple(bits(32), bits(32), bits(32), bits(32)),
+      minPrice: bits(BITS.maxPrice),
+      maxPrice: bits(BITS.maxPrice),
+      tzOffset: fc.bigInt({ min: 0n, max: 86_399n }),
+      validFrom: bits(BITS.time),
+      validTo: bits(BITS.time),
+      stepSize: fc.tuple(stepSize, stepSize, stepSize),
+      durationLimit: fc.option(durationLimitArb, { nil: undefined }),
+    })
+    // No limit is no key (as fromTariffStruct reads it), not a key holding undefined.
+    .map(({ durationLimit, ...t }): Tariff => (durationLimit !== undefined ? { ...t, durationLimit } : t)),
   meter: fc
     .record({
       Ax: field(),
@@ -557,6 +594,8 @@ describe("protocol vectors: TypeScript = circom = Solidity", function () {
       const { input, expected } = prepare(edgeVectors()[2]!);
       expect(rejection({ ...input, tariffHash: (input.tariffHash as bigint) + 1n }).template).to.equal("TariffHash");
       expect(rejection({ ...input, bandStart: [2n, 43_200n, 86_399n] }).template).to.equal("TariffHash");
+      const top = max(BITS.durationLimit);
+      expect(rejection({ ...input, durationLimit: [top - 1n, top, top, top, 7n] }).template).to.equal("TariffHash");
       expect(rejection({ ...input, meterRoot: (input.meterRoot as bigint) + 1n }).template).to.equal("MeterMembership");
       expect(rejection({ ...input, ratedPowerW: 22_001n }).template).to.equal("MeterMembership");
       const o = outputsOf({ ...input, leaf: (input.leaf as bigint) + 1n });

@@ -14,6 +14,7 @@ import {
   computeBill,
   formatAmount,
   stepSizesText,
+  durationLimitText,
   nextBoundaryAfter,
   type Bill,
   type Point,
@@ -46,7 +47,12 @@ export function tariffBands(t: Tariff): string[] {
     );
   });
   const steps = stepSizesText(t.stepSize);
-  return steps ? [...bands, `Billed in ${steps}`] : bands;
+  const limit = durationLimitText(t.durationLimit);
+  return [
+    ...bands,
+    ...(steps ? [`Billed in ${steps}`] : []),
+    ...(limit ? [limit[0]!.toUpperCase() + limit.slice(1)] : []),
+  ];
 }
 
 /** The tariff's time zone as `UTC+01:00`. */
@@ -86,7 +92,7 @@ export function priceExample(tariff: Tariff, ratedPowerW: bigint, start: bigint)
   const end = t0 + 3600n;
   const at = (t: bigint): Point => ({ t, e: (powerW * (t - t0)) / 3600n });
   const points: Point[] = [at(t0)];
-  for (let b = nextBoundaryAfter(t0, tariff); b < end; b = nextBoundaryAfter(b, tariff)) points.push(at(b));
+  for (let b = nextBoundaryAfter(t0, tariff, t0); b < end; b = nextBoundaryAfter(b, tariff, t0)) points.push(at(b));
   points.push(at(end));
   try {
     return { powerW, hours: 1n, start: t0, wh: points.at(-1)!.e, bill: computeBill(points, tariff, ratedPowerW) };

@@ -3,7 +3,7 @@
  * change: walletStore.ts): what a driver looks back on (date, CPO, station, energy, amount, refund, state) and what a
  * session under way needs if the page is closed (nonces, escrow id). Nothing here is public chain data.
  */
-import { formatAmount, type JsonValue } from "../../sdk/index.ts";
+import { formatAmount, type JsonValue, type TariffJson } from "../../sdk/index.ts";
 import { dateTime, kwh } from "./format.ts";
 import { dataRecords } from "./walletStore.ts";
 
@@ -47,7 +47,7 @@ export interface SessionTerms {
   ratedPowerW: string;
   meterPublicKey: [string, string];
   meterLeaf: string;
-  tariff: Record<string, string | string[]>;
+  tariff: TariffJson;
 }
 
 /** Sessions the page was closed on while charging or before the close: they can be followed again and settled. */
