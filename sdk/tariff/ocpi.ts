@@ -190,18 +190,18 @@ export const DAY_OF_WEEK_CONSTRAINTS = { pay: 1_510, close: 1_567 } as const;
 /**
  * What one limit of each restriction costs in pay (docs/ocpi.md; docs/decisions.md): the session-duration limit
  * (`min/max_duration`) the circuit has, on a chain point the meter takes there, with its own energy, time and parking
- * prices after it; an energy limit (`min/max_kwh`, measured on a prototype, 2026-12-03), the same construction; a
- * power limit (`min/max_power`, prototype) classes every interval by `de * 3600 >= P * dt` (a 57-bit range check an
- * interval).
+ * prices after it (measured on the built circuit, 2026-12-04); an energy limit (`min/max_kwh`, measured on a
+ * prototype, 2026-12-03), the same construction on the cumulative energy; a power limit (`min/max_power`,
+ * prototype) classes every interval by `de * 3600 >= P * dt` (a 57-bit range check an interval).
  */
-export const RESTRICTION_CONSTRAINTS = { duration: 266, energy: 266, power: 1_089 } as const;
+export const RESTRICTION_CONSTRAINTS = { duration: 314, energy: 266, power: 1_089 } as const;
 type RestrictionLimit = keyof typeof RESTRICTION_CONSTRAINTS;
 
 /**
- * Rows left in pay's 2^15 proving domain with step sizes proved (31,627 constraints + 11 public inputs + 1,
- * `npm run inspect:circuits`, 2026-12-03): day_of_week does not fit beside them.
+ * Rows left in pay's 2^15 proving domain with step sizes and the duration limit proved (31,941 constraints + 11
+ * public inputs + 1, `npm run inspect:circuits`, 2026-12-04): day_of_week and a power limit do not fit beside them.
  */
-const PAY_DOMAIN_ROWS_FREE = 32_768 - 31_639;
+const PAY_DOMAIN_ROWS_FREE = 32_768 - 31_953;
 
 const MIN = 60;
 const MINUTES_PER_DAY = SECONDS_PER_DAY / MIN;
@@ -370,9 +370,14 @@ export function importOcpiTariff(json: unknown, opts: ImportOcpiOptions): Import
             `not provable: day_of_week costs ${DAY_OF_WEEK_CONSTRAINTS.pay} constraints in pay (${DAY_OF_WEEK_CONSTRAINTS.close} in close), more than the ${PAY_DOMAIN_ROWS_FREE} rows left in pay's 2^15 proving domain; \`zkcharge tariff price\` prices it off-chain`,
           );
         }
+        // Whether the measured cost would fit beside what pay proves today decides the wording.
+        const fits = cost && RESTRICTION_CONSTRAINTS[cost] <= PAY_DOMAIN_ROWS_FREE;
         const measured = cost
           ? ` (one limit measured at ${RESTRICTION_CONSTRAINTS[cost]} constraints in pay on a prototype, ` +
-            `${PAY_DOMAIN_ROWS_FREE} rows free; \`zkcharge tariff price\` prices it off-chain)`
+            (fits
+              ? `${PAY_DOMAIN_ROWS_FREE} rows free: it fits, not built yet`
+              : `more than the ${PAY_DOMAIN_ROWS_FREE} rows left in pay's 2^15 proving domain`) +
+            `; \`zkcharge tariff price\` prices it off-chain)`
           : "";
         throw new UnsupportedTariffError(`${at}.${key}`, `the session-bill circuit has no ${what} yet${measured}`);
       }

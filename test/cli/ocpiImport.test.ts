@@ -1,7 +1,7 @@
 /**
  * `zkcharge tariff import --ocpi` against a Hardhat JSON-RPC server (proofs tier: it needs a chain): an OCPI Tariff
  * zkcharge can price is published through `tariff publish`'s path and lands in the state file with the imported
- * prices; one whose dates have passed is refused with the state file left as it was.
+ * prices (a blocking fee with its duration limit); one whose dates have passed is refused with the state file left as it was.
  */
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -62,6 +62,29 @@ describe("zkcharge tariff import --ocpi against a Hardhat JSON-RPC server", func
     expect(published!.tariff).to.deep.include({ flatFee: 500_000n, minPrice: 0n, tzOffset: 7200n });
     expect(published!.tariff.timePricePerHour).to.deep.equal(everyBand(1_200_000n));
     expect(published!.tariff.energyPrice).to.deep.equal([250_000n, 390_000n, 250_000n, 250_000n]);
+
+    // A blocking fee (parking free for 2 h after plug-in, then 6.00/h in minutes) publishes with its duration limit.
+    const blocking = join(dir, "blocking.json");
+    writeFileSync(
+      blocking,
+      JSON.stringify({
+        id: "hpc-blocking",
+        currency: "EUR",
+        last_updated: "2026-12-04T07:00:00Z",
+        elements: [
+          { price_components: [pc("ENERGY", 0.59)] },
+          { price_components: [{ ...pc("PARKING_TIME", 0), step_size: 60 }], restrictions: { max_duration: 7200 } },
+          { price_components: [{ ...pc("PARKING_TIME", 6), step_size: 60 }], restrictions: { min_duration: 7200 } },
+        ],
+      }),
+    );
+    const blockingOut = await ok("tariff", "import", "--ocpi", blocking, "--valid-days", "30");
+    expect(blockingOut).to.contain("OCPI tariff hpc-blocking imported: zkcharge prices it exactly (VAT 19%)");
+    expect(blockingOut).to.contain("billed in steps of 1 Wh, 1 s charging, 60 s parked");
+    expect(blockingOut).to.contain("from 2 h after plug-in: 6.00 EUR/h parked");
+    const second = parseState(readFileSync(statePath, "utf8")).tariffs[1]!.tariff;
+    expect(second.durationLimit).to.deep.equal({ seconds: 7200n, parkingPricePerHour: 6_000_000n });
+    expect(second.parkingPricePerHour).to.deep.equal(everyBand(0n));
 
     writeFileSync(path, JSON.stringify({ ...TARIFF, end_date_time: "2024-01-01T00:00:00Z" }));
     const before = readFileSync(statePath);

@@ -43,6 +43,21 @@ const STEPPED_TARIFF = {
     { price_components: [pc("ENERGY", 0.39, 500), pc("TIME", 2.4, 900), pc("PARKING_TIME", 3.0, 300)] },
   ],
 };
+/**
+ * A fast charger's blocking fee, as European CPOs publish it: 0.59/kWh, parking free for the first 2 hours after
+ * plug-in, then 0.10 per minute (6.00/h, billed in minutes: one step for parking before and after the limit);
+ * written with max_duration / min_duration 7200 (one duration limit).
+ */
+const BLOCKING_FEE_TARIFF = {
+  id: "hpc-blocking",
+  currency: "EUR",
+  last_updated: "2026-12-04T07:00:00Z",
+  elements: [
+    { price_components: [pc("ENERGY", 0.59, 1, 19)] },
+    { price_components: [pc("PARKING_TIME", 0, 60, 19)], restrictions: { max_duration: 7200 } },
+    { price_components: [pc("PARKING_TIME", 6, 60, 19)], restrictions: { min_duration: 7200 } },
+  ],
+};
 /** A tariff zkcharge proves: a start fee, night and day energy, one time price for charging and parking. */
 const PROVABLE_TARIFF = {
   id: "night-day",
@@ -125,6 +140,49 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
     const slow = await zkcharge("tariff", "price", "--ocpi", tariff, "--session", session, "--rated-power-w", "11000");
     expect(slow.code, slow.stderr).to.equal(0);
     expect(slow.stdout).to.match(/Provable by zkcharge today: no \(interval 21:30:00-22:00:00 draws 22.0 kW, above/);
+  });
+
+  it("proves a blocking fee: parking free for 2 h after plug-in, then 6.00/h in minute steps", async () => {
+    // 40 kWh in the first 50 min, then parked until 2:47 after plug-in: 47 min past the limit, billed in minutes.
+    const session = file("s-block.json", {
+      readings: [
+        { time: "2026-12-04T09:00:00Z", wh: 0 },
+        { time: "2026-12-04T09:50:00Z", wh: 40_000 },
+        { time: "2026-12-04T11:46:30Z", wh: 40_000 },
+      ],
+    });
+    const r = await zkcharge(
+      "tariff",
+      "price",
+      "--ocpi",
+      file("block.json", BLOCKING_FEE_TARIFF),
+      "--session",
+      session,
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    // 40 kWh * 0.59 = 23.60; parked past 2 h: 46.5 min billed as 47 min at 6.00/h = 4.70; 28.30 * 1.19 = 33.677
+    expect(r.stdout).to.contain("OCPI tariff hpc-blocking (UTC+01:00): 28.30 EUR excl. VAT, 33.677 EUR incl. VAT");
+    expect(r.stdout).to.match(
+      /PARKING_TIME 0:46:30 \(billed 0:47:00, step_size\) @ 6.00 EUR\/h \(elements\[2\], VAT 19%\)/,
+    );
+    expect(r.stdout).to.contain("Provable by zkcharge today: yes");
+    // Plug-in, the end of charging, the duration limit and the end.
+    expect(r.stdout).to.contain("zkcharge bill 28.30 EUR over 4 chain points");
+    // The same tariff with a second limit (a higher fee from 4 h on) is priced off-chain only, and says why.
+    const twoLimits = {
+      ...BLOCKING_FEE_TARIFF,
+      elements: [
+        ...BLOCKING_FEE_TARIFF.elements.slice(0, 2),
+        { price_components: [pc("PARKING_TIME", 12, 60, 19)], restrictions: { min_duration: 14_400 } },
+        BLOCKING_FEE_TARIFF.elements[2],
+      ],
+    };
+    const two = await zkcharge("tariff", "price", "--ocpi", file("block2.json", twoLimits), "--session", session);
+    expect(two.code, two.stderr).to.equal(0);
+    expect(two.stdout).to.contain("28.30 EUR excl. VAT");
+    expect(two.stdout).to.contain(
+      "Provable by zkcharge today: no (OCPI elements[2].restrictions.min_duration: 14400 s is a second duration limit besides elements[1].restrictions.max_duration 7200 s",
+    );
   });
 
   it("refuses bad input naming the option and the field: session file, OCPI file, an unsupported import", async () => {

@@ -759,16 +759,16 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
     // "day_of_week: Which day(s) of the week this TariffElement is active."
     const u = refusal(restriction({ day_of_week: ["SATURDAY", "SUNDAY"] }), "elements[1].restrictions.day_of_week");
     expect(u.message).to.contain(
-      "not provable: day_of_week costs 1510 constraints in pay (1567 in close), more than the 1129 rows left",
+      "not provable: day_of_week costs 1510 constraints in pay (1567 in close), more than the 815 rows left",
     );
   });
 
   it("energy and power limits: refused with one limit's cost measured on a circuit prototype", () => {
     expect(refusal(restriction({ max_kwh: 50 }), "elements[1].restrictions.max_kwh").message).to.contain(
-      "has no energy-dependent prices yet (one limit measured at 266 constraints in pay on a prototype, 1129 rows free",
+      "has no energy-dependent prices yet (one limit measured at 266 constraints in pay on a prototype, 815 rows free: it fits, not built yet",
     );
     expect(refusal(restriction({ max_power: 20 }), "elements[1].restrictions.max_power").message).to.contain(
-      "measured at 1089 constraints",
+      "measured at 1089 constraints in pay on a prototype, more than the 815 rows left in pay's 2^15 proving domain",
     );
     expect(refusal(restriction({ max_current: 32 }), "elements[1].restrictions.max_current").message).to.match(
       /has no current-dependent prices yet$/,
