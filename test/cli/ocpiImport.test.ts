@@ -1,12 +1,14 @@
 /**
  * `zkcharge tariff import --ocpi` against a Hardhat JSON-RPC server (proofs tier: it needs a chain): an OCPI Tariff
  * zkcharge can price is published through `tariff publish`'s path and lands in the state file with the imported
- * prices (a blocking fee with its duration limit); one whose dates have passed is refused with the state file left as it was.
+ * prices (and test/sdk/fixtures/ocpi/blocking_fee.json with its duration limit); one whose dates have passed is
+ * refused with the state file left as it was.
  */
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseState } from "../../cli/state.ts";
 import { everyBand } from "../../sdk/index.ts";
 import { startNode, zkcharge } from "./harness.ts";
@@ -64,20 +66,7 @@ describe("zkcharge tariff import --ocpi against a Hardhat JSON-RPC server", func
     expect(published!.tariff.energyPrice).to.deep.equal([250_000n, 390_000n, 250_000n, 250_000n]);
 
     // A blocking fee (parking free for 2 h after plug-in, then 6.00/h in minutes) publishes with its duration limit.
-    const blocking = join(dir, "blocking.json");
-    writeFileSync(
-      blocking,
-      JSON.stringify({
-        id: "hpc-blocking",
-        currency: "EUR",
-        last_updated: "2026-12-04T07:00:00Z",
-        elements: [
-          { price_components: [pc("ENERGY", 0.59)] },
-          { price_components: [{ ...pc("PARKING_TIME", 0), step_size: 60 }], restrictions: { max_duration: 7200 } },
-          { price_components: [{ ...pc("PARKING_TIME", 6), step_size: 60 }], restrictions: { min_duration: 7200 } },
-        ],
-      }),
-    );
+    const blocking = fileURLToPath(new URL("../sdk/fixtures/ocpi/blocking_fee.json", import.meta.url));
     const blockingOut = await ok("tariff", "import", "--ocpi", blocking, "--valid-days", "30");
     expect(blockingOut).to.contain("OCPI tariff hpc-blocking imported: zkcharge prices it exactly (VAT 19%)");
     expect(blockingOut).to.contain("billed in steps of 1 Wh, 1 s charging, 60 s parked");

@@ -4,12 +4,16 @@
  * chain: test/cli/ocpiImport.test.ts.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { zkcharge as run, type Run } from "./harness.ts";
 
 const zkcharge = (...args: string[]): Promise<Run> => run({ ...process.env, ZKCHARGE_RPC: "http://127.0.0.1:9" }, args);
+/** `zkcharge tariff price --ocpi <tariff> --session <session> [more options]`. */
+const price = (tariff: string, session: string, ...more: string[]): Promise<Run> =>
+  zkcharge("tariff", "price", "--ocpi", tariff, "--session", session, ...more);
 
 const pc = (type: string, price: number, step_size: number, vat?: number) => ({ type, price, step_size, vat });
 /** The spec's step-size example tariff (mod_tariffs, "Example Tariff to explain the step_size"). */
@@ -46,18 +50,10 @@ const STEPPED_TARIFF = {
 /**
  * A fast charger's blocking fee, as European CPOs publish it: 0.59/kWh, parking free for the first 2 hours after
  * plug-in, then 0.10 per minute (6.00/h, billed in minutes: one step for parking before and after the limit);
- * written with max_duration / min_duration 7200 (one duration limit).
+ * written with max_duration / min_duration 7200 (one duration limit). Shared with test/cli/ocpiImport.test.ts.
  */
-const BLOCKING_FEE_TARIFF = {
-  id: "hpc-blocking",
-  currency: "EUR",
-  last_updated: "2026-12-04T07:00:00Z",
-  elements: [
-    { price_components: [pc("ENERGY", 0.59, 1, 19)] },
-    { price_components: [pc("PARKING_TIME", 0, 60, 19)], restrictions: { max_duration: 7200 } },
-    { price_components: [pc("PARKING_TIME", 6, 60, 19)], restrictions: { min_duration: 7200 } },
-  ],
-};
+const BLOCKING_FEE_PATH = fileURLToPath(new URL("../sdk/fixtures/ocpi/blocking_fee.json", import.meta.url));
+const BLOCKING_FEE_TARIFF = JSON.parse(readFileSync(BLOCKING_FEE_PATH, "utf8")) as { elements: unknown[] };
 /** A tariff zkcharge proves: a start fee, night and day energy, one time price for charging and parking. */
 const PROVABLE_TARIFF = {
   id: "night-day",
@@ -92,7 +88,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
         { time: "2023-11-15T16:10:00Z", wh: 5000 },
       ],
     });
-    const r = await zkcharge("tariff", "price", "--ocpi", file("step.json", STEP_TARIFF), "--session", session);
+    const r = await price(file("step.json", STEP_TARIFF), session);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain("OCPI tariff 22 (UTC+01:00): 1.30 EUR excl. VAT, no VAT given");
     expect(r.stdout).to.match(/16:35-17:00 charging.*\n.*TIME 0:25:00 @ 1.20 EUR\/h \(elements\[0\]\) = 0.50 EUR/);
@@ -111,7 +107,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
         { time: "2023-11-15T22:10:00Z", wh: 15_001 },
       ],
     });
-    const r = await zkcharge("tariff", "price", "--ocpi", file("steps.json", STEPPED_TARIFF), "--session", session);
+    const r = await price(file("steps.json", STEPPED_TARIFF), session);
     expect(r.code, r.stderr).to.equal(0);
     // 0.50 + 10.990 kWh * 0.39 + 0.5 h * 2.40 + 7 min parked billed as 10 at 3.00/h + 4.011 kWh billed as 4.510
     // (15.001 -> 15.5 kWh) at 0.25 + 63 min billed as 75 (93 -> 105 min) at 1.20/h = 9.1136
@@ -131,13 +127,13 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
         { time: "2023-11-15T22:00:00Z", wh: 15_000 },
       ],
     });
-    const r = await zkcharge("tariff", "price", "--ocpi", tariff, "--session", session);
+    const r = await price(tariff, session);
     expect(r.code, r.stderr).to.equal(0);
     // 0.50 + 11 kWh * 0.39 + 4 kWh * 0.25 + 1.5 h * 1.20 = 7.59; * 1.19 = 9.0321
     expect(r.stdout).to.contain("OCPI tariff night-day (UTC+01:00): 7.59 EUR excl. VAT, 9.0321 EUR incl. VAT");
     expect(r.stdout).to.contain("Provable by zkcharge today: yes");
     expect(r.stdout).to.contain("zkcharge bill 7.59 EUR over");
-    const slow = await zkcharge("tariff", "price", "--ocpi", tariff, "--session", session, "--rated-power-w", "11000");
+    const slow = await price(tariff, session, "--rated-power-w", "11000");
     expect(slow.code, slow.stderr).to.equal(0);
     expect(slow.stdout).to.match(/Provable by zkcharge today: no \(interval 21:30:00-22:00:00 draws 22.0 kW, above/);
   });
@@ -151,14 +147,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
         { time: "2026-12-04T11:46:30Z", wh: 40_000 },
       ],
     });
-    const r = await zkcharge(
-      "tariff",
-      "price",
-      "--ocpi",
-      file("block.json", BLOCKING_FEE_TARIFF),
-      "--session",
-      session,
-    );
+    const r = await price(BLOCKING_FEE_PATH, session);
     expect(r.code, r.stderr).to.equal(0);
     // 40 kWh * 0.59 = 23.60; parked past 2 h: 46.5 min billed as 47 min at 6.00/h = 4.70; 28.30 * 1.19 = 33.677
     expect(r.stdout).to.contain("OCPI tariff hpc-blocking (UTC+01:00): 28.30 EUR excl. VAT, 33.677 EUR incl. VAT");
@@ -177,7 +166,7 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
         BLOCKING_FEE_TARIFF.elements[2],
       ],
     };
-    const two = await zkcharge("tariff", "price", "--ocpi", file("block2.json", twoLimits), "--session", session);
+    const two = await price(file("block2.json", twoLimits), session);
     expect(two.code, two.stderr).to.equal(0);
     expect(two.stdout).to.contain("28.30 EUR excl. VAT");
     expect(two.stdout).to.contain(
@@ -186,24 +175,13 @@ describe("zkcharge tariff price / tariff import refusals (no chain)", function (
   });
 
   it("refuses bad input naming the option and the field: session file, OCPI file, an unsupported import", async () => {
-    const badSession = await zkcharge(
-      "tariff",
-      "price",
-      "--ocpi",
+    const badSession = await price(
       file("t.json", PROVABLE_TARIFF),
-      "--session",
       file("bad.json", { readings: [{ time: "2023-11-15T20:30:00Z", wh: 1.5 }] }),
     );
     expect(badSession.code).to.equal(1);
     expect(badSession.stderr).to.contain("zkcharge: error: --session: session file readings.0.wh: Expected integer");
-    const badTariff = await zkcharge(
-      "tariff",
-      "price",
-      "--ocpi",
-      file("bad-t.json", { ...PROVABLE_TARIFF, elements: [] }),
-      "--session",
-      join(dir, "missing.json"),
-    );
+    const badTariff = await price(file("bad-t.json", { ...PROVABLE_TARIFF, elements: [] }), join(dir, "missing.json"));
     expect(badTariff.code).to.equal(1);
     expect(badTariff.stderr).to.contain("zkcharge: error: --ocpi: OCPI tariff elements: ");
     // Refused while parsing the options: no state file, no chain needed.

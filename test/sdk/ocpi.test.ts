@@ -763,6 +763,17 @@ describe("sdk/tariff/ocpi: importOcpiTariff refuses what the circuit cannot pric
     );
   });
 
+  it("the rows-left figure in the refusals is pay's as built (build/circuits/manifest.json)", () => {
+    const manifest = JSON.parse(
+      readFileSync(new URL("../../build/circuits/manifest.json", import.meta.url), "utf8"),
+    ) as { circuits: { pay: { constraints: number; publicSignals: string[] } } };
+    const { constraints, publicSignals } = manifest.circuits.pay;
+    // A 2^15 domain holds the constraints, one row per public input and one for the constant 1.
+    const free = 32_768 - constraints - publicSignals.length - 1;
+    const u = refusal(restriction({ day_of_week: ["SUNDAY"] }), "elements[1].restrictions.day_of_week");
+    expect(u.message).to.contain(`more than the ${free} rows left in pay's 2^15 proving domain`);
+  });
+
   it("energy and power limits: refused with one limit's cost measured on a circuit prototype", () => {
     expect(refusal(restriction({ max_kwh: 50 }), "elements[1].restrictions.max_kwh").message).to.contain(
       "has no energy-dependent prices yet (one limit measured at 266 constraints in pay on a prototype, 815 rows free: it fits, not built yet",
